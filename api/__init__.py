@@ -1,0 +1,55 @@
+"""The HTTP API: `create_app` builds a Flask app over the services of one instance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import swagger_ui_bundle
+from flask import Flask, send_from_directory
+from flask_smorest import Api
+from werkzeug.wrappers import Response
+
+from api import cases, directory
+from api.context import authenticate
+from api.errors import register_error_handlers
+from projections.bootstrap import Services, bootstrap
+
+SWAGGER_ASSETS = "/api/docs-assets/"
+MAX_BODY_BYTES = 1 * 1024 * 1024
+
+
+def create_app(services: Services | None = None, config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app; without `services`, bootstrap them from the environment."""
+    app = Flask(__name__)
+    app.config.update(
+        API_TITLE="xinfang 信访事项 API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="v1/openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=SWAGGER_ASSETS,
+        MAX_CONTENT_LENGTH=MAX_BODY_BYTES,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.config.update(config or {})
+    app.extensions["xinfang"] = services or bootstrap()
+
+    api = Api(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer"}
+    )
+    api.spec.options["security"] = [{"bearerAuth": []}]
+    api.register_blueprint(directory.meta)
+    api.register_blueprint(directory.blp)
+    api.register_blueprint(cases.blp)
+    register_error_handlers(app)
+    app.before_request(authenticate)
+
+    @app.get(f"{SWAGGER_ASSETS}<path:filename>")
+    def docs_assets(filename: str) -> Response:
+        """Swagger UI's own files, served locally (county intranets have no internet)."""
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+    return app

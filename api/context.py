@@ -1,0 +1,64 @@
+"""Per-request access to the services and the signed-in actor."""
+
+from __future__ import annotations
+
+from flask import current_app, g, request
+
+from domain.application import Xinfang
+from domain.errors import AuthenticationError, RuleViolationError
+from domain.values import Actor
+from projections.bootstrap import Services
+
+PUBLIC_ENDPOINTS = frozenset({"meta.Health", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"})
+
+
+def services() -> Services:
+    """The services built for this Flask app."""
+    built: Services = current_app.extensions["xinfang"]
+    return built
+
+
+def application() -> Xinfang:
+    """The write-side application."""
+    return services().app
+
+
+def actor() -> Actor:
+    """The caller, resolved from the bearer token by `authenticate`."""
+    found: Actor = g.actor
+    return found
+
+
+def authenticate() -> None:
+    """Resolve `Authorization: Bearer <token>` for every non-public endpoint."""
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint == "static":
+        return
+    if not request.path.startswith("/api/v1"):
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("send Authorization: Bearer <token>")
+    g.actor = application().authenticate(token.strip())
+
+
+def expected_version() -> int | None:
+    """The version named by If-Match, if any."""
+    raw = request.headers.get("If-Match")
+    if raw is None or raw.strip() == "*":
+        return None
+    text = raw.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise RuleViolationError("If-Match", "If-Match must be the case version, e.g. \"3\"")
+    return int(text)
+
+
+def idempotency_key() -> str | None:
+    """The Idempotency-Key header, if any."""
+    raw = request.headers.get("Idempotency-Key")
+    if raw is None:
+        return None
+    key = raw.strip()
+    if not key or len(key) > 200:
+        raise RuleViolationError("Idempotency-Key", "Idempotency-Key must be 1 to 200 characters")
+    return key

@@ -1,0 +1,77 @@
+"""The one table that maps errors to HTTP responses of the shape in api.md."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from domain import errors as d
+
+STATUS_OF: dict[type[d.DomainError], int] = {
+    d.AuthenticationError: 401,
+    d.PermissionDeniedError: 403,
+    d.NotFoundError: 404,
+    d.TransitionError: 409,
+    d.StaleVersionError: 409,
+    d.RuleViolationError: 422,
+    d.IdempotencyKeyReusedError: 422,
+}
+"""Domain error → HTTP status; the views never choose a status for a failure."""
+
+
+def error_response(code: int, message: str, errors: dict[str, Any] | None = None) -> Response:
+    """A JSON error body: code, reason phrase, human message, optional field errors."""
+    body: dict[str, Any] = {
+        "code": code,
+        "status": HTTPStatus(code).phrase,
+        "message": message,
+    }
+    if errors:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = code
+    if code == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="xinfang"'
+    return response
+
+
+def _field_errors(err: HTTPException) -> dict[str, Any] | None:
+    data = getattr(err, "data", None) or {}
+    messages = data.get("messages")
+    if not isinstance(messages, dict):
+        return None
+    flat: dict[str, Any] = {}
+    for location, fields in messages.items():
+        if isinstance(fields, dict):
+            flat.update(fields)
+        else:
+            flat[location] = fields
+    return flat
+
+
+def _http_error(err: HTTPException) -> Response:
+    code = err.code or 500
+    errors = _field_errors(err)
+    if code == 422 and errors:
+        names = ", ".join(sorted(errors))
+        message = f"invalid input: {names}"
+    else:
+        message = err.description or HTTPStatus(code).description
+    return error_response(code, message, errors)
+
+
+def _domain_error(err: d.DomainError) -> Response:
+    code = next(s for t, s in STATUS_OF.items() if isinstance(err, t))
+    field = getattr(err, "field", None)
+    errors = {field: [err.message]} if field else None
+    return error_response(code, err.message, errors)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Install the mapping on the Flask app."""
+    app.register_error_handler(HTTPException, _http_error)
+    for error_class in STATUS_OF:
+        app.register_error_handler(error_class, _domain_error)

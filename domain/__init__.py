@@ -1,0 +1,1 @@
+"""The write side of xinfang: aggregates, events, value objects and rules."""

@@ -1,0 +1,84 @@
+"""How dates, enums and value objects are written into stored events and snapshots."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from enum import Enum
+from typing import Any
+
+from eventsourcing.persistence import Transcoder, Transcoding
+
+from domain import values
+from domain.cases import SupervisionOrder
+
+
+class DateAsISO(Transcoding):
+    """A calendar date as `YYYY-MM-DD`."""
+
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        """Write the date."""
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        """Read the date."""
+        return date.fromisoformat(data)
+
+
+class EnumAsValue(Transcoding):
+    """One enum class, written as its value under the class's name."""
+
+    def __init__(self, enum_class: type[Enum]) -> None:
+        self.type = enum_class
+        self.name = f"enum:{enum_class.__name__}"
+
+    def encode(self, obj: Enum) -> Any:
+        """Write the member's value."""
+        return obj.value
+
+    def decode(self, data: Any) -> Enum:
+        """Read the member back."""
+        return self.type(data)
+
+
+class DataclassAsDict(Transcoding):
+    """One frozen dataclass, written as a dict of its fields."""
+
+    def __init__(self, cls: type[Any]) -> None:
+        self.type = cls
+        self.name = f"dc:{cls.__name__}"
+        self.fields = [f.name for f in dataclasses.fields(cls)]
+
+    def encode(self, obj: Any) -> dict[str, Any]:
+        """Write the fields (nested values are transcoded in turn)."""
+        return {name: getattr(obj, name) for name in self.fields}
+
+    def decode(self, data: dict[str, Any]) -> Any:
+        """Read the object back, ignoring fields a newer version no longer has."""
+        return self.type(**{k: v for k, v in data.items() if k in self.fields})
+
+
+ENUMS: tuple[type[Enum], ...] = tuple(
+    obj
+    for obj in vars(values).values()
+    if isinstance(obj, type) and issubclass(obj, Enum) and obj is not Enum
+)
+VALUE_OBJECTS: tuple[type[Any], ...] = (
+    values.Actor,
+    values.Petitioner,
+    values.Holder,
+    values.Deadline,
+    SupervisionOrder,
+)
+
+
+def register_transcodings(transcoder: Transcoder) -> None:
+    """Teach the transcoder every type the domain stores."""
+    transcoder.register(DateAsISO())
+    for enum_class in ENUMS:
+        transcoder.register(EnumAsValue(enum_class))
+    for cls in VALUE_OBJECTS:
+        transcoder.register(DataclassAsDict(cls))

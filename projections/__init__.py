@@ -1,0 +1,1 @@
+"""The read side: read models, their catch-up runner, and the audit tree."""
