@@ -37,9 +37,7 @@ def create_app(services: Services | None = None, config: dict[str, Any] | None =
     app.extensions["xinfang"] = services or bootstrap()
 
     api = Api(app)
-    api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer"}
-    )
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
     api.register_blueprint(directory.meta)
     api.register_blueprint(directory.blp)

@@ -50,8 +50,16 @@ blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Cases (信
 
 ACCUSATION_WITHHELD = "（检举控告内容：仅限授权人员查看）"
 STAMP_FIELDS = frozenset(
-    {"originator_id", "originator_version", "timestamp", "originator_topic", "actor",
-     "occurred_at", "reason", "on_behalf_of"}
+    {
+        "originator_id",
+        "originator_version",
+        "timestamp",
+        "originator_topic",
+        "actor",
+        "occurred_at",
+        "reason",
+        "on_behalf_of",
+    }
 )
 
 
@@ -69,7 +77,8 @@ def case_view(case: Case, viewer: Actor, today: date) -> dict[str, Any]:
         version=case.version,
         identity_masked=not sees,
         petitioners=[p if sees else p.masked() for p in case.petitioners],
-        content=case.content if sees or case.category is not Category.ACCUSATION
+        content=case.content
+        if sees or case.category is not Category.ACCUSATION
         else ACCUSATION_WITHHELD,
         deadlines=[
             {
@@ -197,7 +206,7 @@ class CommandSpec:
     path: str
     command: str
     summary: str
-    body: dict[str, fields.Field]
+    body: dict[str, fields.Field[Any]]
     adapt: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     @property
@@ -232,23 +241,31 @@ COMMANDS: tuple[CommandSpec, ...] = (
         {"unit_id": _uuid(), "due_date": fields.Date(required=True)},
     ),
     CommandSpec(
-        "divert", "divert", "Divert (分流) to another channel",
+        "divert",
+        "divert",
+        "Divert (分流) to another channel",
         {"target": fields.String(required=True, validate=NAME)},
     ),
     CommandSpec("not-accept", "not_accept", "Do not accept (不予受理)", {}),
     CommandSpec("merge", "merge", "Merge (并案) into another case", {"into_case_id": _uuid()}),
     CommandSpec(
-        "accept", "accept", "Accept (受理) in the responsible unit",
+        "accept",
+        "accept",
+        "Accept (受理) in the responsible unit",
         {"handler_id": _uuid(required=False), "leader_id": _uuid(required=False)},
     ),
     CommandSpec("object", "object", "Object (异议) within 5 working days", {}),
     CommandSpec(
-        "objection-decision", "decide_objection", "Decide a unit's objection",
+        "objection-decision",
+        "decide_objection",
+        "Decide a unit's objection",
         {"upheld": fields.Boolean(required=True)},
     ),
     CommandSpec("start-work", "start_work", "Start investigating", {}),
     CommandSpec(
-        "visits", "record_visit", "Record a visit (接访/下访/约访)",
+        "visits",
+        "record_visit",
+        "Record a visit (接访/下访/约访)",
         {
             "kind": choice(VisitKind, required=True),
             "leader_id": _uuid(required=False),
@@ -257,48 +274,66 @@ COMMANDS: tuple[CommandSpec, ...] = (
         },
     ),
     CommandSpec(
-        "extend", "extend", "Extend handling (延期, ≤30 days in total)",
+        "extend",
+        "extend",
+        "Extend handling (延期, ≤30 days in total)",
         {
             "days": fields.Integer(required=True, validate=validate.Range(min=1, max=30)),
             "approved_by": fields.String(required=True, validate=NAME),
         },
     ),
     CommandSpec(
-        "respond", "respond", "Issue the response (答复)",
+        "respond",
+        "respond",
+        "Issue the response (答复)",
         {
             "outcome": choice(ResponseOutcome, required=True),
             "text": _text(),
             "delivered_at": fields.AwareDateTime(required=True),
         },
     ),
-    CommandSpec("submit-report", "submit_report", "Submit the completion report", {"text": _text()}),
+    CommandSpec(
+        "submit-report", "submit_report", "Submit the completion report", {"text": _text()}
+    ),
     CommandSpec("approve-report", "approve_report", "Approve the completion report", {}),
     CommandSpec("return-report", "return_report", "Return the completion report", {}),
     CommandSpec(
-        "reassign", "reassign", "Move the case to another unit",
+        "reassign",
+        "reassign",
+        "Move the case to another unit",
         {"unit_id": _uuid(), "due_date": fields.Date(load_default=None, allow_none=True)},
     ),
     CommandSpec("request-review", "request_review", "Request review (复查)", {}),
     CommandSpec(
-        "decide-review", "decide_review", "Record the review decision",
+        "decide-review",
+        "decide_review",
+        "Record the review decision",
         {"decision": choice(Decision, required=True), "text": _text(required=False)},
     ),
     CommandSpec("request-recheck", "request_recheck", "Request recheck (复核)", {}),
     CommandSpec(
-        "decide-recheck", "decide_recheck", "Record the recheck decision",
+        "decide-recheck",
+        "decide_recheck",
+        "Record the recheck decision",
         {"decision": choice(Decision, required=True), "text": _text(required=False)},
     ),
     CommandSpec(
-        "hearing", "hearing", "Start or end a recheck hearing (pauses the clock)",
+        "hearing",
+        "hearing",
+        "Start or end a recheck hearing (pauses the clock)",
         {"action": choice(HearingAction, required=True)},
     ),
     CommandSpec("handler", "change_handler", "Change the handler", {"handler_id": _uuid()}),
     CommandSpec(
-        "leader", "change_leader", "Designate the sponsoring leader (包案领导)",
+        "leader",
+        "change_leader",
+        "Designate the sponsoring leader (包案领导)",
         {"leader_id": _uuid()},
     ),
     CommandSpec(
-        "dispositions", "record_dispositions", "Record dispositions (三到位一处理)",
+        "dispositions",
+        "record_dispositions",
+        "Record dispositions (三到位一处理)",
         {
             "kinds": fields.List(
                 choice(Disposition), required=True, validate=validate.Length(min=1, max=4)
@@ -307,24 +342,34 @@ COMMANDS: tuple[CommandSpec, ...] = (
         },
     ),
     CommandSpec(
-        "follow-up", "record_follow_up", "Record a follow-up (回访)",
+        "follow-up",
+        "record_follow_up",
+        "Record a follow-up (回访)",
         {"satisfaction": choice(Satisfaction, required=True), "note": _text(required=False)},
     ),
     CommandSpec(
-        "flags", "set_flag", "Put a flag on or off",
+        "flags",
+        "set_flag",
+        "Put a flag on or off",
         {"flag": choice(Flag, required=True), "on": fields.Boolean(required=True)},
     ),
     CommandSpec(
-        "close", "close", "Close (办结) with a resolution",
+        "close",
+        "close",
+        "Close (办结) with a resolution",
         {"resolution": choice(Resolution, required=True)},
     ),
     CommandSpec(
-        "reopen", "reopen", "Reopen a closed case",
+        "reopen",
+        "reopen",
+        "Reopen a closed case",
         {"approved_by": fields.String(required=True, validate=NAME)},
     ),
     CommandSpec("withdraw", "withdraw", "Withdraw (撤回) on the petitioner's behalf", {}),
     CommandSpec(
-        "notices", "notify_petitioner", "Record a notice to the petitioner (告知)",
+        "notices",
+        "notify_petitioner",
+        "Record a notice to the petitioner (告知)",
         {
             "kind": choice(NoticeKind, required=True),
             "method": fields.String(required=True, validate=NAME),
@@ -333,24 +378,31 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec("progress", "record_progress", "Record progress", {"note": _text()}),
     CommandSpec(
-        "petitions", "link_petition", "Attach a repeat petition",
+        "petitions",
+        "link_petition",
+        "Attach a repeat petition",
         {
             "channel": choice(Channel, required=True),
             "content": _text(),
             "petitioners": fields.List(
-                fields.Nested(PetitionerSchema), required=True,
+                fields.Nested(PetitionerSchema),
+                required=True,
                 validate=validate.Length(min=1, max=500),
             ),
         },
         adapt=_petitioners,
     ),
     CommandSpec(
-        "supervision-orders", "issue_supervision_order", "Issue a supervision order (督办)",
+        "supervision-orders",
+        "issue_supervision_order",
+        "Issue a supervision order (督办)",
         {"due_date": fields.Date(required=True), "text": _text()},
     ),
     CommandSpec(
-        "supervision-orders/<int:n>/answer", "answer_supervision_order",
-        "Answer a supervision order", {"text": _text()},
+        "supervision-orders/<int:n>/answer",
+        "answer_supervision_order",
+        "Answer a supervision order",
+        {"text": _text()},
     ),
 )
 
@@ -372,9 +424,9 @@ def _register_commands() -> None:
         documented = blp.doc(summary=spec.summary)(
             blp.arguments(spec.schema)(blp.response(200, CaseSchema)(view))
         )
-        blp.route(
-            f"/cases/<uuid:case_id>/{spec.path}", methods=["POST"], endpoint=view.__name__
-        )(documented)
+        blp.route(f"/cases/<uuid:case_id>/{spec.path}", methods=["POST"], endpoint=view.__name__)(
+            documented
+        )
 
 
 _register_commands()

@@ -9,7 +9,9 @@ from domain.errors import AuthenticationError, RuleViolationError
 from domain.values import Actor
 from projections.bootstrap import Services
 
-PUBLIC_ENDPOINTS = frozenset({"meta.Health", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"})
+PUBLIC_ENDPOINTS = frozenset(
+    {"meta.Health", "api-docs.openapi_json", "api-docs.openapi_swagger_ui"}
+)
 
 
 def services() -> Services:
@@ -49,7 +51,7 @@ def expected_version() -> int | None:
         return None
     text = raw.strip().removeprefix("W/").strip('"')
     if not text.isdigit():
-        raise RuleViolationError("If-Match", "If-Match must be the case version, e.g. \"3\"")
+        raise RuleViolationError("If-Match", 'If-Match must be the case version, e.g. "3"')
     return int(text)
 
 

@@ -13,22 +13,19 @@ from domain.values import (
     Decision,
     Disposition,
     Flag,
-    HearingAction,
     Level,
-    NoticeKind,
     Outcome,
     Resolution,
     Role,
     Satisfaction,
     Status,
-    VisitKind,
 )
 
 TEXT = validate.Length(min=1, max=20_000)
 NAME = validate.Length(min=1, max=200)
 
 
-def choice(enum: Any, **kwargs: Any) -> fields.Enum:
+def choice(enum: Any, **kwargs: Any) -> fields.Enum[Any]:
     """An enum field by value, so the OpenAPI document lists the domain's own codes."""
     return fields.Enum(enum, by_value=True, **kwargs)
 
@@ -235,7 +232,7 @@ class CaseRegisterSchema(CommandSchema):
     )
 
 
-def command_schema(name: str, **declared: fields.Field) -> type[Schema]:
+def command_schema(name: str, **declared: fields.Field[Any]) -> type[Schema]:
     """A command body schema; reason is required where the domain requires it."""
     base = ReasonedCommandSchema if name in REASON_REQUIRED else CommandSchema
     title = "".join(part.capitalize() for part in name.split("_")) + "Schema"

@@ -7,12 +7,12 @@ import secrets
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application, EventSourcedLog
 from eventsourcing.domain import Aggregate, DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, Recording, Transcoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from domain import permissions
 from domain.cases import Case, local_date, make_stamp
@@ -94,7 +94,7 @@ class Xinfang(Application[UUID]):
         self._lineages: dict[UUID, list[UUID]] = {}
         self._credentials: dict[str, UUID] = {}
 
-    def register_transcodings(self, transcoder: Transcoder) -> None:
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         """Register the domain's dates, enums and value objects."""
         super().register_transcodings(transcoder)
         register_transcodings(transcoder)
@@ -181,9 +181,8 @@ class Xinfang(Application[UUID]):
         """A user by id; NotFoundError (or a field error naming `field`) if unknown."""
         return self._get_typed(user_id, User, "user", field)
 
-    def _get_typed(
-        self, item_id: UUID, kind: type[TAgg], label: str, field: str | None
-    ) -> TAgg:
+    def _get_typed(self, item_id: UUID, kind: type[TAgg], label: str, field: str | None) -> TAgg:
+        item: Aggregate | None
         try:
             item = self.repository.get(item_id)
         except AggregateNotFoundError:
@@ -216,6 +215,7 @@ class Xinfang(Application[UUID]):
 
     # -- cases: reads --------------------------------------------------------------------
     def _load_case(self, case_id: UUID, version: int | None = None) -> Case:
+        case: Aggregate
         try:
             case = self.repository.get(case_id, version=version)
         except AggregateNotFoundError:
@@ -232,7 +232,7 @@ class Xinfang(Application[UUID]):
             return case
         version = None
         for event in self.events.get(case_id):
-            if event.timestamp > as_of:
+            if cast("Case.Event", event).timestamp > as_of:
                 break
             version = event.originator_version
         if version is None:
@@ -318,7 +318,8 @@ class Xinfang(Application[UUID]):
             if ctx.expected_version is not None and case.version != ctx.expected_version:
                 raise StaleVersionError(ctx.expected_version, case.version)
             permissions.authorize(command, ctx.actor, case, args)
-            kwargs, others = RESOLVERS.get(command, _as_given)(self, case, dict(args))
+            resolve: Resolver = RESOLVERS.get(command, _as_given)
+            kwargs, others = resolve(self, case, dict(args))
             stamp = make_stamp(
                 ctx.actor,
                 now=self.clock(),
@@ -326,7 +327,8 @@ class Xinfang(Application[UUID]):
                 reason=ctx.reason,
                 on_behalf_of=ctx.on_behalf_of,
             )
-            getattr(case, command)(stamp, **kwargs)
+            method: Callable[..., None] = getattr(case, command)
+            method(stamp, **kwargs)
             try:
                 return self._commit(ctx, command, case, others)
             except IntegrityError:
@@ -340,9 +342,7 @@ class Xinfang(Application[UUID]):
                     raise
         raise AssertionError  # pragma: no cover (the loop returns or raises)
 
-    def _commit(
-        self, ctx: Context, command: str, case: Case, others: Sequence[Any]
-    ) -> Outcome:
+    def _commit(self, ctx: Context, command: str, case: Case, others: Sequence[Any]) -> Outcome:
         items: list[Any] = [case, *others]
         if ctx.idempotency_key:
             items.append(
@@ -438,7 +438,7 @@ def _leader(app: Xinfang, case: Case, args: dict[str, Any]) -> tuple[dict[str, A
 def _merge(app: Xinfang, case: Case, args: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
     into_id = args.pop("into_case_id")
     try:
-        into = app._load_case(into_id)  # noqa: SLF001 (same module family)
+        into = app._load_case(into_id)
     except NotFoundError:
         raise RuleViolationError("into_case_id", "no such case") from None
     args["into"] = into

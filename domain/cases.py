@@ -46,9 +46,7 @@ NON_TERMINAL = frozenset(Status) - TERMINAL_STATUSES
 ACTIVE = frozenset(
     {S.ACCEPTED, S.IN_PROGRESS, S.EXTENDED, S.REPORT_SUBMITTED, S.UNDER_REVIEW, S.UNDER_RECHECK}
 )
-HANDLED = frozenset(
-    {*ACTIVE, S.RESPONDED, S.REVIEWED, S.CLOSED, S.TERMINATED}
-)
+HANDLED = frozenset({*ACTIVE, S.RESPONDED, S.REVIEWED, S.CLOSED, S.TERMINATED})
 
 ALLOWED: dict[str, frozenset[Status]] = {
     "forward": frozenset({S.REGISTERED}),
@@ -370,11 +368,7 @@ class Case(Aggregate):
 
     def _open(self, *rules: Rule) -> list[Deadline]:
         """The running clocks of the given rules."""
-        return [
-            d
-            for d in self.deadlines.values()
-            if d.rule in rules and d.met_on is None
-        ]
+        return [d for d in self.deadlines.values() if d.rule in rules and d.met_on is None]
 
     def _record(
         self,
@@ -651,9 +645,7 @@ class Case(Aggregate):
             case.response_text = self.text
             case.delivered_on = local_date(self.delivered_at)
 
-    def respond(
-        self, stamp: Stamp, *, outcome: Outcome, text: str, delivered_at: datetime
-    ) -> None:
+    def respond(self, stamp: Stamp, *, outcome: Outcome, text: str, delivered_at: datetime) -> None:
         """Issue the response; the 30-day review window starts at delivery."""
         self._check("respond", stamp)
         if self.mode == "assigned":
@@ -693,9 +685,7 @@ class Case(Aggregate):
             raise TransitionError("submit_report", f"{self.status.value} (not an assigned case)")
         if not text.strip():
             raise RuleViolationError("text", "the report needs its text")
-        self._record(
-            self.ReportSubmitted, stamp, self._stop(today, Rule.ASSIGN_DUE), text=text
-        )
+        self._record(self.ReportSubmitted, stamp, self._stop(today, Rule.ASSIGN_DUE), text=text)
 
     class ReportApproved(Event):
         """The assigning office approved the completion report; the case counts as answered."""
@@ -725,9 +715,7 @@ class Case(Aggregate):
     def return_report(self, stamp: Stamp) -> None:
         """Return a completion report (with a reason); the assign clock runs again."""
         self._check("return_report", stamp)
-        reopened = [
-            replace(d, met_on=None, met_by=None) for d in self._met(Rule.ASSIGN_DUE)
-        ]
+        reopened = [replace(d, met_on=None, met_by=None) for d in self._met(Rule.ASSIGN_DUE)]
         self._record(self.ReportReturned, stamp, reopened)
 
     def _met(self, rule: Rule) -> list[Deadline]:
@@ -1023,9 +1011,7 @@ class Case(Aggregate):
         self._check("record_dispositions", stamp)
         if not kinds:
             raise RuleViolationError("kinds", "name at least one disposition")
-        self._record(
-            self.DispositionsRecorded, stamp, kinds=list(dict.fromkeys(kinds)), note=note
-        )
+        self._record(self.DispositionsRecorded, stamp, kinds=list(dict.fromkeys(kinds)), note=note)
 
     class FollowedUp(Event):
         """A follow-up call (回访) with the petitioner's satisfaction."""
@@ -1151,9 +1137,7 @@ class Case(Aggregate):
         clock = clocks.clock_with_due_date(
             Rule.SUPERVISION_DUE, today, due_date, key=f"{Rule.SUPERVISION_DUE.value}#{n}"
         )
-        self._record(
-            self.SupervisionOrderIssued, stamp, [clock], n=n, text=text, due_date=due_date
-        )
+        self._record(self.SupervisionOrderIssued, stamp, [clock], n=n, text=text, due_date=due_date)
 
     class SupervisionOrderAnswered(Event):
         """The unit answered a supervision order."""
@@ -1178,4 +1162,3 @@ class Case(Aggregate):
             raise RuleViolationError("text", "the answer needs its text")
         stopped = self._stop(today, f"{Rule.SUPERVISION_DUE.value}#{n}")
         self._record(self.SupervisionOrderAnswered, stamp, stopped, n=n, text=text)
-

@@ -154,7 +154,12 @@ class User(Aggregate):
         )
 
     def change_role(
-        self, *, role: Role, unit_id: UUID | None, actor: Actor, occurred_at: datetime,
+        self,
+        *,
+        role: Role,
+        unit_id: UUID | None,
+        actor: Actor,
+        occurred_at: datetime,
         reason: str | None,
     ) -> None:
         """Give the user another role or unit from now on."""

@@ -7,7 +7,7 @@ from datetime import date
 from enum import Enum
 from typing import Any
 
-from eventsourcing.persistence import Transcoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from domain import values
 from domain.cases import SupervisionOrder
@@ -41,7 +41,8 @@ class EnumAsValue(Transcoding):
 
     def decode(self, data: Any) -> Enum:
         """Read the member back."""
-        return self.type(data)
+        member: Enum = self.type(data)
+        return member
 
 
 class DataclassAsDict(Transcoding):
@@ -75,7 +76,7 @@ VALUE_OBJECTS: tuple[type[Any], ...] = (
 )
 
 
-def register_transcodings(transcoder: Transcoder) -> None:
+def register_transcodings(transcoder: JSONTranscoder) -> None:
     """Teach the transcoder every type the domain stores."""
     transcoder.register(DateAsISO())
     for enum_class in ENUMS:

@@ -206,7 +206,7 @@ class Petitioner:
     def masked(self) -> Petitioner:
         """The same person as shown to viewers who do not need the identity (张*, 138****5678)."""
         return Petitioner(
-            name=_keep(self.name, 1, 0),
+            name=_keep(self.name, 1, 0) or "",
             id_number=_keep(self.id_number, 4, 4),
             phone=_keep(self.phone, 3, 4),
             address=_keep(self.address, 3, 0),
