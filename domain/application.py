@@ -93,6 +93,12 @@ class Xinfang(Application[UUID]):
         self.user_log = EventSourcedLog(self.events, log_id("users"), Logged)
         self._lineages: dict[UUID, list[UUID]] = {}
         self._credentials: dict[str, UUID] = {}
+        self.listeners: list[Callable[[], None]] = []
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        """After each save, let the read side catch up (read-your-writes for the caller)."""
+        for listener in self.listeners:
+            listener()
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         """Register the domain's dates, enums and value objects."""

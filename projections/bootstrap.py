@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eventsourcing.cryptography import AESCipher
 
 from domain.application import Xinfang, utc_now
+
+if TYPE_CHECKING:
+    from projections.ledger import Ledger
+    from projections.runner import Runner
+    from projections.store import ViewStore
+
+logger = logging.getLogger(__name__)
 
 CIPHER_KEY_FILE = "keys/cipher.key"
 PASSTHROUGH_PREFIXES = ("POSTGRES_", "SQLITE_LOCK_TIMEOUT", "AGGREGATE_CACHE")
@@ -88,9 +97,21 @@ class Services:
 
     settings: Settings
     app: Xinfang
+    views: ViewStore
+    runner: Runner
+    ledger: Ledger
+
+    def catch_up(self) -> None:
+        """Bring every view up to the end of the log (after a command, before a query)."""
+        try:
+            self.runner.catch_up()
+        except Exception:
+            # The command is stored; its views catch up on the next call or in the worker.
+            logger.exception("read models could not catch up")
 
     def close(self) -> None:
         """Release database connections."""
+        self.views.close()
         self.app.close()
 
 
@@ -98,8 +119,25 @@ def bootstrap(
     settings: Settings | None = None,
     *,
     clock: Callable[[], datetime] = utc_now,
+    inline_projections: bool = True,
 ) -> Services:
     """Build the services for an existing instance."""
+    from projections.ledger import Ledger, LedgerProjection, PetitionerSealer
+    from projections.runner import Runner
+    from projections.store import ViewStore
+
     settings = settings or Settings.from_environ()
     app = Xinfang(settings.event_store_env(), clock=clock)
-    return Services(settings=settings, app=app)
+    views = ViewStore.open(settings)
+    sealer = PetitionerSealer(settings.key_path(CIPHER_KEY_FILE).read_text().strip())
+    runner = Runner(app, views, [LedgerProjection(app, sealer)])
+    services = Services(
+        settings=settings,
+        app=app,
+        views=views,
+        runner=runner,
+        ledger=Ledger(app, views, sealer),
+    )
+    if inline_projections:
+        app.listeners.append(services.catch_up)
+    return services

@@ -1,0 +1,192 @@
+"""The catch-up runner: feeds views from the notification log, exactly once, on both backends.
+
+SQLite has no subscriptions in eventsourcing 9.5, so the runner polls `select_notifications`
+from each view's tracked position. Every batch is applied in ONE transaction together with the
+view's tracking row: a crash mid-batch rolls the whole batch back, and a batch that another
+process already applied fails on the tracking row and is rolled back too.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import IntegrityError, Notification
+
+from domain.application import Xinfang
+from domain.cases import Case
+from domain.values import Holder
+from projections.store import ViewStore
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Item:
+    """One notification of the log with its decoded domain event."""
+
+    position: int
+    event: DomainEventProtocol[UUID]
+
+
+class Projection(ABC):
+    """A read model: its tables and how a batch of events changes them."""
+
+    name: str
+    tables: Sequence[str]
+    drops: Sequence[str]
+
+    def create(self, store: ViewStore) -> None:
+        """Create the view's tables if missing."""
+        with store.transaction() as cursor:
+            for statement in self.tables:
+                store.run(cursor, statement)
+
+    def drop(self, store: ViewStore) -> None:
+        """Drop the view's tables and forget its position."""
+        with store.transaction() as cursor:
+            for table in self.drops:
+                store.run(cursor, f"DROP TABLE IF EXISTS {{p}}{table}")
+            store.forget(cursor, self.name)
+
+    @abstractmethod
+    def apply(self, store: ViewStore, cursor: Any, batch: Sequence[Item]) -> None:
+        """Write the effect of `batch` through `cursor` (the caller commits with tracking)."""
+
+
+@dataclass(frozen=True)
+class Advanced:
+    """A case after one event, and who held it just before."""
+
+    case: Case
+    holder_before: Holder | None
+
+
+class CaseStates:
+    """Case aggregates as of the last processed event, rebuilt by the events' own apply().
+
+    Views derive their rows from the same state logic as the write side, so the two never
+    disagree. Recently used cases stay in memory; others are loaded from the event store.
+    """
+
+    def __init__(self, app: Xinfang, capacity: int = 5_000) -> None:
+        self.app = app
+        self.capacity = capacity
+        self._cases: OrderedDict[UUID, Case] = OrderedDict()
+
+    def advance(self, event: DomainEventProtocol[UUID]) -> Advanced | None:
+        """The case before and after `event` (None if the event is not a case event)."""
+        if not isinstance(event, Case.Event | Case.Registered):
+            return None
+        case_id = event.originator_id
+        version = event.originator_version
+        case = self._cases.pop(case_id, None)
+        if case is not None and case.version != version - 1:
+            case = None
+        holder: Holder | None = None
+        if isinstance(event, Case.Registered):
+            case = event.mutate(None)
+        else:
+            if case is None:
+                case = self.app.repository.get(case_id, version=version - 1)
+            assert isinstance(case, Case)
+            holder = case.holder
+            event.mutate(case)
+        assert isinstance(case, Case)
+        self._cases[case_id] = case
+        if len(self._cases) > self.capacity:
+            self._cases.popitem(last=False)
+        return Advanced(case=case, holder_before=holder)
+
+    def clear(self) -> None:
+        """Forget every cached case."""
+        self._cases.clear()
+
+
+class Runner:
+    """Applies the log to a set of views; safe to call from many threads and processes."""
+
+    def __init__(
+        self,
+        app: Xinfang,
+        store: ViewStore,
+        projections: Sequence[Projection],
+        *,
+        batch_size: int = 500,
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.projections = list(projections)
+        self.batch_size = batch_size
+        self._lock = threading.Lock()
+        for projection in self.projections:
+            projection.create(store)
+
+    def catch_up(self, *, progress: Progress | None = None, batch_size: int | None = None) -> int:
+        """Apply every notification not yet applied; returns how many were applied."""
+        with self._lock:
+            return sum(
+                self._catch_up(p, batch_size or self.batch_size, progress)
+                for p in self.projections
+            )
+
+    def _catch_up(self, projection: Projection, limit: int, progress: Progress | None) -> int:
+        applied = 0
+        while True:
+            start = self.store.position(projection.name)
+            notifications = self.app.recorder.select_notifications(
+                start=start, limit=limit, inclusive_of_start=False
+            )
+            if not notifications:
+                return applied
+            batch = [self._item(n) for n in notifications]
+            try:
+                with self.store.transaction() as cursor:
+                    projection.apply(self.store, cursor, batch)
+                    self.store.track(cursor, projection.name, batch[-1].position)
+            except IntegrityError:
+                # Another process applied this batch first; start again from its position.
+                self._forget_cached(projection)
+                continue
+            applied += len(batch)
+            if progress is not None:
+                progress(len(batch))
+
+    def _item(self, notification: Notification) -> Item:
+        return Item(notification.id, self.app.mapper.to_domain_event(notification))
+
+    @staticmethod
+    def _forget_cached(projection: Projection) -> None:
+        states = getattr(projection, "states", None)
+        if isinstance(states, CaseStates):
+            states.clear()
+
+    def rebuild(self, *, progress: Progress | None = None) -> tuple[int, float]:
+        """Drop every view and apply the whole log again; returns (events, seconds)."""
+        started = time.perf_counter()
+        with self._lock:
+            for projection in self.projections:
+                projection.drop(self.store)
+                projection.create(self.store)
+                self._forget_cached(projection)
+        count = self.catch_up(progress=progress, batch_size=max(self.batch_size, 2_000))
+        return count, time.perf_counter() - started
+
+    def lag(self) -> int:
+        """How many log positions the slowest view is behind."""
+        head = self.app.recorder.max_notification_id() or 0
+        return max((head - self.store.position(p.name) for p in self.projections), default=0)
+
+    def follow(self, *, interval: float = 0.5, stop: threading.Event | None = None) -> None:
+        """Keep applying new events until `stop` is set (the separate worker process)."""
+        stop = stop or threading.Event()
+        while not stop.is_set():
+            if self.catch_up() == 0:
+                stop.wait(interval)
