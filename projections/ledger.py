@@ -64,7 +64,7 @@ CASE_COLUMNS = (
     "location intake_unit_id unit_id leader_id handler_id status mode flags accused held "
     "sponsors repeat_count outcome dispositions satisfaction resolution closed_on accepted_on "
     "last_activity_on version updated_at"
-).split()  # noqa: SIM905 (one column list, easy to read)
+).split()
 
 
 def _id(value: UUID | None) -> str | None:

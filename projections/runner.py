@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, Notification
+from eventsourcing.persistence import IntegrityError, Mapper, Notification
 
 from domain.application import Xinfang
 from domain.cases import Case
@@ -28,12 +28,27 @@ from projections.store import ViewStore
 Progress = Callable[[int], None]
 
 
-@dataclass(frozen=True)
 class Item:
-    """One notification of the log with its decoded domain event."""
+    """One notification of the log; its domain event is decoded on first use."""
 
-    position: int
-    event: DomainEventProtocol[UUID]
+    __slots__ = ("_event", "_mapper", "notification")
+
+    def __init__(self, notification: Notification, mapper: Mapper[UUID]) -> None:
+        self.notification = notification
+        self._mapper = mapper
+        self._event: DomainEventProtocol[UUID] | None = None
+
+    @property
+    def position(self) -> int:
+        """The notification id (log position)."""
+        return self.notification.id
+
+    @property
+    def event(self) -> DomainEventProtocol[UUID]:
+        """The decoded (decrypted, decompressed) domain event."""
+        if self._event is None:
+            self._event = self._mapper.to_domain_event(self.notification)
+        return self._event
 
 
 class Projection(ABC):
@@ -160,7 +175,7 @@ class Runner:
                 progress(len(batch))
 
     def _item(self, notification: Notification) -> Item:
-        return Item(notification.id, self.app.mapper.to_domain_event(notification))
+        return Item(notification, self.app.mapper)
 
     @staticmethod
     def _forget_cached(projection: Projection) -> None:
