@@ -9,7 +9,7 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 from werkzeug.wrappers import Response
 
-from api import cases, directory
+from api import accountability, cases, directory, ledger, reports
 from api.context import authenticate
 from api.errors import register_error_handlers
 from projections.bootstrap import Services, bootstrap
@@ -42,6 +42,9 @@ def create_app(services: Services | None = None, config: dict[str, Any] | None =
     api.register_blueprint(directory.meta)
     api.register_blueprint(directory.blp)
     api.register_blueprint(cases.blp)
+    api.register_blueprint(ledger.blp)
+    api.register_blueprint(accountability.blp)
+    api.register_blueprint(reports.blp)
     register_error_handlers(app)
     app.before_request(authenticate)
 

@@ -15,6 +15,8 @@ from eventsourcing.cryptography import AESCipher
 from domain.application import Xinfang, utc_now
 
 if TYPE_CHECKING:
+    from projections.accountability import Accountability
+    from projections.bulletin import Bulletins
     from projections.ledger import Ledger
     from projections.runner import Runner
     from projections.store import ViewStore
@@ -100,6 +102,8 @@ class Services:
     views: ViewStore
     runner: Runner
     ledger: Ledger
+    accountability: Accountability
+    bulletins: Bulletins
 
     def catch_up(self) -> None:
         """Bring every view up to the end of the log (after a command, before a query)."""
@@ -122,6 +126,8 @@ def bootstrap(
     inline_projections: bool = True,
 ) -> Services:
     """Build the services for an existing instance."""
+    from projections.accountability import Accountability
+    from projections.bulletin import Bulletins
     from projections.ledger import Ledger, LedgerProjection, PetitionerSealer
     from projections.runner import Runner
     from projections.store import ViewStore
@@ -131,12 +137,15 @@ def bootstrap(
     views = ViewStore.open(settings)
     sealer = PetitionerSealer(settings.key_path(CIPHER_KEY_FILE).read_text().strip())
     runner = Runner(app, views, [LedgerProjection(app, sealer)])
+    ledger = Ledger(app, views, sealer)
     services = Services(
         settings=settings,
         app=app,
         views=views,
         runner=runner,
-        ledger=Ledger(app, views, sealer),
+        ledger=ledger,
+        accountability=Accountability(ledger),
+        bulletins=Bulletins(ledger),
     )
     if inline_projections:
         app.listeners.append(services.catch_up)

@@ -54,7 +54,8 @@ LEDGER_TABLES = (
         position {bigint} PRIMARY KEY, case_id TEXT NOT NULL, version {int} NOT NULL,
         type TEXT NOT NULL, actor_id TEXT NOT NULL, actor_name TEXT NOT NULL,
         actor_role TEXT NOT NULL, actor_unit_id TEXT, occurred_at TEXT NOT NULL,
-        recorded_at TEXT NOT NULL, reason TEXT)""",
+        occurred_on TEXT NOT NULL, recorded_at TEXT NOT NULL, reason TEXT, unit_id TEXT,
+        handler_id TEXT, leader_id TEXT, prev_unit_id TEXT, detail TEXT)""",
     "CREATE INDEX IF NOT EXISTS ledger_actions_actor ON {p}ledger_actions (actor_id, recorded_at)",
 )
 LEDGER_DROPS = ("ledger_cases", "ledger_deadlines", "ledger_holdings", "ledger_actions")
@@ -74,6 +75,32 @@ def _id(value: UUID | None) -> str | None:
 def _ids(values: Sequence[Any]) -> str:
     """A list stored as `,a,b,` so that `LIKE '%,a,%'` finds a member."""
     return "," + ",".join(str(getattr(v, "value", None) or _id(v)) for v in values) + ","
+
+
+DETAIL_FIELDS = (
+    "kind",
+    "outcome",
+    "decision",
+    "satisfaction",
+    "flag",
+    "on",
+    "days",
+    "upheld",
+    "leader_id",
+    "resolution",
+)
+
+
+def _detail(event: Any) -> str | None:
+    """The few event fields the scorecards count by (visit kind, outcome, decision, ...)."""
+    found = {name: _scalar(getattr(event, name)) for name in DETAIL_FIELDS if hasattr(event, name)}
+    return json.dumps(found, sort_keys=True) if found else None
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return value.hex
+    return getattr(value, "value", value)
 
 
 def _day(value: date | datetime | None) -> str | None:
@@ -134,8 +161,14 @@ class LedgerProjection(Projection):
                     event.actor.role.value,
                     _id(event.actor.unit_id),
                     event.occurred_at.isoformat(),
+                    _day(event.occurred_at),
                     event.timestamp.isoformat(),
                     event.reason,
+                    _id(case.unit_id),
+                    _id(case.handler_id),
+                    _id(case.leader_id),
+                    _id(advanced.holder_before.unit_id) if advanced.holder_before else None,
+                    _detail(event),
                 )
             )
             if advanced.holder_before != case.holder:
@@ -144,7 +177,7 @@ class LedgerProjection(Projection):
             self._hand_over(store, cursor, case_id, holder, since or "")
         store.run_many(
             cursor,
-            "INSERT INTO {p}ledger_actions VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO {p}ledger_actions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             actions,
         )
         for case in touched.values():
@@ -183,9 +216,7 @@ class LedgerProjection(Projection):
             f"ON CONFLICT (case_id) DO UPDATE SET {updates}",
             [row[c] for c in CASE_COLUMNS],
         )
-        store.run(
-            cursor, "DELETE FROM {p}ledger_deadlines WHERE case_id = ?", [case.id.hex]
-        )
+        store.run(cursor, "DELETE FROM {p}ledger_deadlines WHERE case_id = ?", [case.id.hex])
         store.run_many(
             cursor,
             "INSERT INTO {p}ledger_deadlines VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -323,9 +354,7 @@ class Ledger:
         if viewer.role is Role.LEADER:
             where.add("sponsors LIKE ? OR held LIKE ?", member(viewer.id), member(mine))
         elif viewer.role in permissions.UNIT:
-            where.add(
-                "COALESCE(unit_id, intake_unit_id) = ? OR held LIKE ?", mine, member(mine)
-            )
+            where.add("COALESCE(unit_id, intake_unit_id) = ? OR held LIKE ?", mine, member(mine))
         else:
             where.add("1=0")
         return where
@@ -377,11 +406,12 @@ class Ledger:
             f"LIMIT {int(query.page_size)} OFFSET {int(offset)}",
             where.params,
         )
-        return self._present(viewer, rows, today), int(total)
+        return self.present(viewer, rows, today), int(total)
 
-    def _present(
+    def present(
         self, viewer: Actor, rows: Sequence[Mapping[str, Any]], today: date
     ) -> list[dict[str, Any]]:
+        """Ledger rows as the viewer may see them (identity masked per domain.md §7)."""
         deadlines = self._current_deadlines([r["case_id"] for r in rows])
         names = Names(self.app)
         items = []

@@ -144,20 +144,30 @@ class Runner:
         for projection in self.projections:
             projection.create(store)
 
-    def catch_up(self, *, progress: Progress | None = None, batch_size: int | None = None) -> int:
-        """Apply every notification not yet applied; returns how many were applied."""
+    def catch_up(
+        self,
+        *,
+        progress: Progress | None = None,
+        batch_size: int | None = None,
+        until: int | None = None,
+    ) -> int:
+        """Apply every notification not yet applied (up to `until`); returns how many."""
         with self._lock:
             return sum(
-                self._catch_up(p, batch_size or self.batch_size, progress)
+                self._catch_up(p, batch_size or self.batch_size, progress, until)
                 for p in self.projections
             )
 
-    def _catch_up(self, projection: Projection, limit: int, progress: Progress | None) -> int:
+    def _catch_up(
+        self, projection: Projection, limit: int, progress: Progress | None, until: int | None
+    ) -> int:
         applied = 0
         while True:
             start = self.store.position(projection.name)
+            if until is not None and start >= until:
+                return applied
             notifications = self.app.recorder.select_notifications(
-                start=start, limit=limit, inclusive_of_start=False
+                start=start, limit=limit, stop=until, inclusive_of_start=False
             )
             if not notifications:
                 return applied

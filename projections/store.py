@@ -46,6 +46,13 @@ class ViewStore:
         recorder = factory.tracking_recorder()
         return cls(recorder, dialect)
 
+    @classmethod
+    def sqlite(cls, path: str) -> ViewStore:
+        """A view store in its own SQLite file (used for replays "as of" a moment)."""
+        env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": path}
+        factory = InfrastructureFactory.construct(Environment("views", env))
+        return cls(factory.tracking_recorder(), "sqlite")
+
     # -- SQL in one dialect-neutral form ----------------------------------------------------
     @property
     def prefix(self) -> str:

@@ -1,0 +1,228 @@
+"""Accountability views: overdue lists, actor activity, scorecards, agenda, backlog."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from api.context import actor, application, services
+from api.ledger import LedgerRowSchema, ledger_as_of
+from domain.cases import local_date
+from projections.accountability import Accountability, BacklogRules, require_reader
+
+blp = Blueprint(
+    "accountability", __name__, url_prefix="/api/v1", description="Accountability views 问责"
+)
+
+MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="month must be YYYY-MM")
+
+
+class AsOfQuerySchema(Schema):
+    """`as_of`: replay the log up to that moment."""
+
+    as_of = fields.AwareDateTime(load_default=None)
+
+
+class MonthQuerySchema(Schema):
+    """`month=YYYY-MM` (default: the current month)."""
+
+    month = fields.String(load_default=None, validate=MONTH)
+
+
+class RangeQuerySchema(Schema):
+    """A recorded-time range."""
+
+    from_ = fields.AwareDateTime(data_key="from", load_default=None)
+    to = fields.AwareDateTime(load_default=None)
+
+
+class BacklogQuerySchema(Schema):
+    """Thresholds of the backlog register (domain.md §6.8)."""
+
+    days_after_acceptance = fields.Integer(load_default=90, validate=validate.Range(min=1))
+    repeat_petitions = fields.Integer(load_default=3, validate=validate.Range(min=1))
+
+
+class OverdueItemSchema(Schema):
+    """A missed or at-risk deadline and who held the case when it fell due."""
+
+    case_id = fields.UUID()
+    number = fields.String()
+    subject = fields.String()
+    case_status = fields.String()
+    rule = fields.String()
+    slot = fields.String()
+    started_on = fields.String()
+    due_date = fields.String()
+    provisional = fields.Boolean()
+    met_on = fields.String(allow_none=True)
+    level = fields.String()
+    days_over = fields.Integer()
+    unit_id = fields.UUID(allow_none=True)
+    unit_name = fields.String(allow_none=True)
+    handler_id = fields.UUID(allow_none=True)
+    handler_name = fields.String(allow_none=True)
+    leader_id = fields.UUID(allow_none=True)
+    leader_name = fields.String(allow_none=True)
+    supervision_orders = fields.Integer()
+
+
+class OverdueSchema(Schema):
+    """The overdue and warning list 超期/预警清单."""
+
+    items = fields.List(fields.Nested(OverdueItemSchema))
+    as_of = fields.AwareDateTime(allow_none=True)
+
+
+class ActionSchema(Schema):
+    """One thing a person did."""
+
+    position = fields.Integer()
+    case_id = fields.UUID()
+    number = fields.String()
+    version = fields.Integer()
+    type = fields.String()
+    occurred_at = fields.String()
+    recorded_at = fields.String()
+    reason = fields.String(allow_none=True)
+    actor_role = fields.String()
+    actor_unit_id = fields.UUID(allow_none=True)
+
+
+class ActivitySchema(Schema):
+    """A person's actions in a time range."""
+
+    user_id = fields.UUID()
+    name = fields.String()
+    items = fields.List(fields.Nested(ActionSchema))
+
+
+class CardsSchema(Schema):
+    """Scorecards of a month."""
+
+    month = fields.String()
+    items = fields.List(fields.Dict())
+
+
+class AgendaSchema(Schema):
+    """The weekly joint-meeting agenda 联席会议调度."""
+
+    week_ending = fields.String()
+    key_cases = fields.List(fields.Nested(LedgerRowSchema))
+    new_collective_or_skip_level = fields.List(fields.Nested(LedgerRowSchema))
+    overdue = fields.List(fields.Nested(OverdueItemSchema))
+    stalled_backlog = fields.List(fields.Dict())
+    repeat_spikes = fields.List(fields.Nested(LedgerRowSchema))
+
+
+class BacklogSchema(Schema):
+    """The backlog register 积案台账."""
+
+    items = fields.List(fields.Dict())
+
+
+def _month(args: dict[str, Any]) -> str:
+    month: str = args["month"] or local_date(application().clock()).strftime("%Y-%m")
+    return month
+
+
+def _live() -> tuple[Accountability, Any]:
+    built = services()
+    built.catch_up()
+    return built.accountability, local_date(built.app.clock())
+
+
+@blp.route("/accountability/overdue")
+class Overdue(MethodView):
+    """Missed and at-risk deadlines."""
+
+    @blp.arguments(AsOfQuerySchema, location="query")
+    @blp.response(200, OverdueSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Overdue, severely overdue, due-soon and late-met deadlines, with their holders."""
+        viewer = actor()
+        require_reader(viewer)
+        with ledger_as_of(args["as_of"]) as (ledger, today):
+            items = Accountability(ledger).deadline_watch(viewer, today)
+        return {"items": items, "as_of": args["as_of"]}
+
+
+@blp.route("/accountability/actors/<uuid:user_id>")
+class ActorActivity(MethodView):
+    """One person's actions."""
+
+    @blp.arguments(RangeQuerySchema, location="query")
+    @blp.response(200, ActivitySchema)
+    def get(self, args: dict[str, Any], user_id: UUID) -> dict[str, Any]:
+        """Everything the person did on cases between `from` and `to` (recorded time)."""
+        person = application().get_user(user_id)
+        accountability, _ = _live()
+        start: datetime | None = args["from_"]
+        items = accountability.actor_activity(actor(), user_id, start, args["to"])
+        return {"user_id": user_id, "name": person.name, "items": items}
+
+
+@blp.route("/accountability/units")
+class UnitScorecards(MethodView):
+    """Unit scorecards."""
+
+    @blp.arguments(MonthQuerySchema, location="query")
+    @blp.response(200, CardsSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Counts beside rates per unit for a month; ranked only above the minimum volume."""
+        viewer = actor()
+        require_reader(viewer)
+        accountability, today = _live()
+        month = _month(args)
+        return {"month": month, "items": accountability.unit_scorecards(viewer, month, today)}
+
+
+@blp.route("/accountability/leaders")
+class LeaderScorecards(MethodView):
+    """Leader scorecards."""
+
+    @blp.arguments(MonthQuerySchema, location="query")
+    @blp.response(200, CardsSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Receptions, home visits, appointments; sponsored cases open, overdue, 化解率."""
+        viewer = actor()
+        require_reader(viewer)
+        accountability, today = _live()
+        month = _month(args)
+        return {"month": month, "items": accountability.leader_scorecards(viewer, month, today)}
+
+
+@blp.route("/accountability/agenda")
+class Agenda(MethodView):
+    """Weekly joint-meeting agenda."""
+
+    @blp.response(200, AgendaSchema)
+    def get(self) -> dict[str, Any]:
+        """Key cases, new collective/skip-level petitions, overdue items, stalled backlog."""
+        viewer = actor()
+        require_reader(viewer)
+        accountability, today = _live()
+        return accountability.agenda(viewer, today)
+
+
+@blp.route("/accountability/backlog")
+class Backlog(MethodView):
+    """Backlog register."""
+
+    @blp.arguments(BacklogQuerySchema, location="query")
+    @blp.response(200, BacklogSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Cases flagged backlog, open long after acceptance, or often repeated."""
+        viewer = actor()
+        require_reader(viewer)
+        accountability, today = _live()
+        rules = BacklogRules(
+            days_after_acceptance=args["days_after_acceptance"],
+            repeat_petitions=args["repeat_petitions"],
+        )
+        return {"items": accountability.backlog(viewer, today, rules)}

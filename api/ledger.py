@@ -1,0 +1,221 @@
+"""The case ledger 台账: JSON pages and the Excel export of the same selection."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from openpyxl import Workbook
+
+from api import labels
+from api.context import actor, services
+from api.schemas import choice
+from api.spreadsheets import XLSX, workbook_response, write_sheet
+from domain.cases import local_date
+from domain.values import Category, Channel, Flag, Status
+from projections.ledger import SORTS, Ledger, LedgerQuery
+from projections.replay import ledger_at, position_at
+
+blp = Blueprint("ledger", __name__, url_prefix="/api/v1", description="Case ledger 台账")
+
+HEADERS = (
+    ("案件编号", 17),
+    ("登记日期", 12),
+    ("信访渠道", 11),
+    ("信访类别", 12),
+    ("信访人", 16),
+    ("事由", 36),
+    ("地点", 18),
+    ("责任单位", 16),
+    ("包案领导", 10),
+    ("具体负责人", 10),
+    ("状态", 12),
+    ("当前期限", 14),
+    ("到期日", 12),
+    ("期限状态", 10),
+    ("标记", 14),
+    ("重复信访次数", 8),
+    ("答复结果", 10),
+    ("三到位一处理", 24),
+    ("满意度", 10),
+    ("办结日期", 12),
+)
+
+
+class LedgerQuerySchema(Schema):
+    """Filters of GET /ledger and /ledger.xlsx."""
+
+    status = fields.List(choice(Status), load_default=list)
+    unit_id = fields.UUID(load_default=None)
+    category = choice(Category, load_default=None)
+    channel = choice(Channel, load_default=None)
+    flag = choice(Flag, load_default=None)
+    overdue = fields.Boolean(load_default=None)
+    q = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
+    received_from = fields.Date(load_default=None)
+    received_to = fields.Date(load_default=None)
+    as_of = fields.AwareDateTime(load_default=None)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+    sort = fields.String(load_default="-received_on", validate=validate.OneOf(sorted(SORTS)))
+
+
+class DeadlineBriefSchema(Schema):
+    """The case's most urgent running deadline."""
+
+    rule = fields.String()
+    due_date = fields.String()
+    level = fields.String()
+    provisional = fields.Boolean()
+    days_over = fields.Integer()
+
+
+class LedgerRowSchema(Schema):
+    """One row of the ledger."""
+
+    case_id = fields.UUID()
+    number = fields.String()
+    received_on = fields.String()
+    channel = fields.String()
+    category = fields.String()
+    petitioners = fields.List(fields.Dict())
+    subject = fields.String()
+    location = fields.String(allow_none=True)
+    unit_id = fields.UUID(allow_none=True)
+    unit_name = fields.String(allow_none=True)
+    leader_id = fields.UUID(allow_none=True)
+    leader_name = fields.String(allow_none=True)
+    handler_id = fields.UUID(allow_none=True)
+    handler_name = fields.String(allow_none=True)
+    status = fields.String()
+    deadline = fields.Nested(DeadlineBriefSchema, allow_none=True)
+    flags = fields.List(fields.String())
+    repeat_count = fields.Integer()
+    outcome = fields.String(allow_none=True)
+    dispositions = fields.List(fields.String())
+    satisfaction = fields.String(allow_none=True)
+    resolution = fields.String(allow_none=True)
+    closed_on = fields.String(allow_none=True)
+    version = fields.Integer()
+
+
+class LedgerPageSchema(Schema):
+    """A page of the ledger."""
+
+    items = fields.List(fields.Nested(LedgerRowSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()
+    as_of = fields.AwareDateTime(allow_none=True)
+
+
+@contextmanager
+def ledger_as_of(moment: datetime | None) -> Iterator[tuple[Ledger, date]]:
+    """The live ledger (caught up), or one replayed from the log up to `moment`."""
+    built = services()
+    if moment is None:
+        built.catch_up()
+        yield built.ledger, local_date(built.app.clock())
+        return
+    position = position_at(built.app, moment)
+    with ledger_at(built.app, built.ledger.sealer, position) as past:
+        yield past, local_date(moment)
+
+
+def _query(args: dict[str, Any]) -> LedgerQuery:
+    return LedgerQuery(
+        status=tuple(s.value for s in args["status"]),
+        unit_id=args["unit_id"],
+        category=args["category"].value if args["category"] else None,
+        channel=args["channel"].value if args["channel"] else None,
+        flag=args["flag"].value if args["flag"] else None,
+        overdue=args["overdue"],
+        q=args["q"],
+        received_from=args["received_from"],
+        received_to=args["received_to"],
+        page=args["page"],
+        page_size=args["page_size"],
+        sort=args["sort"],
+    )
+
+
+@blp.route("/ledger")
+class LedgerPage(MethodView):
+    """The case ledger."""
+
+    @blp.arguments(LedgerQuerySchema, location="query")
+    @blp.response(200, LedgerPageSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Filtered, sorted, paged ledger rows (optionally as of a past moment)."""
+        query = _query(args)
+        with ledger_as_of(args["as_of"]) as (ledger, today):
+            items, total = ledger.search(actor(), query, today)
+        return {
+            "items": items,
+            "total": total,
+            "page": query.page,
+            "page_size": query.page_size,
+            "as_of": args["as_of"],
+        }
+
+
+def ledger_cells(item: dict[str, Any]) -> list[Any]:
+    """One ledger row as the Excel columns of HEADERS."""
+    deadline = item["deadline"] or {}
+    return [
+        item["number"],
+        item["received_on"],
+        labels.label(labels.CHANNEL, item["channel"]),
+        labels.label(labels.CATEGORY, item["category"]),
+        "、".join(p["name"] for p in item["petitioners"]),
+        item["subject"],
+        item["location"] or "",
+        item["unit_name"] or "",
+        item["leader_name"] or "",
+        item["handler_name"] or "",
+        labels.label(labels.STATUS, item["status"]),
+        labels.label(labels.RULE, deadline.get("rule")),
+        deadline.get("due_date", ""),
+        labels.label(labels.LEVEL, deadline.get("level"))
+        + ("（暂定）" if deadline.get("provisional") else ""),
+        "、".join(labels.label(labels.FLAG, f) for f in item["flags"]),
+        item["repeat_count"],
+        labels.label(labels.OUTCOME, item["outcome"]),
+        "、".join(labels.label(labels.DISPOSITION, d) for d in item["dispositions"]),
+        labels.label(labels.SATISFACTION, item["satisfaction"]),
+        item["closed_on"] or "",
+    ]
+
+
+@blp.route("/ledger.xlsx")
+class LedgerWorkbook(MethodView):
+    """The ledger as an Excel workbook."""
+
+    @blp.arguments(LedgerQuerySchema, location="query")
+    @blp.response(200, content_type=XLSX, description="台账.xlsx")
+    def get(self, args: dict[str, Any]) -> Response:
+        """The same selection as GET /ledger (all pages), as .xlsx with Chinese headers."""
+        query = _query(args)
+        rows: list[list[Any]] = []
+        with ledger_as_of(args["as_of"]) as (ledger, today):
+            page = 1
+            while True:
+                selection = replace(query, page=page, page_size=500)
+                items, total = ledger.search(actor(), selection, today)
+                rows += [ledger_cells(i) for i in items]
+                if page * 500 >= total:
+                    break
+                page += 1
+        workbook = Workbook()
+        sheet = workbook.active
+        assert sheet is not None
+        sheet.title = "台账"
+        write_sheet(sheet, HEADERS, rows)
+        return workbook_response(workbook, f"ledger-{today.isoformat()}.xlsx")

@@ -1,0 +1,47 @@
+"""Views "as of" a past moment: the log replayed up to that point into a scratch store."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import cast
+
+from domain.application import Xinfang
+from domain.cases import Case
+from projections.ledger import Ledger, LedgerProjection, PetitionerSealer
+from projections.runner import Runner
+from projections.store import ViewStore
+
+
+def position_at(app: Xinfang, moment: datetime) -> int:
+    """The last log position recorded at or before `moment` (0 if none)."""
+    low, high = 0, app.recorder.max_notification_id() or 0
+    # Invariant: everything up to `low` was recorded by `moment`; after `high`, nothing was.
+    while low < high:
+        middle = (low + high + 1) // 2
+        found = app.recorder.select_notifications(start=middle, limit=1)
+        if not found or found[0].id > high:
+            high = middle - 1
+            continue
+        event = cast("Case.Event", app.mapper.to_domain_event(found[0]))
+        if event.timestamp <= moment:
+            low = found[0].id
+        else:
+            high = middle - 1
+    return low
+
+
+@contextmanager
+def ledger_at(app: Xinfang, sealer: PetitionerSealer, position: int) -> Iterator[Ledger]:
+    """A Ledger over views rebuilt from the log up to `position` (inclusive)."""
+    with tempfile.TemporaryDirectory(prefix="xinfang-asof-") as folder:
+        store = ViewStore.sqlite(str(Path(folder) / "views.db"))
+        try:
+            runner = Runner(app, store, [LedgerProjection(app, sealer)], batch_size=2_000)
+            runner.catch_up(until=position)
+            yield Ledger(app, store, sealer)
+        finally:
+            store.close()
