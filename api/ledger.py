@@ -219,3 +219,31 @@ class LedgerWorkbook(MethodView):
         sheet.title = "台账"
         write_sheet(sheet, HEADERS, rows)
         return workbook_response(workbook, f"ledger-{today.isoformat()}.xlsx")
+
+
+class IdentitySearchSchema(Schema):
+    """Who to look for: any of name, ID number, phone (sent in the body, never in a URL)."""
+
+    name = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
+    id_number = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+    phone = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+
+
+class IdentityMatchesSchema(Schema):
+    """Cases of the same petitioner (同人)."""
+
+    items = fields.List(fields.Nested(LedgerRowSchema))
+
+
+@blp.route("/petitioners/search")
+class SamePetitioner(MethodView):
+    """Repeat petitioners (同人)."""
+
+    @blp.arguments(IdentitySearchSchema)
+    @blp.response(200, IdentityMatchesSchema)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Earlier cases of a petitioner by name, ID number or phone (intake and supervision)."""
+        built = services()
+        built.catch_up()
+        today = local_date(built.app.clock())
+        return {"items": built.ledger.same_person(actor(), body, today)}

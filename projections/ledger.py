@@ -7,7 +7,11 @@ accusation content is not copied into the views at all.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
@@ -57,8 +61,17 @@ LEDGER_TABLES = (
         occurred_on TEXT NOT NULL, recorded_at TEXT NOT NULL, reason TEXT, unit_id TEXT,
         handler_id TEXT, leader_id TEXT, prev_unit_id TEXT, detail TEXT)""",
     "CREATE INDEX IF NOT EXISTS ledger_actions_actor ON {p}ledger_actions (actor_id, recorded_at)",
+    """CREATE TABLE IF NOT EXISTS {p}ledger_identities (
+        digest TEXT NOT NULL, case_id TEXT NOT NULL, kind TEXT NOT NULL,
+        PRIMARY KEY (digest, case_id))""",
 )
-LEDGER_DROPS = ("ledger_cases", "ledger_deadlines", "ledger_holdings", "ledger_actions")
+LEDGER_DROPS = (
+    "ledger_cases",
+    "ledger_deadlines",
+    "ledger_holdings",
+    "ledger_actions",
+    "ledger_identities",
+)
 
 CASE_COLUMNS = (
     "case_id number received_on registered_at channel category subject searchable petitioners "
@@ -111,11 +124,61 @@ def _day(value: date | datetime | None) -> str | None:
     return value.isoformat()
 
 
+IDENTITY_KINDS = ("name", "id_number", "phone")
+
+
+def normalise(kind: str, value: str) -> str:
+    """The comparable form of a name, ID number or phone (同人 matching)."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    if kind == "phone":
+        digits = "".join(ch for ch in text if ch.isdigit())
+        return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
+    if kind == "id_number":
+        return "".join(text.split()).upper()
+    return "".join(text.split())
+
+
 class PetitionerSealer:
-    """Encrypts petitioner identity for storage in read models (AES-GCM, instance key)."""
+    """Keeps petitioner identity out of the read models in clear.
+
+    Identity is stored encrypted (AES-GCM, the instance key); repeat petitioners (同人) are found
+    through keyed hashes (HMAC-SHA256) of the normalised name, ID number and phone.
+    """
 
     def __init__(self, key: str) -> None:
         self.cipher = AESCipher(Environment(env={"CIPHER_KEY": key}))
+        self._hmac_key = hmac.new(
+            base64.b64decode(key), b"xinfang:identity-index", hashlib.sha256
+        ).digest()
+
+    def digest(self, kind: str, value: str) -> str | None:
+        """The keyed hash of one identity value (None for a blank one)."""
+        normal = normalise(kind, value)
+        if not normal:
+            return None
+        message = f"{kind}:{normal}".encode()
+        return hmac.new(self._hmac_key, message, hashlib.sha256).hexdigest()
+
+    def digests(self, petitioners: Sequence[Petitioner]) -> set[tuple[str, str]]:
+        """(digest, kind) of every identity value of the petitioners."""
+        found = set()
+        for person in petitioners:
+            for kind in IDENTITY_KINDS:
+                value = getattr(person, kind)
+                digest = self.digest(kind, value) if value else None
+                if digest:
+                    found.add((digest, kind))
+        return found
+
+    @staticmethod
+    def redact(text: str, petitioners: Sequence[Petitioner]) -> str:
+        """`text` with every petitioner's name, ID number and phone blanked out."""
+        for person in petitioners:
+            for kind in IDENTITY_KINDS:
+                value = getattr(person, kind)
+                if value and value.strip():
+                    text = text.replace(value.strip(), "＊")
+        return text
 
     def seal(self, petitioners: Sequence[Petitioner]) -> bytes:
         """Encrypt the petitioners."""
@@ -223,6 +286,15 @@ class LedgerProjection(Projection):
             [self._deadline_row(case, d, current=False) for d in case.past_deadlines]
             + [self._deadline_row(case, d, current=True) for d in case.deadlines.values()],
         )
+        store.run(cursor, "DELETE FROM {p}ledger_identities WHERE case_id = ?", [case.id.hex])
+        store.run_many(
+            cursor,
+            "INSERT INTO {p}ledger_identities VALUES (?,?,?)",
+            [
+                (digest, case.id.hex, kind)
+                for digest, kind in sorted(self.sealer.digests(case.petitioners))
+            ],
+        )
 
     @staticmethod
     def _deadline_row(case: Case, d: Deadline, *, current: bool) -> tuple[Any, ...]:
@@ -248,6 +320,7 @@ class LedgerProjection(Projection):
         searchable = case.subject
         if case.category is not Category.ACCUSATION:
             searchable = f"{case.subject}\n{case.content}"
+        searchable = self.sealer.redact(searchable, case.petitioners)
         accepted = case.deadlines.get("handle_60")
         return {
             "case_id": case.id.hex,
@@ -459,6 +532,31 @@ class Ledger:
                 }
             )
         return items
+
+    def same_person(
+        self, viewer: Actor, identity: Mapping[str, str | None], today: date
+    ) -> list[dict[str, Any]]:
+        """Earlier cases of the same petitioner (同人), found by name, ID number or phone."""
+        permissions.require_role(viewer, permissions.IDENTITY_ROLES, "search by identity")
+        digests = [
+            digest
+            for kind in IDENTITY_KINDS
+            if (value := identity.get(kind))
+            and (digest := self.sealer.digest(kind, value)) is not None
+        ]
+        if not digests:
+            return []
+        where = self.visibility(viewer)
+        marks = ",".join("?" for _ in digests)
+        where.add(
+            f"case_id IN (SELECT case_id FROM {{p}}ledger_identities WHERE digest IN ({marks}))",
+            *digests,
+        )
+        rows = self.store.query(
+            f"SELECT * FROM {{p}}ledger_cases c WHERE {where.sql} ORDER BY received_on, number",
+            where.params,
+        )
+        return self.present(viewer, rows, today)
 
     def _current_deadlines(self, case_ids: Sequence[str]) -> dict[str, list[Deadline]]:
         if not case_ids:

@@ -1,0 +1,49 @@
+"""`xinfang project` and `xinfang rebuild`: the read-model worker and the full rebuild."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+import click
+from tqdm import tqdm
+
+from scripts.cli import opened
+
+
+@click.command()
+@click.option("--follow", is_flag=True, help="Keep running and apply new events as they arrive.")
+@click.option("--interval", default=0.5, show_default=True, help="Seconds between polls.")
+def project(follow: bool, interval: float) -> None:
+    """Bring every read model up to date with the log (a separate worker with --follow)."""
+    with opened() as services:
+        runner = services.runner
+        applied = runner.catch_up()
+        click.echo(f"applied {applied} events; {runner.lag()} positions behind the log")
+        if not follow:
+            return
+        stop = threading.Event()
+
+        def finish(signum: int, frame: FrameType | None) -> None:
+            stop.set()
+
+        signal.signal(signal.SIGTERM, finish)
+        signal.signal(signal.SIGINT, finish)
+        click.echo(f"following the log every {interval}s (Ctrl-C to stop)")
+        runner.follow(interval=interval, stop=stop)
+        click.echo("stopped")
+
+
+@click.command()
+def rebuild() -> None:
+    """Drop every read model and apply the whole log again; prints events/s."""
+    with opened() as services:
+        total = services.app.recorder.max_notification_id() or 0
+        with tqdm(total=total, unit="ev", desc="rebuild", mininterval=0.5) as bar:
+            count, seconds = services.runner.rebuild(progress=bar.update)
+        speed = count / seconds if seconds else 0.0
+        click.echo(
+            f"rebuilt read models from {count} events in {seconds:.1f} s "
+            f"({speed:,.0f} events/s)"
+        )
