@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from api import accountability, cases, directory, ledger, reports
 from api.context import authenticate
 from api.errors import register_error_handlers
+from api.guards import LoginThrottle, limit_nesting
 from projections.bootstrap import Services, bootstrap
 
 SWAGGER_ASSETS = "/api/docs-assets/"
@@ -35,6 +36,7 @@ def create_app(services: Services | None = None, config: dict[str, Any] | None =
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.config.update(config or {})
     app.extensions["xinfang"] = services or bootstrap()
+    app.extensions["xinfang.logins"] = LoginThrottle()
 
     api = Api(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
@@ -47,6 +49,7 @@ def create_app(services: Services | None = None, config: dict[str, Any] | None =
     api.register_blueprint(reports.blp)
     register_error_handlers(app)
     app.before_request(authenticate)
+    app.before_request(limit_nesting)
 
     @app.get(f"{SWAGGER_ASSETS}<path:filename>")
     def docs_assets(filename: str) -> Response:

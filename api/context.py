@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
+from api.guards import LoginThrottle
 from domain.application import Xinfang
 from domain.errors import AuthenticationError, RuleViolationError
 from domain.values import Actor
@@ -41,7 +42,15 @@ def authenticate() -> None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError("send Authorization: Bearer <token>")
-    g.actor = application().authenticate(token.strip())
+    throttle: LoginThrottle = current_app.extensions["xinfang.logins"]
+    address = request.remote_addr or "unknown"
+    try:
+        g.actor = application().authenticate(token.strip())
+    except AuthenticationError:
+        # Past the limit, an address that keeps guessing gets 429 instead of 401.
+        throttle.check(address)
+        throttle.failed(address)
+        raise
 
 
 def expected_version() -> int | None:

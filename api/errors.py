@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
+from api.guards import MalformedBodyError, TooManyAttemptsError
 from domain import errors as d
 
 STATUS_OF: dict[type[d.DomainError], int] = {
@@ -18,8 +19,13 @@ STATUS_OF: dict[type[d.DomainError], int] = {
     d.StaleVersionError: 409,
     d.RuleViolationError: 422,
     d.IdempotencyKeyReusedError: 422,
+    MalformedBodyError: 400,
+    TooManyAttemptsError: 429,
 }
 """Domain error → HTTP status; the views never choose a status for a failure."""
+
+FIELD_OF: dict[type[d.DomainError], str] = {d.IdempotencyKeyReusedError: "Idempotency-Key"}
+"""The part of the request to name in `errors` for a 422 whose domain error names no field."""
 
 
 def error_response(code: int, message: str, errors: dict[str, Any] | None = None) -> Response:
@@ -58,6 +64,8 @@ def _http_error(err: HTTPException) -> Response:
     if code == 422 and errors:
         names = ", ".join(sorted(errors))
         message = f"invalid input: {names}"
+    elif code == 400 and errors and "json" in errors:
+        message = "the request body is not valid JSON (UTF-8)"
     else:
         message = err.description or HTTPStatus(code).description
     return error_response(code, message, errors)
@@ -65,9 +73,14 @@ def _http_error(err: HTTPException) -> Response:
 
 def _domain_error(err: d.DomainError) -> Response:
     code = next(s for t, s in STATUS_OF.items() if isinstance(err, t))
-    field = getattr(err, "field", None)
+    field = getattr(err, "field", None) or next(
+        (name for t, name in FIELD_OF.items() if isinstance(err, t)), None
+    )
     errors = {field: [err.message]} if field else None
-    return error_response(code, err.message, errors)
+    response = error_response(code, err.message, errors)
+    if isinstance(err, TooManyAttemptsError):
+        response.headers["Retry-After"] = str(err.retry_after)
+    return response
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -61,7 +61,7 @@ ALLOWED: dict[str, frozenset[Status]] = {
     "extend": frozenset({S.IN_PROGRESS, S.EXTENDED}),
     "respond": frozenset({S.IN_PROGRESS, S.EXTENDED}),
     "submit_report": frozenset({S.IN_PROGRESS, S.EXTENDED}),
-    "reassign": frozenset({S.ACCEPTED, S.IN_PROGRESS, S.EXTENDED}),
+    "reassign": frozenset({S.IN_PROGRESS, S.EXTENDED}),
     "approve_report": frozenset({S.REPORT_SUBMITTED}),
     "return_report": frozenset({S.REPORT_SUBMITTED}),
     "request_review": frozenset({S.RESPONDED, S.CLOSED}),
@@ -473,7 +473,7 @@ class Case(Aggregate):
     def not_accept(self, stamp: Stamp) -> None:
         """Refuse to accept the case (不予受理)."""
         today = self._check("not_accept", stamp)
-        stopped = self._stop(today, Rule.SORT_15, Rule.OBJECT_5WD)
+        stopped = self._stop(today, Rule.SORT_15, Rule.OBJECT_5WD, Rule.ASSIGN_DUE)
         self._record(self.NotAccepted, stamp, stopped)
 
     class Merged(Event):
@@ -592,8 +592,13 @@ class Case(Aggregate):
         today = self._check("decide_objection", stamp)
         if not self.objection_pending:
             raise TransitionError("decide_objection", f"{self.status.value} without objection")
-        started = [clocks.start_clock(Rule.SORT_15, today)] if upheld else []
-        self._record(self.ObjectionDecided, stamp, started, upheld=upheld)
+        # Upheld, the case leaves the unit: its assignment clock is frozen as at a reassignment.
+        moved = (
+            [*self._stop(today, Rule.ASSIGN_DUE), clocks.start_clock(Rule.SORT_15, today)]
+            if upheld
+            else []
+        )
+        self._record(self.ObjectionDecided, stamp, moved, upheld=upheld)
 
     # -- handling (办理) -------------------------------------------------------------------------
     class WorkStarted(Event):
@@ -775,6 +780,7 @@ class Case(Aggregate):
 
         def change(self, case: Case) -> None:
             case.status = Status.UNDER_REVIEW
+            case._unclose()
 
     def request_review(self, stamp: Stamp) -> None:
         """Record the petitioner's request for review, within 30 days of delivery."""
@@ -815,6 +821,7 @@ class Case(Aggregate):
 
         def change(self, case: Case) -> None:
             case.status = Status.UNDER_RECHECK
+            case._unclose()
 
     def request_recheck(self, stamp: Stamp) -> None:
         """Record the petitioner's request for recheck, within 30 days of the review."""
@@ -896,9 +903,7 @@ class Case(Aggregate):
 
         def change(self, case: Case) -> None:
             case.status = Status.IN_PROGRESS
-            case.resolution = None
-            case.closed_at = None
-            case.closed_from = None
+            case._unclose()
 
     def reopen(self, stamp: Stamp, *, approved_by: str) -> None:
         """Reopen with a reason and a named approver; a new 60-day clock starts."""
@@ -911,6 +916,12 @@ class Case(Aggregate):
             [clocks.start_clock(Rule.HANDLE_60, today)],
             approved_by=approved_by.strip(),
         )
+
+    def _unclose(self) -> None:
+        # A case asked to be reviewed, rechecked or reopened is open again: no resolution shown.
+        self.resolution = None
+        self.closed_at = None
+        self.closed_from = None
 
     class Withdrawn(Event):
         """The petitioner withdrew (撤回) the petition."""
