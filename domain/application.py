@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar, cast
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application, EventSourcedLog
-from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.domain import Aggregate, CanMutateProtocol, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from domain import permissions
@@ -50,6 +50,21 @@ def utc_now() -> datetime:
 def hash_token(token: str) -> str:
     """The stored form of an API token (tokens themselves are never stored)."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def project_aggregate(
+    aggregate: Aggregate | None, events: Iterable[DomainEventProtocol[UUID]]
+) -> Aggregate | None:
+    """The library's projector, except that a log's id (its events cannot mutate) is no aggregate.
+
+    Ids come from URLs and request bodies; a discovery log's id must read as "not found", not
+    crash the reconstruction.
+    """
+    for event in events:
+        if not isinstance(event, CanMutateProtocol):
+            return None
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 @dataclass(frozen=True)
@@ -190,7 +205,7 @@ class Xinfang(Application[UUID]):
     def _get_typed(self, item_id: UUID, kind: type[TAgg], label: str, field: str | None) -> TAgg:
         item: Aggregate | None
         try:
-            item = self.repository.get(item_id)
+            item = self.repository.get(item_id, projector_func=project_aggregate)
         except AggregateNotFoundError:
             item = None
         if not isinstance(item, kind):
@@ -223,7 +238,7 @@ class Xinfang(Application[UUID]):
     def _load_case(self, case_id: UUID, version: int | None = None) -> Case:
         case: Aggregate
         try:
-            case = self.repository.get(case_id, version=version)
+            case = self.repository.get(case_id, version=version, projector_func=project_aggregate)
         except AggregateNotFoundError:
             raise NotFoundError("no such case") from None
         if not isinstance(case, Case):
@@ -324,7 +339,7 @@ class Xinfang(Application[UUID]):
             if ctx.expected_version is not None and case.version != ctx.expected_version:
                 raise StaleVersionError(ctx.expected_version, case.version)
             permissions.authorize(command, ctx.actor, case, args)
-            resolve: Resolver = RESOLVERS.get(command, _as_given)
+            resolve: Resolver = RESOLVERS.get(command, as_given)
             kwargs, others = resolve(self, case, dict(args))
             stamp = make_stamp(
                 ctx.actor,
@@ -365,7 +380,9 @@ class Xinfang(Application[UUID]):
         return Outcome(case=case, position=position)
 
     def _replay(self, ctx: Context, command: str, case_id: UUID | None) -> Outcome | None:
-        assert ctx.idempotency_key is not None
+        """The first result of this keyed request, if it was applied (None without a key)."""
+        if not ctx.idempotency_key:
+            return None
         try:
             record: RequestRecord = self.repository.get(
                 RequestRecord.id_for(ctx.actor.id, ctx.idempotency_key)
@@ -391,7 +408,8 @@ class Xinfang(Application[UUID]):
 
 
 # -- resolving references to other aggregates ------------------------------------------------
-def _as_given(app: Xinfang, case: Case, args: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+def as_given(app: Xinfang, case: Case, args: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+    """Arguments that name no other aggregate pass through unchanged."""
     return args, []
 
 

@@ -1,0 +1,46 @@
+# xinfang: `make run` serves a demo county on http://127.0.0.1:8000, `make test` runs the tests.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export XINFANG_HOME ?= ./var
+
+.PHONY: run test lint install
+
+# The virtualenv is created once; dependencies are reinstalled only when pyproject.toml changes.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	@out=$$($(BIN)/xinfang init); echo "$$out"; admin=$$(tail -n 1 <<< "$$out"); \
+	echo; \
+	out=$$($(BIN)/xinfang demo); echo "$$out"; \
+	clerk=$$(awk '$$1 == "clerk" { print $$NF }' <<< "$$out"); \
+	echo; \
+	echo "API:  http://$(HOST):$(PORT)/api/v1    docs: http://$(HOST):$(PORT)/api/docs"; \
+	echo "Sign in with a token printed above (Authorization: Bearer <token>), e.g. as the clerk:"; \
+	echo "  curl -H 'Authorization: Bearer $${clerk:-$$admin}' http://$(HOST):$(PORT)/api/v1/me"; \
+	echo "  curl -H 'Authorization: Bearer $${clerk:-$$admin}' 'http://$(HOST):$(PORT)/api/v1/ledger?page_size=5'"; \
+	echo "Administrator (units, users): $$admin"; \
+	echo "A case's audit trail: XINFANG_HOME=$(XINFANG_HOME) $(BIN)/xinfang history XF-$$(date +%Y)-000001"; \
+	echo; \
+	exec $(BIN)/xinfang serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy

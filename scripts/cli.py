@@ -1,0 +1,467 @@
+"""The `xinfang` command: set up an instance, manage the directory, serve the API, inspect cases."""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import re
+import sys
+import time
+import unicodedata
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+from uuid import UUID
+
+import click
+import psycopg
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.persistence import PersistenceError
+from gunicorn.app.base import BaseApplication
+from psycopg_pool import PoolTimeout
+
+from domain.cases import LOCAL_TZ, Case
+from domain.directory import SYSTEM_ACTOR, Unit
+from domain.errors import DomainError
+from domain.values import Role, Status
+from projections.bootstrap import InstanceError, Services, Settings, bootstrap, create_instance
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from domain.application import Xinfang
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ADMIN_NAME = "管理员"
+CASE_NUMBER = re.compile(r"^XF-(\d{4})-(\d{1,9})$", re.IGNORECASE)
+DB_ERRORS = (PersistenceError, psycopg.Error, PoolTimeout)
+"""Failures of the event store that are the operator's to fix, not bugs."""
+
+
+# -- opening the instance ------------------------------------------------------------------
+def describe_store(settings: Settings) -> str:
+    """Where the events of this instance are kept, in words."""
+    if not settings.is_postgres:
+        return f"SQLite {settings.sqlite_path}"
+    env = settings.extra_env
+    where = (
+        f"{env.get('POSTGRES_HOST', '?')}:{env.get('POSTGRES_PORT', '5432')}"
+        f"/{env.get('POSTGRES_DBNAME', '?')}"
+    )
+    schema = env.get("POSTGRES_SCHEMA")
+    return f"PostgreSQL {where}" + (f" (schema {schema})" if schema else "")
+
+
+@contextmanager
+def opened(settings: Settings | None = None) -> Iterator[Services]:
+    """The services of the instance named by the environment, closed afterwards.
+
+    Mistakes an operator can fix (no instance, database unreachable, a refused command) become a
+    one-line message and a non-zero exit instead of a traceback.
+    """
+    settings = settings or Settings.from_environ()
+    try:
+        services = bootstrap(settings)
+    except InstanceError as err:
+        raise click.ClickException(str(err)) from None
+    except DB_ERRORS as err:
+        msg = f"cannot open the event store ({describe_store(settings)}): {err}"
+        raise click.ClickException(msg) from None
+    try:
+        yield services
+    except DomainError as err:
+        raise click.ClickException(err.message) from None
+    except DB_ERRORS as err:
+        raise click.ClickException(f"event store error: {err}") from None
+    finally:
+        services.close()
+
+
+# -- output --------------------------------------------------------------------------------
+def _width(text: str) -> int:
+    """Columns `text` takes in a terminal (CJK characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def echo_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Print rows as aligned columns (empty values as '-')."""
+    cells = [[("-" if v is None or v == "" else str(v)) for v in row] for row in rows]
+    widths = [_width(h) for h in headers]
+    for row in cells:
+        widths = [max(w, _width(c)) for w, c in zip(widths, row, strict=True)]
+    lines = [headers, ["-" * w for w in widths], *cells]
+    for line in lines:
+        click.echo("  ".join(_pad(c, w) for c, w in zip(line, widths, strict=True)).rstrip())
+
+
+def local_time(moment: datetime) -> str:
+    """A timestamp in the county's time zone, to the second, with its offset."""
+    return moment.astimezone(LOCAL_TZ).isoformat(timespec="seconds")
+
+
+def unit_names(app: Xinfang) -> dict[UUID, str]:
+    """Every unit's name by id."""
+    return {unit.id: unit.name for unit in app.units()}
+
+
+# -- commands ------------------------------------------------------------------------------
+LAZY_COMMANDS: dict[str, str] = {
+    "project": "scripts.read_commands:project",
+    "rebuild": "scripts.read_commands:rebuild",
+    "verify": "scripts.audit_commands:verify",
+    "audit": "scripts.audit_commands:audit",
+    "backup": "scripts.ops_commands:backup",
+    "restore": "scripts.ops_commands:restore",
+}
+"""Commands kept in modules of their own (read models, audit); imported only when used."""
+
+
+class LazyGroup(click.Group):
+    """The `xinfang` group: its own commands plus LAZY_COMMANDS, loaded on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command name, without importing the lazy ones."""
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The named command, importing its module if it is a lazy one."""
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in LAZY_COMMANDS:
+            return command
+        module_name, attribute = LAZY_COMMANDS[cmd_name].split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            if err.name != module_name:
+                raise
+            return None
+        found = getattr(module, attribute, None)
+        return found if isinstance(found, click.Command) else None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """xinfang 信访事项 case tracker.
+
+    The instance lives in $XINFANG_HOME (default ./var); PERSISTENCE_MODULE=eventsourcing.postgres
+    with POSTGRES_* variables keeps the events in PostgreSQL instead of SQLite.
+    """
+
+
+@main.command()
+def init() -> None:
+    """Create the instance (idempotent) and print an administrator token as the last line."""
+    settings = Settings.from_environ()
+    try:
+        created = create_instance(settings)
+    except OSError as err:
+        raise click.ClickException(
+            f"cannot create the instance at {settings.home}: {err}"
+        ) from None
+    with opened(settings) as services:
+        app = services.app
+        admins = [u for u in app.users(SYSTEM_ACTOR) if u.role is Role.ADMIN and u.active]
+        state = "Created" if created else "Found"
+        click.echo(
+            f"{state} the instance at {settings.home}; events in {describe_store(settings)}."
+        )
+        if admins:
+            admin = admins[0]
+            token = app.issue_token(SYSTEM_ACTOR, admin.id)
+            click.echo(f"Issued a fresh token for the administrator {admin.name} (id {admin.id});")
+            click.echo("tokens issued earlier stay valid.")
+        else:
+            admin, token = app.add_user(SYSTEM_ACTOR, name=ADMIN_NAME, role=Role.ADMIN)
+            click.echo(f"Added the administrator {admin.name} (id {admin.id}).")
+        click.echo("The administrator adds units and users (`xinfang units add`, `xinfang users")
+        click.echo("add`, or POST /api/v1/units and /api/v1/users). Send the token as")
+        click.echo("`Authorization: Bearer <token>`; it is shown only this once:")
+        click.echo(token)
+
+
+@main.group()
+def units() -> None:
+    """Responsible units (县直部门, 乡镇/街道, 村/社区)."""
+
+
+@units.command("add")
+@click.argument("name")
+@click.option("--kind", help="What sort of unit, e.g. 县直部门, 乡镇, 村（社区）.")
+@click.option("--parent", "parent_id", type=click.UUID, help="Id of the unit above this one.")
+def units_add(name: str, kind: str | None, parent_id: UUID | None) -> None:
+    """Add a unit; prints its id as the last line."""
+    with opened() as services:
+        unit = services.app.add_unit(SYSTEM_ACTOR, name=name, kind=kind, parent_id=parent_id)
+        click.echo(f"Added the unit {unit.name}; its id:")
+        click.echo(str(unit.id))
+
+
+@units.command("list")
+def units_list() -> None:
+    """List the units."""
+    with opened() as services:
+        found: list[Unit] = services.app.units()
+        names = {unit.id: unit.name for unit in found}
+        rows = [
+            (u.id, u.name, u.kind, names.get(u.parent_id) if u.parent_id else None) for u in found
+        ]
+        echo_table(("id", "name", "kind", "parent"), rows)
+
+
+@main.group()
+def users() -> None:
+    """Users, their roles and tokens."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice([role.value for role in Role]),
+    help="What the user does in the office.",
+)
+@click.option("--unit", "unit_id", type=click.UUID, help="The user's unit (unit_head, handler).")
+def users_add(name: str, role: str, unit_id: UUID | None) -> None:
+    """Add a user; prints their token (shown only this once) as the last line."""
+    with opened() as services:
+        user, token = services.app.add_user(
+            SYSTEM_ACTOR, name=name, role=Role(role), unit_id=unit_id
+        )
+        click.echo(f"Added {user.name} as {user.role.value} (id {user.id}). Their token:")
+        click.echo(token)
+
+
+@users.command("list")
+def users_list() -> None:
+    """List the users."""
+    with opened() as services:
+        app = services.app
+        names = unit_names(app)
+        rows = [
+            (u.id, u.name, u.role.value, names.get(u.unit_id) if u.unit_id else None)
+            for u in app.users(SYSTEM_ACTOR)
+        ]
+        echo_table(("id", "name", "role", "unit"), rows)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1))
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1))
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the HTTP API with gunicorn (gthread workers)."""
+    settings = Settings.from_environ()
+    try:
+        settings.event_store_env()
+    except InstanceError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo(
+        f"Serving {settings.home} ({describe_store(settings)}) on http://{host}:{port}/api/v1 "
+        f"— docs at http://{host}:{port}/api/docs"
+    )
+    GunicornServer(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "proc_name": "xinfang",
+            "accesslog": "-",
+            "errorlog": "-",
+            "timeout": 60,
+            "graceful_timeout": 10,
+            "preload_app": False,
+            "control_socket_disable": True,
+            "worker_exit": close_worker_services,
+        }
+    ).run()
+
+
+class GunicornServer(BaseApplication):  # type: ignore[misc]
+    """gunicorn over `api.create_app()`; each worker builds its own app after the fork.
+
+    SQLite and psycopg connections must not cross a fork, so nothing is opened in the master:
+    `load` runs in every worker (preload_app stays off).
+    """
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        """Take the options given on our command line (not gunicorn's)."""
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Flask:
+        """Build this worker's app and services."""
+        from api import create_app
+
+        return create_app()
+
+
+def close_worker_services(server: object, worker: Any) -> None:
+    """gunicorn hook: release the worker's database connections when it exits."""
+    app = getattr(worker, "wsgi", None)
+    extensions = getattr(app, "extensions", {})
+    services = extensions.get("xinfang")
+    if isinstance(services, Services):
+        services.close()
+
+
+@main.command()
+@click.option("--cases", "count", default=300, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=2026, show_default=True, help="Same seed, same county.")
+def demo(count: int, seed: int) -> None:
+    """Fill the instance with a synthetic county and cases in every status.
+
+    Runs once: if the instance already has cases it adds nothing and prints fresh tokens for the
+    demo's people. The last lines are tokens to sign in as a clerk, a dispatcher, a unit head, a
+    supervisor and an auditor.
+    """
+    from scripts import demo as generator
+
+    with opened() as services:
+        app = services.app
+        if generator.has_cases(app):
+            click.echo("The instance already has cases: no demo data added.")
+            logins = generator.fresh_logins(app)
+        else:
+            started = time.monotonic()
+            bulk = count >= BULK_FROM
+            if bulk:
+                # Views are built once at the end instead of after every batch.
+                app.listeners.clear()
+            with click.progressbar(
+                length=count, label="Registering and handling cases", file=sys.stderr
+            ) as bar:
+                report = generator.populate(
+                    app, cases=count, seed=seed, progress=bar.update, bulk=bulk
+                )
+            if bulk:
+                total = app.recorder.max_notification_id() or 0
+                with click.progressbar(
+                    length=total, label="Building the read models", file=sys.stderr
+                ) as bar:
+                    services.runner.catch_up(progress=bar.update)
+            elapsed = time.monotonic() - started
+            click.echo(
+                f"Added {report.units} units, {report.users} users and {count} cases "
+                f"({report.events} events) in {elapsed:.1f} s (seed {seed})."
+            )
+            click.echo("Cases by status:")
+            for status in Status:
+                label = _pad(STATUS_LABELS[status], 10)
+                click.echo(f"  {status.value:<17}{label}{report.statuses[status]:>5}")
+            click.echo(f"Open cases with an overdue deadline today: {report.overdue_cases}.")
+            logins = report.logins
+        if not logins:
+            click.echo("No demo users found; add users with `xinfang users add`.")
+            return
+        click.echo("Sign in with one of these tokens (Authorization: Bearer <token>):")
+        rows = [(login.role.value, login.name, login.unit, login.token) for login in logins]
+        width = [max(_width(str(row[i])) for row in rows) for i in range(3)]
+        for row in rows:
+            click.echo("  ".join(_pad(str(row[i]), width[i]) for i in range(3)) + "  " + row[3])
+
+
+BULK_FROM = 1_000
+"""From this many demo cases on, they are built on the aggregates and saved in batches."""
+
+STATUS_LABELS: dict[Status, str] = {
+    Status.REGISTERED: "已登记",
+    Status.FORWARDED: "已转送",
+    Status.ASSIGNED: "已交办",
+    Status.DIVERTED: "已分流",
+    Status.NOT_ACCEPTED: "不予受理",
+    Status.MERGED: "已并案",
+    Status.ACCEPTED: "已受理",
+    Status.IN_PROGRESS: "办理中",
+    Status.EXTENDED: "已延期",
+    Status.REPORT_SUBMITTED: "报告待审",
+    Status.RESPONDED: "已答复",
+    Status.UNDER_REVIEW: "复查中",
+    Status.REVIEWED: "已复查",
+    Status.UNDER_RECHECK: "复核中",
+    Status.TERMINATED: "复核终结",
+    Status.CLOSED: "已办结",
+}
+
+
+def find_case(app: Xinfang, ref: str) -> Case:
+    """A case by id or by number (XF-2026-000012), read as the system (no permission filter)."""
+    text = ref.strip()
+    try:
+        return _load_case(app, UUID(text))
+    except ValueError:
+        pass
+    match = CASE_NUMBER.match(text)
+    if match is None:
+        msg = f"{ref!r} is neither a case id nor a case number like XF-2026-000012"
+        raise click.ClickException(msg)
+    year, n = int(match[1]), int(match[2])
+    number = f"XF-{year}-{n:06d}"
+    # The number is the case's position in the log of its year; check, then fall back to a scan.
+    candidates = itertools.chain(
+        itertools.islice(app.iter_case_ids(year), n - 1, n) if n > 0 else (),
+        app.iter_case_ids(year),
+    )
+    for case_id in candidates:
+        case = _load_case(app, case_id)
+        if case.number == number:
+            return case
+    raise click.ClickException(f"no case {number}")
+
+
+def _load_case(app: Xinfang, case_id: UUID) -> Case:
+    try:
+        case: object = app.repository.get(case_id)
+    except AggregateNotFoundError:
+        raise click.ClickException(f"no case with id {case_id}") from None
+    if not isinstance(case, Case):
+        raise click.ClickException(f"no case with id {case_id}")
+    return case
+
+
+@main.command()
+@click.argument("case")
+def history(case: str) -> None:
+    """Print the audit trail of CASE (an id or a number like XF-2026-000012)."""
+    with opened() as services:
+        app = services.app
+        found = find_case(app, case)
+        names = unit_names(app)
+        events: list[Any] = list(app.events.get(found.id))
+        click.echo(
+            f"{found.number}  {found.subject}  status {found.status.value}  "
+            f"version {found.version}  ({len(events)} events, times in Asia/Shanghai)"
+        )
+        rows = [
+            (
+                event.originator_version,
+                local_time(event.timestamp),
+                local_time(event.occurred_at),
+                event.actor.name,
+                event.actor.role.value,
+                names.get(event.actor.unit_id, event.actor.unit_id),
+                type(event).__name__,
+                event.reason,
+            )
+            for event in events
+        ]
+        echo_table(
+            ("version", "recorded_at", "occurred_at", "actor", "role", "unit", "event", "reason"),
+            rows,
+        )
+
+
+if __name__ == "__main__":
+    main()
