@@ -275,6 +275,8 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "worker_class": "gthread",
             "proc_name": "xinfang",
             "accesslog": "-",
+            # The path without its query string: search terms may name a petitioner.
+            "access_log_format": '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
             "errorlog": "-",
             "timeout": 60,
             "graceful_timeout": 10,
