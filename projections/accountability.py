@@ -17,16 +17,9 @@ from uuid import UUID
 from domain import deadlines as clocks
 from domain import permissions
 from domain.errors import PermissionDeniedError
-from domain.values import Actor, Level, Role, Rule
-from projections.ledger import Ledger, Names, Where, deadline_of, member
+from domain.values import Actor, Level, Role
+from projections.ledger import OBLIGATIONS, Ledger, Names, Where, deadline_of, member
 from projections.store import ViewStore
-
-OBLIGATIONS = tuple(
-    r.value
-    for r in Rule
-    if r not in {Rule.REVIEW_WINDOW_30, Rule.RECHECK_WINDOW_30, Rule.OBJECT_5WD}
-)
-"""Deadlines the office must meet (the petitioner's own windows are not obligations)."""
 
 WATCHED_LEVELS = frozenset({Level.DUE_SOON, Level.OVERDUE, Level.SEVERELY_OVERDUE, Level.MET_LATE})
 MISSED = frozenset({Level.OVERDUE, Level.SEVERELY_OVERDUE})

@@ -231,8 +231,7 @@ class Bulletins:
             raise TransitionError("publish", f"{month} already published")
         as_of = self._as_of(month, today)
         app = self.ledger.app
-        position = self.ledger.store.position("ledger")
-        figures = compute_figures(self.ledger, month, as_of)
+        position, figures = self._stable_figures(month, as_of)
         bulletin = Bulletin.publish(
             month=month,
             position=position,
@@ -247,6 +246,15 @@ class Bulletins:
         except IntegrityError:
             raise TransitionError("publish", f"{month} already published") from None
         return self.get(viewer, month, today)
+
+    def _stable_figures(self, month: str, as_of: date) -> tuple[int, dict[str, Any]]:
+        """Figures and the log position they reflect (recomputed if the views moved meanwhile)."""
+        store = self.ledger.store
+        while True:
+            position = store.position("ledger")
+            figures = compute_figures(self.ledger, month, as_of)
+            if store.position("ledger") == position:
+                return position, figures
 
     def recompute(self, viewer: Actor, month: str) -> dict[str, Any]:
         """Replay the log up to the published position and compute the figures again."""

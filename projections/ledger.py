@@ -73,6 +73,13 @@ LEDGER_DROPS = (
     "ledger_identities",
 )
 
+OBLIGATIONS = tuple(
+    r.value
+    for r in Rule
+    if r not in {Rule.REVIEW_WINDOW_30, Rule.RECHECK_WINDOW_30, Rule.OBJECT_5WD}
+)
+"""Deadlines the office must meet (the petitioner's own windows are not obligations)."""
+
 CASE_COLUMNS = (
     "case_id number received_on registered_at channel category subject searchable petitioners "
     "location intake_unit_id unit_id leader_id handler_id status mode flags accused held "
@@ -204,6 +211,7 @@ class LedgerProjection(Projection):
     def apply(self, store: ViewStore, cursor: Any, batch: Sequence[Item]) -> None:
         """Advance the touched cases through the batch; write their rows once each."""
         touched: dict[UUID, Case] = {}
+        active_on: dict[UUID, str] = {}
         holdings: list[tuple[Any, ...]] = []
         actions: list[tuple[Any, ...]] = []
         for item in batch:
@@ -213,6 +221,8 @@ class LedgerProjection(Projection):
             case = advanced.case
             touched[case.id] = case
             event: Any = item.event
+            # Progress counts when it happened (business time), not when it was typed in.
+            active_on[case.id] = max(active_on.get(case.id, ""), _day(event.occurred_at) or "")
             actions.append(
                 (
                     item.position,
@@ -244,7 +254,7 @@ class LedgerProjection(Projection):
             actions,
         )
         for case in touched.values():
-            self._write_case(store, cursor, case)
+            self._write_case(store, cursor, case, active_on[case.id])
 
     @staticmethod
     def _hand_over(
@@ -269,10 +279,18 @@ class LedgerProjection(Projection):
             ],
         )
 
-    def _write_case(self, store: ViewStore, cursor: Any, case: Case) -> None:
-        row = self.case_row(case)
+    def _write_case(self, store: ViewStore, cursor: Any, case: Case, active_on: str) -> None:
+        row = {**self.case_row(case), "last_activity_on": active_on}
         placeholders = ",".join("?" for _ in CASE_COLUMNS)
-        updates = ",".join(f"{c} = excluded.{c}" for c in CASE_COLUMNS[1:])
+        updates = ",".join(
+            f"{c} = excluded.{c}" for c in CASE_COLUMNS[1:] if c != "last_activity_on"
+        )
+        # The latest business date of any event so far: a late entry never moves it back.
+        updates += (
+            ", last_activity_on = CASE WHEN excluded.last_activity_on > "
+            "ledger_cases.last_activity_on THEN excluded.last_activity_on "
+            "ELSE ledger_cases.last_activity_on END"
+        )
         store.run(
             cursor,
             f"INSERT INTO {{p}}ledger_cases ({','.join(CASE_COLUMNS)}) VALUES ({placeholders}) "
@@ -316,7 +334,10 @@ class LedgerProjection(Projection):
         )
 
     def case_row(self, case: Case) -> dict[str, Any]:
-        """The ledger row of a case (petitioners sealed, accusation content left out)."""
+        """The ledger row of a case (petitioners sealed, accusation content left out).
+
+        `last_activity_on` is not a state of the case: the projection adds it from the events.
+        """
         searchable = case.subject
         if case.category is not Category.ACCUSATION:
             searchable = f"{case.subject}\n{case.content}"
@@ -350,7 +371,6 @@ class LedgerProjection(Projection):
             "resolution": case.resolution.value if case.resolution else None,
             "closed_on": _day(case.closed_at),
             "accepted_on": accepted.started_on.isoformat() if accepted else None,
-            "last_activity_on": _day(case.updated_at),
             "version": case.version,
             "updated_at": case.updated_at.isoformat(),
         }
@@ -403,6 +423,11 @@ class Where:
         return " AND ".join(f"({c})" for c in self.clauses) or "1=1"
 
 
+def literal(text: str) -> str:
+    """`text` for a LIKE pattern with `ESCAPE '\\'`: its % and _ match only themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def member(value: UUID | str) -> str:
     """A LIKE pattern for one member of a `,a,b,` list column."""
     return f"%,{value.hex if isinstance(value, UUID) else value},%"
@@ -417,17 +442,22 @@ class Ledger:
         self.sealer = sealer
 
     def visibility(self, viewer: Actor) -> Where:
-        """Rows the viewer may know exist (mirrors domain.permissions.can_see)."""
+        """Rows the viewer may know exist (mirrors domain.permissions.can_see).
+
+        Columns are those of ledger_cases under the alias `c`, as every query joins it.
+        """
         where = Where()
         for unit_id in self.app.lineage(viewer.unit_id):
-            where.add("accused NOT LIKE ?", member(unit_id))
+            where.add("c.accused NOT LIKE ?", member(unit_id))
         if viewer.role in permissions.SEE_ALL:
             return where
         mine = viewer.unit_id.hex if viewer.unit_id else "-"
         if viewer.role is Role.LEADER:
-            where.add("sponsors LIKE ? OR held LIKE ?", member(viewer.id), member(mine))
+            where.add("c.sponsors LIKE ? OR c.held LIKE ?", member(viewer.id), member(mine))
         elif viewer.role in permissions.UNIT:
-            where.add("COALESCE(unit_id, intake_unit_id) = ? OR held LIKE ?", mine, member(mine))
+            where.add(
+                "COALESCE(c.unit_id, c.intake_unit_id) = ? OR c.held LIKE ?", mine, member(mine)
+            )
         else:
             where.add("1=0")
         return where
@@ -458,17 +488,19 @@ class Ledger:
         if query.flag:
             where.add("flags LIKE ?", member(query.flag))
         if query.q:
-            where.add("searchable LIKE ?", f"%{query.q.lower()}%")
+            where.add("searchable LIKE ? ESCAPE '\\'", f"%{literal(query.q.lower())}%")
         if query.received_from:
             where.add("received_on >= ?", query.received_from.isoformat())
         if query.received_to:
             where.add("received_on <= ?", query.received_to.isoformat())
         if query.overdue is not None:
+            rules = ",".join("?" for _ in OBLIGATIONS)
             exists = (
                 "EXISTS (SELECT 1 FROM {p}ledger_deadlines d WHERE d.case_id = c.case_id "
-                "AND d.current = 1 AND d.met_on IS NULL AND d.due_date < ?)"
+                "AND d.current = 1 AND d.met_on IS NULL AND d.due_date < ? "
+                f"AND d.rule IN ({rules}))"
             )
-            where.add(exists if query.overdue else f"NOT {exists}", today.isoformat())
+            where.add(exists if query.overdue else f"NOT {exists}", today.isoformat(), *OBLIGATIONS)
         total = self.store.query(
             f"SELECT COUNT(*) AS n FROM {{p}}ledger_cases c WHERE {where.sql}", where.params
         )[0]["n"]
@@ -493,7 +525,7 @@ class Ledger:
             if not self.sees_identity(viewer, row):
                 people = [p.masked() for p in people]
             mine = deadlines.get(row["case_id"], [])
-            running = [d for d in mine if d.met_on is None]
+            running = [d for d in mine if d.met_on is None and d.rule.value in OBLIGATIONS]
             current = min(running, key=lambda d: d.due_date) if running else None
             items.append(
                 {

@@ -1,0 +1,271 @@
+"""Exactly-once projections: rebuilt views equal live ones; crashes, races, kills lose nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from domain.application import Xinfang
+from projections.bootstrap import Services, Settings, bootstrap
+from projections.ledger import LedgerProjection, PetitionerSealer
+from projections.runner import Item, Runner
+from projections.store import ViewStore
+from tests.conftest import County, build_county
+from tests.integration.helpers_read import (
+    Desk,
+    bulk_log,
+    busy_county,
+    case_events,
+    head,
+    snapshot,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+WORKER = """
+import sys
+from projections.bootstrap import Settings, bootstrap
+
+services = bootstrap(Settings.from_environ(), inline_projections=False)
+services.runner.batch_size = int(sys.argv[1])
+if sys.argv[2] == "follow":
+    services.runner.follow(interval=0.05)
+else:
+    services.runner.catch_up()
+    services.close()
+"""
+"""The read-model worker as a separate process: `follow` runs until killed, `once` catches up."""
+
+
+class CrashError(Exception):
+    """The projector died in the middle of a batch."""
+
+
+class CrashingLedger(LedgerProjection):
+    """The ledger projection, except that it dies after writing part of the batch holding `at`."""
+
+    def __init__(self, app: Xinfang, sealer: PetitionerSealer, at: int | None) -> None:
+        super().__init__(app, sealer)
+        self.at = at
+        self.uncommitted = 0
+
+    def apply(self, store: ViewStore, cursor: Any, batch: Sequence[Item]) -> None:
+        """Write the batch up to `at`, count what the open transaction holds, then die."""
+        positions = [item.position for item in batch]
+        if self.at not in positions:
+            super().apply(store, cursor, batch)
+            return
+        super().apply(store, cursor, batch[: positions.index(self.at) + 1])
+        cursor.execute(
+            store.sql("SELECT COUNT(*) AS n FROM {p}ledger_actions WHERE position >= ?"),
+            (batch[0].position,),
+        )
+        self.uncommitted = int(cursor.fetchone()["n"])
+        raise CrashError(f"killed at position {self.at}")
+
+
+class Interleaved(LedgerProjection):
+    """A projector that lets another process apply the same batch just before it writes."""
+
+    def __init__(self, app: Xinfang, sealer: PetitionerSealer, rival: Runner) -> None:
+        super().__init__(app, sealer)
+        self.rival = rival
+        self.overtaken: list[int] = []
+
+    def apply(self, store: ViewStore, cursor: Any, batch: Sequence[Item]) -> None:
+        """On the first batch, the rival commits it first; then write it anyway."""
+        if not self.overtaken:
+            self.overtaken.append(batch[-1].position)
+            self.rival.catch_up(until=batch[-1].position)
+        super().apply(store, cursor, batch)
+
+
+@pytest.fixture
+def quiet(settings: Settings) -> Iterator[Services]:
+    """Services whose views are not kept live: the log grows, the views wait for a runner."""
+    built = bootstrap(settings, inline_projections=False)
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+@pytest.fixture
+def rival(settings: Settings, quiet: Services) -> Iterator[Services]:
+    """A second set of services over the same instance, as a second process would hold."""
+    built = bootstrap(settings, inline_projections=False)
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+def count_actions(services: Services, after: int = 0) -> int:
+    """Rows of ledger_actions beyond a log position."""
+    rows = services.views.query(
+        "SELECT COUNT(*) AS n FROM {p}ledger_actions WHERE position > ?", [after]
+    )
+    return int(rows[0]["n"])
+
+
+def at_head(services: Services) -> dict[str, int]:
+    """Every view's position when it has applied the whole log."""
+    return {p.name: head(services.app) for p in services.runner.projections}
+
+
+def rebuilt(services: Services) -> dict[str, Any]:
+    """Every view rebuilt from zero, as a snapshot."""
+    services.runner.rebuild()
+    return snapshot(services)
+
+
+def test_views_rebuilt_from_zero_equal_the_views_kept_live_while_the_events_arrived(
+    services: Services, county: County
+) -> None:
+    busy_county(Desk(services.app, county), count=30)
+    live = snapshot(services)
+
+    again = rebuilt(services)
+
+    assert live["positions"] == at_head(services)
+    assert len(live["ledger_cases"]) == 30
+    assert len(live["ledger_actions"]) == case_events(services.app)
+    assert {row["type"] for row in live["ledger_actions"]} >= {
+        "Reassigned",
+        "HandlerChanged",
+        "LeaderChanged",
+        "Extended",
+        "ReviewDecided",
+        "RecheckDecided",
+        "Merged",
+        "Absorbed",
+        "Reopened",
+        "SupervisionOrderAnswered",
+    }
+    assert again == live
+
+
+def test_a_projector_that_dies_mid_batch_commits_nothing_of_it_and_resumes_exactly_once(
+    quiet: Services,
+) -> None:
+    busy_county(Desk(quiet.app, build_county(quiet.app)), count=20)
+    positions = [n.id for n in quiet.app.recorder.select_notifications(start=1, limit=10_000)]
+    crash_at = positions[len(positions) // 2 + 7]
+    crashing = CrashingLedger(quiet.app, quiet.ledger.sealer, at=crash_at)
+    runner = Runner(quiet.app, quiet.views, [crashing], batch_size=40)
+
+    with pytest.raises(CrashError):
+        runner.catch_up()
+
+    committed = quiet.views.position("ledger")
+    assert 0 < committed < crash_at
+    assert crashing.uncommitted > 0
+    assert count_actions(quiet, after=committed) == 0
+    crashing.at = None
+    assert runner.catch_up() == head(quiet.app) - committed
+    quiet.runner.catch_up()  # the other views, which this runner does not keep
+    resumed = snapshot(quiet)
+    assert resumed["positions"] == at_head(quiet)
+    assert count_actions(quiet) == case_events(quiet.app)
+    assert rebuilt(quiet) == resumed
+
+
+def test_a_batch_another_process_applied_first_is_rolled_back_and_not_applied_twice(
+    quiet: Services, rival: Services
+) -> None:
+    busy_county(Desk(quiet.app, build_county(quiet.app)), count=10)
+    late = Interleaved(quiet.app, quiet.ledger.sealer, rival.runner)
+    runner = Runner(quiet.app, quiet.views, [late], batch_size=40)
+
+    applied = runner.catch_up()
+
+    assert len(late.overtaken) == 1
+    assert applied == head(quiet.app) - late.overtaken[0]
+    assert count_actions(quiet) == case_events(quiet.app)
+    quiet.runner.catch_up()  # the other views, which this runner does not keep
+    assert snapshot(quiet) == rebuilt(rival)
+
+
+def test_two_runners_catching_up_at_the_same_time_apply_every_event_once(
+    quiet: Services, rival: Services
+) -> None:
+    busy_county(Desk(quiet.app, build_county(quiet.app)), count=20)
+    start = threading.Barrier(2)
+    applied: list[int] = []
+    failures: list[BaseException] = []
+
+    def work(runner: Runner) -> None:
+        start.wait()
+        try:
+            applied.append(runner.catch_up(batch_size=7))
+        except BaseException as error:  # a failing thread is asserted below
+            failures.append(error)
+
+    threads = [threading.Thread(target=work, args=(s.runner,)) for s in (quiet, rival)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert failures == []
+    assert sum(applied) == head(quiet.app) * len(quiet.runner.projections)
+    assert count_actions(quiet) == case_events(quiet.app)
+    together = snapshot(quiet)
+    assert together["positions"] == at_head(quiet)
+    assert rebuilt(rival) == together
+
+
+def worker(settings: Settings, *args: str) -> subprocess.Popen[bytes]:
+    """Start the read-model worker as its own process over the instance."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "XINFANG_HOME": str(settings.home),
+        "PERSISTENCE_MODULE": settings.persistence_module,
+        **settings.extra_env,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-c", WORKER, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def test_a_worker_killed_mid_way_resumes_without_skipping_or_double_counting(
+    settings: Settings, quiet: Services
+) -> None:
+    bulk_log(Desk(quiet.app, build_county(quiet.app)), cases=60, notes=46)
+    end = head(quiet.app)
+    assert end > 3_000
+
+    process = worker(settings, "5", "follow")
+    seen = 0
+    deadline = time.monotonic() + 30
+    while not 0 < seen < end and time.monotonic() < deadline:
+        time.sleep(0.002)
+        seen = quiet.views.position("ledger")
+    process.send_signal(signal.SIGKILL)
+    process.communicate(timeout=10)
+
+    killed_at = quiet.views.position("ledger")
+    assert 0 < seen <= killed_at < end
+    assert count_actions(quiet) == case_events(quiet.app, until=killed_at)
+    assert count_actions(quiet, after=killed_at) == 0
+    restarted = worker(settings, "500", "once")
+    _, errors = restarted.communicate(timeout=60)
+    assert restarted.returncode == 0, errors.decode()
+    resumed = snapshot(quiet)
+    assert resumed["positions"] == at_head(quiet)
+    assert count_actions(quiet) == case_events(quiet.app) == 60 * 50
+    assert rebuilt(quiet) == resumed
