@@ -9,7 +9,7 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 from werkzeug.wrappers import Response
 
-from api import accountability, cases, directory, ledger, reports
+from api import accountability, audit, cases, directory, ledger, reports
 from api.context import authenticate
 from api.errors import register_error_handlers
 from api.guards import LoginThrottle, limit_nesting
@@ -47,6 +47,7 @@ def create_app(services: Services | None = None, config: dict[str, Any] | None =
     api.register_blueprint(ledger.blp)
     api.register_blueprint(accountability.blp)
     api.register_blueprint(reports.blp)
+    api.register_blueprint(audit.blp)
     register_error_handlers(app)
     app.before_request(authenticate)
     app.before_request(limit_nesting)

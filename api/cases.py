@@ -14,6 +14,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from api.audit import ProvenHistorySchema, add_proofs, record_read
 from api.context import actor, application, expected_version, idempotency_key
 from api.schemas import (
     NAME,
@@ -22,12 +23,12 @@ from api.schemas import (
     CaseRegisterSchema,
     CaseSchema,
     HistoryQuerySchema,
-    HistorySchema,
     PetitionerSchema,
     choice,
     command_schema,
 )
 from domain import deadlines
+from domain.access import READ_CASE, READ_HISTORY
 from domain.application import Context, Outcome, today_in_county
 from domain.cases import Case
 from domain.values import (
@@ -64,9 +65,12 @@ STAMP_FIELDS = frozenset(
 
 
 # -- presenting ------------------------------------------------------------------------------
-def case_view(case: Case, viewer: Actor, today: date) -> dict[str, Any]:
+def case_view(
+    case: Case, viewer: Actor, today: date, *, sees: bool | None = None
+) -> dict[str, Any]:
     """The case as `viewer` may see it today (identity masked where the role requires)."""
-    sees = application().may_see_identity(viewer, case)
+    if sees is None:
+        sees = application().may_see_identity(viewer, case)
     view = {
         name: getattr(case, name)
         for name in CaseSchema().fields
@@ -175,8 +179,15 @@ class CaseResource(MethodView):
     def get(self, query: dict[str, Any], case_id: UUID) -> tuple[dict[str, Any], dict[str, str]]:
         """The case now, or as it stood at `as_of`."""
         app = application()
-        case = app.get_case(actor(), case_id, as_of=query["as_of"])
-        return case_view(case, actor(), today_in_county(app)), {"ETag": f'"{case.version}"'}
+        viewer = actor()
+        case = app.get_case(viewer, case_id, as_of=query["as_of"])
+        record_read(case, READ_CASE)
+        # Identity is shown by the viewer's standing today, not the one they had at `as_of`.
+        sees = (
+            app.may_see_identity(viewer, app.get_case(viewer, case_id)) if query["as_of"] else None
+        )
+        view = case_view(case, viewer, today_in_county(app), sees=sees)
+        return view, {"ETag": f'"{case.version}"'}
 
 
 @blp.route("/cases/<uuid:case_id>/history")
@@ -184,18 +195,20 @@ class CaseHistory(MethodView):
     """The audit trail of one case."""
 
     @blp.arguments(HistoryQuerySchema, location="query")
-    @blp.response(200, HistorySchema)
+    @blp.response(200, ProvenHistorySchema)
     def get(self, query: dict[str, Any], case_id: UUID) -> dict[str, Any]:
-        """Every event of the case, in order, with actor, both times and reason."""
+        """Every event of the case, in order; with `proofs=true`, each one's inclusion proof."""
         app = application()
         viewer = actor()
         case, events = app.history(viewer, case_id)
         sees = app.may_see_identity(viewer, case)
-        return {
+        record_read(case, READ_HISTORY)
+        history = {
             "case_id": case.id,
             "number": case.number,
             "events": [event_view(e, sees, case.category) for e in events],
         }
+        return add_proofs(history) if query["proofs"] else history
 
 
 # -- commands --------------------------------------------------------------------------------

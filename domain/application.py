@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import random
 import secrets
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -40,6 +42,15 @@ TAgg = TypeVar("TAgg", bound=Aggregate)
 
 MAX_ATTEMPTS = 20
 """How often a command is retried when another writer moved the case meanwhile."""
+
+
+def back_off(attempt: int) -> None:
+    """Wait a random while before retrying a write another writer beat, longer each time.
+
+    Without it, the writers that lost a race all reload and collide again at once, and under
+    a burst (dozens of commands on one case) some run out of attempts.
+    """
+    time.sleep(random.uniform(0, min(0.2, 0.002 * 2**attempt)))
 
 
 def utc_now() -> datetime:
@@ -175,6 +186,7 @@ class Xinfang(Application[UUID]):
             except IntegrityError:
                 if attempt == MAX_ATTEMPTS - 1:
                     raise
+                back_off(attempt)
             else:
                 return
 
@@ -324,6 +336,7 @@ class Xinfang(Application[UUID]):
                     return replay
                 if attempt == MAX_ATTEMPTS - 1:
                     raise
+                back_off(attempt)
         raise AssertionError  # pragma: no cover (the loop returns or raises)
 
     def execute(self, command: str, case_id: UUID, ctx: Context, **args: Any) -> Outcome:
@@ -361,6 +374,7 @@ class Xinfang(Application[UUID]):
                     return replay
                 if attempt == MAX_ATTEMPTS - 1:
                     raise
+                back_off(attempt)
         raise AssertionError  # pragma: no cover (the loop returns or raises)
 
     def _commit(self, ctx: Context, command: str, case: Case, others: Sequence[Any]) -> Outcome:

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING
 from eventsourcing.cryptography import AESCipher
 
 from domain.application import Xinfang, utc_now
+from projections.audit_recorders import AUDITED_RECORDERS
 
 if TYPE_CHECKING:
     from projections.accountability import Accountability
+    from projections.audit import AccessLog, AuditTrail
     from projections.bulletin import Bulletins
     from projections.ledger import Ledger
     from projections.runner import Runner
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CIPHER_KEY_FILE = "keys/cipher.key"
+AUDIT_KEY_FILE = "keys/audit_ed25519.pem"
 PASSTHROUGH_PREFIXES = ("POSTGRES_", "SQLITE_LOCK_TIMEOUT", "AGGREGATE_CACHE")
 
 
@@ -54,6 +57,11 @@ class Settings:
         return self.persistence_module == "eventsourcing.postgres"
 
     @property
+    def dialect(self) -> str:
+        """`postgres` or `sqlite`."""
+        return "postgres" if self.is_postgres else "sqlite"
+
+    @property
     def sqlite_path(self) -> Path:
         """The SQLite file of the event store (embedded default)."""
         return self.home / "xinfang.db"
@@ -78,11 +86,16 @@ class Settings:
         if not self.is_postgres:
             env["SQLITE_DBNAME"] = str(self.sqlite_path)
             env.setdefault("SQLITE_LOCK_TIMEOUT", "30")
+        # Every stored event gets its audit-tree leaf in the transaction that stores it.
+        env["APPLICATION_RECORDER_TOPIC"] = AUDITED_RECORDERS[self.dialect]
         return env
 
 
 def create_instance(settings: Settings) -> bool:
     """Create the instance folder and its keys; returns False if they already existed."""
+    from projections.audit import create_signing_key
+
+    create_signing_key(settings.key_path(AUDIT_KEY_FILE))
     key_file = settings.key_path(CIPHER_KEY_FILE)
     if key_file.exists():
         return False
@@ -104,6 +117,8 @@ class Services:
     ledger: Ledger
     accountability: Accountability
     bulletins: Bulletins
+    audit: AuditTrail
+    access: AccessLog
 
     def catch_up(self) -> None:
         """Bring every view up to the end of the log (after a command, before a query)."""
@@ -127,6 +142,7 @@ def bootstrap(
 ) -> Services:
     """Build the services for an existing instance."""
     from projections.accountability import Accountability
+    from projections.audit import AccessLog, AccessProjection, AuditTrail
     from projections.bulletin import Bulletins
     from projections.ledger import Ledger, LedgerProjection, PetitionerSealer
     from projections.runner import Runner
@@ -136,7 +152,7 @@ def bootstrap(
     app = Xinfang(settings.event_store_env(), clock=clock)
     views = ViewStore.open(settings)
     sealer = PetitionerSealer(settings.key_path(CIPHER_KEY_FILE).read_text().strip())
-    runner = Runner(app, views, [LedgerProjection(app, sealer)])
+    runner = Runner(app, views, [LedgerProjection(app, sealer), AccessProjection()])
     ledger = Ledger(app, views, sealer)
     services = Services(
         settings=settings,
@@ -146,7 +162,10 @@ def bootstrap(
         ledger=ledger,
         accountability=Accountability(ledger),
         bulletins=Bulletins(ledger),
+        audit=AuditTrail(app, settings.key_path(AUDIT_KEY_FILE)),
+        access=AccessLog(views),
     )
     if inline_projections:
         app.listeners.append(services.catch_up)
+    app.listeners.append(services.audit.on_saved)
     return services

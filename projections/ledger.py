@@ -88,6 +88,14 @@ CASE_COLUMNS = (
 ).split()
 
 
+CASE_TOPIC = f"{Case.__module__}:{Case.__qualname__}."
+"""Topics of the Case aggregate's events start with this."""
+
+
+def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
 def _id(value: UUID | None) -> str | None:
     return value.hex if value is not None else None
 
@@ -212,17 +220,21 @@ class LedgerProjection(Projection):
         """Advance the touched cases through the batch; write their rows once each."""
         touched: dict[UUID, Case] = {}
         active_on: dict[UUID, str] = {}
-        holdings: list[tuple[Any, ...]] = []
+        changes: dict[UUID, list[tuple[Holder, str, bool]]] = {}
         actions: list[tuple[Any, ...]] = []
         for item in batch:
+            # Other aggregates' events (directory, requests, bulletins) are not even decoded.
+            if not item.notification.topic.startswith(CASE_TOPIC):
+                continue
             advanced = self.states.advance(item.event)
             if advanced is None:
                 continue
             case = advanced.case
             touched[case.id] = case
             event: Any = item.event
+            day = _day(event.occurred_at) or ""
             # Progress counts when it happened (business time), not when it was typed in.
-            active_on[case.id] = max(active_on.get(case.id, ""), _day(event.occurred_at) or "")
+            active_on[case.id] = max(active_on.get(case.id, ""), day)
             actions.append(
                 (
                     item.position,
@@ -234,7 +246,7 @@ class LedgerProjection(Projection):
                     event.actor.role.value,
                     _id(event.actor.unit_id),
                     event.occurred_at.isoformat(),
-                    _day(event.occurred_at),
+                    day,
                     event.timestamp.isoformat(),
                     event.reason,
                     _id(case.unit_id),
@@ -245,42 +257,70 @@ class LedgerProjection(Projection):
                 )
             )
             if advanced.holder_before != case.holder:
-                holdings.append((case.holder, case.id, _day(event.occurred_at)))
-        for holder, case_id, since in holdings:
-            self._hand_over(store, cursor, case_id, holder, since or "")
+                is_new = advanced.holder_before is None
+                changes.setdefault(case.id, []).append((case.holder, day, is_new))
+        # A write first: on SQLite a transaction that starts by reading cannot later write if
+        # another process wrote meanwhile ("database is locked" instead of waiting its turn).
         store.run_many(
             cursor,
             "INSERT INTO {p}ledger_actions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             actions,
         )
-        for case in touched.values():
-            self._write_case(store, cursor, case, active_on[case.id])
+        self._write_holdings(store, cursor, changes)
+        self._write_cases(store, cursor, touched, active_on)
 
     @staticmethod
-    def _hand_over(
-        store: ViewStore, cursor: Any, case_id: UUID, holder: Holder, since: str
+    def _write_holdings(
+        store: ViewStore, cursor: Any, changes: dict[UUID, list[tuple[Holder, str, bool]]]
     ) -> None:
-        store.run(
+        """Close each case's open holding interval and add the new ones (who held it, when)."""
+        known = [case_id.hex for case_id, steps in changes.items() if not steps[0][2]]
+        last_seq: dict[str, int] = {}
+        for chunk in _chunks(known, 500):
+            rows = store.fetch(
+                cursor,
+                "SELECT case_id, MAX(seq) AS seq FROM {p}ledger_holdings WHERE case_id IN ("
+                + ",".join("?" for _ in chunk)
+                + ") GROUP BY case_id",
+                chunk,
+            )
+            last_seq.update({row["case_id"]: int(row["seq"]) for row in rows})
+        closing, opening = [], []
+        for case_id, steps in changes.items():
+            seq = last_seq.get(case_id.hex, 0)
+            if seq:
+                closing.append((steps[0][1], case_id.hex))
+            for index, (holder, since, _) in enumerate(steps):
+                seq += 1
+                until = steps[index + 1][1] if index + 1 < len(steps) else None
+                opening.append(
+                    (
+                        case_id.hex,
+                        seq,
+                        _id(holder.unit_id),
+                        _id(holder.handler_id),
+                        _id(holder.leader_id),
+                        since,
+                        until,
+                    )
+                )
+        store.run_many(
             cursor,
             "UPDATE {p}ledger_holdings SET to_on = ? WHERE case_id = ? AND to_on IS NULL",
-            [since, case_id.hex],
+            closing,
         )
-        store.run(
-            cursor,
-            "INSERT INTO {p}ledger_holdings SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ?, NULL "
-            "FROM {p}ledger_holdings WHERE case_id = ?",
-            [
-                case_id.hex,
-                _id(holder.unit_id),
-                _id(holder.handler_id),
-                _id(holder.leader_id),
-                since,
-                case_id.hex,
-            ],
-        )
+        store.run_many(cursor, "INSERT INTO {p}ledger_holdings VALUES (?,?,?,?,?,?,?)", opening)
 
-    def _write_case(self, store: ViewStore, cursor: Any, case: Case, active_on: str) -> None:
-        row = {**self.case_row(case), "last_activity_on": active_on}
+    def _write_cases(
+        self,
+        store: ViewStore,
+        cursor: Any,
+        cases: dict[UUID, Case],
+        active_on: dict[UUID, str],
+    ) -> None:
+        """Upsert the rows of the touched cases and replace their deadlines and identities."""
+        if not cases:
+            return
         placeholders = ",".join("?" for _ in CASE_COLUMNS)
         updates = ",".join(
             f"{c} = excluded.{c}" for c in CASE_COLUMNS[1:] if c != "last_activity_on"
@@ -291,28 +331,31 @@ class LedgerProjection(Projection):
             "ledger_cases.last_activity_on THEN excluded.last_activity_on "
             "ELSE ledger_cases.last_activity_on END"
         )
-        store.run(
+        rows, deadlines, identities = [], [], []
+        for case_id, case in cases.items():
+            row = {**self.case_row(case), "last_activity_on": active_on[case_id]}
+            rows.append([row[c] for c in CASE_COLUMNS])
+            deadlines += [self._deadline_row(case, d, current=False) for d in case.past_deadlines]
+            deadlines += [
+                self._deadline_row(case, d, current=True) for d in case.deadlines.values()
+            ]
+            identities += [
+                (digest, case_id.hex, kind)
+                for digest, kind in sorted(self.sealer.digests(case.petitioners))
+            ]
+        keys = [(case_id.hex,) for case_id in cases]
+        store.run_many(
             cursor,
             f"INSERT INTO {{p}}ledger_cases ({','.join(CASE_COLUMNS)}) VALUES ({placeholders}) "
             f"ON CONFLICT (case_id) DO UPDATE SET {updates}",
-            [row[c] for c in CASE_COLUMNS],
+            rows,
         )
-        store.run(cursor, "DELETE FROM {p}ledger_deadlines WHERE case_id = ?", [case.id.hex])
+        store.run_many(cursor, "DELETE FROM {p}ledger_deadlines WHERE case_id = ?", keys)
         store.run_many(
-            cursor,
-            "INSERT INTO {p}ledger_deadlines VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            [self._deadline_row(case, d, current=False) for d in case.past_deadlines]
-            + [self._deadline_row(case, d, current=True) for d in case.deadlines.values()],
+            cursor, "INSERT INTO {p}ledger_deadlines VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", deadlines
         )
-        store.run(cursor, "DELETE FROM {p}ledger_identities WHERE case_id = ?", [case.id.hex])
-        store.run_many(
-            cursor,
-            "INSERT INTO {p}ledger_identities VALUES (?,?,?)",
-            [
-                (digest, case.id.hex, kind)
-                for digest, kind in sorted(self.sealer.digests(case.petitioners))
-            ],
-        )
+        store.run_many(cursor, "DELETE FROM {p}ledger_identities WHERE case_id = ?", keys)
+        store.run_many(cursor, "INSERT INTO {p}ledger_identities VALUES (?,?,?)", identities)
 
     @staticmethod
     def _deadline_row(case: Case, d: Deadline, *, current: bool) -> tuple[Any, ...]:

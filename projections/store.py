@@ -93,6 +93,13 @@ class ViewStore:
         if rows:
             cursor.executemany(self.sql(statement), [tuple(r) for r in rows])
 
+    def fetch(
+        self, cursor: Any, statement: str, params: Sequence[Any] = ()
+    ) -> list[Mapping[str, Any]]:
+        """Rows of a query run inside the caller's transaction."""
+        cursor.execute(self.sql(statement), tuple(params))
+        return [dict(row) for row in cursor.fetchall()]
+
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[Mapping[str, Any]]:
         """Rows of a query, as mappings."""
         with self.reading() as cursor:

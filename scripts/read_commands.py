@@ -44,6 +44,5 @@ def rebuild() -> None:
             count, seconds = services.runner.rebuild(progress=bar.update)
         speed = count / seconds if seconds else 0.0
         click.echo(
-            f"rebuilt read models from {count} events in {seconds:.1f} s "
-            f"({speed:,.0f} events/s)"
+            f"rebuilt read models from {count} events in {seconds:.1f} s ({speed:,.0f} events/s)"
         )

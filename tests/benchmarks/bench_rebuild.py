@@ -1,0 +1,83 @@
+"""Benchmark: `xinfang rebuild` against the raw floor (select_notifications + decoding).
+
+Run on demand (not part of the test suite):
+
+    .venv/bin/python tests/benchmarks/bench_rebuild.py --cases 100000 --rounds 3
+
+It builds (or reuses) a demo instance under /tmp/xinfang-bench-<cases> on SQLite, then per round
+measures, side by side in one process: the floor (every notification selected in batches and
+decoded into its domain event) and a full rebuild of the read models. Prints medians and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+from domain.application import Xinfang
+from projections.bootstrap import Settings, bootstrap, create_instance
+
+
+def floor(app: Xinfang, batch: int = 2_000) -> tuple[int, float]:
+    """Select and decode the whole log: what any reader of the log must pay."""
+    started = time.perf_counter()
+    count, position = 0, 0
+    while True:
+        found = app.recorder.select_notifications(
+            start=position, limit=batch, inclusive_of_start=False
+        )
+        if not found:
+            return count, time.perf_counter() - started
+        for notification in found:
+            app.mapper.to_domain_event(notification)
+        count += len(found)
+        position = found[-1].id
+
+
+def ensure_instance(home: Path, cases: int) -> Settings:
+    """A demo instance with `cases` cases (built once, then reused)."""
+    settings = Settings(home=home)
+    if create_instance(settings):
+        from scripts import demo
+
+        services = bootstrap(settings, inline_projections=False)
+        started = time.perf_counter()
+        demo.populate(services.app, cases=cases, seed=2026, bulk=True)
+        print(f"generated {cases} cases in {time.perf_counter() - started:.0f} s")
+        services.close()
+    return settings
+
+
+def main() -> None:
+    """Run the benchmark and print a Markdown table row."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    settings = ensure_instance(Path(f"/tmp/xinfang-bench-{args.cases}"), args.cases)
+    services = bootstrap(settings, inline_projections=False)
+    events = services.app.recorder.max_notification_id() or 0
+    floors, rebuilds = [], []
+    for round_number in range(1, args.rounds + 1):
+        n, seconds = floor(services.app)
+        floors.append(n / seconds)
+        ledger_only = services.runner.projections
+        count, seconds = services.runner.rebuild()
+        rebuilds.append(events / seconds)
+        print(
+            f"round {round_number}: floor {floors[-1]:,.0f} ev/s, rebuild {rebuilds[-1]:,.0f} ev/s"
+            f" ({len(ledger_only)} views, {count} applications)"
+        )
+    f, r = statistics.median(floors), statistics.median(rebuilds)
+    db = settings.sqlite_path.stat().st_size + (settings.home / "views.db").stat().st_size
+    print(f"cores: {os.cpu_count()}, events: {events:,}, database: {db / 1e6:,.0f} MB")
+    print("| events | floor (select+decode) ev/s | rebuild ev/s | rebuild / floor |")
+    print(f"| {events:,} | {f:,.0f} | {r:,.0f} | {r / f:.2f} |")
+    services.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""`xinfang verify`, `xinfang audit public-key` and `xinfang audit export`, on both backends."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from click.testing import CliRunner, Result
+
+from projections.bootstrap import Services, Settings
+from scripts import verify_bundle
+from scripts.cli import main
+from tests.conftest import County
+from tests.integration.helpers_read import Desk
+from tests.integration.test_audit_tampering import Tamperer, flip
+
+
+@pytest.fixture
+def env(settings: Settings) -> dict[str, str]:
+    """The environment that points the commands at the fixture's instance."""
+    return {
+        "XINFANG_HOME": str(settings.home),
+        "PERSISTENCE_MODULE": settings.persistence_module,
+        **settings.extra_env,
+    }
+
+
+@pytest.fixture
+def case_id(services: Services, county: County) -> str:
+    """A case moved along a little, in a county's log."""
+    desk = Desk(services.app, county)
+    case = desk.register()
+    desk.run(case, "dispatcher", "forward", unit_id=desk.unit("housing"))
+    return str(case)
+
+
+def xinfang(env: dict[str, str], *args: str) -> Result:
+    """Run `xinfang ARGS` in-process."""
+    return CliRunner().invoke(main, list(args), env=env)
+
+
+def test_verify_passes_an_untouched_log_and_prints_the_rate(
+    env: dict[str, str], case_id: str
+) -> None:
+    result = xinfang(env, "verify")
+
+    assert result.exit_code == 0, result.output
+    assert re.search(
+        r"Checked \d+ events and \d+ signed heads in [\d.]+ s \([\d,]+ events/s\)", result.stdout
+    )
+    assert result.stdout.strip().endswith("every signed head.")
+
+
+def test_verify_fails_and_names_the_position_of_a_changed_byte(
+    env: dict[str, str], settings: Settings, case_id: str
+) -> None:
+    db = Tamperer(settings)
+    position = db.positions()[-2]
+    state = bytes(db.event(position)[3])
+    db.run(("UPDATE {events} SET state = ? WHERE {pos} = ?", (flip(state, 9), position)))
+
+    result = xinfang(env, "verify", "--batch-size", "5")
+
+    assert result.exit_code == 1
+    assert f"FAILED at log position {position}:" in result.stderr
+
+
+def test_verify_fails_on_a_forged_row_appended_at_the_end(
+    env: dict[str, str], settings: Settings, case_id: str
+) -> None:
+    db = Tamperer(settings)
+    last = db.positions()[-1]
+    originator_id, _, topic, state = db.event(last)
+    db.run(
+        (
+            "INSERT INTO {events} (originator_id, originator_version, topic, state) "
+            "VALUES (?, 99, ?, ?)",
+            (originator_id, topic, state),
+        )
+    )
+
+    result = xinfang(env, "verify")
+
+    assert result.exit_code == 1
+    assert f"FAILED at log position {db.positions()[-1]}:" in result.stderr
+    assert "inserted" in result.stderr
+
+
+def test_public_key_prints_the_pem_that_verifies_heads(
+    env: dict[str, str], services: Services
+) -> None:
+    result = xinfang(env, "audit", "public-key")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == services.audit.public_key_pem()
+    assert result.stdout.startswith("-----BEGIN PUBLIC KEY-----")
+
+
+def test_public_key_without_an_instance_says_to_run_init(tmp_path: Path) -> None:
+    env = {"XINFANG_HOME": str(tmp_path / "nowhere")}
+
+    result = xinfang(env, "audit", "public-key")
+
+    assert result.exit_code == 1
+    assert "run `xinfang init`" in result.output
+
+
+@pytest.mark.parametrize("by", ["id", "number"])
+def test_export_writes_a_bundle_that_verifies_offline(
+    env: dict[str, str], services: Services, case_id: str, tmp_path: Path, by: str
+) -> None:
+    out = tmp_path / "bundle.json"
+    ref = case_id if by == "id" else services.app.repository.get(UUID(case_id)).number
+
+    result = xinfang(env, "audit", "export", ref, "--out", str(out))
+
+    assert result.exit_code == 0, result.output
+    assert verify_bundle.verify(out.read_bytes()).startswith("OK: 2 events")
+    bundle = json.loads(out.read_bytes())
+    assert bundle["history"]["case_id"] == case_id
+    assert bundle["exported_by"]["name"] == "system"
+
+
+def test_export_as_a_user_shows_what_they_see_and_is_logged(
+    env: dict[str, str], services: Services, county: County, case_id: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "bundle.json"
+    auditor = county.actors["auditor"]
+
+    result = xinfang(
+        env, "audit", "export", case_id, "--out", str(out), "--as-user", str(auditor.id)
+    )
+
+    assert result.exit_code == 0, result.output
+    bundle = json.loads(out.read_bytes())
+    assert (
+        bundle["history"]["events"][0]["data"]["petitioners"][0]["id_number"]
+        == "110101199001011234"
+    )
+    services.catch_up()
+    (entry,) = services.access.query(case_id=UUID(case_id))
+    assert (entry.action, entry.actor["id"], entry.fields) == (
+        "export",
+        auditor.id,
+        ["petitioner_identity"],
+    )
+
+
+def test_export_of_an_unknown_case_fails_with_a_message(
+    env: dict[str, str], services: Services, tmp_path: Path
+) -> None:
+    result = xinfang(env, "audit", "export", "XF-2026-999999", "--out", str(tmp_path / "x.json"))
+
+    assert result.exit_code == 1
+    assert "no case" in result.output
