@@ -18,6 +18,7 @@ from api import labels
 from api.context import actor, services
 from api.schemas import choice
 from api.spreadsheets import XLSX, workbook_response, write_sheet
+from domain.access import EXPORT, IDENTITY, READ_CASE, Access
 from domain.cases import local_date
 from domain.values import Category, Channel, Flag, Status
 from projections.ledger import SORTS, Ledger, LedgerQuery
@@ -86,6 +87,7 @@ class LedgerRowSchema(Schema):
     channel = fields.String()
     category = fields.String()
     petitioners = fields.List(fields.Dict())
+    identity_masked = fields.Boolean()
     subject = fields.String()
     location = fields.String(allow_none=True)
     unit_id = fields.UUID(allow_none=True)
@@ -127,6 +129,31 @@ def ledger_as_of(moment: datetime | None) -> Iterator[tuple[Ledger, date]]:
     position = position_at(built.app, moment)
     with ledger_at(built.app, built.ledger.sealer, position) as past:
         yield past, local_date(moment)
+
+
+def record_disclosures(items: list[dict[str, Any]], action: str, *, always: bool = False) -> None:
+    """Log, in one transaction, every ledger row whose identity the caller was shown.
+
+    Exports (`always`) are logged even when masked: the data left the system.
+    """
+    viewer = actor()
+    records = [
+        Access.record(
+            actor=viewer,
+            case_id=item["case_id"],
+            action=action,
+            fields=[] if item["identity_masked"] else [IDENTITY],
+        )
+        for item in items
+        if always or not item["identity_masked"]
+    ]
+    if records:
+        services().app.save(*records)
+
+
+def record_export(items: list[dict[str, Any]]) -> None:
+    """Log an Excel export of ledger rows (domain.md §7: every export is recorded)."""
+    record_disclosures(items, EXPORT, always=True)
 
 
 def _query(args: dict[str, Any]) -> LedgerQuery:
@@ -204,15 +231,18 @@ class LedgerWorkbook(MethodView):
         """The same selection as GET /ledger (all pages), as .xlsx with Chinese headers."""
         query = _query(args)
         rows: list[list[Any]] = []
+        exported: list[dict[str, Any]] = []
         with ledger_as_of(args["as_of"]) as (ledger, today):
             page = 1
             while True:
                 selection = replace(query, page=page, page_size=500)
                 items, total = ledger.search(actor(), selection, today)
                 rows += [ledger_cells(i) for i in items]
+                exported += items
                 if page * 500 >= total:
                     break
                 page += 1
+        record_export(exported)
         workbook = Workbook()
         sheet = workbook.active
         assert sheet is not None
@@ -246,4 +276,6 @@ class SamePetitioner(MethodView):
         built = services()
         built.catch_up()
         today = local_date(built.app.clock())
-        return {"items": built.ledger.same_person(actor(), body, today)}
+        items = built.ledger.same_person(actor(), body, today)
+        record_disclosures(items, READ_CASE)
+        return {"items": items}

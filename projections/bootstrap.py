@@ -154,6 +154,7 @@ def bootstrap(
     sealer = PetitionerSealer(settings.key_path(CIPHER_KEY_FILE).read_text().strip())
     runner = Runner(app, views, [LedgerProjection(app, sealer), AccessProjection()])
     ledger = Ledger(app, views, sealer)
+    audit = AuditTrail(app, settings.key_path(AUDIT_KEY_FILE))
     services = Services(
         settings=settings,
         app=app,
@@ -161,8 +162,9 @@ def bootstrap(
         runner=runner,
         ledger=ledger,
         accountability=Accountability(ledger),
-        bulletins=Bulletins(ledger),
-        audit=AuditTrail(app, settings.key_path(AUDIT_KEY_FILE)),
+        # A published bulletin carries a signed head of the log it was computed from.
+        bulletins=Bulletins(ledger, head=lambda: audit.sign_head().as_json()),
+        audit=audit,
         access=AccessLog(views),
     )
     if inline_projections:

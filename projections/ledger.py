@@ -565,7 +565,8 @@ class Ledger:
         items = []
         for row in rows:
             people = self.sealer.open(row["petitioners"])
-            if not self.sees_identity(viewer, row):
+            sees = self.sees_identity(viewer, row)
+            if not sees:
                 people = [p.masked() for p in people]
             mine = deadlines.get(row["case_id"], [])
             running = [d for d in mine if d.met_on is None and d.rule.value in OBLIGATIONS]
@@ -578,6 +579,7 @@ class Ledger:
                     "channel": row["channel"],
                     "category": row["category"],
                     "petitioners": [asdict(p) for p in people],
+                    "identity_masked": not sees,
                     "subject": row["subject"],
                     "location": row["location"],
                     "unit_id": _uuid(row["unit_id"]),
