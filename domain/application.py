@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import secrets
 import time
@@ -88,6 +89,19 @@ class Context:
     on_behalf_of: UUID | None = None
     expected_version: int | None = None
     idempotency_key: str | None = None
+
+    def fingerprint(self, command: str, case_id: UUID | None, args: Mapping[str, Any]) -> str:
+        """A digest of what a keyed request asks for: the same key must ask for the same."""
+        asked = {
+            "command": command,
+            "case_id": case_id,
+            "args": args,
+            "occurred_at": self.occurred_at,
+            "reason": self.reason,
+            "on_behalf_of": self.on_behalf_of,
+        }
+        text = json.dumps(asked, sort_keys=True, default=repr, ensure_ascii=False)
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -299,10 +313,23 @@ class Xinfang(Application[UUID]):
         permissions.authorize_register(ctx.actor)
         for unit_id in accused_unit_ids:
             self.get_unit(unit_id, field="accused_unit_ids")
-        if ctx.idempotency_key:
-            replay = self._replay(ctx, "register", None)
-            if replay is not None:
-                return replay
+        asked = ctx.fingerprint(
+            "register",
+            None,
+            {
+                "channel": channel,
+                "category": category,
+                "subject": subject,
+                "content": content,
+                "petitioners": list(petitioners),
+                "location": location,
+                "accused_unit_ids": list(accused_unit_ids),
+                "collective_size": collective_size,
+            },
+        )
+        replay = self._replay(ctx, "register", None, asked)
+        if replay is not None:
+            return replay
         case_id = uuid4()
         for attempt in range(MAX_ATTEMPTS):
             stamp = make_stamp(
@@ -329,9 +356,9 @@ class Xinfang(Application[UUID]):
                 collective_size=collective_size,
             )
             try:
-                return self._commit(ctx, "register", case, [entry])
+                return self._commit(ctx, "register", case, [entry], asked)
             except IntegrityError:
-                replay = self._replay(ctx, "register", None)
+                replay = self._replay(ctx, "register", None, asked)
                 if replay is not None:
                     return replay
                 if attempt == MAX_ATTEMPTS - 1:
@@ -341,10 +368,10 @@ class Xinfang(Application[UUID]):
 
     def execute(self, command: str, case_id: UUID, ctx: Context, **args: Any) -> Outcome:
         """Get the case, run one command on it, save: retried if another writer got there first."""
-        if ctx.idempotency_key:
-            replay = self._replay(ctx, command, case_id)
-            if replay is not None:
-                return replay
+        asked = ctx.fingerprint(command, case_id, args)
+        replay = self._replay(ctx, command, case_id, asked)
+        if replay is not None:
+            return replay
         lineage = self.lineage(ctx.actor.unit_id)
         for attempt in range(MAX_ATTEMPTS):
             case = self._load_case(case_id)
@@ -364,12 +391,12 @@ class Xinfang(Application[UUID]):
             method: Callable[..., None] = getattr(case, command)
             method(stamp, **kwargs)
             try:
-                return self._commit(ctx, command, case, others)
+                return self._commit(ctx, command, case, others, asked)
             except IntegrityError:
                 if ctx.expected_version is not None:
                     current = self._load_case(case_id).version
                     raise StaleVersionError(ctx.expected_version, current) from None
-                replay = self._replay(ctx, command, case_id)
+                replay = self._replay(ctx, command, case_id, asked)
                 if replay is not None:
                     return replay
                 if attempt == MAX_ATTEMPTS - 1:
@@ -377,7 +404,9 @@ class Xinfang(Application[UUID]):
                 back_off(attempt)
         raise AssertionError  # pragma: no cover (the loop returns or raises)
 
-    def _commit(self, ctx: Context, command: str, case: Case, others: Sequence[Any]) -> Outcome:
+    def _commit(
+        self, ctx: Context, command: str, case: Case, others: Sequence[Any], asked: str
+    ) -> Outcome:
         items: list[Any] = [case, *others]
         if ctx.idempotency_key:
             items.append(
@@ -387,13 +416,16 @@ class Xinfang(Application[UUID]):
                     command=command,
                     case_id=case.id,
                     case_version=case.version,
+                    fingerprint=asked,
                 )
             )
         recordings: list[Recording[UUID]] = self.save(*items)
         position = max((r.notification.id for r in recordings), default=None)
         return Outcome(case=case, position=position)
 
-    def _replay(self, ctx: Context, command: str, case_id: UUID | None) -> Outcome | None:
+    def _replay(
+        self, ctx: Context, command: str, case_id: UUID | None, asked: str
+    ) -> Outcome | None:
         """The first result of this keyed request, if it was applied (None without a key)."""
         if not ctx.idempotency_key:
             return None
@@ -406,7 +438,14 @@ class Xinfang(Application[UUID]):
         if record.command != command or (case_id is not None and record.case_id != case_id):
             msg = "this Idempotency-Key was already used for a different request"
             raise IdempotencyKeyReusedError(msg)
+        if record.fingerprint != asked:
+            msg = "this Idempotency-Key was already used with a different body"
+            raise IdempotencyKeyReusedError(msg)
         case = self._load_case(record.case_id, record.case_version)
+        # A retry answers only while the caller may still see the case.
+        permissions.require_visible(
+            ctx.actor, self._load_case(record.case_id), self.lineage(ctx.actor.unit_id)
+        )
         return Outcome(case=case, position=None)
 
     # -- batch helpers for set-up and demo data --------------------------------------------

@@ -229,6 +229,7 @@ class RequestRecord(Aggregate):
         command: str
         case_id: UUID
         case_version: int
+        fingerprint: str
 
         def apply(self, aggregate: Any) -> None:
             """Remember the result."""
@@ -236,10 +237,12 @@ class RequestRecord(Aggregate):
             record.command = self.command
             record.case_id = self.case_id
             record.case_version = self.case_version
+            record.fingerprint = self.fingerprint
 
     command: str
     case_id: UUID
     case_version: int
+    fingerprint: str
 
     @staticmethod
     def id_for(actor_id: UUID, key: str) -> UUID:
@@ -248,9 +251,16 @@ class RequestRecord(Aggregate):
 
     @classmethod
     def record(
-        cls, *, actor_id: UUID, key: str, command: str, case_id: UUID, case_version: int
+        cls,
+        *,
+        actor_id: UUID,
+        key: str,
+        command: str,
+        case_id: UUID,
+        case_version: int,
+        fingerprint: str,
     ) -> RequestRecord:
-        """Record the result of a keyed request."""
+        """Record the result of a keyed request and a digest of what it asked for."""
         return cls._create(
             cls.Created,
             id=cls.id_for(actor_id, key),
@@ -259,6 +269,7 @@ class RequestRecord(Aggregate):
             command=command,
             case_id=case_id,
             case_version=case_version,
+            fingerprint=fingerprint,
         )
 
 

@@ -6,12 +6,16 @@ import threading
 import traceback
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from domain.application import Xinfang
+from domain.directory import SYSTEM_ACTOR
+from domain.values import Role
 from tests.api.helpers import API, Office, assert_error, command_body, now_iso, ok, registration
 from tests.conftest import County
 
@@ -131,6 +135,47 @@ def test_a_key_reused_for_another_command_is_refused(client: FlaskClient, county
     assert as_registration.status_code == 201
     assert office.history(case["id"]) == before
     assert office.view(other_case["id"])["version"] == other_case["version"]
+
+
+def test_a_key_reused_with_another_body_is_refused_and_records_nothing(
+    client: FlaskClient, county: County
+) -> None:
+    office = Office(client, county)
+    case = office.drive("in_progress")
+    key = {"Idempotency-Key": "k-body"}
+    ok(office.send("head", case["id"], "progress", {"note": "第一次"}, **key))
+    before = office.history(case["id"])
+
+    changed = office.send("head", case["id"], "progress", {"note": "第二次"}, **key)
+    repeated = office.send("head", case["id"], "progress", {"note": "第一次"}, **key)
+
+    error = assert_error(changed, 422)
+    assert error["message"] == "this Idempotency-Key was already used with a different body"
+    assert error["errors"] == {"Idempotency-Key": [error["message"]]}
+    assert ok(repeated)["version"] == before[-1]["version"]
+    assert office.history(case["id"]) == before
+
+
+def test_a_retry_after_losing_sight_of_the_case_gets_404(
+    client: FlaskClient, county: County, xinfang: Xinfang
+) -> None:
+    office = Office(client, county)
+    case = office.drive("in_progress")
+    key = {"Idempotency-Key": "k-moved"}
+    ok(office.send("handler", case["id"], "progress", {"note": "进展"}, **key))
+    handler = xinfang.get_user(county.actors["handler"].id)
+    handler.change_role(
+        role=Role.HANDLER,
+        unit_id=county.units["labour"],
+        actor=SYSTEM_ACTOR,
+        occurred_at=datetime.now(UTC),
+        reason="调往县人社局",
+    )
+    xinfang.save(handler)
+
+    retried = office.send("handler", case["id"], "progress", {"note": "进展"}, **key)
+
+    assert_error(retried, 404)
 
 
 def test_a_key_belongs_to_one_user(client: FlaskClient, county: County) -> None:
