@@ -63,7 +63,8 @@ LEDGER_TABLES = (
     "CREATE INDEX IF NOT EXISTS ledger_actions_actor ON {p}ledger_actions (actor_id, recorded_at)",
     """CREATE TABLE IF NOT EXISTS {p}ledger_identities (
         digest TEXT NOT NULL, case_id TEXT NOT NULL, kind TEXT NOT NULL,
-        PRIMARY KEY (digest, case_id))""",
+        PRIMARY KEY (case_id, digest))""",
+    "CREATE INDEX IF NOT EXISTS ledger_identities_digest ON {p}ledger_identities (digest)",
 )
 LEDGER_DROPS = (
     "ledger_cases",
@@ -248,7 +249,8 @@ class LedgerProjection(Projection):
                     event.occurred_at.isoformat(),
                     day,
                     event.timestamp.isoformat(),
-                    event.reason,
+                    # Staff may name the petitioner in a reason: the views keep no identity.
+                    self.sealer.redact(event.reason, case.petitioners) if event.reason else None,
                     _id(case.unit_id),
                     _id(case.handler_id),
                     _id(case.leader_id),

@@ -12,7 +12,8 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -184,6 +185,17 @@ class Runner:
             if progress is not None:
                 progress(len(batch))
 
+    def catch_up_one(self, projection: Projection, *, progress: Progress | None = None) -> int:
+        """Apply what one view has not yet applied."""
+        with self._lock:
+            return self._catch_up(projection, self.batch_size, progress, None)
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Hold off this process's catch-up (during a rebuild)."""
+        with self._lock:
+            yield
+
     def _item(self, notification: Notification) -> Item:
         return Item(notification, self.app.mapper)
 
@@ -194,15 +206,21 @@ class Runner:
             states.clear()
 
     def rebuild(self, *, progress: Progress | None = None) -> tuple[int, float]:
-        """Drop every view and apply the whole log again; returns (events, seconds)."""
+        """Drop every view and apply the whole log again; returns (log events, seconds).
+
+        `progress` follows the first view (the ledger), so a bar counts each event once.
+        """
         started = time.perf_counter()
+        batch = max(self.batch_size, 5_000)
         with self._lock:
             for projection in self.projections:
                 projection.drop(self.store)
                 projection.create(self.store)
                 self._forget_cached(projection)
-        count = self.catch_up(progress=progress, batch_size=max(self.batch_size, 2_000))
-        return count, time.perf_counter() - started
+            for number, projection in enumerate(self.projections):
+                self._catch_up(projection, batch, progress if number == 0 else None, None)
+        events = self.store.position(self.projections[0].name) if self.projections else 0
+        return events, time.perf_counter() - started
 
     def lag(self) -> int:
         """How many log positions the slowest view is behind."""

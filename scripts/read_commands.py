@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from types import FrameType
@@ -9,6 +10,7 @@ from types import FrameType
 import click
 from tqdm import tqdm
 
+from projections.parallel import rebuild_in_parallel
 from scripts.cli import opened
 
 
@@ -36,12 +38,24 @@ def project(follow: bool, interval: float) -> None:
 
 
 @click.command()
-def rebuild() -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=lambda: os.cpu_count() or 1,
+    show_default="number of cores",
+    help="Processes that rebuild the ledger side by side (SQLite; PostgreSQL uses one).",
+)
+def rebuild(workers: int) -> None:
     """Drop every read model and apply the whole log again; prints events/s."""
     with opened() as services:
         total = services.app.recorder.max_notification_id() or 0
         with tqdm(total=total, unit="ev", desc="rebuild", mininterval=0.5) as bar:
-            count, seconds = services.runner.rebuild(progress=bar.update)
+            if workers > 1 and not services.settings.is_postgres:
+                count, seconds = rebuild_in_parallel(
+                    services.settings, services.runner, workers=workers, progress=bar.update
+                )
+            else:
+                count, seconds = services.runner.rebuild(progress=bar.update)
         speed = count / seconds if seconds else 0.0
         click.echo(
             f"rebuilt read models from {count} events in {seconds:.1f} s ({speed:,.0f} events/s)"

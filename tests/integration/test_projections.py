@@ -17,6 +17,7 @@ import pytest
 from domain.application import Xinfang
 from projections.bootstrap import Services, Settings, bootstrap
 from projections.ledger import LedgerProjection, PetitionerSealer
+from projections.parallel import rebuild_in_parallel
 from projections.runner import Item, Runner
 from projections.store import ViewStore
 from tests.conftest import County, build_county
@@ -152,6 +153,24 @@ def test_views_rebuilt_from_zero_equal_the_views_kept_live_while_the_events_arri
         "SupervisionOrderAnswered",
     }
     assert again == live
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_rebuild_on_several_processes_equals_the_views_kept_live(
+    services: Services, county: County
+) -> None:
+    busy_county(Desk(services.app, county), count=30)
+    live = snapshot(services)
+    seen: list[int] = []
+
+    events, _ = rebuild_in_parallel(
+        services.settings, services.runner, workers=2, progress=seen.append
+    )
+
+    assert events == head(services.app)
+    assert sum(seen) == head(services.app)
+    assert snapshot(services) == live
+    assert not list(services.settings.home.glob("rebuild-*"))
 
 
 def test_a_projector_that_dies_mid_batch_commits_nothing_of_it_and_resumes_exactly_once(
