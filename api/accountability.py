@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -12,40 +13,42 @@ from marshmallow import Schema, fields, validate
 
 from api.context import actor, application, services
 from api.ledger import LedgerRowSchema, ledger_as_of
+from api.schemas import instant, month_field
 from domain.cases import local_date
+from domain.values import Actor
 from projections.accountability import Accountability, BacklogRules, require_reader
 
 blp = Blueprint(
     "accountability", __name__, url_prefix="/api/v1", description="Accountability views 问责"
 )
 
-MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="month must be YYYY-MM")
-
 
 class AsOfQuerySchema(Schema):
     """`as_of`: replay the log up to that moment."""
 
-    as_of = fields.AwareDateTime(load_default=None)
+    as_of = instant(load_default=None)
 
 
 class MonthQuerySchema(Schema):
     """`month=YYYY-MM` (default: the current month)."""
 
-    month = fields.String(load_default=None, validate=MONTH)
+    month = month_field(load_default=None)
 
 
 class RangeQuerySchema(Schema):
     """A recorded-time range."""
 
-    from_ = fields.AwareDateTime(data_key="from", load_default=None)
-    to = fields.AwareDateTime(load_default=None)
+    from_ = instant(data_key="from", load_default=None)
+    to = instant(load_default=None)
 
 
 class BacklogQuerySchema(Schema):
     """Thresholds of the backlog register (domain.md §6.8)."""
 
-    days_after_acceptance = fields.Integer(load_default=90, validate=validate.Range(min=1))
-    repeat_petitions = fields.Integer(load_default=3, validate=validate.Range(min=1))
+    days_after_acceptance = fields.Integer(
+        load_default=90, validate=validate.Range(min=1, max=36_500)
+    )
+    repeat_petitions = fields.Integer(load_default=3, validate=validate.Range(min=1, max=100_000))
 
 
 class OverdueItemSchema(Schema):
@@ -137,6 +140,18 @@ def _live() -> tuple[Accountability, Any]:
     return built.accountability, local_date(built.app.clock())
 
 
+Cards = Callable[[Accountability, Actor, str, date], list[dict[str, Any]]]
+
+
+def _cards(args: dict[str, Any], compute: Cards) -> dict[str, Any]:
+    """Scorecards of the requested month, for a reader of accountability views."""
+    viewer = actor()
+    require_reader(viewer)
+    accountability, today = _live()
+    month = _month(args)
+    return {"month": month, "items": compute(accountability, viewer, month, today)}
+
+
 @blp.route("/accountability/overdue")
 class Overdue(MethodView):
     """Missed and at-risk deadlines."""
@@ -175,11 +190,7 @@ class UnitScorecards(MethodView):
     @blp.response(200, CardsSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Counts beside rates per unit for a month; ranked only above the minimum volume."""
-        viewer = actor()
-        require_reader(viewer)
-        accountability, today = _live()
-        month = _month(args)
-        return {"month": month, "items": accountability.unit_scorecards(viewer, month, today)}
+        return _cards(args, Accountability.unit_scorecards)
 
 
 @blp.route("/accountability/leaders")
@@ -190,11 +201,7 @@ class LeaderScorecards(MethodView):
     @blp.response(200, CardsSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Receptions, home visits, appointments; sponsored cases open, overdue, 化解率."""
-        viewer = actor()
-        require_reader(viewer)
-        accountability, today = _live()
-        month = _month(args)
-        return {"month": month, "items": accountability.leader_scorecards(viewer, month, today)}
+        return _cards(args, Accountability.leader_scorecards)
 
 
 @blp.route("/accountability/agenda")

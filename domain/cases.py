@@ -784,16 +784,30 @@ class Case(Aggregate):
 
     def request_review(self, stamp: Stamp) -> None:
         """Record the petitioner's request for review, within 30 days of delivery."""
-        today = self._check("request_review", stamp)
-        self._window_open("request_review", Rule.REVIEW_WINDOW_30, today, Status.RESPONDED)
-        self._record(
-            self.ReviewRequested,
+        self._ask(
+            "request_review",
             stamp,
-            [
-                *self._stop(today, Rule.REVIEW_WINDOW_30),
-                clocks.start_clock(Rule.REVIEW_DECIDE_30, today),
-            ],
+            self.ReviewRequested,
+            window=Rule.REVIEW_WINDOW_30,
+            decide=Rule.REVIEW_DECIDE_30,
+            after=Status.RESPONDED,
         )
+
+    def _ask(
+        self,
+        command: str,
+        stamp: Stamp,
+        event_class: type[Case.Event],
+        *,
+        window: Rule,
+        decide: Rule,
+        after: Status,
+    ) -> None:
+        """A petitioner's request inside its 30-day window starts the authority's clock."""
+        today = self._check(command, stamp)
+        self._window_open(command, window, today, after)
+        started = [*self._stop(today, window), clocks.start_clock(decide, today)]
+        self._record(event_class, stamp, started)
 
     class ReviewDecided(Event):
         """The review authority decided."""
@@ -825,15 +839,13 @@ class Case(Aggregate):
 
     def request_recheck(self, stamp: Stamp) -> None:
         """Record the petitioner's request for recheck, within 30 days of the review."""
-        today = self._check("request_recheck", stamp)
-        self._window_open("request_recheck", Rule.RECHECK_WINDOW_30, today, Status.REVIEWED)
-        self._record(
-            self.RecheckRequested,
+        self._ask(
+            "request_recheck",
             stamp,
-            [
-                *self._stop(today, Rule.RECHECK_WINDOW_30),
-                clocks.start_clock(Rule.RECHECK_DECIDE_30, today),
-            ],
+            self.RecheckRequested,
+            window=Rule.RECHECK_WINDOW_30,
+            decide=Rule.RECHECK_DECIDE_30,
+            after=Status.REVIEWED,
         )
 
     class HearingHeld(Event):
