@@ -41,6 +41,9 @@ from domain.values import Actor, Category, Channel, Petitioner, Role
 
 TAgg = TypeVar("TAgg", bound=Aggregate)
 
+FIRST_YEAR = 2004
+"""The first year the official holiday calendar (chinesecalendar) knows."""
+
 MAX_ATTEMPTS = 20
 """How often a command is retried when another writer moved the case meanwhile."""
 
@@ -447,6 +450,30 @@ class Xinfang(Application[UUID]):
             ctx.actor, self._load_case(record.case_id), self.lineage(ctx.actor.unit_id)
         )
         return Outcome(case=case, position=None)
+
+    def refresh_deadlines(self, actor: Actor, *, reason: str) -> list[str]:
+        """Correct every provisional deadline the installed holiday calendar now computes
+        differently (after a newer chinesecalendar); returns the numbers of corrected cases.
+        """
+        permissions.require_role(actor, {Role.ADMIN}, "refresh deadlines")
+        corrected = []
+        for year in range(FIRST_YEAR, local_date(self.clock()).year + 1):
+            for case_id in self.iter_case_ids(year):
+                for attempt in range(MAX_ATTEMPTS):
+                    case = self._load_case(case_id)
+                    stamp = make_stamp(actor, now=self.clock(), reason=reason)
+                    if not case.refresh_deadlines(stamp):
+                        break
+                    try:
+                        self.save(case)
+                    except IntegrityError:
+                        if attempt == MAX_ATTEMPTS - 1:
+                            raise
+                        back_off(attempt)
+                    else:
+                        corrected.append(case.number)
+                        break
+        return corrected
 
     # -- batch helpers for set-up and demo data --------------------------------------------
     def iter_case_ids(self, year: int) -> Iterator[UUID]:

@@ -950,6 +950,27 @@ class Case(Aggregate):
         running = [d.name for d in self.deadlines.values() if d.met_on is None]
         self._record(self.Withdrawn, stamp, self._stop(today, *running))
 
+    # -- corrections -----------------------------------------------------------------------------
+    class DeadlinesCorrected(Event):
+        """Provisional deadlines were computed again after the holiday calendar learnt a year.
+
+        The corrected deadlines travel in `deadlines`; the earlier events keep what was known then.
+        """
+
+        slots: list[str]
+
+    def refresh_deadlines(self, stamp: Stamp) -> bool:
+        """Correct provisional deadlines whose date the official calendar now changes."""
+        changed = []
+        for deadline in self.deadlines.values():
+            again = clocks.refreshed(deadline)
+            if again != deadline:
+                changed.append(again)
+        if not changed:
+            return False
+        self._record(self.DeadlinesCorrected, stamp, changed, slots=[d.name for d in changed])
+        return True
+
     # -- activities (no change of status) --------------------------------------------------------
     class VisitRecorded(Event):
         """A reception (接访), home visit (下访) or appointment (约访) took place."""

@@ -153,6 +153,18 @@ def _recomputed(deadline: Deadline, *, extended_days: int, paused_days: int) -> 
     )
 
 
+def refreshed(deadline: Deadline) -> Deadline:
+    """A provisional deadline computed again with today's calendar (unchanged if not provisional).
+
+    Deadlines with an ordered due date (assign_due, supervision_due) never depend on the calendar.
+    """
+    if not deadline.provisional or deadline.met_on is not None:
+        return deadline
+    return _recomputed(
+        deadline, extended_days=deadline.extended_days, paused_days=deadline.paused_days
+    )
+
+
 def extend(deadline: Deadline, days: int) -> Deadline:
     """Extend a running deadline; extensions total at most MAX_EXTENSION_DAYS (第三十四条)."""
     _check_running(deadline)

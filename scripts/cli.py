@@ -117,6 +117,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "verify": "scripts.audit_commands:verify",
     "audit": "scripts.audit_commands:audit",
     "backup": "scripts.ops_commands:backup",
+    "deadlines": "scripts.deadline_commands:deadlines",
     "restore": "scripts.ops_commands:restore",
 }
 """Commands kept in modules of their own (read models, audit); imported only when used."""
