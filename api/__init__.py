@@ -11,8 +11,8 @@ from werkzeug.wrappers import Response
 
 from api import accountability, audit, cases, directory, ledger, reports
 from api.context import authenticate
-from api.errors import register_error_handlers
-from api.guards import LoginThrottle, limit_nesting
+from api.errors import ErrorResponses, register_error_handlers
+from api.guards import LoginThrottle, check_json_body
 from projections.bootstrap import Services, bootstrap
 
 SWAGGER_ASSETS = "/api/docs-assets/"
@@ -38,7 +38,8 @@ def create_app(services: Services | None = None, config: dict[str, Any] | None =
     app.extensions["xinfang"] = services or bootstrap()
     app.extensions["xinfang.logins"] = LoginThrottle()
 
-    api = Api(app)
+    api = Api(app, spec_kwargs={"extra_plugins": [ErrorResponses()]})
+    api.DEFAULT_ERROR_RESPONSE_NAME = None  # each error status is listed instead (api.errors)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
     api.register_blueprint(directory.meta)
@@ -50,7 +51,7 @@ def create_app(services: Services | None = None, config: dict[str, Any] | None =
     api.register_blueprint(audit.blp)
     register_error_handlers(app)
     app.before_request(authenticate)
-    app.before_request(limit_nesting)
+    app.before_request(check_json_body)
 
     @app.get(f"{SWAGGER_ASSETS}<path:filename>")
     def docs_assets(filename: str) -> Response:

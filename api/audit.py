@@ -17,7 +17,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.context import actor, application, services
-from api.schemas import ActorSchema, HistoryEventSchema, HistorySchema
+from api.schemas import ActorSchema, HistoryEventSchema, HistorySchema, instant
 from domain import access, permissions
 from domain.cases import Case
 from domain.values import Actor
@@ -80,8 +80,8 @@ class AccessQuerySchema(Schema):
 
     actor_id = fields.UUID(load_default=None)
     case_id = fields.UUID(load_default=None)
-    start = fields.AwareDateTime(data_key="from", load_default=None)
-    end = fields.AwareDateTime(data_key="to", load_default=None)
+    start = instant(data_key="from", load_default=None)
+    end = instant(data_key="to", load_default=None)
     limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=10_000))
 
     @validates_schema
@@ -145,7 +145,7 @@ def case_bundle(
     head, proofs = built.audit.case_proofs(case.id)
     entries = []
     for event in events:
-        entry = plain(event_view(event, sees, case.category))
+        entry = plain(event_view(event, sees, case))
         proof = proofs.get(event.originator_version)
         entry.update(proof.as_json(with_leaf=True) if proof else NO_PROOF)
         entries.append(entry)

@@ -26,6 +26,8 @@ from api.schemas import (
     PetitionerSchema,
     choice,
     command_schema,
+    day,
+    instant,
 )
 from domain import deadlines
 from domain.access import READ_CASE, READ_HISTORY
@@ -46,6 +48,7 @@ from domain.values import (
     VisitKind,
 )
 from domain.values import Outcome as ResponseOutcome
+from projections.ledger import PetitionerSealer
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Cases (信访事项)")
 
@@ -115,25 +118,32 @@ def plain(value: Any) -> Any:
     return value
 
 
-def event_view(event: Any, sees_identity: bool, category: Category) -> dict[str, Any]:
-    """One history entry: who, when (both times), why, and what."""
+def event_view(event: Any, sees_identity: bool, case: Case) -> dict[str, Any]:
+    """One history entry: who, when (both times), why, and what (masked as for the case)."""
     data = {
         name: getattr(event, name)
         for name in event.__dataclass_fields__
         if name not in STAMP_FIELDS
     }
+    reason = event.reason
     if not sees_identity:
         if "petitioners" in data:
             data["petitioners"] = [p.masked() for p in data["petitioners"]]
-        if "content" in data and category is Category.ACCUSATION:
+        if "content" in data and case.category is Category.ACCUSATION:
             data["content"] = ACCUSATION_WITHHELD
+        # Free text (a reason, a note) may name the petitioner.
+        data = {
+            k: PetitionerSealer.redact(v, case.petitioners) if isinstance(v, str) else v
+            for k, v in data.items()
+        }
+        reason = PetitionerSealer.redact(reason, case.petitioners) if reason else reason
     return {
         "version": event.originator_version,
         "type": type(event).__name__,
         "recorded_at": event.timestamp,
         "occurred_at": event.occurred_at,
         "actor": event.actor,
-        "reason": event.reason,
+        "reason": reason,
         "on_behalf_of": event.on_behalf_of,
         "data": plain(data),
     }
@@ -206,7 +216,7 @@ class CaseHistory(MethodView):
         history = {
             "case_id": case.id,
             "number": case.number,
-            "events": [event_view(e, sees, case.category) for e in events],
+            "events": [event_view(e, sees, case) for e in events],
         }
         return add_proofs(history) if query["proofs"] else history
 
@@ -251,7 +261,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "assign",
         "assign",
         "Assign (交办) to a unit with a due date",
-        {"unit_id": _uuid(), "due_date": fields.Date(required=True)},
+        {"unit_id": _uuid(), "due_date": day(required=True)},
     ),
     CommandSpec(
         "divert",
@@ -282,7 +292,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         {
             "kind": choice(VisitKind, required=True),
             "leader_id": _uuid(required=False),
-            "held_at": fields.AwareDateTime(required=True),
+            "held_at": instant(required=True),
             "notes": _text(required=False),
         },
     ),
@@ -302,7 +312,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         {
             "outcome": choice(ResponseOutcome, required=True),
             "text": _text(),
-            "delivered_at": fields.AwareDateTime(required=True),
+            "delivered_at": instant(required=True),
         },
     ),
     CommandSpec(
@@ -314,7 +324,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "reassign",
         "reassign",
         "Move the case to another unit",
-        {"unit_id": _uuid(), "due_date": fields.Date(load_default=None, allow_none=True)},
+        {"unit_id": _uuid(), "due_date": day(load_default=None, allow_none=True)},
     ),
     CommandSpec("request-review", "request_review", "Request review (复查)", {}),
     CommandSpec(
@@ -386,7 +396,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         {
             "kind": choice(NoticeKind, required=True),
             "method": fields.String(required=True, validate=NAME),
-            "delivered_at": fields.AwareDateTime(required=True),
+            "delivered_at": instant(required=True),
         },
     ),
     CommandSpec("progress", "record_progress", "Record progress", {"note": _text()}),
@@ -409,7 +419,7 @@ COMMANDS: tuple[CommandSpec, ...] = (
         "supervision-orders",
         "issue_supervision_order",
         "Issue a supervision order (督办)",
-        {"due_date": fields.Date(required=True), "text": _text()},
+        {"due_date": day(required=True), "text": _text()},
     ),
     CommandSpec(
         "supervision-orders/<int:n>/answer",

@@ -37,6 +37,7 @@ class Health(MethodView):
     """Liveness (no token needed)."""
 
     @meta.response(200, HealthSchema)
+    @meta.doc(security=[])
     def get(self) -> dict[str, str]:
         """Is the service up?"""
         backend = "postgres" if services().settings.is_postgres else "sqlite"

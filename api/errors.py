@@ -5,7 +5,8 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from apispec import BasePlugin
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from api.guards import MalformedBodyError, TooManyAttemptsError
@@ -26,6 +27,39 @@ STATUS_OF: dict[type[d.DomainError], int] = {
 
 FIELD_OF: dict[type[d.DomainError], str] = {d.IdempotencyKeyReusedError: "Idempotency-Key"}
 """The part of the request to name in `errors` for a 422 whose domain error names no field."""
+
+
+class ErrorResponses(BasePlugin):
+    """Documents on every operation the error statuses that this table can give it.
+
+    In place of flask-smorest's catch-all `default` response, so that an answer with a status
+    the document does not list is a defect that schema-driven tests find.
+    """
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any
+    ) -> None:
+        """Add the error responses (component references by status name) to each operation."""
+        for method, operation in (operations or {}).items():
+            responses = operation.setdefault("responses", {})
+            for code in error_statuses(path or "", method, operation):
+                responses.setdefault(str(code), HTTPStatus(code).name)
+
+
+def error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[int]:
+    """The statuses a failed request to this operation can have (api.md, "Errors")."""
+    codes = []
+    if operation.get("security") != []:
+        codes += [401, 403, 429]  # no or unknown token, role refused, too many failed logins
+    if "{" in path:
+        codes.append(404)
+    if "requestBody" in operation:
+        codes += [400, 413, 422]  # not JSON (or nested too deep), too large, invalid
+    elif "{" in path or operation.get("parameters"):
+        codes.append(422)
+    if method.lower() == "post":
+        codes.append(409)
+    return sorted(codes)
 
 
 def error_response(code: int, message: str, errors: dict[str, Any] | None = None) -> Response:
@@ -66,6 +100,8 @@ def _http_error(err: HTTPException) -> Response:
         message = f"invalid input: {names}"
     elif code == 400 and errors and "json" in errors:
         message = "the request body is not valid JSON (UTF-8)"
+    elif code == 413:
+        message = f"the request body is larger than {request.max_content_length} bytes"
     else:
         message = err.description or HTTPStatus(code).description
     return error_response(code, message, errors)

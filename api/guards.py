@@ -1,16 +1,22 @@
-"""Guards against hostile requests: JSON nested too deeply, and guessing tokens."""
+"""Guards against hostile requests: JSON the parser would choke on, and guessing tokens."""
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import time
 from collections import defaultdict, deque
+from typing import Any
 
 from flask import request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from domain.errors import DomainError
 
 MAX_NESTING = 32
+SUSPECT = re.compile(rb"\\u[dD][89a-fA-F]|[0-9]{1000}")
+"""Surrogate escapes and very long digit runs: the body is parsed here to look closer."""
 FAILED_LOGINS_ALLOWED = 10
 FAILED_LOGIN_WINDOW = 300.0
 
@@ -51,16 +57,51 @@ def nesting_depth(body: bytes, limit: int) -> int:
     return deepest
 
 
-def limit_nesting() -> None:
-    """Refuse JSON bodies nested deeper than MAX_NESTING (before anything parses them)."""
+def has_lone_surrogate(value: Any) -> bool:
+    """Whether a parsed JSON value holds a string that is not Unicode (an unpaired surrogate)."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(has_lone_surrogate(k) or has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_lone_surrogate(v) for v in value)
+    return False
+
+
+def check_json_body() -> None:
+    """Refuse JSON bodies the parser would choke on, before anything parses them.
+
+    Larger than the limit when streamed (Werkzeug stops reading a chunked body at the limit
+    without a word); nested deeper than MAX_NESTING; with an escaped unpaired surrogate
+    ("\\ud800": valid JSON, but no text that UTF-8 can store); with an integer too long for
+    Python to convert.
+    """
     if not request.is_json or request.content_length == 0:
         return
     body = request.get_data(cache=True)
-    if body.count(b"[") + body.count(b"{") <= MAX_NESTING:
-        return
-    if nesting_depth(body, MAX_NESTING) > MAX_NESTING:
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(body) >= limit:
+        raise RequestEntityTooLarge()
+    brackets = body.count(b"[") + body.count(b"{")
+    if brackets > MAX_NESTING and nesting_depth(body, MAX_NESTING) > MAX_NESTING:
         msg = f"the JSON body nests deeper than {MAX_NESTING} levels"
         raise MalformedBodyError(msg)
+    if not SUSPECT.search(body):
+        return
+    try:
+        value = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return  # not JSON at all: the schema's parser answers that
+    except ValueError as exc:
+        raise MalformedBodyError("a number in the JSON body has too many digits") from exc
+    if has_lone_surrogate(value):
+        raise MalformedBodyError(
+            "the JSON body holds an unpaired UTF-16 surrogate (\\uD800-\\uDFFF)"
+        )
 
 
 class LoginThrottle:

@@ -16,7 +16,7 @@ from openpyxl import Workbook
 
 from api import labels
 from api.context import actor, services
-from api.schemas import choice
+from api.schemas import choice, day, instant
 from api.spreadsheets import XLSX, workbook_response, write_sheet
 from domain.access import EXPORT, IDENTITY, READ_CASE, Access
 from domain.cases import local_date
@@ -60,10 +60,10 @@ class LedgerQuerySchema(Schema):
     flag = choice(Flag, load_default=None)
     overdue = fields.Boolean(load_default=None)
     q = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
-    received_from = fields.Date(load_default=None)
-    received_to = fields.Date(load_default=None)
-    as_of = fields.AwareDateTime(load_default=None)
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    received_from = day(load_default=None)
+    received_to = day(load_default=None)
+    as_of = instant(load_default=None)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
     sort = fields.String(load_default="-received_on", validate=validate.OneOf(sorted(SORTS)))
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Response, render_template
@@ -13,6 +12,7 @@ from openpyxl import Workbook
 
 from api import charts, labels
 from api.context import actor, services
+from api.schemas import MONTH_PATTERN, is_month
 from api.spreadsheets import XLSX, workbook_response, write_sheet
 from domain.cases import local_date
 from domain.errors import RuleViolationError
@@ -20,12 +20,14 @@ from domain.errors import RuleViolationError
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Monthly bulletin 月通报")
 
 MONTH_PATH = "<month>"
-MONTH_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+MONTH_PARAMETERS = [
+    {"in": "path", "name": "month", "schema": {"type": "string", "pattern": MONTH_PATTERN}}
+]
 
 
 def checked(month: str) -> str:
     """The month of the path, if it is `YYYY-MM`."""
-    if not MONTH_PATTERN.match(month):
+    if not is_month(month):
         raise RuleViolationError("month", "month must be YYYY-MM")
     return month
 
@@ -59,7 +61,7 @@ def _bulletin(month: str) -> dict[str, Any]:
     return built.bulletins.get(actor(), checked(month), local_date(built.app.clock()))
 
 
-@blp.route(f"/reports/monthly/{MONTH_PATH}")
+@blp.route(f"/reports/monthly/{MONTH_PATH}", parameters=MONTH_PARAMETERS)
 class MonthlyBulletin(MethodView):
     """The bulletin of one month."""
 
@@ -69,7 +71,7 @@ class MonthlyBulletin(MethodView):
         return _bulletin(month)
 
 
-@blp.route(f"/reports/monthly/{MONTH_PATH}/publish")
+@blp.route(f"/reports/monthly/{MONTH_PATH}/publish", parameters=MONTH_PARAMETERS)
 class PublishBulletin(MethodView):
     """Publishing freezes a bulletin."""
 
@@ -81,17 +83,18 @@ class PublishBulletin(MethodView):
         return built.bulletins.publish(actor(), checked(month), local_date(built.app.clock()))
 
 
-@blp.route(f"/reports/monthly/{MONTH_PATH}/recompute")
+@blp.route(f"/reports/monthly/{MONTH_PATH}/recompute", parameters=MONTH_PARAMETERS)
 class RecomputeBulletin(MethodView):
     """Check a published bulletin against the log."""
 
     @blp.response(200, RecomputedSchema)
+    @blp.alt_response(409, response="CONFLICT", description="The month's bulletin is unpublished")
     def get(self, month: str) -> dict[str, Any]:
         """Replay the log up to the published position and compare the figures."""
         return services().bulletins.recompute(actor(), checked(month))
 
 
-@blp.route(f"/reports/monthly/{MONTH_PATH}.html")
+@blp.route(f"/reports/monthly/{MONTH_PATH}.html", parameters=MONTH_PARAMETERS)
 class BulletinPage(MethodView):
     """The printable bulletin."""
 
@@ -122,7 +125,7 @@ class BulletinPage(MethodView):
         return Response(page, mimetype="text/html")
 
 
-@blp.route(f"/reports/monthly/{MONTH_PATH}.xlsx")
+@blp.route(f"/reports/monthly/{MONTH_PATH}.xlsx", parameters=MONTH_PARAMETERS)
 class BulletinWorkbook(MethodView):
     """The bulletin as a workbook."""
 

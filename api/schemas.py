@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from domain.cases import REASON_REQUIRED
 from domain.values import (
@@ -23,6 +25,41 @@ from domain.values import (
 
 TEXT = validate.Length(min=1, max=20_000)
 NAME = validate.Length(min=1, max=200)
+YEARS = range(1900, 2100)
+"""The years that dates and moments sent to the API may lie in (date arithmetic stays in range)."""
+MONTH_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$"
+"""`YYYY-MM` within YEARS."""
+
+
+def in_years(value: date) -> None:
+    """Refuse a date or moment outside YEARS."""
+    if value.year not in YEARS:
+        raise ValidationError(f"must lie in the years {YEARS[0]} to {YEARS[-1]}")
+
+
+def instant(**kwargs: Any) -> fields.AwareDateTime:
+    """A moment with its UTC offset, within YEARS."""
+    return fields.AwareDateTime(validate=in_years, **kwargs)
+
+
+def day(**kwargs: Any) -> fields.Date:
+    """A date within YEARS."""
+    return fields.Date(validate=in_years, **kwargs)
+
+
+def is_month(value: str) -> bool:
+    """Whether `value` is a month of MONTH_PATTERN (whole string: `$` would allow a "\\n")."""
+    return re.fullmatch(MONTH_PATTERN, value) is not None
+
+
+def month_field(**kwargs: Any) -> fields.String:
+    """A `YYYY-MM` field, its pattern in the OpenAPI document."""
+
+    def check(value: str) -> None:
+        if not is_month(value):
+            raise ValidationError("month must be YYYY-MM")
+
+    return fields.String(validate=check, metadata={"pattern": MONTH_PATTERN}, **kwargs)
 
 
 def choice(enum: Any, **kwargs: Any) -> fields.Enum[Any]:
@@ -161,7 +198,7 @@ class CaseSchema(Schema):
 class AsOfSchema(Schema):
     """Query of GET /cases/{id}."""
 
-    as_of = fields.AwareDateTime(load_default=None)
+    as_of = instant(load_default=None)
 
 
 class HistoryQuerySchema(Schema):
@@ -204,7 +241,7 @@ class HistorySchema(Schema):
 class CommandSchema(Schema):
     """Fields every command accepts: business time, reason, on whose behalf."""
 
-    occurred_at = fields.AwareDateTime(load_default=None)
+    occurred_at = instant(load_default=None)
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
     on_behalf_of = fields.UUID(load_default=None, allow_none=True)
 

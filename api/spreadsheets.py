@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Response
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -29,10 +30,13 @@ def write_sheet(
     for r, values in enumerate(rows, start=2):
         for c, value in enumerate(values, start=1):
             target: Any = sheet.cell(row=r, column=c)
-            target.value = value
             if isinstance(value, str):
+                # Control characters that XML cannot carry would make the whole export fail.
+                target.value = ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", value)
                 # A petitioner's text that starts with "=" is text, never a formula.
                 target.data_type = "s"
+            else:
+                target.value = value
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
 
