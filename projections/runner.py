@@ -60,9 +60,17 @@ class Projection(ABC):
     drops: Sequence[str]
 
     def create(self, store: ViewStore) -> None:
-        """Create the view's tables if missing."""
-        with store.transaction() as cursor:
-            for statement in self.tables:
+        """Create the view's tables if missing, each statement in a transaction of its own.
+
+        Every process runs this at start-up, while others may be applying a batch. On PostgreSQL
+        `CREATE INDEX IF NOT EXISTS` takes a SHARE lock on its table even when the index exists;
+        holding one such lock while waiting for the next table formed a cycle with a batch that
+        writes the tables in another order (deadlock; when the starting side is aborted, a
+        respawned gunicorn worker fails to boot and gunicorn halts). One lock at a time cannot
+        close a cycle.
+        """
+        for statement in self.tables:
+            with store.transaction() as cursor:
                 store.run(cursor, statement)
 
     def drop(self, store: ViewStore) -> None:

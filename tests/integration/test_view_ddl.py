@@ -1,0 +1,45 @@
+"""A process starting up (creating the view tables) while a batch is being written: no deadlock.
+
+Found by the load and fault test (tests/load): on PostgreSQL, `CREATE INDEX IF NOT EXISTS` takes
+a SHARE lock on its table even when the index exists. A respawned gunicorn worker or a restarted
+`xinfang project` held the lock on ledger_cases and waited for ledger_actions, while a batch held
+ledger_actions (written first) and waited for ledger_cases: PostgreSQL aborted one of the two.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from projections.bootstrap import Settings, bootstrap
+from projections.store import ViewStore
+
+
+def test_creating_the_views_while_a_batch_holds_its_tables_does_not_deadlock(
+    settings: Settings,
+) -> None:
+    services = bootstrap(settings, inline_projections=False)
+    starting = ViewStore.open(settings)
+    failures: list[BaseException] = []
+
+    def start_up() -> None:
+        try:
+            for projection in services.runner.projections:
+                projection.create(starting)
+        except BaseException as error:  # asserted below
+            failures.append(error)
+
+    try:
+        # The tables in the order a ledger batch writes them: ledger_actions first.
+        with services.views.transaction() as cursor:
+            services.views.run(cursor, "DELETE FROM {p}ledger_actions WHERE position < 0")
+            other = threading.Thread(target=start_up)
+            other.start()
+            time.sleep(0.5)  # the other process now waits for ledger_actions
+            services.views.run(cursor, "DELETE FROM {p}ledger_cases WHERE case_id = ''")
+        other.join(timeout=30)
+        assert not other.is_alive()
+        assert failures == []
+    finally:
+        starting.close()
+        services.close()
