@@ -34,6 +34,8 @@ class EnumAsValue(Transcoding):
     def __init__(self, enum_class: type[Enum]) -> None:
         self.type = enum_class
         self.name = f"enum:{enum_class.__name__}"
+        # A dict lookup: reading events back is the hot path of every replay and rebuild.
+        self.members: dict[Any, Enum] = {member.value: member for member in enum_class}
 
     def encode(self, obj: Enum) -> Any:
         """Write the member's value."""
@@ -41,7 +43,7 @@ class EnumAsValue(Transcoding):
 
     def decode(self, data: Any) -> Enum:
         """Read the member back."""
-        member: Enum = self.type(data)
+        member: Enum = self.members[data]
         return member
 
 
@@ -51,7 +53,8 @@ class DataclassAsDict(Transcoding):
     def __init__(self, cls: type[Any]) -> None:
         self.type = cls
         self.name = f"dc:{cls.__name__}"
-        self.fields = [f.name for f in dataclasses.fields(cls)]
+        self.fields = tuple(f.name for f in dataclasses.fields(cls))
+        self.known = frozenset(self.fields)
 
     def encode(self, obj: Any) -> dict[str, Any]:
         """Write the fields (nested values are transcoded in turn)."""
@@ -59,7 +62,9 @@ class DataclassAsDict(Transcoding):
 
     def decode(self, data: dict[str, Any]) -> Any:
         """Read the object back, ignoring fields a newer version no longer has."""
-        return self.type(**{k: v for k, v in data.items() if k in self.fields})
+        if self.known.issuperset(data):
+            return self.type(**data)
+        return self.type(**{k: v for k, v in data.items() if k in self.known})
 
 
 ENUMS: tuple[type[Enum], ...] = tuple(

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from projections.accountability import Accountability
     from projections.audit import AccessLog, AuditTrail
     from projections.bulletin import Bulletins
-    from projections.ledger import Ledger
-    from projections.runner import Runner
+    from projections.ledger import Ledger, PetitionerSealer
+    from projections.runner import Projection, Runner
     from projections.store import ViewStore
 
 logger = logging.getLogger(__name__)
@@ -134,6 +134,14 @@ class Services:
         self.app.close()
 
 
+def read_models(app: Xinfang, sealer: PetitionerSealer) -> list[Projection]:
+    """Every view fed from the log, in the order they are caught up."""
+    from projections.audit import AccessProjection
+    from projections.ledger import LedgerProjection
+
+    return [LedgerProjection(app, sealer), AccessProjection()]
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
@@ -142,9 +150,9 @@ def bootstrap(
 ) -> Services:
     """Build the services for an existing instance."""
     from projections.accountability import Accountability
-    from projections.audit import AccessLog, AccessProjection, AuditTrail
+    from projections.audit import AccessLog, AuditTrail
     from projections.bulletin import Bulletins
-    from projections.ledger import Ledger, LedgerProjection, PetitionerSealer
+    from projections.ledger import Ledger, PetitionerSealer
     from projections.runner import Runner
     from projections.store import ViewStore
 
@@ -152,7 +160,7 @@ def bootstrap(
     app = Xinfang(settings.event_store_env(), clock=clock)
     views = ViewStore.open(settings)
     sealer = PetitionerSealer(settings.key_path(CIPHER_KEY_FILE).read_text().strip())
-    runner = Runner(app, views, [LedgerProjection(app, sealer), AccessProjection()])
+    runner = Runner(app, views, read_models(app, sealer))
     ledger = Ledger(app, views, sealer)
     audit = AuditTrail(app, settings.key_path(AUDIT_KEY_FILE))
     services = Services(

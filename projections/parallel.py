@@ -21,9 +21,9 @@ from typing import Any
 from uuid import UUID
 
 from domain.application import Xinfang
-from projections.bootstrap import CIPHER_KEY_FILE, Settings
-from projections.ledger import CASE_TOPIC, LEDGER_DROPS, LedgerProjection, PetitionerSealer
-from projections.runner import Item, Progress, Runner
+from projections.bootstrap import CIPHER_KEY_FILE, Settings, read_models
+from projections.ledger import PetitionerSealer
+from projections.runner import CaseStates, Item, Progress, Projection, Runner
 from projections.store import ViewStore
 
 BATCH = 5_000
@@ -36,7 +36,8 @@ def _share(counter: Synchronized[int]) -> None:
 
 
 def _share_of(case_id: UUID | str, shares: int) -> int:
-    return UUID(str(case_id)).int % shares
+    number = case_id.int if isinstance(case_id, UUID) else UUID(case_id).int
+    return number % shares
 
 
 class ScratchStore(ViewStore):
@@ -71,17 +72,35 @@ class ScratchStore(ViewStore):
         self.connection.close()
 
 
+def _is_index(statement: str) -> bool:
+    return statement.lstrip().upper().startswith("CREATE INDEX")
+
+
+def _index_name(statement: str) -> str:
+    """The name in `CREATE INDEX IF NOT EXISTS name ON ...`."""
+    words = statement.split()
+    return words[words.index("ON") - 1]
+
+
 def build_share(settings: Settings, index: int, shares: int, until: int, path: str) -> int:
-    """Apply share `index` of `shares` of the cases, up to log position `until`, into `path`."""
+    """Apply share `index` of `shares` of the aggregates, up to log position `until`, to `path`.
+
+    Every view gets the events of the share's aggregates (cases for the ledger, access records
+    for the access log); the shares are disjoint, so their rows never collide.
+    """
     app = Xinfang(settings.event_store_env())
     sealer = PetitionerSealer(settings.key_path(CIPHER_KEY_FILE).read_text().strip())
     store = ScratchStore(path)
-    projection = LedgerProjection(app, sealer)
-    projection.states.capacity = 1 << 30  # a rebuild keeps every case in memory
+    views = read_models(app, sealer)
+    for view in views:
+        states = getattr(view, "states", None)
+        if isinstance(states, CaseStates):
+            states.capacity = 1 << 30  # a rebuild keeps every case in memory
     with store.transaction() as cursor:
-        for statement in projection.tables:
-            if not statement.lstrip().upper().startswith("CREATE INDEX"):
-                store.run(cursor, statement)
+        for view in views:
+            for statement in view.tables:
+                if not _is_index(statement):
+                    store.run(cursor, statement)
     applied, position = 0, 0
     try:
         while position < until:
@@ -91,12 +110,11 @@ def build_share(settings: Settings, index: int, shares: int, until: int, path: s
             if not found:
                 break
             mine = [
-                Item(n, app.mapper)
-                for n in found
-                if n.topic.startswith(CASE_TOPIC) and _share_of(n.originator_id, shares) == index
+                Item(n, app.mapper) for n in found if _share_of(n.originator_id, shares) == index
             ]
             with store.transaction() as cursor:
-                projection.apply(store, cursor, mine)
+                for view in views:
+                    view.apply(store, cursor, mine)
             applied += len(mine)
             position = found[-1].id
             if _done is not None:
@@ -108,23 +126,33 @@ def build_share(settings: Settings, index: int, shares: int, until: int, path: s
     return applied
 
 
-def swap_in(views: Path, parts: list[str], until: int) -> None:
-    """Replace the ledger tables by the union of the parts, and set its position, atomically."""
+def swap_in(views: Path, parts: list[str], until: int, projections: list[Projection]) -> None:
+    """Replace every view's tables by the union of the parts and set its position, atomically.
+
+    The secondary indexes are dropped and built again after the copy, inside the same
+    transaction (SQLite DDL is transactional): one sort beats a million index updates.
+    """
     conn = sqlite3.connect(views, isolation_level=None, timeout=60)
     try:
         for number, part in enumerate(parts):
             conn.execute(f"ATTACH DATABASE ? AS part{number}", (part,))
         conn.execute("BEGIN IMMEDIATE")
-        for table in LEDGER_DROPS:
-            conn.execute(f"DELETE FROM {table}")
-            for number in range(len(parts)):
-                conn.execute(f"INSERT INTO {table} SELECT * FROM part{number}.{table}")
-        conn.execute(
-            "INSERT INTO tracking (application_name, notification_id) VALUES (?, ?) "
-            "ON CONFLICT (application_name) "
-            "DO UPDATE SET notification_id = excluded.notification_id",
-            (ViewStore.tracking_name(LedgerProjection.name), until),
-        )
+        for projection in projections:
+            indexes = [s.format(p="") for s in projection.tables if _is_index(s)]
+            for statement in indexes:
+                conn.execute(f"DROP INDEX IF EXISTS {_index_name(statement)}")
+            for table in projection.drops:
+                conn.execute(f"DELETE FROM {table}")
+                for number in range(len(parts)):
+                    conn.execute(f"INSERT INTO {table} SELECT * FROM part{number}.{table}")
+            for statement in indexes:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO tracking (application_name, notification_id) VALUES (?, ?) "
+                "ON CONFLICT (application_name) "
+                "DO UPDATE SET notification_id = excluded.notification_id",
+                (ViewStore.tracking_name(projection.name), until),
+            )
         conn.execute("COMMIT")
     finally:
         conn.close()
@@ -137,15 +165,15 @@ def rebuild_in_parallel(
     workers: int,
     progress: Progress | None = None,
 ) -> tuple[int, float]:
-    """Rebuild every view: the ledger on `workers` processes, the rest (and the tail) in order."""
+    """Rebuild every view on `workers` processes; what arrives meanwhile is applied after."""
     started = time.perf_counter()
-    ledger = next(p for p in runner.projections if isinstance(p, LedgerProjection))
-    others = [p for p in runner.projections if p is not ledger]
     with runner.paused():
         for projection in runner.projections:
             projection.drop(runner.store)
             projection.create(runner.store)
-        ledger.states.clear()
+            states = getattr(projection, "states", None)
+            if isinstance(states, CaseStates):
+                states.clear()
         until = runner.app.recorder.max_notification_id() or 0
         context = get_context("spawn")
         counter: Any = context.Value("q", 0)
@@ -169,10 +197,9 @@ def rebuild_in_parallel(
                         break
                 for future in finished:
                     future.result()
-            swap_in(settings.home / "views.db", parts, until)
+            swap_in(settings.home / "views.db", parts, until, runner.projections)
         if progress is not None and until > reported:
             progress(until - reported)
-    # Other views, and whatever arrived during the rebuild, go the ordinary way.
-    for projection in [*others, ledger]:
-        runner.catch_up_one(projection)
-    return runner.store.position(ledger.name), time.perf_counter() - started
+    runner.catch_up()
+    first = runner.projections[0].name
+    return runner.store.position(first), time.perf_counter() - started
