@@ -138,6 +138,12 @@ def test_a_published_bulletin_is_frozen_and_a_later_correction_shows_as_a_differ
     assert frozen["figures"] == draft["figures"]
     assert frozen["position"] == head
     assert frozen["differences"] == []
+    # The bulletin carries a signed audit head covering the log it was computed from.
+    signed = frozen["head"]
+    assert signed["tree_size"] > 0
+    assert set(signed) >= {"tree_size", "root_hash", "issued_at", "signature", "key_id"}
+    public = client.get(f"{API}/audit/head", headers=county.headers("auditor")).get_json()
+    assert public["key_id"] == signed["key_id"]
     assert again.status_code == 409
     assert again.get_json()["code"] == 409
     assert (checked["identical"], checked["differences"]) == (True, [])

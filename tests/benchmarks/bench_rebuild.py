@@ -58,8 +58,10 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--home", type=Path, help="instance folder (default /tmp/xinfang-bench-N)")
     args = parser.parse_args()
-    settings = ensure_instance(Path(f"/tmp/xinfang-bench-{args.cases}"), args.cases)
+    home = args.home or Path(f"/tmp/xinfang-bench-{args.cases}")
+    settings = ensure_instance(home, args.cases)
     services = bootstrap(settings, inline_projections=False)
     events = services.app.recorder.max_notification_id() or 0
     figures: dict[str, list[float]] = {"floor": [], "rebuild, 1 process": [], "parallel": []}
