@@ -1,0 +1,149 @@
+"""Scale: an existing large SQLite instance, read only: file sizes, ledger queries, verify time.
+
+Nothing is written to the instance's events: the ledger is read as a supervisor of its
+directory through the Flask test client, whose token is put into the application's credential
+cache in this process only (issuing a real token would append events); `GET /ledger` records no
+access. If the views are behind the log the ledger is not measured (catching up would write).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from api import create_app
+from domain.application import hash_token
+from domain.directory import SYSTEM_ACTOR
+from domain.values import Role
+from projections.bootstrap import Settings, bootstrap
+from scripts.bench.common import median, percentile
+
+REPO = Path(__file__).resolve().parents[2]
+VERIFIED = re.compile(r"Checked ([\d,]+) events .* in ([\d.]+) s \(([\d,]+) events/s\)")
+
+
+@dataclass
+class ScaleFigures:
+    """Figure 5."""
+
+    home: str
+    events: int = 0
+    cases: int = 0
+    files: dict[str, int] = field(default_factory=dict)
+    """Bytes per file of the instance (events, views, their WAL files)."""
+    ledger_p50: dict[str, list[float]] = field(default_factory=dict)
+    ledger_p99: dict[str, list[float]] = field(default_factory=dict)
+    ledger_totals: dict[str, int] = field(default_factory=dict)
+    ledger_requests: int = 0
+    ledger_skipped: str | None = None
+    verify_seconds: list[float] = field(default_factory=list)
+    """Wall time of each `xinfang verify` run (process start to exit)."""
+    verify_rates: list[float] = field(default_factory=list)
+    """Events/s each run printed (its own timing of the check)."""
+    verify_ok: bool = True
+
+
+def file_sizes(home: Path) -> dict[str, int]:
+    """Sizes of the instance's database files, as found."""
+    names = ("xinfang.db", "xinfang.db-wal", "views.db", "views.db-wal")
+    return {name: (home / name).stat().st_size for name in names if (home / name).exists()}
+
+
+def ledger_queries(unit_id: str) -> dict[str, str]:
+    """Typical ledger pages (page_size 50), by label."""
+    return {
+        "newest first (no filter)": "",
+        "status=in_progress": "&status=in_progress",
+        "overdue=true": "&overdue=true",
+        "unit_id=<a unit>": f"&unit_id={unit_id}",
+        "category=claim&received_from": "&category=claim&received_from=2025-01-01",
+        "flag=key_case": "&flag=key_case",
+        "q=工资 (text search)": "&q=工资",
+        "status=in_progress, page 100": "&status=in_progress&page=100",
+    }
+
+
+def measure_scale(home: Path, *, rounds: int, requests: int, verify_runs: int) -> ScaleFigures:
+    """Sizes first (before anything opens the files), then the ledger, then verify."""
+    figures = ScaleFigures(home=str(home), files=file_sizes(home))
+    services = bootstrap(Settings(home=home))
+    try:
+        app = services.app
+        figures.events = app.recorder.max_notification_id() or 0
+        lag = services.runner.lag()
+        if lag:
+            figures.ledger_skipped = f"the views are {lag:,} positions behind the log"
+        else:
+            supervisors = [
+                u for u in app.users(SYSTEM_ACTOR) if u.role is Role.SUPERVISOR and u.active
+            ]
+            units = app.units()
+            token = secrets.token_urlsafe(32)
+            app._credentials[hash_token(token)] = supervisors[0].id
+            client = create_app(services, {"TESTING": True}).test_client()
+            headers = {"Authorization": f"Bearer {token}"}
+            queries = ledger_queries(str(units[len(units) // 2].id))
+            for _ in range(rounds):
+                samples: dict[str, list[float]] = {label: [] for label in queries}
+                for i in range(requests + 2):
+                    for label, query in queries.items():
+                        started = time.perf_counter()
+                        response = client.get(
+                            f"/api/v1/ledger?page_size=50{query}", headers=headers
+                        )
+                        elapsed = (time.perf_counter() - started) * 1000
+                        assert response.status_code == 200, response.get_data(as_text=True)
+                        body = response.get_json()
+                        figures.ledger_totals[label] = int(body["total"])
+                        if i >= 2:  # the first two warm the page cache
+                            samples[label].append(elapsed)
+                for label, values in samples.items():
+                    figures.ledger_p50.setdefault(label, []).append(percentile(values, 0.5))
+                    figures.ledger_p99.setdefault(label, []).append(percentile(values, 0.99))
+            figures.ledger_requests = requests * rounds
+            figures.cases = figures.ledger_totals.get("newest first (no filter)", 0)
+            if services.runner.lag():
+                figures.ledger_skipped = "the log grew while the ledger was measured"
+    finally:
+        services.close()
+    for _ in range(verify_runs):
+        seconds, rate, ok = verify(home)
+        figures.verify_seconds.append(seconds)
+        figures.verify_rates.append(rate)
+        figures.verify_ok = figures.verify_ok and ok
+    return figures
+
+
+def verify(home: Path) -> tuple[float, float, bool]:
+    """`xinfang verify` on the instance: wall seconds, the events/s it printed, and success."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k != "PERSISTENCE_MODULE" and not k.startswith("POSTGRES_")
+    }
+    env.update({"XINFANG_HOME": str(home), "PYTHONPATH": str(REPO)})
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "scripts.cli", "verify"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    found = VERIFIED.search(done.stdout)
+    rate = float(found[3].replace(",", "")) if found else float("nan")
+    return seconds, rate, done.returncode == 0
+
+
+def verify_median(figures: ScaleFigures) -> float:
+    """Median wall time of the verify runs."""
+    return median(figures.verify_seconds)
