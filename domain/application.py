@@ -17,6 +17,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, Event
 from eventsourcing.domain import Aggregate, CanMutateProtocol, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
+from domain import deadlines as clocks
 from domain import permissions
 from domain.cases import Case, local_date, make_stamp
 from domain.directory import (
@@ -456,6 +457,7 @@ class Xinfang(Application[UUID]):
         differently (after a newer chinesecalendar); returns the numbers of corrected cases.
         """
         permissions.require_role(actor, {Role.ADMIN}, "refresh deadlines")
+        clocks.reload_calendar()
         corrected = []
         for year in range(FIRST_YEAR, local_date(self.clock()).year + 1):
             for case_id in self.iter_case_ids(year):

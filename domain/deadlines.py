@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, timedelta
+from functools import lru_cache
 from types import MappingProxyType
 
 import chinese_calendar
@@ -33,13 +34,24 @@ _ONE_DAY = timedelta(days=1)
 _SATURDAY = 5
 
 
+@lru_cache(maxsize=8192)
 def is_working_day(day: date) -> tuple[bool, bool]:
-    """Return (working?, provisional): the official calendar, or Mon–Fri for an unknown year."""
+    """Return (working?, provisional): the official calendar, or Mon–Fri for an unknown year.
+
+    Cached: the calendar package scans its holiday table on every call, and the answer for a
+    date changes only when a newer package is installed (a restart; `xinfang deadlines
+    refresh` runs in a fresh process).
+    """
     try:
         return chinese_calendar.is_workday(day), False
     except NotImplementedError:
         # Never a silent guess: the caller stores the result as provisional (domain.md §5).
         return day.weekday() < _SATURDAY, True
+
+
+def reload_calendar() -> None:
+    """Forget cached calendar answers (before correcting deadlines after a calendar update)."""
+    is_working_day.cache_clear()
 
 
 def _check_days(days: int) -> None:

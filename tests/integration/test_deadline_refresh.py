@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from uuid import UUID
 
@@ -10,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from domain.application import Context, Xinfang
+from domain.deadlines import reload_calendar
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Category, Channel, Petitioner
 from projections.bootstrap import Settings
@@ -18,6 +20,14 @@ from tests.conftest import County
 
 REAL_IS_WORKDAY = chinese_calendar.is_workday
 INVENTED_HOLIDAYS = {date(2027, 1, day) for day in range(18, 30)}
+
+
+@pytest.fixture(autouse=True)
+def fresh_calendar() -> Iterator[None]:
+    """Each test starts and ends with no cached calendar answers (the tests swap calendars)."""
+    reload_calendar()
+    yield
+    reload_calendar()
 
 
 def calendar_that_knows_2027(day: date) -> bool:
