@@ -8,6 +8,7 @@ process already applied fails on the tracking row and is rolled back too.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -220,6 +221,17 @@ class Runner:
         """
         started = time.perf_counter()
         batch = max(self.batch_size, 5_000)
+        collecting = gc.isenabled()
+        gc.disable()  # the collector would rescan every cached case after each batch
+        try:
+            self._rebuild(batch, progress)
+        finally:
+            if collecting:
+                gc.enable()
+        events = self.store.position(self.projections[0].name) if self.projections else 0
+        return events, time.perf_counter() - started
+
+    def _rebuild(self, batch: int, progress: Progress | None) -> None:
         with self._lock:
             for projection in self.projections:
                 projection.drop(self.store)
@@ -227,8 +239,6 @@ class Runner:
                 self._forget_cached(projection)
             for number, projection in enumerate(self.projections):
                 self._catch_up(projection, batch, progress if number == 0 else None, None)
-        events = self.store.position(self.projections[0].name) if self.projections else 0
-        return events, time.perf_counter() - started
 
     def lag(self) -> int:
         """How many log positions the slowest view is behind."""
