@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 ADMIN_NAME = "管理员"
+BOOT_ATTEMPTS = 5
 CASE_NUMBER = re.compile(r"^XF-(\d{4})-(\d{1,9})$", re.IGNORECASE)
 DB_ERRORS = (PersistenceError, psycopg.Error, PoolTimeout)
 """Failures of the event store that are the operator's to fix, not bugs."""
@@ -306,10 +307,19 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        """Build this worker's app and services."""
+        """Build this worker's app and services (retried: a worker that fails to boot halts
+        gunicorn, and a start-up can meet another process's schema statements on PostgreSQL).
+        """
         from api import create_app
 
-        app = create_app()
+        for attempt in itertools.count(1):
+            try:
+                app = create_app()
+                break
+            except DB_ERRORS:
+                if attempt == BOOT_ATTEMPTS:
+                    raise
+                time.sleep(0.2 * attempt)
         # Everything built so far lives as long as the worker: keep it out of the collector's
         # full passes, which otherwise stall a request for ~50 ms now and then.
         gc.freeze()
