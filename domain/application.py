@@ -21,7 +21,6 @@ from domain import deadlines as clocks
 from domain import permissions
 from domain.cases import Case, local_date, make_stamp
 from domain.directory import (
-    SYSTEM_ACTOR,
     UNIT_ROLES,
     Credential,
     Logged,
@@ -482,11 +481,6 @@ class Xinfang(Application[UUID]):
         """The ids of the cases registered in `year`, in number order."""
         log = EventSourcedLog(self.events, log_id(f"cases:{year}"), Logged)
         return (e.item_id for e in log.get())
-
-    @property
-    def system_actor(self) -> Actor:
-        """The actor of set-up steps."""
-        return SYSTEM_ACTOR
 
 
 # -- resolving references to other aggregates ------------------------------------------------

@@ -35,10 +35,6 @@ def _top(counts: Counter[str], size: int = 10) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:size]
 
 
-def _month_of(day: date) -> str:
-    return day.strftime("%Y-%m")
-
-
 def _months_back(month: str, count: int) -> list[str]:
     months = [month]
     while len(months) < count:
@@ -271,8 +267,3 @@ class Bulletins:
             "identical": figures == bulletin.figures,
             "differences": differences(bulletin.figures, figures),
         }
-
-
-def month_now(today: date) -> str:
-    """The current month as `YYYY-MM`."""
-    return _month_of(today)
