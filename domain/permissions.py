@@ -137,11 +137,17 @@ def require_visible(actor: Actor, case: Case, unit_lineage: Collection[UUID]) ->
 
 def sees_identity(actor: Actor, case: Case) -> bool:
     """Whether the petitioner's identity is shown unmasked to this actor."""
+    responsible = case.unit_id if case.unit_id is not None else case.intake_unit_id
+    return identity_shown(actor, responsible=responsible, sponsor=case.leader_id)
+
+
+def identity_shown(actor: Actor, *, responsible: UUID | None, sponsor: UUID | None) -> bool:
+    """The identity rule on plain ids (also used by read models that hold no Case)."""
     if actor.role in IDENTITY_ROLES:
         return True
     if actor.role in UNIT:
-        return _in_unit(actor, case)
-    return _sponsors(actor, case)
+        return actor.unit_id is not None and actor.unit_id == responsible
+    return actor.role is R.LEADER and actor.id == sponsor
 
 
 def require_role(actor: Actor, roles: Collection[Role], what: str) -> None:

@@ -510,12 +510,11 @@ class Ledger:
     @staticmethod
     def sees_identity(viewer: Actor, row: Mapping[str, Any]) -> bool:
         """Whether the viewer sees this row's petitioners unmasked (domain.permissions)."""
-        if viewer.role in permissions.IDENTITY_ROLES:
-            return True
-        responsible = row["unit_id"] or row["intake_unit_id"]
-        if viewer.role in permissions.UNIT:
-            return viewer.unit_id is not None and responsible == viewer.unit_id.hex
-        return viewer.role is Role.LEADER and row["leader_id"] == viewer.id.hex
+        return permissions.identity_shown(
+            viewer,
+            responsible=_uuid(row["unit_id"] or row["intake_unit_id"]),
+            sponsor=_uuid(row["leader_id"]),
+        )
 
     def search(
         self, viewer: Actor, query: LedgerQuery, today: date
