@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from eventsourcing.cryptography import AESCipher
 
-from domain.application import Xinfang, utc_now
+from domain.application import Xinfang
+from domain.office import utc_now
 from projections.audit_recorders import AUDITED_RECORDERS
 
 if TYPE_CHECKING:
