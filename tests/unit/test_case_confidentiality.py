@@ -11,18 +11,8 @@ import pytest
 
 from domain.cases import Case
 from domain.errors import RuleViolationError
-from domain.values import (
-    Status,
-)
-from tests.unit.builders import (
-    DISPATCHER,
-    LABOUR,
-    LINEAGE,
-    TOWNSHIP,
-    VILLAGE,
-    register,
-    story_in,
-)
+from domain.values import Status
+from tests.unit.builders import DISPATCHER, LABOUR, LINEAGE, TOWNSHIP, VILLAGE, register, story_in
 from tests.unit.expectations import assert_refused_without_trace, only
 
 S = Status

@@ -14,13 +14,7 @@ import pytest
 
 from domain.cases import Case, make_stamp
 from domain.errors import RuleViolationError
-from domain.values import (
-    DayUnit,
-    NoticeKind,
-    Outcome,
-    Rule,
-    Status,
-)
+from domain.values import DayUnit, NoticeKind, Outcome, Rule, Status
 from tests.unit.builders import (
     CLERK,
     DISPATCHER,

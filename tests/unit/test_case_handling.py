@@ -13,11 +13,7 @@ import pytest
 
 from domain.cases import CLOCK_SKEW, Case
 from domain.errors import RuleViolationError, TransitionError
-from domain.values import (
-    Outcome,
-    Rule,
-    Status,
-)
+from domain.values import Outcome, Rule, Status
 from tests.unit.builders import (
     ASSIGN_DUE_DATE,
     BUREAU_HEAD,

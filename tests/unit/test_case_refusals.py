@@ -14,9 +14,7 @@ import pytest
 from domain.cases import Case
 from domain.commands import ALLOWED, BY_VERB, Ref
 from domain.errors import TransitionError
-from domain.values import (
-    Status,
-)
+from domain.values import Status
 from tests.unit.builders import (
     DISPATCHER,
     HANDLER2,

@@ -9,16 +9,8 @@ import pytest
 
 from domain.cases import Case
 from domain.errors import RuleViolationError
-from domain.values import (
-    Category,
-    Channel,
-    Flag,
-)
-from tests.unit.builders import (
-    CLERK,
-    register,
-    stamp_on,
-)
+from domain.values import Category, Channel, Flag
+from tests.unit.builders import CLERK, register, stamp_on
 
 
 def test_a_collective_petition_of_five_or_more_is_flagged_at_registration() -> None:

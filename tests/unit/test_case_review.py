@@ -14,23 +14,8 @@ import pytest
 from domain.cases import Case
 from domain.commands import NON_TERMINAL
 from domain.errors import RuleViolationError, TransitionError
-from domain.values import (
-    TERMINAL_STATUSES,
-    Decision,
-    HearingAction,
-    Resolution,
-    Rule,
-    Status,
-)
-from tests.unit.builders import (
-    CLERK,
-    DISPATCHER,
-    HOLDER,
-    SUPERVISOR,
-    at,
-    stamp_on,
-    story_in,
-)
+from domain.values import TERMINAL_STATUSES, Decision, HearingAction, Resolution, Rule, Status
+from tests.unit.builders import CLERK, DISPATCHER, HOLDER, SUPERVISOR, at, stamp_on, story_in
 from tests.unit.expectations import assert_refused_without_trace, clock, only
 
 S = Status

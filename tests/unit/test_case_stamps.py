@@ -15,11 +15,7 @@ import pytest
 from domain.cases import CLOCK_SKEW, Case, make_stamp
 from domain.commands import REASON_REQUIRED
 from domain.errors import RuleViolationError
-from domain.values import (
-    Flag,
-    HearingAction,
-    Status,
-)
+from domain.values import Flag, HearingAction, Status
 from tests.unit.builders import (
     CLERK,
     DISPATCHER,

@@ -8,13 +8,8 @@ import pytest
 
 from domain.cases import Case
 from domain.commands import ALLOWED
-from domain.values import (
-    TERMINAL_STATUSES,
-    Status,
-)
-from tests.unit.builders import (
-    story_in,
-)
+from domain.values import TERMINAL_STATUSES, Status
+from tests.unit.builders import story_in
 
 S = Status
 
