@@ -9,7 +9,7 @@ from flask import Flask, send_from_directory
 from flask_smorest import Api
 from werkzeug.wrappers import Response
 
-from api import accountability, audit, cases, directory, ledger, reports
+from api import accountability, audit, cases, directory, ledger, reports, strict_query
 from api.context import authenticate
 from api.errors import ErrorResponses, register_error_handlers
 from api.guards import LoginThrottle, check_json_body
@@ -52,6 +52,7 @@ def create_app(services: Services | None = None, config: dict[str, Any] | None =
     register_error_handlers(app)
     app.before_request(authenticate)
     app.before_request(check_json_body)
+    strict_query.install(app)
 
     @app.get(f"{SWAGGER_ASSETS}<path:filename>")
     def docs_assets(filename: str) -> Response:

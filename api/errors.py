@@ -54,9 +54,8 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> list[in
     if "{" in path:
         codes.append(404)
     if "requestBody" in operation:
-        codes += [400, 413, 422]  # not JSON (or nested too deep), too large, invalid
-    elif "{" in path or operation.get("parameters"):
-        codes.append(422)
+        codes += [400, 413]  # not JSON (or nested too deep), too large
+    codes.append(422)  # invalid input, or a query parameter the operation does not take
     if method.lower() == "post":
         codes.append(409)
     return sorted(codes)

@@ -187,7 +187,7 @@ class Xinfang(Office):
         def attempt() -> Outcome:
             stamp = self._stamp(ctx)
             # Numbered in the year of receipt, by a log that refuses two cases one number.
-            year = local_date(self.clock()).year
+            year = local_date(stamp.occurred_at).year
             entry = self._number(year, case_id)
             case = Case.register(
                 stamp,
@@ -275,8 +275,12 @@ class Xinfang(Office):
                 return self._load_case(item_id)
             except NotFoundError:
                 raise RuleViolationError(name, "no such case") from None
-        roles = UNIT_ROLES if refers is Ref.UNIT_STAFF else LEADERS
         user = self.get_user(item_id, field=name)
+        if refers is Ref.PERSON:
+            return user
+        if case is not None and user.id in case.recused_ids:
+            raise RuleViolationError(name, f"{user.name} has stepped aside from this case (回避)")
+        roles = UNIT_ROLES if refers is Ref.UNIT_STAFF else LEADERS
         if user.role not in roles:
             allowed = ", ".join(sorted(r.value for r in roles))
             raise RuleViolationError(name, f"{user.name} is a {user.role.value}, not {allowed}")

@@ -16,13 +16,14 @@ from domain.lifecycle.core import (
     make_stamp,
 )
 from domain.lifecycle.handling import Handling
+from domain.lifecycle.recusal import Recusal
 from domain.lifecycle.review import Review
 from domain.lifecycle.sorting import Sorting
 
 __all__ = ["CLOCK_SKEW", "LOCAL_TZ", "Case", "SupervisionOrder", "local_date", "make_stamp"]
 
 
-class Case(Sorting, Handling, Review, Activities, CaseCore):
+class Case(Sorting, Handling, Review, Activities, Recusal, CaseCore):
     """A petition matter from registration to closing; every change is an event."""
 
     def __init__(self) -> None:

@@ -11,7 +11,7 @@ from types import MappingProxyType
 import chinese_calendar
 
 from domain.errors import RuleViolationError
-from domain.values import DayUnit, Deadline, Level, Rule
+from domain.values import WINDOWS, ClockEnd, DayUnit, Deadline, Level, Rule
 
 DEFAULT_RULES: Mapping[Rule, tuple[int, DayUnit]] = MappingProxyType(
     {
@@ -205,6 +205,10 @@ def pause(deadline: Deadline, on: date) -> Deadline:
         raise RuleViolationError(
             "on", f"cannot pause before the start {deadline.started_on}, got {on}"
         )
+    if on > deadline.due_date:
+        raise RuleViolationError(
+            "on", f"{deadline.name} fell due on {deadline.due_date}: a missed deadline stays missed"
+        )
     return replace(deadline, paused_since=on)
 
 
@@ -237,16 +241,28 @@ def _working_days_until(today: date, due_date: date, limit: int) -> int:
 
 
 def level(deadline: Deadline, today: date) -> Level:
-    """Return the warning level of a deadline on `today`: overdue from the day after it is due."""
-    if deadline.met_on is not None:
-        return Level.MET if deadline.met_on <= deadline.due_date else Level.MET_LATE
+    """Return the state of a deadline on `today`: overdue from the day after it is due.
+
+    A clock that ended is met (on time or late), or stopped: missed if it was already overdue
+    when it stopped, else merely stopped. A paused clock is paused, never overdue. A window
+    (WINDOWS) is never overdue: it is open, used (met) or expired.
+    """
+    ended_on = deadline.met_on
+    if ended_on is not None:
+        if deadline.ended_by is ClockEnd.MET:
+            return Level.MET if ended_on <= deadline.due_date else Level.MET_LATE
+        if deadline.rule in WINDOWS or ended_on <= deadline.due_date:
+            return Level.STOPPED
+        return Level.MISSED
+    if deadline.rule in WINDOWS:
+        return Level.EXPIRED if today > deadline.due_date else Level.OPEN
+    if deadline.paused_since is not None:
+        return Level.PAUSED
     days_late = (today - deadline.due_date).days
     if days_late >= SEVERELY_OVERDUE_DAYS:
         return Level.SEVERELY_OVERDUE
     if days_late > 0:
         return Level.OVERDUE
-    if deadline.paused_since is not None:
-        return Level.OPEN
     if (
         today == deadline.due_date
         or _working_days_until(today, deadline.due_date, DUE_SOON_WORKING_DAYS)

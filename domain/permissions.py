@@ -33,6 +33,9 @@ def authorize(command: Command, actor: Actor, case: Case | None = None) -> None:
     `case` is the case a command applies to (None for registering a new one).
     """
     rule = command.permission
+    if case is not None and actor.id in case.recused_ids:
+        msg = "you have stepped aside from this case (回避) and may no longer act on it"
+        raise PermissionDeniedError(msg)
     allowed = actor.role in rule.anyone_of or (
         case is not None
         and (

@@ -173,6 +173,29 @@ class Rule(Enum):
     SUPERVISION_DUE = "supervision_due"
 
 
+WINDOWS = frozenset({Rule.OBJECT_5WD, Rule.REVIEW_WINDOW_30, Rule.RECHECK_WINDOW_30})
+"""Rules that are windows for a party to act in (an objection, a request for review or
+recheck), not deadlines of the office: they never fall overdue, they expire unused."""
+
+
+class ClockEnd(Enum):
+    """How a clock ended: exactly one way (docs/accountability.md)."""
+
+    MET = "met"
+    """The duty was done (on time or late: compare the end day with the due date)."""
+    TRANSFERRED = "transferred"
+    """The case left the unit that held the duty (reassigned, objection upheld)."""
+    WITHDRAWN = "withdrawn"
+    MERGED = "merged"
+    DIVERTED = "diverted"
+    NOT_ACCEPTED = "not_accepted"
+    """The case was not accepted, which ends the duties of handling it."""
+    SUPERSEDED = "superseded"
+    """A new clock took over the same duty (e.g. the receiving unit's notice clock)."""
+    WAIVED = "waived"
+    """A window its party let pass by acting otherwise (the unit accepted, not objected)."""
+
+
 class Level(Enum):
     """State of one deadline, derived with `today` passed in."""
 
@@ -180,8 +203,15 @@ class Level(Enum):
     DUE_SOON = "due_soon"
     OVERDUE = "overdue"
     SEVERELY_OVERDUE = "severely_overdue"
+    PAUSED = "paused"
     MET = "met"
     MET_LATE = "met_late"
+    STOPPED = "stopped"
+    """Stopped (not met) before it was due: not counted as handled, nor as missed."""
+    MISSED = "missed"
+    """Stopped (not met) after it was due: stays a missed deadline of whoever held it."""
+    EXPIRED = "expired"
+    """A window that passed unused."""
 
 
 @dataclass(frozen=True)
@@ -242,20 +272,40 @@ class Deadline:
     due_date: date
     provisional: bool = False
     met_on: date | None = None
+    """The day the clock ended, however it ended (see `end`)."""
     met_by: Holder | None = None
+    """Who held the case when the clock ended."""
     key: str = ""
     extended_days: int = 0
     paused_since: date | None = None
     paused_days: int = 0
+    end: ClockEnd | None = None
+    """How it ended (None while it runs; an ended clock stored before 2026-12 was met)."""
 
     @property
     def name(self) -> str:
         """The slot the deadline occupies in a case (rule, or rule plus order number)."""
         return self.key or self.rule.value
 
+    @property
+    def running(self) -> bool:
+        """Whether the clock has not ended."""
+        return self.met_on is None
+
+    @property
+    def ended_by(self) -> ClockEnd | None:
+        """How the clock ended (None while it runs)."""
+        if self.met_on is None:
+            return None
+        return self.end or ClockEnd.MET
+
     def met(self, on: date, holder: Holder) -> Deadline:
-        """Return this deadline stopped on `on` while `holder` held the case."""
-        return replace(self, met_on=on, met_by=holder)
+        """Return this deadline met on `on` while `holder` held the case."""
+        return replace(self, met_on=on, met_by=holder, end=ClockEnd.MET)
+
+    def stopped(self, on: date, holder: Holder, end: ClockEnd) -> Deadline:
+        """Return this deadline ended on `on` in the way `end`, while `holder` held the case."""
+        return replace(self, met_on=on, met_by=holder, end=end)
 
 
 @dataclass(frozen=True)
@@ -266,3 +316,10 @@ class Stamp:
     occurred_at: datetime
     reason: str | None = None
     on_behalf_of: UUID | None = None
+    now: datetime | None = None
+    """The system time the command was given at (bounds every business time it carries)."""
+
+    @property
+    def latest(self) -> datetime:
+        """The latest business time the command may carry: now (or its own time)."""
+        return self.now or self.occurred_at

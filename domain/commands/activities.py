@@ -8,6 +8,7 @@ from uuid import UUID
 
 from domain.commands.base import (
     ACTIVE,
+    DISPATCH,
     ENDED_ELSEWHERE,
     EVERY_STATUS,
     HANDLED,
@@ -188,3 +189,49 @@ class AnswerSupervisionOrder(
 
     n: int = arg("the order's number within the case", in_path=True, example=1)
     text: str = text_arg("the answer", example="已办结")
+
+
+# -- recusal (回避, 第二十八条) -----------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class DeclareRecusal(
+    CaseCommand,
+    path="recusal",
+    verb="declare_recusal",
+    summary="Declare recusal (回避) from the case",
+    allowed_in=NON_TERMINAL,
+    may=Permission(unit_roles=UNIT_STAFF, sponsor=True),
+    needs_reason=True,
+):
+    """The caller declares a conflict of interest and steps aside: they may no longer act on
+    the case, and it needs another handler (or sponsor)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestRecusal(
+    CaseCommand,
+    path="recusal-requests",
+    verb="request_recusal",
+    summary="Record the petitioner's request for a recusal",
+    allowed_in=NON_TERMINAL,
+    may=Permission(anyone_of=INTAKE),
+    needs_reason=True,
+):
+    """Record the petitioner's request that a named person step aside (with its grounds)."""
+
+    person_id: UUID = arg("the person asked to step aside", refers=Ref.PERSON)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecideRecusal(
+    CaseCommand,
+    path="recusal-decision",
+    verb="decide_recusal",
+    summary="Decide a request for recusal",
+    allowed_in=NON_TERMINAL,
+    may=Permission(anyone_of=DISPATCH, unit_roles=UNIT_HEAD),
+    needs_reason=True,
+):
+    """Decide the petitioner's request; granted, the person steps aside."""
+
+    person_id: UUID = arg("the person the request is about", refers=Ref.PERSON)
+    granted: bool = arg("whether the person steps aside", example=True)

@@ -50,6 +50,8 @@ class Ref(Enum):
     """A unit head or handler of the case's responsible unit."""
     LEADER = "leader"
     """A user with the leader role."""
+    PERSON = "person"
+    """A user of the directory (any role) whom the command is about."""
     CASE = "case"
     """Another case (the command receives the loaded case)."""
 

@@ -116,7 +116,11 @@ class ApproveReport(
     allowed_in=frozenset({S.REPORT_SUBMITTED}),
     may=Permission(anyone_of=DISPATCH),
 ):
-    """Approve a completion report; the review window starts."""
+    """Approve a completion report and answer the petitioner with its outcome (第三十二条);
+    the review window starts at delivery."""
+
+    outcome: Outcome = arg("第三十二条 outcome told to the petitioner", example=Outcome.EXPLAINED)
+    delivered_at: datetime = arg("when the answer reached the petitioner")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -87,10 +87,11 @@ class Divert(
     path="divert",
     verb="divert",
     summary="Divert (分流) to another channel",
-    allowed_in=frozenset({S.REGISTERED}),
+    allowed_in=frozenset({S.REGISTERED, S.ACCEPTED, S.IN_PROGRESS, S.EXTENDED}),
     may=Permission(anyone_of=DISPATCH),
 ):
-    """Divert (分流) the case to 政法/纪检监察/courts/arbitration/复议."""
+    """Divert (分流) the case to 政法/纪检监察/courts/arbitration/复议 (第三十一条); from an
+    accepted case only with a reason."""
 
     target: str = name_arg("where the case is diverted to", "县人民法院")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from domain.commands.base import (
     DISPATCH,
@@ -49,6 +50,7 @@ class DecideReview(
 
     decision: Decision = arg("the review authority's decision", example=Decision.UPHELD)
     text: str = text_arg("the review opinion", optional=True, example="维持原处理意见")
+    delivered_at: datetime = arg("when the decision reached the petitioner")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +78,7 @@ class DecideRecheck(
 
     decision: Decision = arg("the recheck authority's decision", example=Decision.UPHELD)
     text: str = text_arg("the recheck opinion", optional=True, example="维持复查意见")
+    delivered_at: datetime = arg("when the decision reached the petitioner")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,7 +10,8 @@ from uuid import UUID
 
 from domain import deadlines as clocks
 from domain.errors import RuleViolationError
-from domain.lifecycle.core import CLOCK_SKEW, CaseCore, CaseEvent, SupervisionOrder, local_date
+from domain.identity import joined
+from domain.lifecycle.core import CaseCore, CaseEvent, SupervisionOrder, local_date
 from domain.values import (
     Channel,
     Disposition,
@@ -65,9 +66,8 @@ class Activities(Phase):
         notes: str,
     ) -> None:
         """Record a visit with the petitioner."""
-        self._check("record_visit", stamp)
-        if held_at > stamp.occurred_at + CLOCK_SKEW:
-            raise RuleViolationError("held_at", "held_at lies in the future")
+        self._check("record_visit", stamp, step=False)
+        self._within("held_at", held_at, stamp, step=False)
         self._record(
             self.VisitRecorded, stamp, kind=kind, leader_id=leader_id, held_at=held_at, notes=notes
         )
@@ -79,7 +79,7 @@ class Activities(Phase):
 
     def record_progress(self, stamp: Stamp, *, note: str) -> None:
         """Record progress of the investigation."""
-        self._check("record_progress", stamp)
+        self._check("record_progress", stamp, step=False)
         if not note.strip():
             raise RuleViolationError("note", "a progress note cannot be empty")
         self._record(self.ProgressRecorded, stamp, note=note)
@@ -95,11 +95,10 @@ class Activities(Phase):
         self, stamp: Stamp, *, kind: NoticeKind, method: str, delivered_at: datetime
     ) -> None:
         """Record a notice to the petitioner; receipt/acceptance notices meet notice_15."""
-        self._check("notify_petitioner", stamp)
+        self._check("notify_petitioner", stamp, step=False)
         if not method.strip():
             raise RuleViolationError("method", "say how the notice was delivered")
-        if delivered_at > stamp.occurred_at + CLOCK_SKEW:
-            raise RuleViolationError("delivered_at", "delivered_at lies in the future")
+        self._within("delivered_at", delivered_at, stamp, step=False)
         rule = NOTICE_MEETS.get(kind)
         stopped = self._stop(local_date(delivered_at), rule) if rule else []
         self._record(
@@ -124,7 +123,7 @@ class Activities(Phase):
 
     def record_dispositions(self, stamp: Stamp, *, kinds: Sequence[Disposition], note: str) -> None:
         """Record one or more dispositions (三到位一处理)."""
-        self._check("record_dispositions", stamp)
+        self._check("record_dispositions", stamp, step=False)
         if not kinds:
             raise RuleViolationError("kinds", "name at least one disposition")
         self._record(self.DispositionsRecorded, stamp, kinds=list(dict.fromkeys(kinds)), note=note)
@@ -140,7 +139,7 @@ class Activities(Phase):
 
     def record_follow_up(self, stamp: Stamp, *, satisfaction: Satisfaction, note: str) -> None:
         """Record a follow-up (回访) and the satisfaction given."""
-        self._check("record_follow_up", stamp)
+        self._check("record_follow_up", stamp, step=False)
         self._record(self.FollowedUp, stamp, satisfaction=satisfaction, note=note)
 
     class HandlerChanged(CaseEvent):
@@ -153,7 +152,7 @@ class Activities(Phase):
 
     def change_handler(self, stamp: Stamp, *, handler_id: UUID) -> None:
         """Hand the case to another handler of the same unit (with a reason)."""
-        self._check("change_handler", stamp)
+        self._check("change_handler", stamp, step=False)
         if handler_id == self.handler_id:
             raise RuleViolationError("handler_id", "this person already handles the case")
         self._record(self.HandlerChanged, stamp, handler_id=handler_id)
@@ -168,7 +167,7 @@ class Activities(Phase):
 
     def change_leader(self, stamp: Stamp, *, leader_id: UUID) -> None:
         """Designate or change the sponsoring leader (with a reason)."""
-        self._check("change_leader", stamp)
+        self._check("change_leader", stamp, step=False)
         if leader_id == self.leader_id:
             raise RuleViolationError("leader_id", "this leader already sponsors the case")
         self._record(self.LeaderChanged, stamp, leader_id=leader_id)
@@ -183,10 +182,7 @@ class Activities(Phase):
         def change(self, case: CaseCore) -> None:
             case.petition_count += 1
             case.repeat_count += 1
-            known = {p.id_number or p.name for p in case.petitioners}
-            for person in self.petitioners:
-                if (person.id_number or person.name) not in known:
-                    case.petitioners.append(person)
+            case.petitioners = joined(case.petitioners, self.petitioners)
 
     def link_petition(
         self,
@@ -197,7 +193,7 @@ class Activities(Phase):
         petitioners: Sequence[Petitioner],
     ) -> None:
         """Attach a repeat petition about the same matter."""
-        self._check("link_petition", stamp)
+        self._check("link_petition", stamp, step=False)
         if not content.strip():
             raise RuleViolationError("content", "the petition needs its content")
         self._record(
@@ -222,7 +218,7 @@ class Activities(Phase):
 
     def set_flag(self, stamp: Stamp, *, flag: Flag, on: bool) -> None:
         """Put on or take off a flag; taking one off needs a reason."""
-        self._check("set_flag", stamp)
+        self._check("set_flag", stamp, step=False)
         if on == (flag in self.flags):
             state = "already" if on else "not"
             raise RuleViolationError("flag", f"the case is {state} flagged '{flag.value}'")
@@ -246,7 +242,7 @@ class Activities(Phase):
 
     def issue_supervision_order(self, stamp: Stamp, *, due_date: date, text: str) -> None:
         """Issue a supervision order (督办) that the unit must answer by its due date."""
-        today = self._check("issue_supervision_order", stamp)
+        today = self._check("issue_supervision_order", stamp, step=False)
         if not text.strip():
             raise RuleViolationError("text", "a supervision order needs its text")
         n = len(self.supervision_orders) + 1
@@ -269,7 +265,7 @@ class Activities(Phase):
 
     def answer_supervision_order(self, stamp: Stamp, *, n: int, text: str) -> None:
         """Answer supervision order number `n`."""
-        today = self._check("answer_supervision_order", stamp)
+        today = self._check("answer_supervision_order", stamp, step=False)
         if not 1 <= n <= len(self.supervision_orders):
             raise RuleViolationError("n", f"the case has no supervision order {n}")
         if self.supervision_orders[n - 1].answer is not None:

@@ -19,6 +19,7 @@ from domain.values import (
     Actor,
     Category,
     Channel,
+    ClockEnd,
     Deadline,
     Decision,
     Disposition,
@@ -38,6 +39,9 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 CLOCK_SKEW = timedelta(minutes=5)
 """How far into the future a business time may lie (clients' clocks drift)."""
+
+EARLIEST_RECEIPT = datetime(2000, 1, 1, tzinfo=LOCAL_TZ)
+"""No petition registered here was received before this (older dates are typing errors)."""
 
 
 def local_date(moment: datetime) -> date:
@@ -60,7 +64,9 @@ def make_stamp(
     if when > now + CLOCK_SKEW:
         raise RuleViolationError("occurred_at", "occurred_at lies in the future")
     text = reason.strip() if reason else None
-    return Stamp(actor=actor, occurred_at=when, reason=text or None, on_behalf_of=on_behalf_of)
+    return Stamp(
+        actor=actor, occurred_at=when, reason=text or None, on_behalf_of=on_behalf_of, now=now
+    )
 
 
 @dataclass(frozen=True)
@@ -95,11 +101,18 @@ class CaseCore(Aggregate):
             case: CaseCore = aggregate
             for deadline in self.deadlines:
                 previous = case.deadlines.get(deadline.name)
-                if previous is not None and previous.started_on != deadline.started_on:
+                # A new clock in the slot keeps the previous one (ended) in the case's past.
+                if previous is not None and (
+                    previous.started_on != deadline.started_on
+                    or (previous.ended_by not in {None, ClockEnd.MET} and deadline.running)
+                ):
                     case.past_deadlines.append(previous)
                 case.deadlines[deadline.name] = deadline
             case.updated_at = self.timestamp
+            status = case.status
             self.change(case)
+            if case.status is not status:
+                case.step_at = self.occurred_at
 
         def change(self, case: CaseCore) -> None:
             """Change the case's state (activities that only record leave it alone)."""
@@ -137,6 +150,7 @@ class CaseCore(Aggregate):
             case.collective_size = self.collective_size
             case.intake_unit_id = self.intake_unit_id
             case.registered_at = self.occurred_at
+            case.step_at = self.occurred_at
             case.recorded_at = self.timestamp
             case.updated_at = self.timestamp
             case.status = Status.REGISTERED
@@ -167,6 +181,8 @@ class CaseCore(Aggregate):
             case.recheck_decision = None
             case.supervision_orders = []
             case.visit_count = 0
+            case.recused_ids = []
+            case.recusal_requests = []
             if self.collective_size and self.collective_size >= 5:
                 case.flags.append(Flag.COLLECTIVE)
 
@@ -182,6 +198,8 @@ class CaseCore(Aggregate):
     collective_size: int | None
     intake_unit_id: UUID | None
     registered_at: datetime
+    step_at: datetime
+    """Business time of the last step that moved the case on (a change of status)."""
     recorded_at: datetime
     updated_at: datetime
     status: Status
@@ -212,6 +230,10 @@ class CaseCore(Aggregate):
     recheck_decision: Decision | None
     supervision_orders: list[SupervisionOrder]
     visit_count: int
+    recused_ids: list[UUID]
+    """People who stepped aside (回避): they may no longer act on the case."""
+    recusal_requests: list[UUID]
+    """People the petitioner asked to step aside, not yet decided."""
 
     # -- creation ----------------------------------------------------------------------------
     @classmethod
@@ -231,6 +253,10 @@ class CaseCore(Aggregate):
         collective_size: int | None = None,
     ) -> Self:
         """Register a petition as a new case; the sorting and notice clocks start."""
+        if stamp.occurred_at < EARLIEST_RECEIPT:
+            raise RuleViolationError(
+                "occurred_at", f"occurred_at lies before {EARLIEST_RECEIPT:%Y-%m-%d}"
+            )
         if not subject.strip():
             raise RuleViolationError("subject", "a case needs a subject")
         if not content.strip():
@@ -275,27 +301,57 @@ class CaseCore(Aggregate):
         """Whether no further handling is expected."""
         return self.status in TERMINAL_STATUSES
 
-    def _check(self, command: str, stamp: Stamp) -> date:
-        """Refuse a command the status does not allow; return its business date."""
+    def _check(self, command: str, stamp: Stamp, *, step: bool = True) -> date:
+        """Refuse a command the status does not allow; return its business date.
+
+        A step (a command that moves the case on) happens no earlier than the step it follows;
+        an activity (`step=False`: a visit, a note, a notice) no earlier than registration.
+        """
         if self.status not in ALLOWED[command]:
             raise TransitionError(command, self.status.value)
         if command in REASON_REQUIRED and not stamp.reason:
             raise RuleViolationError("reason", f"'{command}' needs a reason")
-        if stamp.occurred_at < self.registered_at:
-            raise RuleViolationError(
-                "occurred_at", "occurred_at lies before the case was registered"
-            )
+        self._within("occurred_at", stamp.occurred_at, stamp, step=step)
         return local_date(stamp.occurred_at)
 
+    def _within(self, field: str, moment: datetime, stamp: Stamp, *, step: bool) -> None:
+        """Refuse a business time before the step it follows, or later than now (plus skew)."""
+        earliest, what = (
+            (self.step_at, "the step it follows")
+            if step
+            else (self.registered_at, "the registration")
+        )
+        if moment < earliest:
+            raise RuleViolationError(
+                field,
+                f"{field} lies before {what} ({earliest.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M})",
+            )
+        if moment > stamp.latest + CLOCK_SKEW:
+            raise RuleViolationError(field, f"{field} lies in the future")
+
     def _stop(self, on: date, *names: str | Rule) -> list[Deadline]:
-        """Stop the running clocks with the given names as met on `on`."""
-        stopped = []
+        """Meet the running clocks with the given names on `on` (the duty was done)."""
+        return self._end(on, ClockEnd.MET, *names)
+
+    def _end(self, on: date, end: ClockEnd, *names: str | Rule) -> list[Deadline]:
+        """End the running clocks with the given names on `on` in the way `end`."""
+        ended = []
         for name in names:
             key = name.value if isinstance(name, Rule) else name
             deadline = self.deadlines.get(key)
-            if deadline is not None and deadline.met_on is None:
-                stopped.append(deadline.met(on, self.holder))
-        return stopped
+            if deadline is not None and deadline.running:
+                ended.append(deadline.stopped(on, self.holder, end))
+        return ended
+
+    def _end_all(self, on: date, end: ClockEnd, *, but: Sequence[Rule] = ()) -> list[Deadline]:
+        """End every running clock (but those of the rules `but`) in the way `end`."""
+        names = [d.name for d in self.deadlines.values() if d.running and d.rule not in but]
+        return self._end(on, end, *names)
+
+    def _start(self, on: date, *clocks_started: Deadline) -> list[Deadline]:
+        """Start clocks; a clock still running in the same slot is superseded by the new one."""
+        superseded = self._end(on, ClockEnd.SUPERSEDED, *(d.name for d in clocks_started))
+        return [*superseded, *clocks_started]
 
     def _open(self, *rules: Rule) -> list[Deadline]:
         """The running clocks of the given rules."""
@@ -325,10 +381,14 @@ class CaseCore(Aggregate):
             )
 
     def _handoff_clocks(self, today: date) -> list[Deadline]:
+        """Sorted and sent to a unit: the unit's notice clock and objection window start."""
         return [
             *self._stop(today, Rule.SORT_15),
-            clocks.start_clock(Rule.NOTICE_15, today),
-            clocks.start_clock(Rule.OBJECT_5WD, today),
+            *self._start(
+                today,
+                clocks.start_clock(Rule.NOTICE_15, today),
+                clocks.start_clock(Rule.OBJECT_5WD, today),
+            ),
         ]
 
     def _hand_to(self, unit_id: UUID) -> None:
@@ -343,6 +403,14 @@ class CaseCore(Aggregate):
         self.leader_id = leader_id
         if leader_id not in self.sponsor_ids:
             self.sponsor_ids.append(leader_id)
+
+    def _recuse(self, person_id: UUID) -> None:
+        # The case must get another handler (or sponsor): the one who stepped aside no longer is.
+        self.recused_ids.append(person_id)
+        if self.handler_id == person_id:
+            self.handler_id = None
+        if self.leader_id == person_id:
+            self.leader_id = None
 
     def _unclose(self) -> None:
         # A case asked to be reviewed, rechecked or reopened is open again: no resolution shown.

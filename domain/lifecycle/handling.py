@@ -10,8 +10,9 @@ from uuid import UUID
 
 from domain import deadlines as clocks
 from domain.errors import RuleViolationError, TransitionError
-from domain.lifecycle.core import CLOCK_SKEW, CaseCore, CaseEvent, local_date
+from domain.lifecycle.core import CaseCore, CaseEvent, local_date
 from domain.values import (
+    ClockEnd,
     Deadline,
     Outcome,
     Rule,
@@ -53,13 +54,20 @@ class Handling(Phase):
             case.status = Status.EXTENDED
 
     def extend(self, stamp: Stamp, *, days: int, approved_by: str) -> None:
-        """Extend handling by `days` (at most 30 in total), approved by a named person."""
-        self._check("extend", stamp)
+        """Extend handling by `days` (at most 30 in total), approved by a named person before
+        the deadline it extends: a deadline already missed stays missed."""
+        today = self._check("extend", stamp)
         if not approved_by.strip():
             raise RuleViolationError("approved_by", "an extension needs its approver")
         handle = self.deadlines.get(Rule.HANDLE_60.value)
-        if handle is None or handle.met_on is not None:
+        if handle is None or not handle.running:
             raise TransitionError("extend", f"{self.status.value} without a running 60-day clock")
+        if today > handle.due_date:
+            raise RuleViolationError(
+                "occurred_at",
+                f"the 60-day deadline fell due on {handle.due_date.isoformat()}: "
+                "an extension must be approved before it",
+            )
         self._record(
             self.Extended,
             stamp,
@@ -88,22 +96,24 @@ class Handling(Phase):
             raise TransitionError("respond", f"{self.status.value} (assigned: submit a report)")
         if not text.strip():
             raise RuleViolationError("text", "the response needs its text")
-        if delivered_at < self.registered_at:
-            raise RuleViolationError("delivered_at", "delivered_at lies before registration")
-        if delivered_at > stamp.occurred_at + CLOCK_SKEW:
-            raise RuleViolationError("delivered_at", "delivered_at lies after occurred_at")
-        delivered = local_date(delivered_at)
+        self._within("delivered_at", delivered_at, stamp, step=True)
         self._record(
             self.Responded,
             stamp,
-            [
-                *self._stop(delivered, Rule.HANDLE_60),
-                clocks.start_clock(Rule.REVIEW_WINDOW_30, delivered),
-            ],
+            self._answered(delivered_at),
             outcome=outcome,
             text=text,
             delivered_at=delivered_at,
         )
+
+    def _answered(self, delivered_at: datetime) -> list[Deadline]:
+        """The response reached the petitioner: the 60-day clock is met that day, and the
+        30-day window for asking a review (复查) starts."""
+        delivered = local_date(delivered_at)
+        return [
+            *self._stop(delivered, Rule.HANDLE_60),
+            *self._start(delivered, clocks.start_clock(Rule.REVIEW_WINDOW_30, delivered)),
+        ]
 
     class ReportSubmitted(CaseEvent):
         """The completion report (办结报告) of an assigned case went to the assigning office."""
@@ -124,22 +134,27 @@ class Handling(Phase):
         self._record(self.ReportSubmitted, stamp, self._stop(today, Rule.ASSIGN_DUE), text=text)
 
     class ReportApproved(CaseEvent):
-        """The assigning office approved the completion report; the case counts as answered."""
+        """The assigning office approved the completion report and answered the petitioner."""
+
+        outcome: Outcome
+        delivered_at: datetime
 
         def change(self, case: CaseCore) -> None:
             case.status = Status.RESPONDED
-            case.delivered_on = local_date(self.occurred_at)
+            case.outcome = self.outcome
+            case.delivered_on = local_date(self.delivered_at)
 
-    def approve_report(self, stamp: Stamp) -> None:
-        """Approve a completion report; the review window starts."""
-        today = self._check("approve_report", stamp)
+    def approve_report(self, stamp: Stamp, *, outcome: Outcome, delivered_at: datetime) -> None:
+        """Approve a completion report with the outcome (第三十二条) told to the petitioner;
+        every window starts at that delivery, not at the approval."""
+        self._check("approve_report", stamp)
+        self._within("delivered_at", delivered_at, stamp, step=True)
         self._record(
             self.ReportApproved,
             stamp,
-            [
-                *self._stop(today, Rule.HANDLE_60),
-                clocks.start_clock(Rule.REVIEW_WINDOW_30, today),
-            ],
+            self._answered(delivered_at),
+            outcome=outcome,
+            delivered_at=delivered_at,
         )
 
     class ReportReturned(CaseEvent):
@@ -151,7 +166,10 @@ class Handling(Phase):
     def return_report(self, stamp: Stamp) -> None:
         """Return a completion report (with a reason); the assign clock runs again."""
         self._check("return_report", stamp)
-        reopened = [replace(d, met_on=None, met_by=None) for d in self._met(Rule.ASSIGN_DUE)]
+        # The report did not do the duty: the same clock runs on, its due date unchanged.
+        reopened = [
+            replace(d, met_on=None, met_by=None, end=None) for d in self._met(Rule.ASSIGN_DUE)
+        ]
         self._record(self.ReportReturned, stamp, reopened)
 
     def _met(self, rule: Rule) -> list[Deadline]:
@@ -181,10 +199,14 @@ class Handling(Phase):
         self._refuse_accused(unit_lineage)
         if unit_id == self.unit_id:
             raise RuleViolationError("unit_id", "the case is already with this unit")
+        # The first unit's clocks end as transferred: not handled, and missed if already overdue.
         started = [
-            *self._stop(today, Rule.HANDLE_60, Rule.ASSIGN_DUE),
-            clocks.start_clock(Rule.NOTICE_15, today),
-            clocks.start_clock(Rule.OBJECT_5WD, today),
+            *self._end(today, ClockEnd.TRANSFERRED, Rule.HANDLE_60, Rule.ASSIGN_DUE),
+            *self._start(
+                today,
+                clocks.start_clock(Rule.NOTICE_15, today),
+                clocks.start_clock(Rule.OBJECT_5WD, today),
+            ),
         ]
         if due_date is not None:
             started.append(clocks.clock_with_due_date(Rule.ASSIGN_DUE, today, due_date))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from domain import deadlines as clocks
 from domain.errors import RuleViolationError, TransitionError
-from domain.lifecycle.core import CaseCore, CaseEvent
+from domain.lifecycle.core import CaseCore, CaseEvent, local_date
 from domain.values import (
+    ClockEnd,
     Deadline,
     Decision,
     HearingAction,
@@ -35,7 +36,7 @@ class Review(Phase):
         window = self.deadlines.get(rule.value)
         if self.status is Status.CLOSED and self.closed_from is not from_status:
             raise TransitionError(command, f"closed from {self._closed_from_name()}")
-        if window is None or window.met_on is not None:
+        if window is None or not window.running:
             raise TransitionError(command, self.status.value)
         if today > window.due_date:
             raise RuleViolationError(
@@ -77,7 +78,10 @@ class Review(Phase):
         """A petitioner's request inside its 30-day window starts the authority's clock."""
         today = self._check(command, stamp)
         self._window_open(command, window, today, after)
-        started = [*self._stop(today, window), clocks.start_clock(decide, today)]
+        started = [
+            *self._stop(today, window),
+            *self._start(today, clocks.start_clock(decide, today)),
+        ]
         self._record(event_class, stamp, started)
 
     class ReviewDecided(CaseEvent):
@@ -85,21 +89,34 @@ class Review(Phase):
 
         decision: Decision
         text: str
+        delivered_at: datetime
 
         def change(self, case: CaseCore) -> None:
             case.review_decision = self.decision
             case.status = Status.IN_PROGRESS if self.decision is Decision.REDO else Status.REVIEWED
 
-    def decide_review(self, stamp: Stamp, *, decision: Decision, text: str) -> None:
-        """Record the review decision; `redo` sends the case back with a new 60-day clock."""
-        today = self._check("decide_review", stamp)
-        stopped = self._stop(today, Rule.REVIEW_DECIDE_30)
+    def decide_review(
+        self, stamp: Stamp, *, decision: Decision, text: str, delivered_at: datetime
+    ) -> None:
+        """Record the review decision and its delivery to the petitioner: the review clock is
+        met then, and the 复核 window starts; `redo` sends the case back with a new 60-day clock."""
+        self._check("decide_review", stamp)
+        self._within("delivered_at", delivered_at, stamp, step=True)
+        delivered = local_date(delivered_at)
+        stopped = self._stop(delivered, Rule.REVIEW_DECIDE_30)
         following = (
-            clocks.start_clock(Rule.HANDLE_60, today)
+            clocks.start_clock(Rule.HANDLE_60, delivered)
             if decision is Decision.REDO
-            else clocks.start_clock(Rule.RECHECK_WINDOW_30, today)
+            else clocks.start_clock(Rule.RECHECK_WINDOW_30, delivered)
         )
-        self._record(self.ReviewDecided, stamp, [*stopped, following], decision=decision, text=text)
+        self._record(
+            self.ReviewDecided,
+            stamp,
+            [*stopped, *self._start(delivered, following)],
+            decision=decision,
+            text=text,
+            delivered_at=delivered_at,
+        )
 
     class RecheckRequested(CaseEvent):
         """The petitioner asked for a recheck (复核)."""
@@ -128,6 +145,12 @@ class Review(Phase):
         """Pause (start) or resume (end) the recheck clock for a hearing."""
         today = self._check("hearing", stamp)
         clock = self.deadlines[Rule.RECHECK_DECIDE_30.value]
+        if action is HearingAction.START and today > clock.due_date:
+            raise RuleViolationError(
+                "occurred_at",
+                f"the recheck deadline fell due on {clock.due_date.isoformat()}: "
+                "a hearing cannot pause a deadline already missed",
+            )
         moved = (
             clocks.pause(clock, today)
             if action is HearingAction.START
@@ -140,6 +163,7 @@ class Review(Phase):
 
         decision: Decision
         text: str
+        delivered_at: datetime
 
         def change(self, case: CaseCore) -> None:
             case.recheck_decision = self.decision
@@ -149,16 +173,28 @@ class Review(Phase):
                 case.status = Status.TERMINATED
                 case.closed_at = self.occurred_at
 
-    def decide_recheck(self, stamp: Stamp, *, decision: Decision, text: str) -> None:
-        """Record the recheck decision; anything but `redo` terminates the matter (复核终结)."""
-        today = self._check("decide_recheck", stamp)
+    def decide_recheck(
+        self, stamp: Stamp, *, decision: Decision, text: str, delivered_at: datetime
+    ) -> None:
+        """Record the recheck decision and its delivery; anything but `redo` terminates the
+        matter (复核终结)."""
+        self._check("decide_recheck", stamp)
+        self._within("delivered_at", delivered_at, stamp, step=True)
+        delivered = local_date(delivered_at)
         clock = self.deadlines[Rule.RECHECK_DECIDE_30.value]
         if clock.paused_since is not None:
-            clock = clocks.resume(clock, today)
-        stopped = [clock.met(today, self.holder)]
+            clock = clocks.resume(clock, max(delivered, clock.paused_since))
+        stopped = [clock.met(delivered, self.holder)]
         if decision is Decision.REDO:
-            stopped.append(clocks.start_clock(Rule.HANDLE_60, today))
-        self._record(self.RecheckDecided, stamp, stopped, decision=decision, text=text)
+            stopped += self._start(delivered, clocks.start_clock(Rule.HANDLE_60, delivered))
+        self._record(
+            self.RecheckDecided,
+            stamp,
+            stopped,
+            decision=decision,
+            text=text,
+            delivered_at=delivered_at,
+        )
 
     # -- closing ---------------------------------------------------------------------------------
     class Closed(CaseEvent):
@@ -196,7 +232,7 @@ class Review(Phase):
         self._record(
             self.Reopened,
             stamp,
-            [clocks.start_clock(Rule.HANDLE_60, today)],
+            self._start(today, clocks.start_clock(Rule.HANDLE_60, today)),
             approved_by=approved_by.strip(),
         )
 
@@ -210,10 +246,10 @@ class Review(Phase):
             case.closed_at = self.occurred_at
 
     def withdraw(self, stamp: Stamp) -> None:
-        """Close the case because the petitioner withdrew it; running clocks stop."""
+        """Close the case because the petitioner withdrew it; running clocks stop as withdrawn
+        (one already overdue stays missed)."""
         today = self._check("withdraw", stamp)
-        running = [d.name for d in self.deadlines.values() if d.met_on is None]
-        self._record(self.Withdrawn, stamp, self._stop(today, *running))
+        self._record(self.Withdrawn, stamp, self._end_all(today, ClockEnd.WITHDRAWN))
 
     # -- corrections -----------------------------------------------------------------------------
     class DeadlinesCorrected(CaseEvent):

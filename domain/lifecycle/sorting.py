@@ -10,8 +10,11 @@ from uuid import UUID
 from domain import deadlines as clocks
 from domain.commands import ABSORBING
 from domain.errors import RuleViolationError, TransitionError
+from domain.identity import joined
 from domain.lifecycle.core import CaseCore, CaseEvent
 from domain.values import (
+    ClockEnd,
+    Petitioner,
     Rule,
     Stamp,
     Status,
@@ -79,11 +82,21 @@ class Sorting(Phase):
             case.diverted_to = self.target
 
     def divert(self, stamp: Stamp, *, target: str) -> None:
-        """Divert the case to another channel of law; it leaves the petition track."""
+        """Divert the case to another channel of law (第三十一条); it leaves the petition track.
+
+        From registration it is a sorting decision; a case already accepted that turns out to
+        belong to a court or another organ is diverted with a reason. Its clocks stop as diverted.
+        """
         today = self._check("divert", stamp)
         if not target.strip():
             raise RuleViolationError("target", "name where the case is diverted to")
-        self._record(self.Diverted, stamp, self._stop(today, Rule.SORT_15), target=target.strip())
+        if self.status is not Status.REGISTERED and not stamp.reason:
+            raise RuleViolationError("reason", "diverting an accepted case needs a reason")
+        ended = [
+            *self._stop(today, Rule.SORT_15),
+            *self._end_all(today, ClockEnd.DIVERTED, but=[Rule.SORT_15]),
+        ]
+        self._record(self.Diverted, stamp, ended, target=target.strip())
 
     class NotAccepted(CaseEvent):
         """Not accepted (不予受理), with a reason."""
@@ -94,7 +107,11 @@ class Sorting(Phase):
     def not_accept(self, stamp: Stamp) -> None:
         """Refuse to accept the case (不予受理)."""
         today = self._check("not_accept", stamp)
-        stopped = self._stop(today, Rule.SORT_15, Rule.OBJECT_5WD, Rule.ASSIGN_DUE)
+        # The not-accepted notice (notice_15) is still owed to the petitioner.
+        stopped = [
+            *self._stop(today, Rule.SORT_15),
+            *self._end(today, ClockEnd.NOT_ACCEPTED, Rule.OBJECT_5WD, Rule.ASSIGN_DUE),
+        ]
         self._record(self.NotAccepted, stamp, stopped)
 
     class Merged(CaseEvent):
@@ -112,15 +129,22 @@ class Sorting(Phase):
         if into.id == self.id:
             raise RuleViolationError("into_case_id", "a case cannot be merged into itself")
         self._refuse_absorbing(into)
-        stopped = self._stop(today, Rule.SORT_15, Rule.NOTICE_15)
+        stopped = self._end_all(today, ClockEnd.MERGED)
         self._record(self.Merged, stamp, stopped, into_case_id=into.id)
 
     def absorb(self, stamp: Stamp, *, merged: CaseCore) -> None:
-        """Take in a case that was just merged into this one (the other half of `merge`)."""
+        """Take in a case that was just merged into this one (the other half of `merge`):
+        its petitioners and petitions join this case."""
         self._refuse_absorbing(self)
         if merged.merged_into != self.id:
             raise RuleViolationError("into_case_id", f"case {merged.number} was not merged here")
-        self._record(self.Absorbed, stamp, merged_case_id=merged.id)
+        self._record(
+            self.Absorbed,
+            stamp,
+            merged_case_id=merged.id,
+            petitioners=list(merged.petitioners),
+            petitions=merged.petition_count,
+        )
 
     @staticmethod
     def _refuse_absorbing(into: CaseCore) -> None:
@@ -133,11 +157,14 @@ class Sorting(Phase):
         """Another case was merged into this one."""
 
         merged_case_id: UUID
+        petitioners: list[Petitioner]
+        petitions: int
 
         def change(self, case: CaseCore) -> None:
             case.merged_case_ids.append(self.merged_case_id)
-            case.petition_count += 1
-            case.repeat_count += 1
+            case.petition_count += self.petitions
+            case.repeat_count += self.petitions
+            case.petitioners = joined(case.petitioners, self.petitioners)
 
     # -- acceptance (受理) -----------------------------------------------------------------------
     class Accepted(CaseEvent):
@@ -174,8 +201,9 @@ class Sorting(Phase):
             self.Accepted,
             stamp,
             [
-                *self._stop(today, Rule.SORT_15, Rule.OBJECT_5WD),
-                clocks.start_clock(Rule.HANDLE_60, today),
+                *self._stop(today, Rule.SORT_15),
+                *self._end(today, ClockEnd.WAIVED, Rule.OBJECT_5WD),
+                *self._start(today, clocks.start_clock(Rule.HANDLE_60, today)),
             ],
             unit_id=unit_id,
             handler_id=handler_id,
@@ -194,7 +222,7 @@ class Sorting(Phase):
         if self.objection_pending:
             raise RuleViolationError("status", "an objection is already pending")
         window = self.deadlines.get(Rule.OBJECT_5WD.value)
-        if window is None or window.met_on is not None or today > window.due_date:
+        if window is None or not window.running or today > window.due_date:
             raise RuleViolationError(
                 "occurred_at", "the 5-working-day window for objections has closed"
             )
@@ -218,9 +246,12 @@ class Sorting(Phase):
         today = self._check("decide_objection", stamp)
         if not self.objection_pending:
             raise TransitionError("decide_objection", f"{self.status.value} without objection")
-        # Upheld, the case leaves the unit: its assignment clock is frozen as at a reassignment.
+        # Upheld, the case leaves the unit: its clocks end as at a reassignment, sorting again.
         moved = (
-            [*self._stop(today, Rule.ASSIGN_DUE), clocks.start_clock(Rule.SORT_15, today)]
+            [
+                *self._end(today, ClockEnd.TRANSFERRED, Rule.ASSIGN_DUE, Rule.NOTICE_15),
+                *self._start(today, clocks.start_clock(Rule.SORT_15, today)),
+            ]
             if upheld
             else []
         )

@@ -129,6 +129,7 @@ class Handling(PlanWriter):
                 c.pick("supervisor", "supervisor2"),
                 decision=Decision.REDO,
                 text="原处理意见事实不清，责成原办理单位重新办理。",
+                delivered_at=Later(at_step),
             )
         else:
             plan.add(
@@ -191,7 +192,13 @@ class Handling(PlanWriter):
                 handler,
                 text="补充办结报告：已附调查笔录和整改凭证。",
             )
-        plan.add(self.days(1, 4), ApproveReport, dispatcher)
+        plan.add(
+            self.days(1, 4),
+            ApproveReport,
+            dispatcher,
+            outcome=self.rng.choice(list(Outcome)),
+            delivered_at=Later(at_step),
+        )
 
     def after_response(self, plan: Plan, unit: str, handler: Actor) -> None:
         """Review, recheck, follow-up and closing."""
@@ -233,6 +240,7 @@ class Handling(PlanWriter):
             supervisor,
             decision=decision,
             text="复查意见：维持原处理意见。" if upheld else "复查意见：变更原处理意见。",
+            delivered_at=Later(at_step),
         )
         if target is Status.REVIEWED:
             return
@@ -253,6 +261,7 @@ class Handling(PlanWriter):
             supervisor,
             decision=Decision.UPHELD,
             text="复核意见：维持复查意见，本信访事项复核终结。",
+            delivered_at=Later(at_step),
         )
         if self.chance(0.3):
             self.follow_up(plan)

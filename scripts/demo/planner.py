@@ -29,6 +29,9 @@ from scripts.demo.matters import (
 from scripts.demo.people import COMPANIES, SCHOOLS, TOWNSHIPS
 from scripts.demo.plans import Plan, PlanWriter, days_after
 
+EXTEND_BY_DAY = 55
+"""The last day after acceptance on which the demo asks for an extension."""
+
 
 class Planner(PlanWriter):
     """Decides, with the seeded generator, how each case goes."""
@@ -191,8 +194,11 @@ class Planner(PlanWriter):
             self.handling.maybe_redo(plan, unit, handler, assign)
             return
         if target is Status.EXTENDED or self.chance(0.12):
+            # An extension is approved before the 60-day deadline it extends (it cannot rescue
+            # one already missed): at the latest some days before it falls due.
+            before_due = max(0, EXTEND_BY_DAY - plan.days_since(Accept))
             plan.add(
-                self.days(20, 45),
+                min(self.days(20, 45), before_due),
                 Extend,
                 head,
                 rng.choice(EXTENSION_REASONS),

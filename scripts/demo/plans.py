@@ -78,6 +78,15 @@ class Plan:
         """Days from registration to the last step."""
         return sum(step.days for step in self.steps)
 
+    def days_since(self, command: type[CaseCommand]) -> int:
+        """Days from the last step of `command` to the last step (all of them if none)."""
+        elapsed = 0
+        for step in reversed(self.steps):
+            if step.command is command:
+                return elapsed
+            elapsed += step.days
+        return elapsed
+
 
 class PlanWriter:
     """What every part of the planner shares: the county, its seeded generator, and the steps

@@ -217,7 +217,8 @@ class Story:
         return self
 
     def approve_report(self) -> Story:
-        self.case.approve_report(self.stamp(DISPATCHER))
+        stamp = self.stamp(DISPATCHER)
+        self.case.approve_report(stamp, outcome=Outcome.EXPLAINED, delivered_at=stamp.occurred_at)
         return self
 
     def request_review(self) -> Story:
@@ -225,7 +226,10 @@ class Story:
         return self
 
     def decide_review(self, decision: Decision = Decision.UPHELD) -> Story:
-        self.case.decide_review(self.stamp(SUPERVISOR), decision=decision, text="复查意见书")
+        stamp = self.stamp(SUPERVISOR)
+        self.case.decide_review(
+            stamp, decision=decision, text="复查意见书", delivered_at=stamp.occurred_at
+        )
         return self
 
     def request_recheck(self) -> Story:
@@ -233,7 +237,10 @@ class Story:
         return self
 
     def decide_recheck(self, decision: Decision = Decision.UPHELD) -> Story:
-        self.case.decide_recheck(self.stamp(SUPERVISOR), decision=decision, text="复核意见书")
+        stamp = self.stamp(SUPERVISOR)
+        self.case.decide_recheck(
+            stamp, decision=decision, text="复核意见书", delivered_at=stamp.occurred_at
+        )
         return self
 
     def close(self, resolution: Resolution = Resolution.SETTLED) -> Story:

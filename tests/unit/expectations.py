@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain.values import DayUnit, Deadline, Holder, Rule
+from domain.values import ClockEnd, DayUnit, Deadline, Holder, Rule
 from tests.unit.builders import HOUSING, Story
 
 NOBODY = Holder(unit_id=None, handler_id=None, leader_id=None)
@@ -35,8 +35,9 @@ def clock(
     extended_days: int = 0,
     paused_since: date | None = None,
     paused_days: int = 0,
+    end: ClockEnd | None = None,
 ) -> Deadline:
-    """An expected deadline, written out in full."""
+    """An expected deadline, written out in full (an end day without an end kind: met)."""
     return Deadline(
         rule=rule,
         started_on=started_on,
@@ -49,6 +50,7 @@ def clock(
         extended_days=extended_days,
         paused_since=paused_since,
         paused_days=paused_days,
+        end=end or (ClockEnd.MET if met_on is not None else None),
     )
 
 

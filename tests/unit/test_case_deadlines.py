@@ -14,7 +14,7 @@ import pytest
 
 from domain.cases import Case, make_stamp
 from domain.errors import RuleViolationError
-from domain.values import DayUnit, NoticeKind, Outcome, Rule, Status
+from domain.values import ClockEnd, DayUnit, NoticeKind, Outcome, Rule, Status
 from tests.unit.builders import (
     CLERK,
     DISPATCHER,
@@ -68,6 +68,16 @@ def test_forwarding_stops_the_sorting_clock_and_starts_notice_and_objection_cloc
             met_on=date(2025, 3, 4),
             met_by=NOBODY,
         ),
+        # The notice duty passes to the receiving unit: the registration's clock is superseded.
+        clock(
+            Rule.NOTICE_15,
+            date(2025, 3, 3),
+            15,
+            date(2025, 3, 18),
+            met_on=date(2025, 3, 4),
+            met_by=NOBODY,
+            end=ClockEnd.SUPERSEDED,
+        ),
         clock(Rule.NOTICE_15, date(2025, 3, 4), 15, date(2025, 3, 19)),
         clock(Rule.OBJECT_5WD, date(2025, 3, 4), 5, date(2025, 3, 11), unit=DayUnit.WORKING_DAYS),
     ]
@@ -85,8 +95,9 @@ def test_assigning_stores_the_ordered_due_date() -> None:
     story = story_in(S.REGISTERED)
     story.assign(due_date=date(2025, 3, 20))
     event = only(story.flush(), Case.Assigned)
-    assert event.deadlines[3] == clock(Rule.ASSIGN_DUE, date(2025, 3, 4), 16, date(2025, 3, 20))
-    assert [d.name for d in event.deadlines] == ["sort_15", "notice_15", "object_5wd", "assign_due"]
+    assert event.deadlines[4] == clock(Rule.ASSIGN_DUE, date(2025, 3, 4), 16, date(2025, 3, 20))
+    names = ["sort_15", "notice_15", "notice_15", "object_5wd", "assign_due"]
+    assert [d.name for d in event.deadlines] == names
 
 
 def test_accepting_starts_the_60_day_clock_and_stops_the_objection_window() -> None:
@@ -103,6 +114,7 @@ def test_accepting_starts_the_60_day_clock_and_stops_the_objection_window() -> N
             unit=DayUnit.WORKING_DAYS,
             met_on=date(2025, 3, 5),
             met_by=AT_HOUSING,
+            end=ClockEnd.WAIVED,
         ),
         clock(Rule.HANDLE_60, date(2025, 3, 5), 60, date(2025, 5, 6)),
     ]
@@ -220,6 +232,7 @@ def test_a_replaced_clock_is_kept_among_the_past_deadlines() -> None:
             date(2025, 5, 6),
             met_on=date(2025, 3, 7),
             met_by=HOLDER,
+            end=ClockEnd.TRANSFERRED,
         )
         in story.case.past_deadlines
     )
@@ -231,5 +244,13 @@ def test_a_hand_over_leaves_the_old_and_new_deadlines_side_by_side() -> None:
         Rule.NOTICE_15, date(2025, 3, 4), 15, date(2025, 3, 19)
     )
     assert story.case.past_deadlines == [
-        clock(Rule.NOTICE_15, date(2025, 3, 3), 15, date(2025, 3, 18))
+        clock(
+            Rule.NOTICE_15,
+            date(2025, 3, 3),
+            15,
+            date(2025, 3, 18),
+            met_on=date(2025, 3, 4),
+            met_by=NOBODY,
+            end=ClockEnd.SUPERSEDED,
+        )
     ]

@@ -13,7 +13,7 @@ import pytest
 
 from domain.cases import CLOCK_SKEW, Case
 from domain.errors import RuleViolationError, TransitionError
-from domain.values import Outcome, Rule, Status
+from domain.values import ClockEnd, Outcome, Rule, Status
 from tests.unit.builders import (
     ASSIGN_DUE_DATE,
     BUREAU_HEAD,
@@ -192,6 +192,7 @@ def test_reassigning_moves_the_case_to_another_unit(
         date(2025, 5, 6),
         met_on=date(2025, 3, 7),
         met_by=HOLDER,
+        end=ClockEnd.TRANSFERRED,  # not handled by the first unit: it only held it
     )
     assert story.case.deadlines["handle_60"] == handed_off
 

@@ -97,6 +97,6 @@ def test_a_command_its_status_does_not_allow_is_refused_and_records_nothing(
 
 
 def test_the_refusal_table_covers_every_status_and_command() -> None:
-    assert len(COMMANDS) == 34
+    assert len(COMMANDS) == 37
     assert {s for _, s in REFUSED} == set(Status)
     assert {c for c, _ in REFUSED} == set(COMMANDS) - {"set_flag", "answer_supervision_order"}

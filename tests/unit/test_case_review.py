@@ -148,8 +148,9 @@ def test_a_recheck_decided_during_a_hearing_counts_the_paused_days() -> None:
     story = story_in(S.UNDER_RECHECK)
     story.case.hearing(stamp_on(SUPERVISOR, date(2025, 3, 12)), action=HearingAction.START)
     story.given()
+    decided = stamp_on(SUPERVISOR, date(2025, 3, 14))
     story.case.decide_recheck(
-        stamp_on(SUPERVISOR, date(2025, 3, 14)), decision=Decision.UPHELD, text="复核意见书"
+        decided, decision=Decision.UPHELD, text="复核意见书", delivered_at=decided.occurred_at
     )
     event = only(story.flush(), Case.RecheckDecided)
     assert event.deadlines == [

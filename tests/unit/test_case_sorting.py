@@ -13,7 +13,7 @@ import pytest
 
 from domain.cases import Case
 from domain.errors import RuleViolationError, TransitionError
-from domain.values import DayUnit, Rule, Status
+from domain.values import ClockEnd, DayUnit, Rule, Status
 from tests.unit.builders import (
     ASSIGN_DUE_DATE,
     BUREAU,
@@ -190,6 +190,16 @@ def test_an_upheld_objection_to_an_assignment_freezes_the_assign_clock() -> None
             ASSIGN_DUE_DATE,
             met_on=date(2025, 3, 6),
             met_by=AT_HOUSING,
+            end=ClockEnd.TRANSFERRED,
+        ),
+        clock(
+            Rule.NOTICE_15,
+            date(2025, 3, 4),
+            15,
+            date(2025, 3, 19),
+            met_on=date(2025, 3, 6),
+            met_by=AT_HOUSING,
+            end=ClockEnd.TRANSFERRED,
         ),
         clock(Rule.SORT_15, date(2025, 3, 6), 15, date(2025, 3, 21)),
     ]
@@ -213,6 +223,7 @@ def test_not_accepting_an_assigned_case_freezes_the_assign_clock() -> None:
             unit=DayUnit.WORKING_DAYS,
             met_on=date(2025, 3, 5),
             met_by=AT_HOUSING,
+            end=ClockEnd.NOT_ACCEPTED,
         ),
         clock(
             Rule.ASSIGN_DUE,
@@ -221,6 +232,7 @@ def test_not_accepting_an_assigned_case_freezes_the_assign_clock() -> None:
             ASSIGN_DUE_DATE,
             met_on=date(2025, 3, 5),
             met_by=AT_HOUSING,
+            end=ClockEnd.NOT_ACCEPTED,
         ),
     ]
 

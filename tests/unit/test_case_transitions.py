@@ -45,7 +45,8 @@ def test_every_status_is_reached_through_real_commands(status: Status) -> None:
 STATE_MACHINE = {
     "forward": {S.REGISTERED},
     "assign": {S.REGISTERED},
-    "divert": {S.REGISTERED},
+    # Decided 2026-12 (issue: late divert, 第三十一条): also once accepted, with a reason.
+    "divert": {S.REGISTERED, S.ACCEPTED, S.IN_PROGRESS, S.EXTENDED},
     "not_accept": {S.REGISTERED, S.FORWARDED, S.ASSIGNED},
     "merge": {S.REGISTERED},
     "accept": {S.REGISTERED, S.FORWARDED, S.ASSIGNED},

@@ -397,14 +397,26 @@ def test_an_ordered_due_date_on_a_sunday_is_due_soon_on_that_day() -> None:
     assert level(deadline, date(2025, 3, 24)) == Level.OVERDUE
 
 
-def test_a_paused_deadline_is_open_even_close_to_its_due_date() -> None:
+def test_a_paused_deadline_shows_as_paused_even_close_to_its_due_date() -> None:
     paused = pause(due_on_friday_2025_03_21(), date(2025, 3, 17))
-    assert level(paused, date(2025, 3, 20)) == Level.OPEN
+    assert level(paused, date(2025, 3, 20)) == Level.PAUSED
 
 
-def test_a_paused_deadline_past_its_due_date_stays_overdue() -> None:
-    paused = pause(due_on_friday_2025_03_21(), date(2025, 3, 24))
-    assert level(paused, date(2025, 3, 24)) == Level.OVERDUE
+def test_a_paused_deadline_is_never_overdue_while_paused() -> None:
+    paused = pause(due_on_friday_2025_03_21(), date(2025, 3, 17))
+    assert level(paused, date(2025, 4, 30)) == Level.PAUSED
+    # Resumed, its due date has moved by the paused days: 03-21 + 14 days = Fri 04-04, a
+    # Qingming holiday, so Mon 04-07; on 04-01 it is merely due soon.
+    resumed = resume(paused, date(2025, 3, 31))
+    assert resumed.due_date == date(2025, 4, 7)
+    assert level(resumed, date(2025, 4, 1)) == Level.DUE_SOON
+
+
+def test_a_deadline_already_past_its_due_date_cannot_be_paused() -> None:
+    with pytest.raises(RuleViolationError) as caught:
+        pause(due_on_friday_2025_03_21(), date(2025, 3, 24))
+    assert caught.value.field == "on"
+    assert "2025-03-21" in caught.value.message
 
 
 def test_a_deadline_met_on_its_due_date_is_met() -> None:

@@ -98,6 +98,9 @@ hearing                      .   .   .   .   .   .   x   .
 set_flag                     .   .   x   .   .   .   x   .
 issue_supervision_order      .   .   x   .   .   .   x   .
 change_leader                .   .   x   .   .   .   x   .
+declare_recusal              .   .   .   x   x   x   .   .
+request_recusal              .   x   x   .   .   .   .   .
+decide_recusal               .   .   x   x   .   .   .   .
 """
 ROWS = {line.split()[0]: line.split()[1:] for line in TABLE.strip().splitlines()[1:]}
 EXPECTED: dict[str, set[Role]] = {
@@ -168,7 +171,7 @@ def test_the_matrix_has_one_row_per_command_of_the_case() -> None:
 
 def test_the_expected_table_reads_as_domain_md_says() -> None:
     assert TABLE.split()[:9] == ["command", "adm", "clk", "dsp", "uh", "hdl", "ldr", "sup", "aud"]
-    assert len(ROWS) == len(TABLE.strip().splitlines()) - 1 == 35
+    assert len(ROWS) == len(TABLE.strip().splitlines()) - 1 == 38
     assert EXPECTED["decide_objection"] == EXPECTED["reassign"] == {R.DISPATCHER}
     assert EXPECTED["hearing"] == {R.SUPERVISOR}
     assert EXPECTED["change_leader"] == {R.SUPERVISOR, R.DISPATCHER}
@@ -210,6 +213,8 @@ def test_the_unit_bound_rows_are_the_ones_of_the_responsible_unit() -> None:
         "accept",
         "answer_supervision_order",
         "change_handler",
+        "decide_recusal",
+        "declare_recusal",
         "extend",
         "object",
         "record_dispositions",
@@ -222,6 +227,7 @@ def test_the_unit_bound_rows_are_the_ones_of_the_responsible_unit() -> None:
     assert sorted(set(UNIT_HEAD_COMMANDS) - set(HANDLER_COMMANDS)) == [
         "accept",
         "change_handler",
+        "decide_recusal",
         "extend",
         "object",
     ]
@@ -291,7 +297,8 @@ def test_a_leader_may_do_nothing_else_even_on_a_sponsored_case() -> None:
         except PermissionDeniedError:
             continue
         allowed.append(verb)
-    assert allowed == ["record_visit"]  # visits are all a leader records
+    # Visits are all a leader records; stepping aside (回避) is open to every insider.
+    assert allowed == ["record_visit", "declare_recusal"]
 
 
 # --- who sees the case ----------------------------------------------------------------------------
