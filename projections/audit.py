@@ -9,10 +9,8 @@ for offline checking, and verifies the whole log against it. docs/audit.md is th
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -23,7 +21,6 @@ from typing import Any
 from uuid import UUID
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
@@ -34,6 +31,7 @@ from domain.access import Access
 from domain.application import Xinfang
 from domain.errors import RuleViolationError
 from domain.values import Role
+from projections.audit_keys import AuditKeyError, key_id_of, load_signing_key, public_key_pem
 from projections.audit_recorders import (
     AuditedRecorder,
     RawRecord,
@@ -53,61 +51,12 @@ from projections.store import ViewStore
 
 logger = logging.getLogger(__name__)
 
-AUDIT_KEY_FILE = "keys/audit_ed25519.pem"
 HEAD_CONTEXT = "xinfang-audit-head/v1"
 BUNDLE_CONTEXT = "xinfang-audit-bundle/v1"
 HEAD_INTERVAL = timedelta(hours=1)
 """While the log grows, a head is stored at least this often (checked after each save)."""
 
 Progress = Callable[[int], None]
-
-
-class AuditKeyError(Exception):
-    """The instance has no audit signing key (run `xinfang init`)."""
-
-
-# -- keys and encodings --------------------------------------------------------------------
-def create_signing_key(path: Path) -> bool:
-    """Write a new Ed25519 key (PKCS#8 PEM, mode 0600) unless one exists; True if written."""
-    if path.exists():
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pem = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as file:
-        file.write(pem)
-    return True
-
-
-def load_signing_key(path: Path) -> Ed25519PrivateKey:
-    """Read the instance's Ed25519 key; AuditKeyError if it is missing or not Ed25519."""
-    if not path.exists():
-        raise AuditKeyError(f"no audit signing key at {path}: run `xinfang init`")
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise AuditKeyError(f"{path} is not an Ed25519 private key")
-    return key
-
-
-def public_key_pem(key: Ed25519PublicKey) -> str:
-    """A public key as SubjectPublicKeyInfo PEM."""
-    return key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
-
-
-def raw_public_key(key: Ed25519PublicKey) -> bytes:
-    """The 32 raw bytes of a public key."""
-    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-def key_id_of(key: Ed25519PublicKey) -> str:
-    """Hex of the first 8 bytes of SHA-256 of the raw public key."""
-    return hashlib.sha256(raw_public_key(key)).digest()[:8].hex()
 
 
 def format_instant(moment: datetime) -> str:

@@ -11,8 +11,9 @@ from tqdm import tqdm
 
 from domain import access
 from domain.directory import SYSTEM_ACTOR
-from projections.audit import AuditKeyError, load_signing_key, public_key_pem
-from projections.bootstrap import AUDIT_KEY_FILE, Settings
+from projections.audit_keys import AuditKeyError, load_signing_key, public_key_pem
+from projections.settings import AUDIT_KEY_FILE, Settings
+from scripts.cli import find_case, opened
 
 
 @click.command()
@@ -29,8 +30,6 @@ def verify(batch_size: int) -> None:
     Exits 1 and names the first bad log position if an event row was altered, removed,
     inserted or reordered, or if the stored tree or a signed head was tampered with.
     """
-    from scripts.cli import opened
-
     with opened() as services:
         trail = services.audit
         try:
@@ -89,7 +88,6 @@ def export(case: str, out: Path, user_id: UUID | None) -> None:
     bundle offline. The export is recorded in the access log.
     """
     from api.audit import case_bundle
-    from scripts.cli import find_case, opened
 
     with opened() as services:
         app = services.app

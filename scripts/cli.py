@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 import click
@@ -22,16 +22,14 @@ from eventsourcing.persistence import PersistenceError
 from gunicorn.app.base import BaseApplication
 from psycopg_pool import PoolTimeout
 
+from domain.application import Xinfang
 from domain.cases import LOCAL_TZ, Case
 from domain.directory import SYSTEM_ACTOR, Unit
 from domain.errors import DomainError
 from domain.values import Role, Status
-from projections.bootstrap import InstanceError, Services, Settings, bootstrap, create_instance
-
-if TYPE_CHECKING:
-    from flask import Flask
-
-    from domain.application import Xinfang
+from projections.bootstrap import Services, bootstrap
+from projections.settings import InstanceError, Settings, create_instance
+from scripts import demo as generator
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -306,10 +304,12 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self) -> Flask:
+    def load(self) -> Any:
         """Build this worker's app and services (retried: a worker that fails to boot halts
         gunicorn, and a start-up can meet another process's schema statements on PostgreSQL).
         """
+        # The HTTP layer is imported only in the worker that serves it (the other commands
+        # never need flask); `xinfang serve` hands it to gunicorn by name in the next commit.
         from api import create_app
 
         for attempt in itertools.count(1):
@@ -345,8 +345,6 @@ def demo(count: int, seed: int) -> None:
     demo's people. The last lines are tokens to sign in as a clerk, a dispatcher, a unit head, a
     supervisor and an auditor.
     """
-    from scripts import demo as generator
-
     with opened() as services:
         app = services.app
         if generator.has_cases(app):

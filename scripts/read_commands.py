@@ -10,6 +10,7 @@ from types import FrameType
 import click
 from tqdm import tqdm
 
+from projections.bootstrap import read_models
 from projections.parallel import rebuild_in_parallel
 from scripts.cli import opened
 
@@ -52,7 +53,11 @@ def rebuild(workers: int) -> None:
         with tqdm(total=total, unit="ev", desc="rebuild", mininterval=0.5) as bar:
             if workers > 1 and not services.settings.is_postgres:
                 count, seconds = rebuild_in_parallel(
-                    services.settings, services.runner, workers=workers, progress=bar.update
+                    services.settings,
+                    services.runner,
+                    read_models=read_models,
+                    workers=workers,
+                    progress=bar.update,
                 )
             else:
                 count, seconds = services.runner.rebuild(progress=bar.update)

@@ -21,7 +21,8 @@ from api import create_app
 from domain.application import hash_token
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Role
-from projections.bootstrap import Settings, bootstrap
+from projections.bootstrap import bootstrap
+from projections.settings import Settings
 from scripts.bench.common import median, percentile
 
 REPO = Path(__file__).resolve().parents[2]

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from projections.bootstrap import Settings
+from projections.settings import Settings
 from scripts.bench.bare import BARE_PATH
 from scripts.bench.common import NOTE, County, median, percentile
 

@@ -24,7 +24,8 @@ from domain.application import Context, Xinfang
 from domain.cases import Case, make_stamp
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Category, Channel, Flag, Petitioner
-from projections.bootstrap import Settings, bootstrap, create_instance
+from projections.bootstrap import bootstrap
+from projections.settings import Settings, create_instance
 from tests.conftest import County, build_county
 
 PETITIONER = Petitioner(

@@ -15,7 +15,8 @@ from domain.application import Xinfang, today_in_county
 from domain.cases import Case
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Role, Status
-from projections.bootstrap import Settings, bootstrap
+from projections.bootstrap import bootstrap
+from projections.settings import Settings
 from scripts.cli import main
 
 

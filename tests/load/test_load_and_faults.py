@@ -39,8 +39,9 @@ from typing import Any
 import pytest
 
 from domain.application import Xinfang
-from projections.bootstrap import Services, Settings, bootstrap
+from projections.bootstrap import Services, bootstrap
 from projections.ledger import CASE_TOPIC
+from projections.settings import Settings
 from tests.integration.helpers_read import case_events, head, snapshot
 
 pytestmark = pytest.mark.load
