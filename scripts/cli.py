@@ -20,6 +20,7 @@ import psycopg
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import PersistenceError
 from gunicorn.app.base import BaseApplication
+from gunicorn.util import import_app
 from psycopg_pool import PoolTimeout
 
 from domain.application import Xinfang
@@ -38,6 +39,8 @@ BOOT_ATTEMPTS = 5
 CASE_NUMBER = re.compile(r"^XF-(\d{4})-(\d{1,9})$", re.IGNORECASE)
 DB_ERRORS = (PersistenceError, psycopg.Error, PoolTimeout)
 """Failures of the event store that are the operator's to fix, not bugs."""
+WSGI_APP = "api:create_app()"
+"""What `serve` hands gunicorn: the HTTP layer by its import string (scripts never import api)."""
 
 
 # -- opening the instance ------------------------------------------------------------------
@@ -284,19 +287,21 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "preload_app": False,
             "control_socket_disable": True,
             "worker_exit": close_worker_services,
-        }
+        },
+        WSGI_APP,
     ).run()
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
-    """gunicorn over `api.create_app()`; each worker builds its own app after the fork.
+    """gunicorn over the WSGI app named by an import string; each worker builds its own app.
 
     SQLite and psycopg connections must not cross a fork, so nothing is opened in the master:
     `load` runs in every worker (preload_app stays off).
     """
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: dict[str, Any], app_uri: str) -> None:
         self.options = options
+        self.app_uri = app_uri
         super().__init__()
 
     def load_config(self) -> None:
@@ -308,13 +313,9 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         """Build this worker's app and services (retried: a worker that fails to boot halts
         gunicorn, and a start-up can meet another process's schema statements on PostgreSQL).
         """
-        # The HTTP layer is imported only in the worker that serves it (the other commands
-        # never need flask); `xinfang serve` hands it to gunicorn by name in the next commit.
-        from api import create_app
-
         for attempt in itertools.count(1):
             try:
-                app = create_app()
+                app = import_app(self.app_uri)
                 break
             except DB_ERRORS:
                 if attempt == BOOT_ATTEMPTS:

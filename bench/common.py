@@ -113,7 +113,7 @@ def _commit() -> str:
             capture_output=True,
             text=True,
             check=False,
-            cwd=Path(__file__).resolve().parents[2],
+            cwd=Path(__file__).resolve().parents[1],
         )
     except OSError:
         return "unknown"
