@@ -21,7 +21,7 @@ from api.schemas import ActorSchema, HistoryEventSchema, HistorySchema, instant
 from domain import access, permissions
 from domain.cases import Case
 from domain.values import Actor
-from projections.audit import format_instant
+from projections.audit_signing import format_instant
 from projections.bootstrap import Services
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Audit integrity (审计)")

@@ -13,7 +13,8 @@ from datetime import datetime
 
 from domain.application import Xinfang, utc_now
 from projections.accountability import Accountability
-from projections.audit import AccessLog, AccessProjection, AuditTrail
+from projections.audit_access import AccessLog, AccessProjection
+from projections.audit_trail import AuditTrail
 from projections.bulletin import Bulletins
 from projections.ledger import Ledger, LedgerProjection, PetitionerSealer
 from projections.runner import Projection, Runner

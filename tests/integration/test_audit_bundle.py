@@ -15,7 +15,7 @@ import pytest
 from api.audit import case_bundle
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Category
-from projections.audit import canonical_json
+from projections.audit_signing import canonical_json
 from projections.bootstrap import Services
 from scripts import verify_bundle
 from scripts.verify_bundle import BundleError

@@ -18,7 +18,6 @@ from domain.application import Xinfang
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Role
 from projections import audit_recorders
-from projections.audit import HEAD_INTERVAL, head_message
 from projections.audit_keys import key_id_of
 from projections.audit_recorders import (
     AuditTreeError,
@@ -26,6 +25,8 @@ from projections.audit_recorders import (
     encode_leaf,
     record_leaf,
 )
+from projections.audit_signing import head_message
+from projections.audit_trail import HEAD_INTERVAL
 from projections.bootstrap import Services, bootstrap
 from projections.merkle import (
     leaf_hash,
