@@ -1,4 +1,4 @@
-"""The suite's entry point: `python -m bench [--backend sqlite|postgres|both] [--quick]`."""
+"""The suite's entry point: `python -m scripts.bench [--backend sqlite|postgres|both] [--quick]`."""
 
 from __future__ import annotations
 
@@ -11,17 +11,17 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import BACKENDS, build_county, fresh_instance, machine, populate
-from bench.inprocess import (
+from projections.bootstrap import bootstrap
+from scripts.bench.common import BACKENDS, build_county, fresh_instance, machine, populate
+from scripts.bench.inprocess import (
     command_path,
     history_in_process,
     profile_command,
     profile_endpoints,
 )
-from bench.report import BackendFigures, chart, tables
-from bench.scale import ScaleFigures, measure_scale
-from bench.served import CLIENTS, run_http
-from projections.bootstrap import bootstrap
+from scripts.bench.report import BackendFigures, chart, tables
+from scripts.bench.scale import ScaleFigures, measure_scale
+from scripts.bench.served import CLIENTS, run_http
 
 REPO = Path(__file__).resolve().parents[1]
 SCALE_HOME = Path("/tmp/xinfang-bench-100000")
@@ -107,7 +107,7 @@ def run_backend(backend: str, sizes: Sizes, root: Path, *, profile: bool) -> Bac
 
 def main() -> None:
     """Run the chosen figures, print Markdown, draw the chart."""
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench", description=__doc__)
     parser.add_argument("--backend", choices=[*BACKENDS, "both"], default="both")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, for a smoke test")
     parser.add_argument(

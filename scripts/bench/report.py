@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.common import median
-from bench.inprocess import CommandFigures, Latency
-from bench.scale import ScaleFigures, verify_median
-from bench.served import (
+from scripts.bench.common import median
+from scripts.bench.inprocess import CommandFigures, Latency
+from scripts.bench.scale import ScaleFigures, verify_median
+from scripts.bench.served import (
     BARE,
     CASE_DISCLOSING,
     CASE_MASKED,

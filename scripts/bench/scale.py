@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from api import create_app
-from bench.common import median, percentile
 from domain.application import hash_token
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Role
 from projections.bootstrap import bootstrap
 from projections.settings import Settings
+from scripts.bench.common import median, percentile
 
 REPO = Path(__file__).resolve().parents[1]
 VERIFIED = re.compile(r"Checked ([\d,]+) events .* in ([\d.]+) s \(([\d,]+) events/s\)")

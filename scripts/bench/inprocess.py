@@ -19,9 +19,9 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
 from api import create_app
-from bench.common import NOTE, County, median, percentile, pg_connect, progress
 from projections.bootstrap import Services
 from projections.settings import Settings
+from scripts.bench.common import NOTE, County, median, percentile, pg_connect, progress
 
 
 # -- the floor: a bare aggregate in a plain Application ----------------------------------------

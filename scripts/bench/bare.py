@@ -1,6 +1,6 @@
 """The HTTP floor: `xinfang serve` itself, serving a bare Flask JSON endpoint instead of the API.
 
-    python -m bench.bare serve --host 127.0.0.1 --port PORT --workers 2
+    python -m scripts.bench.bare serve --host 127.0.0.1 --port PORT --workers 2
 
 Everything but the app is the real command: the same click command, the same `GunicornServer`
 options (gthread, threads, access log, timeouts, no preload), only `load` builds the app below.

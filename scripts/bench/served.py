@@ -19,9 +19,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.bare import BARE_PATH
-from bench.common import NOTE, County, median, percentile
 from projections.settings import Settings
+from scripts.bench.bare import BARE_PATH
+from scripts.bench.common import NOTE, County, median, percentile
 
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"

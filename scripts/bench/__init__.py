@@ -1,6 +1,6 @@
 """The benchmark suite of docs/benchmarks.md ("Benchmark suite"), run on demand, not by pytest.
 
-    .venv/bin/python -m bench [--backend sqlite|postgres|both] [--quick]
+    .venv/bin/python -m scripts.bench [--backend sqlite|postgres|both] [--quick]
 
 Each figure is measured side by side with its floor in one run, as the median of several rounds:
 

@@ -1,5 +1,0 @@
-"""`python -m bench`: run the benchmark suite."""
-
-from bench.suite import main
-
-main()
