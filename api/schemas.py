@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from datetime import date
-from typing import Any
+from collections.abc import Mapping
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, get_args, get_origin, get_type_hints
+from uuid import UUID
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from domain.cases import REASON_REQUIRED
+from domain.commands import TEXT_LENGTH, Command, RegisterCase
 from domain.values import (
     Category,
     Channel,
@@ -17,6 +21,7 @@ from domain.values import (
     Flag,
     Level,
     Outcome,
+    Petitioner,
     Resolution,
     Role,
     Satisfaction,
@@ -123,6 +128,11 @@ class PetitionerSchema(Schema):
     id_number = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
     phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=40))
     address = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+    @post_load
+    def make(self, data: dict[str, Any], **_: Any) -> Petitioner:
+        """A petitioner sent in a request is the domain's value object."""
+        return Petitioner(**data)
 
 
 class DeadlineSchema(Schema):
@@ -238,6 +248,22 @@ class HistorySchema(Schema):
 
 
 # -- commands ----------------------------------------------------------------------------------
+IF_MATCH_HEADER = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": 'the case version the command expects, e.g. "3" (409 if it has moved on)',
+}
+IDEMPOTENCY_KEY_HEADER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+    "description": "applies the request at most once; a retry with the key gets the first answer",
+}
+
+
 class CommandSchema(Schema):
     """Fields every command accepts: business time, reason, on whose behalf."""
 
@@ -252,25 +278,85 @@ class ReasonedCommandSchema(CommandSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
-class CaseRegisterSchema(CommandSchema):
-    """Body of POST /cases."""
+def command_schema(declaration: type[Command]) -> type[Schema]:
+    """The body schema of a command, derived from its declaration (built once, at import).
 
-    channel = choice(Channel, required=True)
-    category = choice(Category, required=True)
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    content = fields.String(required=True, validate=TEXT)
-    petitioners = fields.List(
-        fields.Nested(PetitionerSchema), required=True, validate=validate.Length(min=1, max=500)
-    )
-    location = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
-    accused_unit_ids = fields.List(fields.UUID(), load_default=list)
-    collective_size = fields.Integer(
-        load_default=None, allow_none=True, validate=validate.Range(min=1, max=100_000)
-    )
-
-
-def command_schema(name: str, **declared: fields.Field[Any]) -> type[Schema]:
-    """A command body schema; reason is required where the domain requires it."""
-    base = ReasonedCommandSchema if name in REASON_REQUIRED else CommandSchema
-    title = "".join(part.capitalize() for part in name.split("_")) + "Schema"
+    Each argument becomes a field of its type, with the declared bounds, description and
+    example; a reason is required where the declaration requires one. Path arguments stay out.
+    """
+    base = ReasonedCommandSchema if declaration.needs_reason else CommandSchema
+    hints = get_type_hints(declaration)
+    declared = {
+        spec.name: argument_field(hints[spec.name], spec)
+        for spec in dataclasses.fields(declaration)
+        if spec.name != "case_id" and not spec.metadata.get("in_path")
+    }
+    title = declaration.__name__ + "Schema"
     return base.from_dict(declared, name=title)
+
+
+def argument_field(hint: Any, spec: dataclasses.Field[Any]) -> fields.Field[Any]:
+    """The marshmallow field of one declared argument."""
+    meta = spec.metadata
+    optional = type(None) in get_args(hint)
+    kind = next(a for a in get_args(hint) if a is not type(None)) if optional else hint
+    has_default = spec.default is not dataclasses.MISSING or (
+        spec.default_factory is not dataclasses.MISSING
+    )
+    options: dict[str, Any] = {
+        "metadata": {
+            "description": meta.get("description", ""),
+            **({"example": _example(meta["example"])} if meta.get("example") is not None else {}),
+        }
+    }
+    if not has_default:
+        options["required"] = True
+    elif spec.default_factory is not dataclasses.MISSING:
+        options["load_default"] = spec.default_factory
+    else:
+        options["load_default"] = spec.default
+        options["allow_none"] = spec.default is None
+    if get_origin(kind) is list:
+        (item,) = get_args(kind)
+        length = validate.Length(min=meta.get("min_items"), max=meta.get("max_items"))
+        return fields.List(_scalar(item, meta, needed=False), validate=length, **options)
+    field: fields.Field[Any] = _scalar(kind, meta, needed="required" in options, **options)
+    return field
+
+
+def _scalar(kind: Any, meta: Mapping[str, Any], *, needed: bool, **options: Any) -> Any:
+    if isinstance(kind, type) and issubclass(kind, Enum):
+        return choice(kind, **options)
+    if kind is Petitioner:
+        return fields.Nested(PetitionerSchema, **options)
+    if kind is UUID:
+        return fields.UUID(**options)
+    if kind is datetime:
+        return instant(**options)
+    if kind is date:
+        return day(**options)
+    if kind is bool:
+        return fields.Boolean(**options)
+    if kind is int:
+        bounds = validate.Range(min=meta.get("min_value"), max=meta.get("max_value"))
+        return fields.Integer(validate=bounds, **options)
+    if kind is str:
+        longest = meta.get("max_length") or TEXT_LENGTH
+        return fields.String(
+            validate=validate.Length(min=1 if needed else 0, max=longest), **options
+        )
+    raise TypeError(f"no API field for arguments of type {kind!r}")
+
+
+def _example(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_example(v) for v in value]
+    return value
+
+
+CaseRegisterSchema = command_schema(RegisterCase)
+"""Body of POST /cases."""

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from domain.application import Xinfang, utc_now
+from domain.application import Xinfang
+from domain.office import utc_now
 from projections.accountability import Accountability
 from projections.audit_access import AccessLog, AccessProjection
 from projections.audit_trail import AuditTrail

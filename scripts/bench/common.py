@@ -18,6 +18,15 @@ from uuid import UUID
 import psycopg
 
 from domain.application import Context, Xinfang
+from domain.commands import (
+    Accept,
+    ChangeLeader,
+    Command,
+    Forward,
+    RecordProgress,
+    RegisterCase,
+    StartWork,
+)
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Actor, Category, Channel, Petitioner, Role
 from projections.bootstrap import Services
@@ -181,30 +190,27 @@ def open_case(app: Xinfang, county: County, subject: str) -> UUID:
     identity, so each of their case and history reads saves an access record (domain/access.py).
     """
     actors = county.actors
-    case_id = app.register_case(
-        Context(actors["clerk"]),
+    registration = RegisterCase(
         channel=Channel.VISIT,
         category=Category.CLAIM,
         subject=subject,
         content="某建筑工地拖欠农民工工资三个月，多次讨要无果，请求依法处理。",
         petitioners=[PETITIONER],
         location="城关镇幸福村",
-    ).case.id
-    app.execute("forward", case_id, Context(actors["dispatcher"]), unit_id=county.units["housing"])
-    app.execute(
-        "accept",
-        case_id,
-        Context(actors["head"]),
-        handler_id=actors["handler"].id,
-        leader_id=actors["leader"].id,
     )
-    app.execute("start_work", case_id, Context(actors["handler"]))
-    app.execute(
-        "change_leader",
-        case_id,
-        Context(actors["supervisor"], reason="包案领导调整"),
-        leader_id=actors["leader2"].id,
-    )
+    case_id = app.execute(registration, Context(actors["clerk"])).case.id
+    steps: list[tuple[str, Command]] = [
+        ("dispatcher", Forward(case_id=case_id, unit_id=county.units["housing"])),
+        (
+            "head",
+            Accept(case_id=case_id, handler_id=actors["handler"].id, leader_id=actors["leader"].id),
+        ),
+        ("handler", StartWork(case_id=case_id)),
+        ("supervisor", ChangeLeader(case_id=case_id, leader_id=actors["leader2"].id)),
+    ]
+    for who, command in steps:
+        reason = "包案领导调整" if command.needs_reason else None
+        app.execute(command, Context(actors[who], reason=reason))
     return case_id
 
 
@@ -213,7 +219,7 @@ CASE_EVENTS_AT_OPEN = 5
 
 def progress(app: Xinfang, county: County, case_id: UUID) -> None:
     """The benchmark's command: the handler records a progress note (one event)."""
-    app.execute("record_progress", case_id, Context(county.actors["handler"]), note=NOTE)
+    app.execute(RecordProgress(case_id=case_id, note=NOTE), Context(county.actors["handler"]))
 
 
 def populate(services: Services, county: County, *, cases: int, history_events: int) -> None:

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from api import create_app
-from domain.application import hash_token
 from domain.directory import SYSTEM_ACTOR
+from domain.office import hash_token
 from domain.values import Role
 from projections.bootstrap import bootstrap
 from projections.settings import Settings

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from api.cases import ACCUSATION_WITHHELD, COMMANDS
+from api.cases import ACCUSATION_WITHHELD
+from domain.commands import CASE_COMMANDS
 from tests.api.helpers import API, PETITIONER, Office, assert_error, command_body, ok
 from tests.conftest import County
 
@@ -69,7 +70,7 @@ def test_the_accused_get_not_found_for_the_case_its_history_its_past_and_every_c
     ok(office.send("supervisor", case["id"], "supervision-orders", order))
     before = office.history(case["id"])
     registered_at = before[0]["recorded_at"]
-    paths = [spec.path.replace("<int:n>", "1") for spec in COMMANDS]
+    paths = [c.path.replace("<int:n>", "1") for c in CASE_COMMANDS]
 
     for who in ACCUSED_USERS:
         with subtests.test(who=who, reading=True):

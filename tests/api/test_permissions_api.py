@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.test import TestResponse
 
-from api.cases import COMMANDS
-from domain.permissions import AUDIT_ROLES, DIRECTORY_READERS, MATRIX, SEE_ALL, UNIT
+from domain.commands import CASE_COMMANDS, RegisterCase
+from domain.permissions import AUDIT_ROLES, DIRECTORY_READERS, SEE_ALL, UNIT
 from domain.values import Role
 from tests.api.helpers import API, Office, command_body, registration
 from tests.conftest import County
@@ -120,7 +120,7 @@ def expected_cell(role: Role, anyone: frozenset[Role], unit: frozenset[Role], le
 
 def test_the_matrix_has_one_row_per_endpoint_and_every_case_command() -> None:
     endpoints = [row.endpoint for row in ROWS]
-    commands = {f"/cases/{{id}}/{s.path.replace('<int:n>', '{n}')}" for s in COMMANDS}
+    commands = {f"/cases/{{id}}/{c.path.replace('<int:n>', '{n}')}" for c in CASE_COMMANDS}
 
     assert len(endpoints) == len(set(endpoints))
     assert {row.path for row in ROWS if row.command is not None} == commands
@@ -131,13 +131,13 @@ def test_the_matrix_has_one_row_per_endpoint_and_every_case_command() -> None:
 
 def test_the_matrix_agrees_with_the_permissions_of_the_code() -> None:
     everyone = frozenset(Role)
-    by_path = {s.path.replace("<int:n>", "1"): s.command for s in COMMANDS}
+    by_path = {c.path.replace("<int:n>", "1"): c for c in CASE_COMMANDS}
     for row in ROWS:
         if row.command is not None:
-            rule = MATRIX[by_path[row.command]]
-            sets = (rule.anyone_of, rule.unit_roles, rule.also is not None)
+            rule = by_path[row.command].permission
+            sets = (rule.anyone_of, rule.unit_roles, rule.sponsor)
         elif row.endpoint == "POST /cases":
-            sets = (MATRIX["register"].anyone_of, frozenset(), False)
+            sets = (RegisterCase.permission.anyone_of, frozenset(), False)
         elif row.on_a_case:
             sets = (SEE_ALL, UNIT, True)
         elif row.endpoint in {"POST /units", "POST /users"}:

@@ -22,6 +22,7 @@ from uuid import uuid4
 
 from domain.application import Context, Xinfang
 from domain.cases import Case, make_stamp
+from domain.commands import RegisterCase, SetFlag
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Category, Channel, Flag, Petitioner
 from projections.bootstrap import bootstrap
@@ -48,8 +49,7 @@ def register(app: Xinfang, county: County) -> Callable[[], object]:
     ctx = Context(county.actors["clerk"])
 
     def command() -> object:
-        return app.register_case(
-            ctx,
+        registration = RegisterCase(
             channel=Channel.VISIT,
             category=Category.CLAIM,
             subject="拖欠农民工工资",
@@ -57,6 +57,7 @@ def register(app: Xinfang, county: County) -> Callable[[], object]:
             petitioners=[PETITIONER],
             location="城关镇",
         )
+        return app.execute(registration, ctx)
 
     return command
 
@@ -69,7 +70,7 @@ def flag(app: Xinfang, county: County) -> Callable[[], object]:
 
     def command() -> object:
         state[0] = not state[0]
-        return app.execute("set_flag", case_id, ctx, flag=next(iter(Flag)), on=state[0])
+        return app.execute(SetFlag(case_id=case_id, flag=next(iter(Flag)), on=state[0]), ctx)
 
     return command
 

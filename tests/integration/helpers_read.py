@@ -12,7 +12,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from domain.application import Context, Xinfang
-from domain.cases import LOCAL_TZ, REASON_REQUIRED, Case, local_date, make_stamp
+from domain.cases import LOCAL_TZ, Case, local_date, make_stamp
+from domain.commands import REASON_REQUIRED, RegisterCase, build
 from domain.values import (
     Category,
     Channel,
@@ -85,8 +86,7 @@ class Desk:
         collective_size: int | None = None,
     ) -> UUID:
         """Register a case; returns its id."""
-        outcome = self.app.register_case(
-            Context(self.county.actors[who], occurred_at=when),
+        registration = RegisterCase(
             channel=channel,
             category=category,
             subject=subject,
@@ -96,6 +96,7 @@ class Desk:
             accused_unit_ids=[self.unit(k) for k in accused],
             collective_size=collective_size,
         )
+        outcome = self.app.execute(registration, Context(self.county.actors[who], occurred_at=when))
         return outcome.case.id
 
     def run(
@@ -112,7 +113,7 @@ class Desk:
         if reason is None and command in REASON_REQUIRED:
             reason = "按规定办理"
         ctx = Context(self.county.actors[who], occurred_at=when, reason=reason)
-        return self.app.execute(command, case_id, ctx, **args).case
+        return self.app.execute(build(command, case_id, **args), ctx).case
 
 
 # -- a busy county: every kind of transition, views fed as the events arrive ---------------------

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from domain.application import Context, Xinfang
+from domain.commands import Accept, Forward, RegisterCase
 from domain.deadlines import reload_calendar
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Category, Channel, Petitioner
@@ -39,18 +40,17 @@ def calendar_that_knows_2027(day: date) -> bool:
 
 def accepted_case(xinfang: Xinfang, county: County) -> UUID:
     """A case accepted today: its 60-day clock ends in 2027, a year the calendar does not know."""
-    case = xinfang.register_case(
-        Context(county.actors["clerk"]),
+    registration = RegisterCase(
         channel=Channel.LETTER,
         category=Category.CLAIM,
         subject="供暖费纠纷",
         content="小区冬季供暖不达标",
         petitioners=[Petitioner(name="孔令辉")],
-    ).case
-    xinfang.execute(
-        "forward", case.id, Context(county.actors["dispatcher"]), unit_id=county.units["housing"]
     )
-    xinfang.execute("accept", case.id, Context(county.actors["head"]))
+    case = xinfang.execute(registration, Context(county.actors["clerk"])).case
+    forward = Forward(case_id=case.id, unit_id=county.units["housing"])
+    xinfang.execute(forward, Context(county.actors["dispatcher"]))
+    xinfang.execute(Accept(case_id=case.id), Context(county.actors["head"]))
     return case.id
 
 

@@ -7,11 +7,13 @@ Monday 2025-03-03 09:00 China Standard Time, so every deadline in the tests is d
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from dataclasses import MISSING, fields
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any, get_type_hints
 from uuid import UUID, uuid4
 
 from domain.cases import Case, make_stamp
+from domain.commands import BY_VERB, CaseCommand
 from domain.values import (
     Actor,
     Category,
@@ -184,6 +186,7 @@ class Story:
         self.merged_into = register(self.today)
         self.merged_into.collect_events()
         self.case.merge(self.stamp(DISPATCHER), into=self.merged_into)
+        self.merged_into.absorb(self.stamp(DISPATCHER), merged=self.case)
         return self
 
     def accept(self) -> Story:
@@ -273,3 +276,23 @@ def story_in(status: Status, *, assigned: bool = False, accused: Sequence[UUID] 
         getattr(story, step)()
     assert story.case.status is status
     return story.given()
+
+
+def sample_command(verb: str, case_id: UUID, **arguments: Any) -> CaseCommand:
+    """The declared command `verb` on a case, each argument not given taken from its
+    declared example (or, for ids and moments, a fresh id and the story's first morning)."""
+    declaration = BY_VERB[verb]
+    hints = get_type_hints(declaration)
+    for spec in fields(declaration):
+        if spec.name == "case_id" or spec.name in arguments:
+            continue
+        if spec.metadata.get("example") is not None:
+            arguments[spec.name] = spec.metadata["example"]
+        elif spec.default is MISSING and spec.default_factory is MISSING:
+            arguments[spec.name] = _filler(hints[spec.name])
+    return declaration(case_id=case_id, **arguments)
+
+
+def _filler(hint: Any) -> Any:
+    fillers = {UUID: uuid4(), datetime: datetime.combine(REGISTERED_ON, time(9), CST)}
+    return fillers[hint]

@@ -1,0 +1,191 @@
+"""Handling (办理): investigation, extension, response, completion report, reassignment."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from domain import deadlines as clocks
+from domain.errors import RuleViolationError, TransitionError
+from domain.lifecycle.core import CLOCK_SKEW, CaseCore, CaseEvent, local_date
+from domain.values import (
+    Deadline,
+    Outcome,
+    Rule,
+    Stamp,
+    Status,
+)
+
+# At run time a phase is a plain mixin: its events and methods join Case, which the library
+# builds from all phases (and which re-declares every event as Case.<Name>, the stored topic).
+# For the type checker a phase sees the state and helpers of CaseCore.
+if TYPE_CHECKING:
+    Phase = CaseCore
+else:
+    Phase = object
+
+
+class Handling(Phase):
+    """From acceptance to the response (or the approved completion report)."""
+
+    # -- handling (办理) -------------------------------------------------------------------------
+    class WorkStarted(CaseEvent):
+        """Investigation started."""
+
+        def change(self, case: CaseCore) -> None:
+            case.status = Status.IN_PROGRESS
+
+    def start_work(self, stamp: Stamp) -> None:
+        """Start investigating (办理中)."""
+        self._check("start_work", stamp)
+        self._record(self.WorkStarted, stamp)
+
+    class Extended(CaseEvent):
+        """An extension of the 60-day clock was approved (延期)."""
+
+        days: int
+        approved_by: str
+
+        def change(self, case: CaseCore) -> None:
+            case.status = Status.EXTENDED
+
+    def extend(self, stamp: Stamp, *, days: int, approved_by: str) -> None:
+        """Extend handling by `days` (at most 30 in total), approved by a named person."""
+        self._check("extend", stamp)
+        if not approved_by.strip():
+            raise RuleViolationError("approved_by", "an extension needs its approver")
+        handle = self.deadlines.get(Rule.HANDLE_60.value)
+        if handle is None or handle.met_on is not None:
+            raise TransitionError("extend", f"{self.status.value} without a running 60-day clock")
+        self._record(
+            self.Extended,
+            stamp,
+            [clocks.extend(handle, days)],
+            days=days,
+            approved_by=approved_by.strip(),
+        )
+
+    class Responded(CaseEvent):
+        """The response (答复意见) was issued and delivered."""
+
+        outcome: Outcome
+        text: str
+        delivered_at: datetime
+
+        def change(self, case: CaseCore) -> None:
+            case.status = Status.RESPONDED
+            case.outcome = self.outcome
+            case.response_text = self.text
+            case.delivered_on = local_date(self.delivered_at)
+
+    def respond(self, stamp: Stamp, *, outcome: Outcome, text: str, delivered_at: datetime) -> None:
+        """Issue the response; the 30-day review window starts at delivery."""
+        self._check("respond", stamp)
+        if self.mode == "assigned":
+            raise TransitionError("respond", f"{self.status.value} (assigned: submit a report)")
+        if not text.strip():
+            raise RuleViolationError("text", "the response needs its text")
+        if delivered_at < self.registered_at:
+            raise RuleViolationError("delivered_at", "delivered_at lies before registration")
+        if delivered_at > stamp.occurred_at + CLOCK_SKEW:
+            raise RuleViolationError("delivered_at", "delivered_at lies after occurred_at")
+        delivered = local_date(delivered_at)
+        self._record(
+            self.Responded,
+            stamp,
+            [
+                *self._stop(delivered, Rule.HANDLE_60),
+                clocks.start_clock(Rule.REVIEW_WINDOW_30, delivered),
+            ],
+            outcome=outcome,
+            text=text,
+            delivered_at=delivered_at,
+        )
+
+    class ReportSubmitted(CaseEvent):
+        """The completion report (办结报告) of an assigned case went to the assigning office."""
+
+        text: str
+
+        def change(self, case: CaseCore) -> None:
+            case.status = Status.REPORT_SUBMITTED
+            case.response_text = self.text
+
+    def submit_report(self, stamp: Stamp, *, text: str) -> None:
+        """Submit the completion report of an assigned case."""
+        today = self._check("submit_report", stamp)
+        if self.mode != "assigned":
+            raise TransitionError("submit_report", f"{self.status.value} (not an assigned case)")
+        if not text.strip():
+            raise RuleViolationError("text", "the report needs its text")
+        self._record(self.ReportSubmitted, stamp, self._stop(today, Rule.ASSIGN_DUE), text=text)
+
+    class ReportApproved(CaseEvent):
+        """The assigning office approved the completion report; the case counts as answered."""
+
+        def change(self, case: CaseCore) -> None:
+            case.status = Status.RESPONDED
+            case.delivered_on = local_date(self.occurred_at)
+
+    def approve_report(self, stamp: Stamp) -> None:
+        """Approve a completion report; the review window starts."""
+        today = self._check("approve_report", stamp)
+        self._record(
+            self.ReportApproved,
+            stamp,
+            [
+                *self._stop(today, Rule.HANDLE_60),
+                clocks.start_clock(Rule.REVIEW_WINDOW_30, today),
+            ],
+        )
+
+    class ReportReturned(CaseEvent):
+        """The completion report was sent back for more work."""
+
+        def change(self, case: CaseCore) -> None:
+            case.status = Status.IN_PROGRESS
+
+    def return_report(self, stamp: Stamp) -> None:
+        """Return a completion report (with a reason); the assign clock runs again."""
+        self._check("return_report", stamp)
+        reopened = [replace(d, met_on=None, met_by=None) for d in self._met(Rule.ASSIGN_DUE)]
+        self._record(self.ReportReturned, stamp, reopened)
+
+    def _met(self, rule: Rule) -> list[Deadline]:
+        return [d for d in self.deadlines.values() if d.rule is rule and d.met_on is not None]
+
+    class Reassigned(CaseEvent):
+        """The case was moved to another unit (forward or assign again)."""
+
+        unit_id: UUID
+        due_date: date | None
+
+        def change(self, case: CaseCore) -> None:
+            case.status = Status.ASSIGNED if self.due_date else Status.FORWARDED
+            case.mode = "assigned" if self.due_date else "forwarded"
+            case._hand_to(self.unit_id)
+
+    def reassign(
+        self,
+        stamp: Stamp,
+        *,
+        unit_id: UUID,
+        unit_lineage: Sequence[UUID],
+        due_date: date | None = None,
+    ) -> None:
+        """Move the case to another unit; a due date makes it an assignment."""
+        today = self._check("reassign", stamp)
+        self._refuse_accused(unit_lineage)
+        if unit_id == self.unit_id:
+            raise RuleViolationError("unit_id", "the case is already with this unit")
+        started = [
+            *self._stop(today, Rule.HANDLE_60, Rule.ASSIGN_DUE),
+            clocks.start_clock(Rule.NOTICE_15, today),
+            clocks.start_clock(Rule.OBJECT_5WD, today),
+        ]
+        if due_date is not None:
+            started.append(clocks.clock_with_due_date(Rule.ASSIGN_DUE, today, due_date))
+        self._record(self.Reassigned, stamp, started, unit_id=unit_id, due_date=due_date)

@@ -1,0 +1,237 @@
+"""Review (复查), recheck (复核), closing, reopening, withdrawal and deadline corrections."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from domain import deadlines as clocks
+from domain.errors import RuleViolationError, TransitionError
+from domain.lifecycle.core import CaseCore, CaseEvent
+from domain.values import (
+    Deadline,
+    Decision,
+    HearingAction,
+    Resolution,
+    Rule,
+    Stamp,
+    Status,
+)
+
+# At run time a phase is a plain mixin: its events and methods join Case, which the library
+# builds from all phases (and which re-declares every event as Case.<Name>, the stored topic).
+# For the type checker a phase sees the state and helpers of CaseCore.
+if TYPE_CHECKING:
+    Phase = CaseCore
+else:
+    Phase = object
+
+
+class Review(Phase):
+    """The petitioner's remedies after the response, and the end of the case."""
+
+    # -- review (复查) and recheck (复核) ---------------------------------------------------------
+    def _window_open(self, command: str, rule: Rule, today: date, from_status: Status) -> Deadline:
+        window = self.deadlines.get(rule.value)
+        if self.status is Status.CLOSED and self.closed_from is not from_status:
+            raise TransitionError(command, f"closed from {self._closed_from_name()}")
+        if window is None or window.met_on is not None:
+            raise TransitionError(command, self.status.value)
+        if today > window.due_date:
+            raise RuleViolationError(
+                "occurred_at", f"the 30-day window closed on {window.due_date.isoformat()}"
+            )
+        return window
+
+    def _closed_from_name(self) -> str:
+        return self.closed_from.value if self.closed_from else "unknown"
+
+    class ReviewRequested(CaseEvent):
+        """The petitioner asked for a review (复查)."""
+
+        def change(self, case: CaseCore) -> None:
+            case.status = Status.UNDER_REVIEW
+            case._unclose()
+
+    def request_review(self, stamp: Stamp) -> None:
+        """Record the petitioner's request for review, within 30 days of delivery."""
+        self._ask(
+            "request_review",
+            stamp,
+            self.ReviewRequested,
+            window=Rule.REVIEW_WINDOW_30,
+            decide=Rule.REVIEW_DECIDE_30,
+            after=Status.RESPONDED,
+        )
+
+    def _ask(
+        self,
+        command: str,
+        stamp: Stamp,
+        event_class: type[CaseEvent],
+        *,
+        window: Rule,
+        decide: Rule,
+        after: Status,
+    ) -> None:
+        """A petitioner's request inside its 30-day window starts the authority's clock."""
+        today = self._check(command, stamp)
+        self._window_open(command, window, today, after)
+        started = [*self._stop(today, window), clocks.start_clock(decide, today)]
+        self._record(event_class, stamp, started)
+
+    class ReviewDecided(CaseEvent):
+        """The review authority decided."""
+
+        decision: Decision
+        text: str
+
+        def change(self, case: CaseCore) -> None:
+            case.review_decision = self.decision
+            case.status = Status.IN_PROGRESS if self.decision is Decision.REDO else Status.REVIEWED
+
+    def decide_review(self, stamp: Stamp, *, decision: Decision, text: str) -> None:
+        """Record the review decision; `redo` sends the case back with a new 60-day clock."""
+        today = self._check("decide_review", stamp)
+        stopped = self._stop(today, Rule.REVIEW_DECIDE_30)
+        following = (
+            clocks.start_clock(Rule.HANDLE_60, today)
+            if decision is Decision.REDO
+            else clocks.start_clock(Rule.RECHECK_WINDOW_30, today)
+        )
+        self._record(self.ReviewDecided, stamp, [*stopped, following], decision=decision, text=text)
+
+    class RecheckRequested(CaseEvent):
+        """The petitioner asked for a recheck (复核)."""
+
+        def change(self, case: CaseCore) -> None:
+            case.status = Status.UNDER_RECHECK
+            case._unclose()
+
+    def request_recheck(self, stamp: Stamp) -> None:
+        """Record the petitioner's request for recheck, within 30 days of the review."""
+        self._ask(
+            "request_recheck",
+            stamp,
+            self.RecheckRequested,
+            window=Rule.RECHECK_WINDOW_30,
+            decide=Rule.RECHECK_DECIDE_30,
+            after=Status.REVIEWED,
+        )
+
+    class HearingHeld(CaseEvent):
+        """A recheck hearing (听证) started or ended; the recheck clock pauses meanwhile."""
+
+        action: HearingAction
+
+    def hearing(self, stamp: Stamp, *, action: HearingAction) -> None:
+        """Pause (start) or resume (end) the recheck clock for a hearing."""
+        today = self._check("hearing", stamp)
+        clock = self.deadlines[Rule.RECHECK_DECIDE_30.value]
+        moved = (
+            clocks.pause(clock, today)
+            if action is HearingAction.START
+            else clocks.resume(clock, today)
+        )
+        self._record(self.HearingHeld, stamp, [moved], action=action)
+
+    class RecheckDecided(CaseEvent):
+        """The recheck authority decided; the matter is final unless redone."""
+
+        decision: Decision
+        text: str
+
+        def change(self, case: CaseCore) -> None:
+            case.recheck_decision = self.decision
+            if self.decision is Decision.REDO:
+                case.status = Status.IN_PROGRESS
+            else:
+                case.status = Status.TERMINATED
+                case.closed_at = self.occurred_at
+
+    def decide_recheck(self, stamp: Stamp, *, decision: Decision, text: str) -> None:
+        """Record the recheck decision; anything but `redo` terminates the matter (复核终结)."""
+        today = self._check("decide_recheck", stamp)
+        clock = self.deadlines[Rule.RECHECK_DECIDE_30.value]
+        if clock.paused_since is not None:
+            clock = clocks.resume(clock, today)
+        stopped = [clock.met(today, self.holder)]
+        if decision is Decision.REDO:
+            stopped.append(clocks.start_clock(Rule.HANDLE_60, today))
+        self._record(self.RecheckDecided, stamp, stopped, decision=decision, text=text)
+
+    # -- closing ---------------------------------------------------------------------------------
+    class Closed(CaseEvent):
+        """The case was closed (办结) with a resolution."""
+
+        resolution: Resolution
+
+        def change(self, case: CaseCore) -> None:
+            case.closed_from = case.status
+            case.status = Status.CLOSED
+            case.resolution = self.resolution
+            case.closed_at = self.occurred_at
+
+    def close(self, stamp: Stamp, *, resolution: Resolution) -> None:
+        """Close a responded or reviewed case; the petitioner's open window stays open."""
+        self._check("close", stamp)
+        if resolution is Resolution.WITHDRAWN:
+            raise RuleViolationError("resolution", "use withdraw for a withdrawn petition")
+        self._record(self.Closed, stamp, resolution=resolution)
+
+    class Reopened(CaseEvent):
+        """A closed or terminated case was reopened (rare, never silent)."""
+
+        approved_by: str
+
+        def change(self, case: CaseCore) -> None:
+            case.status = Status.IN_PROGRESS
+            case._unclose()
+
+    def reopen(self, stamp: Stamp, *, approved_by: str) -> None:
+        """Reopen with a reason and a named approver; a new 60-day clock starts."""
+        today = self._check("reopen", stamp)
+        if not approved_by.strip():
+            raise RuleViolationError("approved_by", "reopening needs its approver")
+        self._record(
+            self.Reopened,
+            stamp,
+            [clocks.start_clock(Rule.HANDLE_60, today)],
+            approved_by=approved_by.strip(),
+        )
+
+    class Withdrawn(CaseEvent):
+        """The petitioner withdrew (撤回) the petition."""
+
+        def change(self, case: CaseCore) -> None:
+            case.closed_from = case.status
+            case.status = Status.CLOSED
+            case.resolution = Resolution.WITHDRAWN
+            case.closed_at = self.occurred_at
+
+    def withdraw(self, stamp: Stamp) -> None:
+        """Close the case because the petitioner withdrew it; running clocks stop."""
+        today = self._check("withdraw", stamp)
+        running = [d.name for d in self.deadlines.values() if d.met_on is None]
+        self._record(self.Withdrawn, stamp, self._stop(today, *running))
+
+    # -- corrections -----------------------------------------------------------------------------
+    class DeadlinesCorrected(CaseEvent):
+        """Provisional deadlines were computed again after the holiday calendar learnt a year.
+
+        The corrected deadlines travel in `deadlines`; the earlier events keep what was known then.
+        """
+
+        slots: list[str]
+
+    def refresh_deadlines(self, stamp: Stamp) -> bool:
+        """Correct provisional deadlines whose date the official calendar now changes."""
+        changed = []
+        for deadline in self.deadlines.values():
+            again = clocks.refreshed(deadline)
+            if again != deadline:
+                changed.append(again)
+        if not changed:
+            return False
+        self._record(self.DeadlinesCorrected, stamp, changed, slots=[d.name for d in changed])
+        return True
