@@ -48,7 +48,7 @@ from domain.values import (
     VisitKind,
 )
 from domain.values import Outcome as ResponseOutcome
-from projections.ledger import PetitionerSealer
+from projections.sealer import PetitionerSealer
 
 blp = Blueprint("cases", __name__, url_prefix="/api/v1", description="Cases (信访事项)")
 

@@ -18,7 +18,9 @@ from domain import deadlines as clocks
 from domain import permissions
 from domain.errors import PermissionDeniedError
 from domain.values import Actor, Level, Role
-from projections.ledger import OBLIGATIONS, Ledger, Names, Where, deadline_of, member
+from projections.ledger import OBLIGATIONS, Ledger, deadline_of
+from projections.names import Names
+from projections.sql import Where, member, uuid_of
 from projections.store import ViewStore
 
 WATCHED_LEVELS = frozenset({Level.DUE_SOON, Level.OVERDUE, Level.SEVERELY_OVERDUE, Level.MET_LATE})
@@ -105,11 +107,11 @@ class Accountability:
                     "met_on": row["met_on"],
                     "level": level.value,
                     "days_over": clocks.days_over(deadline, today),
-                    "unit_id": _uuid(held.get("unit_id")),
+                    "unit_id": uuid_of(held.get("unit_id")),
                     "unit_name": names.unit(held.get("unit_id")),
-                    "handler_id": _uuid(held.get("handler_id")),
+                    "handler_id": uuid_of(held.get("handler_id")),
                     "handler_name": names.user(held.get("handler_id")),
-                    "leader_id": _uuid(held.get("leader_id")),
+                    "leader_id": uuid_of(held.get("leader_id")),
                     "leader_name": names.user(held.get("leader_id")),
                     "supervision_orders": orders.get(row["case_id"], 0),
                 }
@@ -181,7 +183,7 @@ class Accountability:
                 "recorded_at": r["recorded_at"],
                 "reason": r["reason"],
                 "actor_role": r["actor_role"],
-                "actor_unit_id": _uuid(r["actor_unit_id"]),
+                "actor_unit_id": uuid_of(r["actor_unit_id"]),
             }
             for r in rows
         ]
@@ -454,10 +456,6 @@ def _p90(values: Sequence[int]) -> float | None:
     if len(values) == 1:
         return float(values[0])
     return round(statistics.quantiles(values, n=10, method="inclusive")[-1], 1)
-
-
-def _uuid(hex_id: str | None) -> UUID | None:
-    return UUID(hex_id) if hex_id else None
 
 
 def require_reader(viewer: Actor) -> None:

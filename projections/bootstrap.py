@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from projections.accountability import Accountability
     from projections.audit import AccessLog, AuditTrail
     from projections.bulletin import Bulletins
-    from projections.ledger import Ledger, PetitionerSealer
+    from projections.ledger import Ledger
     from projections.runner import Projection, Runner
+    from projections.sealer import PetitionerSealer
     from projections.store import ViewStore
 
 logger = logging.getLogger(__name__)
@@ -137,7 +138,7 @@ class Services:
 def read_models(app: Xinfang, sealer: PetitionerSealer) -> list[Projection]:
     """Every view fed from the log, in the order they are caught up."""
     from projections.audit import AccessProjection
-    from projections.ledger import LedgerProjection
+    from projections.ledger_projection import LedgerProjection
 
     return [LedgerProjection(app, sealer), AccessProjection()]
 
@@ -152,8 +153,9 @@ def bootstrap(
     from projections.accountability import Accountability
     from projections.audit import AccessLog, AuditTrail
     from projections.bulletin import Bulletins
-    from projections.ledger import Ledger, PetitionerSealer
+    from projections.ledger import Ledger
     from projections.runner import Runner
+    from projections.sealer import PetitionerSealer
     from projections.store import ViewStore
 
     settings = settings or Settings.from_environ()

@@ -23,7 +23,8 @@ from projections.accountability import (
     previous_month,
     rate,
 )
-from projections.ledger import Ledger, Names
+from projections.ledger import Ledger
+from projections.names import Names
 from projections.replay import ledger_at
 
 TREND_MONTHS = 6

@@ -23,8 +23,8 @@ from uuid import UUID
 
 from domain.application import Xinfang
 from projections.bootstrap import CIPHER_KEY_FILE, Settings, read_models
-from projections.ledger import PetitionerSealer
 from projections.runner import CaseStates, Item, Progress, Projection, Runner
+from projections.sealer import PetitionerSealer
 from projections.store import ViewStore
 
 BATCH = 5_000

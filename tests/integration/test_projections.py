@@ -16,9 +16,10 @@ import pytest
 
 from domain.application import Xinfang
 from projections.bootstrap import Services, Settings, bootstrap
-from projections.ledger import LedgerProjection, PetitionerSealer
+from projections.ledger_projection import LedgerProjection
 from projections.parallel import rebuild_in_parallel
 from projections.runner import Item, Runner
+from projections.sealer import PetitionerSealer
 from projections.store import ViewStore
 from tests.conftest import County, build_county
 from tests.integration.helpers_read import (

@@ -40,7 +40,7 @@ import pytest
 
 from domain.application import Xinfang
 from projections.bootstrap import Services, Settings, bootstrap
-from projections.ledger import CASE_TOPIC
+from projections.ledger_projection import CASE_TOPIC
 from tests.integration.helpers_read import case_events, head, snapshot
 
 pytestmark = pytest.mark.load
