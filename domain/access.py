@@ -13,7 +13,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
-from domain import permissions
+from domain import visibility
 from domain.cases import Case
 from domain.values import Actor, Category
 
@@ -30,7 +30,7 @@ ACTIONS = (READ_CASE, READ_HISTORY, EXPORT, BUNDLE)
 
 def disclosed_fields(actor: Actor, case: Case) -> list[str]:
     """The restricted fields of `case` that `actor` is shown unmasked."""
-    if not permissions.sees_identity(actor, case):
+    if not visibility.sees_identity(actor, case):
         return []
     if case.category is Category.ACCUSATION:
         return [IDENTITY, ACCUSATION]

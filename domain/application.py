@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate, CanMutateProtocol, DomainEventProtoc
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from domain import deadlines as clocks
-from domain import permissions
+from domain import permissions, visibility
 from domain.cases import Case, local_date, make_stamp
 from domain.directory import (
     UNIT_ROLES,
@@ -277,7 +277,7 @@ class Xinfang(Application[UUID]):
     def get_case(self, actor: Actor, case_id: UUID, *, as_of: datetime | None = None) -> Case:
         """The case now, or as it stood at `as_of` (recorded time)."""
         case = self._load_case(case_id)
-        permissions.require_visible(actor, case, self.lineage(actor.unit_id))
+        visibility.require_visible(actor, case, self.lineage(actor.unit_id))
         if as_of is None:
             return case
         version = None
@@ -296,7 +296,7 @@ class Xinfang(Application[UUID]):
 
     def may_see_identity(self, actor: Actor, case: Case) -> bool:
         """Whether petitioner identity is shown to `actor` on this case."""
-        return permissions.sees_identity(actor, case)
+        return visibility.sees_identity(actor, case)
 
     # -- cases: commands -----------------------------------------------------------------
     def register_case(
@@ -378,7 +378,7 @@ class Xinfang(Application[UUID]):
         lineage = self.lineage(ctx.actor.unit_id)
         for attempt in range(MAX_ATTEMPTS):
             case = self._load_case(case_id)
-            permissions.require_visible(ctx.actor, case, lineage)
+            visibility.require_visible(ctx.actor, case, lineage)
             if ctx.expected_version is not None and case.version != ctx.expected_version:
                 raise StaleVersionError(ctx.expected_version, case.version)
             permissions.authorize(command, ctx.actor, case, args)
@@ -446,7 +446,7 @@ class Xinfang(Application[UUID]):
             raise IdempotencyKeyReusedError(msg)
         case = self._load_case(record.case_id, record.case_version)
         # A retry answers only while the caller may still see the case.
-        permissions.require_visible(
+        visibility.require_visible(
             ctx.actor, self._load_case(record.case_id), self.lineage(ctx.actor.unit_id)
         )
         return Outcome(case=case, position=None)

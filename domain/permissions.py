@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from uuid import UUID
 
 from domain.cases import Case
-from domain.errors import NotFoundError, PermissionDeniedError
+from domain.errors import PermissionDeniedError
 from domain.values import Actor, Role, VisitKind
 
 R = Role
@@ -15,8 +14,6 @@ INTAKE = frozenset({R.CLERK, R.DISPATCHER})
 DISPATCH = frozenset({R.DISPATCHER})
 STEERING = frozenset({R.SUPERVISOR, R.DISPATCHER})
 UNIT = frozenset({R.UNIT_HEAD, R.HANDLER})
-SEE_ALL = frozenset({R.CLERK, R.DISPATCHER, R.SUPERVISOR, R.AUDITOR})
-IDENTITY_ROLES = frozenset({R.CLERK, R.DISPATCHER, R.SUPERVISOR, R.AUDITOR})
 AUDIT_ROLES = frozenset({R.AUDITOR, R.SUPERVISOR, R.ADMIN})
 DIRECTORY_READERS = frozenset({R.ADMIN, R.SUPERVISOR, R.AUDITOR})
 
@@ -105,49 +102,6 @@ def authorize_register(actor: Actor) -> None:
     if actor.role not in MATRIX["register"].anyone_of:
         msg = f"role '{actor.role.value}' may not register cases"
         raise PermissionDeniedError(msg)
-
-
-def is_accused(case: Case, unit_lineage: Collection[UUID]) -> bool:
-    """Whether the actor's unit (or a unit above it) is accused by the case."""
-    return bool(set(unit_lineage) & set(case.accused_unit_ids))
-
-
-def can_see(actor: Actor, case: Case, unit_lineage: Collection[UUID]) -> bool:
-    """Whether the case exists for this actor at all (others get 404)."""
-    if is_accused(case, unit_lineage):
-        return False
-    if actor.role in SEE_ALL:
-        return True
-    if actor.role is R.LEADER:
-        return actor.id in case.sponsor_ids or (
-            actor.unit_id is not None and actor.unit_id in case.held_unit_ids
-        )
-    if actor.role in UNIT:
-        return _in_unit(actor, case) or (
-            actor.unit_id is not None and actor.unit_id in case.held_unit_ids
-        )
-    return False
-
-
-def require_visible(actor: Actor, case: Case, unit_lineage: Collection[UUID]) -> None:
-    """Raise NotFoundError for a case the actor may not know exists."""
-    if not can_see(actor, case, unit_lineage):
-        raise NotFoundError("no such case")
-
-
-def sees_identity(actor: Actor, case: Case) -> bool:
-    """Whether the petitioner's identity is shown unmasked to this actor."""
-    responsible = case.unit_id if case.unit_id is not None else case.intake_unit_id
-    return identity_shown(actor, responsible=responsible, sponsor=case.leader_id)
-
-
-def identity_shown(actor: Actor, *, responsible: UUID | None, sponsor: UUID | None) -> bool:
-    """The identity rule on plain ids (also used by read models that hold no Case)."""
-    if actor.role in IDENTITY_ROLES:
-        return True
-    if actor.role in UNIT:
-        return actor.unit_id is not None and actor.unit_id == responsible
-    return actor.role is R.LEADER and actor.id == sponsor
 
 
 def require_role(actor: Actor, roles: Collection[Role], what: str) -> None:

@@ -18,6 +18,12 @@ from domain import deadlines as clocks
 from domain import permissions
 from domain.errors import PermissionDeniedError
 from domain.values import Actor, Level, Role
+from domain.visibility import (
+    ACCOUNTABILITY_READERS,
+    sees_activity_of,
+    sees_leader_figures,
+    sees_unit_figures,
+)
 from projections.ledger import OBLIGATIONS, Ledger, deadline_of
 from projections.names import Names
 from projections.sql import Where, member, uuid_of
@@ -30,7 +36,6 @@ OPEN_STATUSES = (
     "registered forwarded assigned accepted in_progress extended report_submitted responded "
     "under_review reviewed under_recheck"
 ).split()
-READERS = frozenset({Role.SUPERVISOR, Role.AUDITOR, Role.DISPATCHER})
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ class Accountability:
     ) -> list[dict[str, Any]]:
         """Missed and at-risk deadlines, each with who held the case when it fell due."""
         wanted = frozenset(levels)
-        where = self.ledger.visibility(viewer)
+        where = self.ledger.visible_to(viewer)
         rules = ",".join("?" for _ in OBLIGATIONS)
         horizon = (today + timedelta(days=14)).isoformat()
         rows = self.store.query(
@@ -157,10 +162,10 @@ class Accountability:
         self, viewer: Actor, user_id: UUID, start: datetime | None, end: datetime | None
     ) -> list[dict[str, Any]]:
         """Everything one person did on cases, in recorded order (auditors, supervisors, self)."""
-        if viewer.id != user_id and viewer.role not in {Role.AUDITOR, Role.SUPERVISOR}:
+        if not sees_activity_of(viewer, user_id):
             msg = f"role '{viewer.role.value}' may not see another person's activity"
             raise PermissionDeniedError(msg)
-        where = self.ledger.visibility(viewer)
+        where = self.ledger.visible_to(viewer)
         where.add("a.actor_id = ?", user_id.hex)
         if start is not None:
             where.add("a.recorded_at >= ?", start.isoformat())
@@ -272,7 +277,7 @@ class Accountability:
         names = Names(self.ledger.app)
         cards = []
         for unit in sorted(set(by_unit) | set(overdue)):
-            if not self._may_see_unit(viewer, unit):
+            if not sees_unit_figures(viewer, UUID(unit)):
                 continue
             c = by_unit[unit]
             days = sorted(handling_days.get(unit, []))
@@ -315,11 +320,6 @@ class Accountability:
             card.setdefault("rank", None)
         return cards
 
-    def _may_see_unit(self, viewer: Actor, unit_hex: str) -> bool:
-        if viewer.role in READERS:
-            return True
-        return viewer.unit_id is not None and viewer.unit_id.hex == unit_hex
-
     def leader_scorecards(self, viewer: Actor, month: str, today: date) -> list[dict[str, Any]]:
         """Per sponsoring leader: receptions, home visits, appointments; sponsored cases."""
         visits: dict[str, Counter[str]] = defaultdict(Counter)
@@ -353,7 +353,7 @@ class Accountability:
         names = Names(self.ledger.app)
         cards = []
         for leader in sorted(set(visits) | set(cases)):
-            if viewer.role not in READERS and viewer.id.hex != leader:
+            if not sees_leader_figures(viewer, UUID(leader)):
                 continue
             v, c = visits[leader], cases[leader]
             cards.append(
@@ -379,7 +379,7 @@ class Accountability:
     ) -> list[dict[str, Any]]:
         """The backlog register 积案台账: flagged, long open after acceptance, or often repeated."""
         rules = rules or BacklogRules()
-        where = self.ledger.visibility(viewer)
+        where = self.ledger.visible_to(viewer)
         open_marks = ",".join("?" for _ in OPEN_STATUSES)
         cutoff = (today - timedelta(days=rules.days_after_acceptance)).isoformat()
         where.add(f"status IN ({open_marks})", *OPEN_STATUSES)
@@ -414,7 +414,7 @@ class Accountability:
         stale = (today - timedelta(days=30)).isoformat()
 
         def cases(extra: str, *params: Any) -> list[dict[str, Any]]:
-            where: Where = self.ledger.visibility(viewer)
+            where: Where = self.ledger.visible_to(viewer)
             where.add(extra, *params)
             rows = self.store.query(
                 f"SELECT * FROM {{p}}ledger_cases c WHERE {where.sql} ORDER BY received_on",
@@ -459,6 +459,5 @@ def _p90(values: Sequence[int]) -> float | None:
 
 
 def require_reader(viewer: Actor) -> None:
-    """Accountability views and bulletins: supervisors, auditors, dispatchers, and unit staff."""
-    if viewer.role is Role.ADMIN:
-        permissions.require_role(viewer, READERS, "read accountability views")
+    """Refuse the accountability views to roles outside ACCOUNTABILITY_READERS (the admin)."""
+    permissions.require_role(viewer, ACCOUNTABILITY_READERS, "read accountability views")

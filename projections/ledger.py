@@ -11,11 +11,13 @@ from uuid import UUID
 from domain import deadlines as deadlines_mod
 from domain import permissions
 from domain.application import Xinfang
-from domain.values import Actor, DayUnit, Deadline, Role, Rule
+from domain.values import Actor, DayUnit, Deadline, Rule
+from domain.visibility import IDENTITY_ROLES
 from projections.names import Names
 from projections.sealer import IDENTITY_KINDS, PetitionerSealer
 from projections.sql import Where, literal, member, members, uuid_of
 from projections.store import ViewStore
+from projections.visibility import case_filter, row_shows_identity
 
 OBLIGATIONS = tuple(
     r.value
@@ -53,48 +55,22 @@ class LedgerQuery:
 
 
 class Ledger:
-    """Queries over the ledger views, with the visibility and masking rules of domain.md §7."""
+    """Queries over the ledger views, filtered and masked by the rules of domain/visibility.py."""
 
     def __init__(self, app: Xinfang, store: ViewStore, sealer: PetitionerSealer) -> None:
         self.app = app
         self.store = store
         self.sealer = sealer
 
-    def visibility(self, viewer: Actor) -> Where:
-        """Rows the viewer may know exist (mirrors domain.permissions.can_see).
-
-        Columns are those of ledger_cases under the alias `c`, as every query joins it.
-        """
-        where = Where()
-        for unit_id in self.app.lineage(viewer.unit_id):
-            where.add("c.accused NOT LIKE ?", member(unit_id))
-        if viewer.role in permissions.SEE_ALL:
-            return where
-        mine = viewer.unit_id.hex if viewer.unit_id else "-"
-        if viewer.role is Role.LEADER:
-            where.add("c.sponsors LIKE ? OR c.held LIKE ?", member(viewer.id), member(mine))
-        elif viewer.role in permissions.UNIT:
-            where.add(
-                "COALESCE(c.unit_id, c.intake_unit_id) = ? OR c.held LIKE ?", mine, member(mine)
-            )
-        else:
-            where.add("1=0")
-        return where
-
-    @staticmethod
-    def sees_identity(viewer: Actor, row: Mapping[str, Any]) -> bool:
-        """Whether the viewer sees this row's petitioners unmasked (domain.permissions)."""
-        return permissions.identity_shown(
-            viewer,
-            responsible=uuid_of(row["unit_id"] or row["intake_unit_id"]),
-            sponsor=uuid_of(row["leader_id"]),
-        )
+    def visible_to(self, viewer: Actor) -> Where:
+        """The rows of `ledger_cases c` the viewer may know exist (projections/visibility.py)."""
+        return case_filter(viewer, self.app.lineage(viewer.unit_id))
 
     def search(
         self, viewer: Actor, query: LedgerQuery, today: date
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of ledger rows and the total matching."""
-        where = self.visibility(viewer)
+        where = self.visible_to(viewer)
         if query.status:
             where.add(f"status IN ({','.join('?' for _ in query.status)})", *query.status)
         if query.unit_id is not None:
@@ -140,7 +116,7 @@ class Ledger:
         items = []
         for row in rows:
             people = self.sealer.open(row["petitioners"])
-            sees = self.sees_identity(viewer, row)
+            sees = row_shows_identity(viewer, row)
             if not sees:
                 people = [p.masked() for p in people]
             mine = deadlines.get(row["case_id"], [])
@@ -189,7 +165,7 @@ class Ledger:
         self, viewer: Actor, identity: Mapping[str, str | None], today: date
     ) -> list[dict[str, Any]]:
         """Earlier cases of the same petitioner (同人), found by name, ID number or phone."""
-        permissions.require_role(viewer, permissions.IDENTITY_ROLES, "search by identity")
+        permissions.require_role(viewer, IDENTITY_ROLES, "search by identity")
         digests = [
             digest
             for kind in IDENTITY_KINDS
@@ -198,7 +174,7 @@ class Ledger:
         ]
         if not digests:
             return []
-        where = self.visibility(viewer)
+        where = self.visible_to(viewer)
         marks = ",".join("?" for _ in digests)
         where.add(
             f"case_id IN (SELECT case_id FROM {{p}}ledger_identities WHERE digest IN ({marks}))",

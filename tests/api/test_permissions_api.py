@@ -13,8 +13,9 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.test import TestResponse
 
 from api.cases import COMMANDS
-from domain.permissions import AUDIT_ROLES, DIRECTORY_READERS, MATRIX, SEE_ALL, UNIT
+from domain.permissions import AUDIT_ROLES, DIRECTORY_READERS, MATRIX, UNIT
 from domain.values import Role
+from domain.visibility import SEE_ALL
 from tests.api.helpers import API, Office, command_body, registration
 from tests.conftest import County
 

@@ -8,15 +8,9 @@ import pytest
 
 from domain.cases import ALLOWED, Case
 from domain.errors import NotFoundError, PermissionDeniedError
-from domain.permissions import (
-    MATRIX,
-    authorize,
-    authorize_register,
-    can_see,
-    require_visible,
-    sees_identity,
-)
+from domain.permissions import MATRIX, authorize, authorize_register
 from domain.values import Actor, Petitioner, Role, Status, VisitKind
+from domain.visibility import can_see, require_visible, sees_identity
 from tests.unit.builders import (
     ADMIN,
     AUDITOR,
