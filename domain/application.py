@@ -294,10 +294,6 @@ class Xinfang(Application[UUID]):
         case = self.get_case(actor, case_id)
         return case, list(self.events.get(case_id))
 
-    def may_see_identity(self, actor: Actor, case: Case) -> bool:
-        """Whether petitioner identity is shown to `actor` on this case."""
-        return visibility.sees_identity(actor, case)
-
     # -- cases: commands -----------------------------------------------------------------
     def register_case(
         self,

@@ -24,6 +24,7 @@ from domain.visibility import (
     sees_leader_figures,
     sees_unit_figures,
 )
+from projections import disclosure
 from projections.ledger import OBLIGATIONS, Ledger, deadline_of
 from projections.names import Names
 from projections.sql import Where, member, uuid_of
@@ -97,30 +98,16 @@ class Accountability:
             level = clocks.level(deadline, today)
             if level not in wanted:
                 continue
-            held = holders.get((row["case_id"], row["due_date"]), {})
-            items.append(
-                {
-                    "case_id": UUID(row["case_id"]),
-                    "number": row["number"],
-                    "subject": row["subject"],
-                    "case_status": row["case_status"],
-                    "rule": deadline.rule.value,
-                    "slot": deadline.name,
-                    "started_on": deadline.started_on.isoformat(),
-                    "due_date": deadline.due_date.isoformat(),
-                    "provisional": deadline.provisional,
-                    "met_on": row["met_on"],
-                    "level": level.value,
-                    "days_over": clocks.days_over(deadline, today),
-                    "unit_id": uuid_of(held.get("unit_id")),
-                    "unit_name": names.unit(held.get("unit_id")),
-                    "handler_id": uuid_of(held.get("handler_id")),
-                    "handler_name": names.user(held.get("handler_id")),
-                    "leader_id": uuid_of(held.get("leader_id")),
-                    "leader_name": names.user(held.get("leader_id")),
-                    "supervision_orders": orders.get(row["case_id"], 0),
-                }
+            item = disclosure.overdue_item(
+                row,
+                deadline,
+                level=level,
+                held=holders.get((row["case_id"], row["due_date"]), {}),
+                names=names,
+                orders=orders.get(row["case_id"], 0),
+                today=today,
             )
+            items.append(item)
         return items
 
     def _holders_at(self, wanted: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Any]:

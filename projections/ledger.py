@@ -1,23 +1,27 @@
-"""Queries over the ledger views (台账): search, the same petitioner's cases, current deadlines."""
+"""Queries over the ledger views (台账): search, the same petitioner's cases, current deadlines.
+
+Which rows a viewer may know exist is decided by projections/visibility.py (the SQL twin of
+domain/visibility.py); what each row shows them, by projections/disclosure.py.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
 
-from domain import deadlines as deadlines_mod
 from domain import permissions
 from domain.application import Xinfang
 from domain.values import Actor, DayUnit, Deadline, Rule
 from domain.visibility import IDENTITY_ROLES
+from projections import disclosure
 from projections.names import Names
 from projections.sealer import IDENTITY_KINDS, PetitionerSealer
-from projections.sql import Where, literal, member, members, uuid_of
+from projections.sql import Where, literal, member
 from projections.store import ViewStore
-from projections.visibility import case_filter, row_shows_identity
+from projections.visibility import case_filter
 
 OBLIGATIONS = tuple(
     r.value
@@ -55,7 +59,7 @@ class LedgerQuery:
 
 
 class Ledger:
-    """Queries over the ledger views, filtered and masked by the rules of domain/visibility.py."""
+    """Queries over the ledger views, filtered and disclosed by the rules of domain.md §7."""
 
     def __init__(self, app: Xinfang, store: ViewStore, sealer: PetitionerSealer) -> None:
         self.app = app
@@ -110,54 +114,22 @@ class Ledger:
     def present(
         self, viewer: Actor, rows: Sequence[Mapping[str, Any]], today: date
     ) -> list[dict[str, Any]]:
-        """Ledger rows as the viewer may see them (identity masked per domain.md §7)."""
+        """Ledger rows as the viewer may see them (projections/disclosure.py decides what)."""
         deadlines = self._current_deadlines([r["case_id"] for r in rows])
         names = Names(self.app)
         items = []
         for row in rows:
-            people = self.sealer.open(row["petitioners"])
-            sees = row_shows_identity(viewer, row)
-            if not sees:
-                people = [p.masked() for p in people]
-            mine = deadlines.get(row["case_id"], [])
-            running = [d for d in mine if d.met_on is None and d.rule.value in OBLIGATIONS]
+            running = [
+                d
+                for d in deadlines.get(row["case_id"], [])
+                if d.met_on is None and d.rule.value in OBLIGATIONS
+            ]
             current = min(running, key=lambda d: d.due_date) if running else None
+            people = self.sealer.open(row["petitioners"])
             items.append(
-                {
-                    "case_id": UUID(row["case_id"]),
-                    "number": row["number"],
-                    "received_on": row["received_on"],
-                    "channel": row["channel"],
-                    "category": row["category"],
-                    "petitioners": [asdict(p) for p in people],
-                    "identity_masked": not sees,
-                    "subject": row["subject"],
-                    "location": row["location"],
-                    "unit_id": uuid_of(row["unit_id"]),
-                    "unit_name": names.unit(row["unit_id"]),
-                    "leader_id": uuid_of(row["leader_id"]),
-                    "leader_name": names.user(row["leader_id"]),
-                    "handler_id": uuid_of(row["handler_id"]),
-                    "handler_name": names.user(row["handler_id"]),
-                    "status": row["status"],
-                    "deadline": None
-                    if current is None
-                    else {
-                        "rule": current.rule.value,
-                        "due_date": current.due_date.isoformat(),
-                        "level": deadlines_mod.level(current, today).value,
-                        "provisional": current.provisional,
-                        "days_over": deadlines_mod.days_over(current, today),
-                    },
-                    "flags": members(row["flags"]),
-                    "repeat_count": row["repeat_count"],
-                    "outcome": row["outcome"],
-                    "dispositions": members(row["dispositions"]),
-                    "satisfaction": row["satisfaction"],
-                    "resolution": row["resolution"],
-                    "closed_on": row["closed_on"],
-                    "version": row["version"],
-                }
+                disclosure.ledger_row(
+                    viewer, row, petitioners=people, deadline=current, names=names, today=today
+                )
             )
         return items
 
