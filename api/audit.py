@@ -78,7 +78,8 @@ class AccessEntries(MethodView):
     @blp.response(200, AccessEntrySchema(many=True))
     def get(self, query: dict[str, Any]) -> list[Any]:
         """Who was shown restricted data of which case, and when (newest first)."""
-        return list(services().access.query(**query))
+        built = services()
+        return disclosure.access_entries(built.app, built.views, built.access, actor(), **query)
 
 
 @blp.route("/cases/<uuid:case_id>/bundle")

@@ -34,11 +34,12 @@ from domain.application import Xinfang, today_in_county
 from domain.cases import Case
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Actor, Category, Deadline, Level, Petitioner
-from projections.audit import AuditTrail, format_instant
+from projections.audit import AccessEntry, AccessLog, AuditTrail, format_instant
 from projections.names import Names
 from projections.sealer import PetitionerSealer
 from projections.sql import members, uuid_of
-from projections.visibility import row_shows_identity
+from projections.store import ViewStore
+from projections.visibility import accusing, row_shows_identity
 
 ACCUSATION_WITHHELD = "（检举控告内容：仅限授权人员查看）"
 """Shown instead of an accusation's content to viewers who may not see the petitioner."""
@@ -124,6 +125,19 @@ def record_rows(
     ]
     if records:
         app.save(*records)
+
+
+def access_entries(
+    app: Xinfang, views: ViewStore, log: AccessLog, viewer: Actor, **query: Any
+) -> list[AccessEntry]:
+    """The access log as the viewer may read it: entries of a case accusing their unit left out.
+
+    An entry names a case by id only, so the audit roles read the entries of every case but
+    those the rule hides from their unit whatever the role (domain.md §7).
+    """
+    entries = log.query(**query)
+    hidden = accusing(views, app.lineage(viewer.unit_id), {e.case_id for e in entries})
+    return [entry for entry in entries if entry.case_id not in hidden]
 
 
 # -- cases -------------------------------------------------------------------------------------
