@@ -171,10 +171,10 @@ def read_case(
 ) -> dict[str, Any]:
     """The case now or as it stood `as_of`, as the viewer is shown it; the read is logged."""
     case = app.get_case(viewer, case_id, as_of=as_of)
-    record(app, viewer, case, READ_CASE, sees=visibility.sees_identity(viewer, case))
     # Identity is shown by the viewer's standing today, not the one they had at `as_of`.
     now = case if as_of is None else app.get_case(viewer, case_id)
     sees = visibility.sees_identity(viewer, now)
+    record(app, viewer, case, READ_CASE, sees=sees)
     return case_view(case, today_in_county(app), sees=sees)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask.testing import FlaskClient
 
 from api.schemas import CaseSchema
 from projections.disclosure import CASE_FIELDS
-from tests.api.helpers import API, Office, assert_error
+from tests.api.helpers import API, Office, assert_error, command_body, ok
 from tests.conftest import County
 
 RESTRICTED = {"id", "version", "identity_masked", "petitioners", "content", "deadlines"}
@@ -26,6 +27,22 @@ def access_log(client: FlaskClient, county: County, who: str, **query: Any) -> l
 def test_the_case_view_fills_every_field_of_the_case_schema() -> None:
     assert set(CaseSchema().fields) == {*CASE_FIELDS, *RESTRICTED}
     assert not RESTRICTED & set(CASE_FIELDS)
+
+
+def test_a_past_view_is_logged_as_it_was_shown_by_todays_standing(
+    client: FlaskClient, county: County
+) -> None:
+    office = Office(client, county)
+    case = office.drive("in_progress")
+    while_housing_held_it = datetime.now(UTC).isoformat()
+    reassign = {**command_body("reassign", county), "unit_id": str(county.units["labour"])}
+    ok(office.send("dispatcher", case["id"], "reassign", reassign))
+
+    past = ok(office.get(case["id"], "handler", as_of=while_housing_held_it))
+
+    assert past["identity_masked"] is True
+    handler = str(county.actors["handler"].id)
+    assert access_log(client, county, "auditor", actor_id=handler) == []
 
 
 def test_the_access_log_withholds_cases_that_accuse_the_readers_unit(
