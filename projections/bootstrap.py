@@ -17,8 +17,10 @@ from projections.accountability import Accountability
 from projections.audit_access import AccessLog, AccessProjection
 from projections.audit_trail import AuditTrail
 from projections.bulletin import Bulletins
-from projections.ledger import Ledger, LedgerProjection, PetitionerSealer
+from projections.ledger import Ledger
+from projections.ledger_projection import LedgerProjection
 from projections.runner import Projection, Runner
+from projections.sealer import PetitionerSealer
 from projections.settings import AUDIT_KEY_FILE, CIPHER_KEY_FILE, Settings
 from projections.store import ViewStore
 

@@ -22,8 +22,8 @@ from typing import Any
 from uuid import UUID
 
 from domain.application import Xinfang
-from projections.ledger import PetitionerSealer
 from projections.runner import CaseStates, Item, Progress, Projection, Runner
+from projections.sealer import PetitionerSealer
 from projections.settings import CIPHER_KEY_FILE, Settings
 from projections.store import ViewStore
 

@@ -115,6 +115,7 @@ def unit_names(app: Xinfang) -> dict[UUID, str]:
 
 # -- commands ------------------------------------------------------------------------------
 LAZY_COMMANDS: dict[str, str] = {
+    "history": "scripts.read_commands:history",
     "project": "scripts.read_commands:project",
     "rebuild": "scripts.read_commands:rebuild",
     "verify": "scripts.audit_commands:verify",
@@ -446,38 +447,6 @@ def _load_case(app: Xinfang, case_id: UUID) -> Case:
     if not isinstance(case, Case):
         raise click.ClickException(f"no case with id {case_id}")
     return case
-
-
-@main.command()
-@click.argument("case")
-def history(case: str) -> None:
-    """Print the audit trail of CASE (an id or a number like XF-2026-000012)."""
-    with opened() as services:
-        app = services.app
-        found = find_case(app, case)
-        names = unit_names(app)
-        events: list[Any] = list(app.events.get(found.id))
-        click.echo(
-            f"{found.number}  {found.subject}  status {found.status.value}  "
-            f"version {found.version}  ({len(events)} events, times in Asia/Shanghai)"
-        )
-        rows = [
-            (
-                event.originator_version,
-                local_time(event.timestamp),
-                local_time(event.occurred_at),
-                event.actor.name,
-                event.actor.role.value,
-                names.get(event.actor.unit_id, event.actor.unit_id),
-                type(event).__name__,
-                event.reason,
-            )
-            for event in events
-        ]
-        echo_table(
-            ("version", "recorded_at", "occurred_at", "actor", "role", "unit", "event", "reason"),
-            rows,
-        )
 
 
 if __name__ == "__main__":

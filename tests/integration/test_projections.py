@@ -16,9 +16,10 @@ import pytest
 
 from domain.application import Xinfang
 from projections.bootstrap import Services, bootstrap, read_models
-from projections.ledger import LedgerProjection, PetitionerSealer
+from projections.ledger_projection import LedgerProjection
 from projections.parallel import rebuild_in_parallel
 from projections.runner import Item, Runner
+from projections.sealer import PetitionerSealer
 from projections.settings import Settings
 from projections.store import ViewStore
 from tests.conftest import County, build_county
