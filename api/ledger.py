@@ -1,4 +1,8 @@
-"""The case ledger 台账: JSON pages and the Excel export of the same selection."""
+"""The case ledger 台账: JSON pages and the Excel export of the same selection.
+
+Rows are filtered and disclosed by projections/ (visibility.py, disclosure.py); exports and
+identity searches are logged there.
+"""
 
 from __future__ import annotations
 
@@ -18,9 +22,10 @@ from api import labels
 from api.context import actor, services
 from api.schemas import choice, day, instant
 from api.spreadsheets import XLSX, workbook_response, write_sheet
-from domain.access import EXPORT, IDENTITY, READ_CASE, Access
+from domain.access import EXPORT, READ_CASE
 from domain.cases import local_date
 from domain.values import Category, Channel, Flag, Status
+from projections import disclosure
 from projections.ledger import SORTS, Ledger, LedgerQuery
 from projections.replay import ledger_at, position_at
 
@@ -131,31 +136,6 @@ def ledger_as_of(moment: datetime | None) -> Iterator[tuple[Ledger, date]]:
         yield past, local_date(moment)
 
 
-def record_disclosures(items: list[dict[str, Any]], action: str, *, always: bool = False) -> None:
-    """Log, in one transaction, every ledger row whose identity the caller was shown.
-
-    Exports (`always`) are logged even when masked: the data left the system.
-    """
-    viewer = actor()
-    records = [
-        Access.record(
-            actor=viewer,
-            case_id=item["case_id"],
-            action=action,
-            fields=[] if item["identity_masked"] else [IDENTITY],
-        )
-        for item in items
-        if always or not item["identity_masked"]
-    ]
-    if records:
-        services().app.save(*records)
-
-
-def record_export(items: list[dict[str, Any]]) -> None:
-    """Log an Excel export of ledger rows (domain.md §7: every export is recorded)."""
-    record_disclosures(items, EXPORT, always=True)
-
-
 def _query(args: dict[str, Any]) -> LedgerQuery:
     return LedgerQuery(
         status=tuple(s.value for s in args["status"]),
@@ -242,7 +222,7 @@ class LedgerWorkbook(MethodView):
                 if page * 500 >= total:
                     break
                 page += 1
-        record_export(exported)
+        disclosure.record_rows(services().app, actor(), exported, EXPORT, always=True)
         workbook = Workbook()
         sheet = workbook.active
         assert sheet is not None
@@ -276,6 +256,7 @@ class SamePetitioner(MethodView):
         built = services()
         built.catch_up()
         today = local_date(built.app.clock())
-        items = built.ledger.same_person(actor(), body, today)
-        record_disclosures(items, READ_CASE)
+        viewer = actor()
+        items = built.ledger.same_person(viewer, body, today)
+        disclosure.record_rows(built.app, viewer, items, READ_CASE)
         return {"items": items}

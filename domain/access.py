@@ -2,7 +2,8 @@
 
 Each recorded access is a one-event aggregate saved in the application's own log, so it is a
 leaf of the audit tree like every other event: an access cannot be erased without `xinfang
-verify` noticing. Saving one needs no read, so concurrent readers never conflict.
+verify` noticing. Saving one needs no read, so concurrent readers never conflict. What is
+disclosed, and when a disclosure is recorded, is decided by projections/disclosure.py.
 """
 
 from __future__ import annotations
@@ -10,12 +11,9 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
-from domain import permissions
-from domain.cases import Case
-from domain.values import Actor, Category
+from domain.values import Actor
 
 IDENTITY = "petitioner_identity"
 ACCUSATION = "accusation_content"
@@ -26,15 +24,6 @@ EXPORT = "export"
 BUNDLE = "bundle_download"
 ACTIONS = (READ_CASE, READ_HISTORY, EXPORT, BUNDLE)
 """What the viewer did: read the case, read its history, export it (CLI), download a bundle."""
-
-
-def disclosed_fields(actor: Actor, case: Case) -> list[str]:
-    """The restricted fields of `case` that `actor` is shown unmasked."""
-    if not permissions.sees_identity(actor, case):
-        return []
-    if case.category is Category.ACCUSATION:
-        return [IDENTITY, ACCUSATION]
-    return [IDENTITY]
 
 
 class Access(Aggregate):
@@ -72,17 +61,3 @@ class Access(Aggregate):
         return cls._create(
             cls.Recorded, actor=actor, case_id=case_id, action=action, fields=list(fields)
         )
-
-
-def record_access(
-    app: Application[UUID], actor: Actor, case: Case, action: str, *, always: bool = False
-) -> list[str]:
-    """Save an access record if `actor` sees restricted fields of `case` (or `always`).
-
-    Returns the fields recorded. Reads record only real disclosures; exports and downloads
-    pass `always`, so that handing a case out of the system is logged even when masked.
-    """
-    fields = disclosed_fields(actor, case)
-    if fields or always:
-        app.save(Access.record(actor=actor, case_id=case.id, action=action, fields=fields))
-    return fields

@@ -17,7 +17,7 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import Recording
 
 from domain import deadlines as clocks
-from domain import permissions
+from domain import permissions, visibility
 from domain.cases import Case, local_date, make_stamp
 from domain.commands import CaseCommand, Command, Ref, RegisterCase
 from domain.directory import (
@@ -138,7 +138,7 @@ class Xinfang(Office):
     def get_case(self, actor: Actor, case_id: UUID, *, as_of: datetime | None = None) -> Case:
         """The case now, or as it stood at `as_of` (recorded time)."""
         case = self._load_case(case_id)
-        permissions.require_visible(actor, case, self.lineage(actor.unit_id))
+        visibility.require_visible(actor, case, self.lineage(actor.unit_id))
         if as_of is None:
             return case
         version = None
@@ -154,10 +154,6 @@ class Xinfang(Office):
         """The case and every event it consists of, in order."""
         case = self.get_case(actor, case_id)
         return case, list(self.events.get(case_id))
-
-    def may_see_identity(self, actor: Actor, case: Case) -> bool:
-        """Whether petitioner identity is shown to `actor` on this case."""
-        return permissions.sees_identity(actor, case)
 
     # -- cases: commands -----------------------------------------------------------------
     def execute(self, command: Command, ctx: Context) -> Outcome:
@@ -213,7 +209,7 @@ class Xinfang(Office):
 
     def _apply(self, command: CaseCommand, ctx: Context, asked: str) -> Outcome:
         case = self._load_case(command.case_id)
-        permissions.require_visible(ctx.actor, case, self.lineage(ctx.actor.unit_id))
+        visibility.require_visible(ctx.actor, case, self.lineage(ctx.actor.unit_id))
         if ctx.expected_version is not None and case.version != ctx.expected_version:
             raise StaleVersionError(ctx.expected_version, case.version)
         permissions.authorize(command, ctx.actor, case)
@@ -332,7 +328,7 @@ class Xinfang(Office):
             raise IdempotencyKeyReusedError(msg)
         case = self._load_case(record.case_id, record.case_version)
         # A retry answers only while the caller may still see the case.
-        permissions.require_visible(
+        visibility.require_visible(
             ctx.actor, self._load_case(record.case_id), self.lineage(ctx.actor.unit_id)
         )
         return Outcome(case=case, position=None)

@@ -18,7 +18,16 @@ from domain import deadlines as clocks
 from domain import permissions
 from domain.errors import PermissionDeniedError
 from domain.values import Actor, Level, Role
-from projections.ledger import OBLIGATIONS, Ledger, Names, Where, deadline_of, member
+from domain.visibility import (
+    ACCOUNTABILITY_READERS,
+    sees_activity_of,
+    sees_leader_figures,
+    sees_unit_figures,
+)
+from projections import disclosure
+from projections.ledger import OBLIGATIONS, Ledger, deadline_of
+from projections.names import Names
+from projections.sql import Where, member, uuid_of
 from projections.store import ViewStore
 
 WATCHED_LEVELS = frozenset({Level.DUE_SOON, Level.OVERDUE, Level.SEVERELY_OVERDUE, Level.MET_LATE})
@@ -28,7 +37,6 @@ OPEN_STATUSES = (
     "registered forwarded assigned accepted in_progress extended report_submitted responded "
     "under_review reviewed under_recheck"
 ).split()
-READERS = frozenset({Role.SUPERVISOR, Role.AUDITOR, Role.DISPATCHER})
 
 
 @dataclass(frozen=True)
@@ -70,7 +78,7 @@ class Accountability:
     ) -> list[dict[str, Any]]:
         """Missed and at-risk deadlines, each with who held the case when it fell due."""
         wanted = frozenset(levels)
-        where = self.ledger.visibility(viewer)
+        where = self.ledger.visible_to(viewer)
         rules = ",".join("?" for _ in OBLIGATIONS)
         horizon = (today + timedelta(days=14)).isoformat()
         rows = self.store.query(
@@ -90,30 +98,16 @@ class Accountability:
             level = clocks.level(deadline, today)
             if level not in wanted:
                 continue
-            held = holders.get((row["case_id"], row["due_date"]), {})
-            items.append(
-                {
-                    "case_id": UUID(row["case_id"]),
-                    "number": row["number"],
-                    "subject": row["subject"],
-                    "case_status": row["case_status"],
-                    "rule": deadline.rule.value,
-                    "slot": deadline.name,
-                    "started_on": deadline.started_on.isoformat(),
-                    "due_date": deadline.due_date.isoformat(),
-                    "provisional": deadline.provisional,
-                    "met_on": row["met_on"],
-                    "level": level.value,
-                    "days_over": clocks.days_over(deadline, today),
-                    "unit_id": _uuid(held.get("unit_id")),
-                    "unit_name": names.unit(held.get("unit_id")),
-                    "handler_id": _uuid(held.get("handler_id")),
-                    "handler_name": names.user(held.get("handler_id")),
-                    "leader_id": _uuid(held.get("leader_id")),
-                    "leader_name": names.user(held.get("leader_id")),
-                    "supervision_orders": orders.get(row["case_id"], 0),
-                }
+            item = disclosure.overdue_item(
+                row,
+                deadline,
+                level=level,
+                held=holders.get((row["case_id"], row["due_date"]), {}),
+                names=names,
+                orders=orders.get(row["case_id"], 0),
+                today=today,
             )
+            items.append(item)
         return items
 
     def _holders_at(self, wanted: Sequence[tuple[str, str]]) -> dict[tuple[str, str], Any]:
@@ -155,10 +149,10 @@ class Accountability:
         self, viewer: Actor, user_id: UUID, start: datetime | None, end: datetime | None
     ) -> list[dict[str, Any]]:
         """Everything one person did on cases, in recorded order (auditors, supervisors, self)."""
-        if viewer.id != user_id and viewer.role not in {Role.AUDITOR, Role.SUPERVISOR}:
+        if not sees_activity_of(viewer, user_id):
             msg = f"role '{viewer.role.value}' may not see another person's activity"
             raise PermissionDeniedError(msg)
-        where = self.ledger.visibility(viewer)
+        where = self.ledger.visible_to(viewer)
         where.add("a.actor_id = ?", user_id.hex)
         if start is not None:
             where.add("a.recorded_at >= ?", start.isoformat())
@@ -181,7 +175,7 @@ class Accountability:
                 "recorded_at": r["recorded_at"],
                 "reason": r["reason"],
                 "actor_role": r["actor_role"],
-                "actor_unit_id": _uuid(r["actor_unit_id"]),
+                "actor_unit_id": uuid_of(r["actor_unit_id"]),
             }
             for r in rows
         ]
@@ -270,7 +264,7 @@ class Accountability:
         names = Names(self.ledger.app)
         cards = []
         for unit in sorted(set(by_unit) | set(overdue)):
-            if not self._may_see_unit(viewer, unit):
+            if not sees_unit_figures(viewer, UUID(unit)):
                 continue
             c = by_unit[unit]
             days = sorted(handling_days.get(unit, []))
@@ -313,11 +307,6 @@ class Accountability:
             card.setdefault("rank", None)
         return cards
 
-    def _may_see_unit(self, viewer: Actor, unit_hex: str) -> bool:
-        if viewer.role in READERS:
-            return True
-        return viewer.unit_id is not None and viewer.unit_id.hex == unit_hex
-
     def leader_scorecards(self, viewer: Actor, month: str, today: date) -> list[dict[str, Any]]:
         """Per sponsoring leader: receptions, home visits, appointments; sponsored cases."""
         visits: dict[str, Counter[str]] = defaultdict(Counter)
@@ -351,7 +340,7 @@ class Accountability:
         names = Names(self.ledger.app)
         cards = []
         for leader in sorted(set(visits) | set(cases)):
-            if viewer.role not in READERS and viewer.id.hex != leader:
+            if not sees_leader_figures(viewer, UUID(leader)):
                 continue
             v, c = visits[leader], cases[leader]
             cards.append(
@@ -377,7 +366,7 @@ class Accountability:
     ) -> list[dict[str, Any]]:
         """The backlog register 积案台账: flagged, long open after acceptance, or often repeated."""
         rules = rules or BacklogRules()
-        where = self.ledger.visibility(viewer)
+        where = self.ledger.visible_to(viewer)
         open_marks = ",".join("?" for _ in OPEN_STATUSES)
         cutoff = (today - timedelta(days=rules.days_after_acceptance)).isoformat()
         where.add(f"status IN ({open_marks})", *OPEN_STATUSES)
@@ -412,7 +401,7 @@ class Accountability:
         stale = (today - timedelta(days=30)).isoformat()
 
         def cases(extra: str, *params: Any) -> list[dict[str, Any]]:
-            where: Where = self.ledger.visibility(viewer)
+            where: Where = self.ledger.visible_to(viewer)
             where.add(extra, *params)
             rows = self.store.query(
                 f"SELECT * FROM {{p}}ledger_cases c WHERE {where.sql} ORDER BY received_on",
@@ -456,11 +445,6 @@ def _p90(values: Sequence[int]) -> float | None:
     return round(statistics.quantiles(values, n=10, method="inclusive")[-1], 1)
 
 
-def _uuid(hex_id: str | None) -> UUID | None:
-    return UUID(hex_id) if hex_id else None
-
-
 def require_reader(viewer: Actor) -> None:
-    """Accountability views and bulletins: supervisors, auditors, dispatchers, and unit staff."""
-    if viewer.role is Role.ADMIN:
-        permissions.require_role(viewer, READERS, "read accountability views")
+    """Refuse the accountability views to roles outside ACCOUNTABILITY_READERS (the admin)."""
+    permissions.require_role(viewer, ACCOUNTABILITY_READERS, "read accountability views")

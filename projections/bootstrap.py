@@ -1,110 +1,30 @@
-"""The composition root: builds the application (and read side) from an instance folder."""
+"""The composition root: builds the application and the read side from an instance folder.
+
+Nothing inside projections/ imports this module; the entry points (api/, scripts/, the tests)
+do. Settings, key paths and instance creation live in projections/settings.py.
+"""
 
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import TYPE_CHECKING
-
-from eventsourcing.cryptography import AESCipher
 
 from domain.application import Xinfang
 from domain.office import utc_now
-from projections.audit_recorders import AUDITED_RECORDERS
-
-if TYPE_CHECKING:
-    from projections.accountability import Accountability
-    from projections.audit import AccessLog, AuditTrail
-    from projections.bulletin import Bulletins
-    from projections.ledger import Ledger, PetitionerSealer
-    from projections.runner import Projection, Runner
-    from projections.store import ViewStore
+from projections.accountability import Accountability
+from projections.audit_access import AccessLog, AccessProjection
+from projections.audit_trail import AuditTrail
+from projections.bulletin import Bulletins
+from projections.ledger import Ledger
+from projections.ledger_projection import LedgerProjection
+from projections.runner import Projection, Runner
+from projections.sealer import PetitionerSealer
+from projections.settings import AUDIT_KEY_FILE, CIPHER_KEY_FILE, Settings
+from projections.store import ViewStore
 
 logger = logging.getLogger(__name__)
-
-CIPHER_KEY_FILE = "keys/cipher.key"
-AUDIT_KEY_FILE = "keys/audit_ed25519.pem"
-PASSTHROUGH_PREFIXES = ("POSTGRES_", "SQLITE_LOCK_TIMEOUT", "AGGREGATE_CACHE")
-
-
-class InstanceError(Exception):
-    """The instance folder is missing or incomplete (run `xinfang init`)."""
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Where the instance lives and which event store it uses."""
-
-    home: Path
-    persistence_module: str = "eventsourcing.sqlite"
-    extra_env: Mapping[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read XINFANG_HOME, PERSISTENCE_MODULE and POSTGRES_* from the environment."""
-        env = os.environ if environ is None else environ
-        home = Path(env.get("XINFANG_HOME", "./var")).resolve()
-        module = env.get("PERSISTENCE_MODULE", "eventsourcing.sqlite")
-        extra = {k: v for k, v in env.items() if k.startswith(PASSTHROUGH_PREFIXES)}
-        return cls(home=home, persistence_module=module, extra_env=extra)
-
-    @property
-    def is_postgres(self) -> bool:
-        """Whether events go to PostgreSQL."""
-        return self.persistence_module == "eventsourcing.postgres"
-
-    @property
-    def dialect(self) -> str:
-        """`postgres` or `sqlite`."""
-        return "postgres" if self.is_postgres else "sqlite"
-
-    @property
-    def sqlite_path(self) -> Path:
-        """The SQLite file of the event store (embedded default)."""
-        return self.home / "xinfang.db"
-
-    def key_path(self, relative: str) -> Path:
-        """A key file inside the instance."""
-        return self.home / relative
-
-    def event_store_env(self) -> dict[str, str]:
-        """The eventsourcing environment: backend, encryption and compression."""
-        key_file = self.key_path(CIPHER_KEY_FILE)
-        if not key_file.exists():
-            msg = f"no instance at {self.home}: run `xinfang init` first"
-            raise InstanceError(msg)
-        env = {
-            "PERSISTENCE_MODULE": self.persistence_module,
-            "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
-            "CIPHER_KEY": key_file.read_text().strip(),
-            "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
-            **self.extra_env,
-        }
-        if not self.is_postgres:
-            env["SQLITE_DBNAME"] = str(self.sqlite_path)
-            env.setdefault("SQLITE_LOCK_TIMEOUT", "30")
-        # Every stored event gets its audit-tree leaf in the transaction that stores it.
-        env["APPLICATION_RECORDER_TOPIC"] = AUDITED_RECORDERS[self.dialect]
-        return env
-
-
-def create_instance(settings: Settings) -> bool:
-    """Create the instance folder and its keys; returns False if they already existed."""
-    from projections.audit import create_signing_key
-
-    create_signing_key(settings.key_path(AUDIT_KEY_FILE))
-    key_file = settings.key_path(CIPHER_KEY_FILE)
-    if key_file.exists():
-        return False
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(key_file.parent, 0o700)
-    key_file.write_text(AESCipher.create_key(num_bytes=32))
-    os.chmod(key_file, 0o600)
-    return True
 
 
 @dataclass
@@ -137,9 +57,6 @@ class Services:
 
 def read_models(app: Xinfang, sealer: PetitionerSealer) -> list[Projection]:
     """Every view fed from the log, in the order they are caught up."""
-    from projections.audit import AccessProjection
-    from projections.ledger import LedgerProjection
-
     return [LedgerProjection(app, sealer), AccessProjection()]
 
 
@@ -150,13 +67,6 @@ def bootstrap(
     inline_projections: bool = True,
 ) -> Services:
     """Build the services for an existing instance."""
-    from projections.accountability import Accountability
-    from projections.audit import AccessLog, AuditTrail
-    from projections.bulletin import Bulletins
-    from projections.ledger import Ledger, PetitionerSealer
-    from projections.runner import Runner
-    from projections.store import ViewStore
-
     settings = settings or Settings.from_environ()
     app = Xinfang(settings.event_store_env(), clock=clock)
     views = ViewStore.open(settings)

@@ -11,19 +11,15 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
+from domain import permissions
 from domain.bulletins import Bulletin
 from domain.directory import SYSTEM_ACTOR
 from domain.errors import PermissionDeniedError, RuleViolationError, TransitionError
 from domain.values import Actor, Level, Role
-from projections.accountability import (
-    MISSED,
-    READERS,
-    Accountability,
-    month_bounds,
-    previous_month,
-    rate,
-)
-from projections.ledger import Ledger, Names
+from domain.visibility import BULLETIN_READERS
+from projections.accountability import MISSED, Accountability, month_bounds, previous_month, rate
+from projections.ledger import Ledger
+from projections.names import Names
 from projections.replay import ledger_at
 
 TREND_MONTHS = 6
@@ -52,10 +48,13 @@ def compute_figures(ledger: Ledger, month: str, as_of: date) -> dict[str, Any]:
     months = _months_back(month, TREND_MONTHS)
     first = month_bounds(months[0])[0].isoformat()
     last = month_bounds(month)[1].isoformat()
+    # Counted as the all-seeing reader, through the same visibility filter as every list.
+    where = ledger.visible_to(reader)
+    where.add("c.received_on >= ? AND c.received_on <= ?", first, last)
     received = store.query(
-        "SELECT received_on, channel, category, unit_id, intake_unit_id, accused "
-        "FROM {p}ledger_cases WHERE received_on >= ? AND received_on <= ?",
-        [first, last],
+        "SELECT c.received_on, c.channel, c.category, c.unit_id, c.intake_unit_id, c.accused "
+        f"FROM {{p}}ledger_cases c WHERE {where.sql}",
+        where.params,
     )
     by_month: dict[str, list[Any]] = {m: [] for m in months}
     for row in received:
@@ -175,9 +174,7 @@ class Bulletins:
         self.head = head
 
     def _require_reader(self, viewer: Actor) -> None:
-        if viewer.role not in READERS:
-            msg = f"role '{viewer.role.value}' may not read bulletins"
-            raise PermissionDeniedError(msg)
+        permissions.require_role(viewer, BULLETIN_READERS, "read bulletins")
 
     def _as_of(self, month: str, today: date) -> date:
         last = month_bounds(month)[1]

@@ -12,7 +12,7 @@ import gc
 import sqlite3
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from multiprocessing import get_context
@@ -22,12 +22,17 @@ from typing import Any
 from uuid import UUID
 
 from domain.application import Xinfang
-from projections.bootstrap import CIPHER_KEY_FILE, Settings, read_models
-from projections.ledger import PetitionerSealer
 from projections.runner import CaseStates, Item, Progress, Projection, Runner
+from projections.sealer import PetitionerSealer
+from projections.settings import CIPHER_KEY_FILE, Settings
 from projections.store import ViewStore
 
 BATCH = 5_000
+ReadModels = Callable[[Xinfang, PetitionerSealer], list[Projection]]
+"""Builds every view fed from the log (the composition root's `read_models`).
+
+It must be a module-level function: it reaches the worker processes pickled by name.
+"""
 _done: Synchronized[int] | None = None
 
 
@@ -83,7 +88,9 @@ def _index_name(statement: str) -> str:
     return words[words.index("ON") - 1]
 
 
-def build_share(settings: Settings, index: int, shares: int, until: int, path: str) -> int:
+def build_share(
+    settings: Settings, index: int, shares: int, until: int, path: str, *, read_models: ReadModels
+) -> int:
     """Apply share `index` of `shares` of the aggregates, up to log position `until`, to `path`.
 
     Every view gets the events of the share's aggregates (cases for the ledger, access records
@@ -166,6 +173,7 @@ def rebuild_in_parallel(
     settings: Settings,
     runner: Runner,
     *,
+    read_models: ReadModels,
     workers: int,
     progress: Progress | None = None,
 ) -> tuple[int, float]:
@@ -187,7 +195,9 @@ def rebuild_in_parallel(
                 max_workers=workers, mp_context=context, initializer=_share, initargs=(counter,)
             ) as pool:
                 futures = [
-                    pool.submit(build_share, settings, n, workers, until, parts[n])
+                    pool.submit(
+                        build_share, settings, n, workers, until, parts[n], read_models=read_models
+                    )
                     for n in range(workers)
                 ]
                 reported = 0

@@ -11,8 +11,10 @@ from typing import cast
 
 from domain.application import Xinfang
 from domain.cases import Case
-from projections.ledger import Ledger, LedgerProjection, PetitionerSealer
+from projections.ledger import Ledger
+from projections.ledger_projection import LedgerProjection
 from projections.runner import Runner
+from projections.sealer import PetitionerSealer
 from projections.store import ViewStore
 
 

@@ -11,7 +11,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 
-from projections.bootstrap import Settings
+from projections.settings import Settings
 
 UPSTREAM = "Xinfang"
 """Name of the application whose notification log feeds the views."""

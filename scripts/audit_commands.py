@@ -9,10 +9,11 @@ from uuid import UUID
 import click
 from tqdm import tqdm
 
-from domain import access
-from domain.directory import SYSTEM_ACTOR
-from projections.audit import AuditKeyError, load_signing_key, public_key_pem
-from projections.bootstrap import AUDIT_KEY_FILE, Settings
+from domain.access import EXPORT
+from projections import disclosure
+from projections.audit_keys import AuditKeyError, load_signing_key, public_key_pem
+from projections.settings import AUDIT_KEY_FILE, Settings
+from scripts.cli import find_case, opened
 
 
 @click.command()
@@ -29,8 +30,6 @@ def verify(batch_size: int) -> None:
     Exits 1 and names the first bad log position if an event row was altered, removed,
     inserted or reordered, or if the stored tree or a signed head was tampered with.
     """
-    from scripts.cli import opened
-
     with opened() as services:
         trail = services.audit
         try:
@@ -88,25 +87,20 @@ def export(case: str, out: Path, user_id: UUID | None) -> None:
     CASE is an id or a number like XF-2026-000012. `scripts/verify_bundle.py` checks the
     bundle offline. The export is recorded in the access log.
     """
-    from api.audit import case_bundle
-    from scripts.cli import find_case, opened
 
     with opened() as services:
         app = services.app
         found = find_case(app, case)
-        if user_id is None:
-            viewer, events, sees = SYSTEM_ACTOR, list(app.events.get(found.id)), False
-        else:
-            viewer = app.get_user(user_id).as_actor
-            found, events = app.history(viewer, found.id)
-            sees = app.may_see_identity(viewer, found)
         try:
-            access.record_access(app, viewer, found, access.EXPORT, always=True)
-            body = case_bundle(services, viewer, found, events, sees=sees)
+            if user_id is None:
+                bundle = disclosure.operator_bundle(app, services.audit, found)
+            else:
+                viewer = app.get_user(user_id).as_actor
+                bundle = disclosure.bundle(app, services.audit, viewer, found.id, EXPORT)
         except AuditKeyError as err:
             raise click.ClickException(str(err)) from None
-        out.write_bytes(body)
+        out.write_bytes(bundle.body)
         click.echo(
-            f"Wrote {out}: {len(events)} events of {found.number}, signed by key "
+            f"Wrote {out}: {bundle.event_count} events of {bundle.case.number}, signed by key "
             f"{services.audit.key_id}. Check it with: python scripts/verify_bundle.py {out}"
         )

@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 import click
@@ -20,18 +20,17 @@ import psycopg
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import PersistenceError
 from gunicorn.app.base import BaseApplication
+from gunicorn.util import import_app
 from psycopg_pool import PoolTimeout
 
+from domain.application import Xinfang
 from domain.cases import LOCAL_TZ, Case
 from domain.directory import SYSTEM_ACTOR, Unit
 from domain.errors import DomainError
 from domain.values import Role, Status
-from projections.bootstrap import InstanceError, Services, Settings, bootstrap, create_instance
-
-if TYPE_CHECKING:
-    from flask import Flask
-
-    from domain.application import Xinfang
+from projections.bootstrap import Services, bootstrap
+from projections.settings import InstanceError, Settings, create_instance
+from scripts import demo as generator
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -40,6 +39,8 @@ BOOT_ATTEMPTS = 5
 CASE_NUMBER = re.compile(r"^XF-(\d{4})-(\d{1,9})$", re.IGNORECASE)
 DB_ERRORS = (PersistenceError, psycopg.Error, PoolTimeout)
 """Failures of the event store that are the operator's to fix, not bugs."""
+WSGI_APP = "api:create_app()"
+"""What `serve` hands gunicorn: the HTTP layer by its import string (scripts never import api)."""
 
 
 # -- opening the instance ------------------------------------------------------------------
@@ -114,6 +115,7 @@ def unit_names(app: Xinfang) -> dict[UUID, str]:
 
 # -- commands ------------------------------------------------------------------------------
 LAZY_COMMANDS: dict[str, str] = {
+    "history": "scripts.read_commands:history",
     "project": "scripts.read_commands:project",
     "rebuild": "scripts.read_commands:rebuild",
     "verify": "scripts.audit_commands:verify",
@@ -286,19 +288,21 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "preload_app": False,
             "control_socket_disable": True,
             "worker_exit": close_worker_services,
-        }
+        },
+        WSGI_APP,
     ).run()
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]
-    """gunicorn over `api.create_app()`; each worker builds its own app after the fork.
+    """gunicorn over the WSGI app named by an import string; each worker builds its own app.
 
     SQLite and psycopg connections must not cross a fork, so nothing is opened in the master:
     `load` runs in every worker (preload_app stays off).
     """
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: dict[str, Any], app_uri: str) -> None:
         self.options = options
+        self.app_uri = app_uri
         super().__init__()
 
     def load_config(self) -> None:
@@ -306,15 +310,13 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self) -> Flask:
+    def load(self) -> Any:
         """Build this worker's app and services (retried: a worker that fails to boot halts
         gunicorn, and a start-up can meet another process's schema statements on PostgreSQL).
         """
-        from api import create_app
-
         for attempt in itertools.count(1):
             try:
-                app = create_app()
+                app = import_app(self.app_uri)
                 break
             except DB_ERRORS:
                 if attempt == BOOT_ATTEMPTS:
@@ -345,8 +347,6 @@ def demo(count: int, seed: int) -> None:
     demo's people. The last lines are tokens to sign in as a clerk, a dispatcher, a unit head, a
     supervisor and an auditor.
     """
-    from scripts import demo as generator
-
     with opened() as services:
         app = services.app
         if generator.has_cases(app):
@@ -447,38 +447,6 @@ def _load_case(app: Xinfang, case_id: UUID) -> Case:
     if not isinstance(case, Case):
         raise click.ClickException(f"no case with id {case_id}")
     return case
-
-
-@main.command()
-@click.argument("case")
-def history(case: str) -> None:
-    """Print the audit trail of CASE (an id or a number like XF-2026-000012)."""
-    with opened() as services:
-        app = services.app
-        found = find_case(app, case)
-        names = unit_names(app)
-        events: list[Any] = list(app.events.get(found.id))
-        click.echo(
-            f"{found.number}  {found.subject}  status {found.status.value}  "
-            f"version {found.version}  ({len(events)} events, times in Asia/Shanghai)"
-        )
-        rows = [
-            (
-                event.originator_version,
-                local_time(event.timestamp),
-                local_time(event.occurred_at),
-                event.actor.name,
-                event.actor.role.value,
-                names.get(event.actor.unit_id, event.actor.unit_id),
-                type(event).__name__,
-                event.reason,
-            )
-            for event in events
-        ]
-        echo_table(
-            ("version", "recorded_at", "occurred_at", "actor", "role", "unit", "event", "reason"),
-            rows,
-        )
 
 
 if __name__ == "__main__":

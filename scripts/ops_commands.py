@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from projections.bootstrap import Settings
+from projections.settings import Settings
 
 MANIFEST = "manifest.json"
 DATABASES = ("views.db", "xinfang.db")

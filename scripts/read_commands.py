@@ -1,4 +1,4 @@
-"""`xinfang project` and `xinfang rebuild`: the read-model worker and the full rebuild."""
+"""`xinfang history`, `project`, `rebuild`: a case's trail, the read-model worker, the rebuild."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from types import FrameType
 import click
 from tqdm import tqdm
 
+from projections import disclosure
+from projections.bootstrap import read_models
 from projections.parallel import rebuild_in_parallel
-from scripts.cli import opened
+from scripts.cli import echo_table, find_case, local_time, opened, unit_names
 
 
 @click.command()
@@ -52,11 +54,48 @@ def rebuild(workers: int) -> None:
         with tqdm(total=total, unit="ev", desc="rebuild", mininterval=0.5) as bar:
             if workers > 1 and not services.settings.is_postgres:
                 count, seconds = rebuild_in_parallel(
-                    services.settings, services.runner, workers=workers, progress=bar.update
+                    services.settings,
+                    services.runner,
+                    read_models=read_models,
+                    workers=workers,
+                    progress=bar.update,
                 )
             else:
                 count, seconds = services.runner.rebuild(progress=bar.update)
         speed = count / seconds if seconds else 0.0
         click.echo(
             f"rebuilt read models from {count} events in {seconds:.1f} s ({speed:,.0f} events/s)"
+        )
+
+
+@click.command()
+@click.argument("case")
+def history(case: str) -> None:
+    """Print the audit trail of CASE (an id or a number like XF-2026-000012), identity masked."""
+    with opened() as services:
+        app = services.app
+        found = find_case(app, case)
+        names = unit_names(app)
+        shown = disclosure.operator_history(app, found)
+        events = shown["events"]
+        click.echo(
+            f"{found.number}  {found.subject}  status {found.status.value}  "
+            f"version {found.version}  ({len(events)} events, times in Asia/Shanghai)"
+        )
+        rows = [
+            (
+                event["version"],
+                local_time(event["recorded_at"]),
+                local_time(event["occurred_at"]),
+                event["actor"].name,
+                event["actor"].role.value,
+                names.get(event["actor"].unit_id, event["actor"].unit_id),
+                event["type"],
+                event["reason"],
+            )
+            for event in events
+        ]
+        echo_table(
+            ("version", "recorded_at", "occurred_at", "actor", "role", "unit", "event", "reason"),
+            rows,
         )

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import psycopg
 import pytest
@@ -18,29 +18,21 @@ from api import create_app
 from domain.application import Xinfang
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Actor, Role
-from projections.bootstrap import Services, Settings, bootstrap, create_instance
+from projections.bootstrap import Services, bootstrap
+from projections.settings import (
+    Settings,
+    local_postgres_env,
+    postgres_connect,
+    throwaway_instance,
+)
 
-PG_ENV = {
-    "POSTGRES_HOST": os.environ.get("POSTGRES_HOST", "127.0.0.1"),
-    "POSTGRES_PORT": os.environ.get("POSTGRES_PORT", "5432"),
-    "POSTGRES_DBNAME": os.environ.get("XINFANG_TEST_POSTGRES_DBNAME", "test"),
-    "POSTGRES_USER": os.environ.get("POSTGRES_USER", "postgres"),
-    "POSTGRES_PASSWORD": os.environ.get("POSTGRES_PASSWORD", ""),
-}
+PG_ENV = local_postgres_env()
 BACKENDS = ("sqlite", "postgres")
 
 
 def pg_connect() -> psycopg.Connection[Any]:
     """A connection to the test database (autocommit)."""
-    return psycopg.connect(
-        host=PG_ENV["POSTGRES_HOST"],
-        port=int(PG_ENV["POSTGRES_PORT"]),
-        dbname=PG_ENV["POSTGRES_DBNAME"],
-        user=PG_ENV["POSTGRES_USER"],
-        password=PG_ENV["POSTGRES_PASSWORD"] or None,
-        autocommit=True,
-        connect_timeout=3,
-    )
+    return postgres_connect(PG_ENV)
 
 
 _pg_state: dict[str, bool] = {}
@@ -73,33 +65,11 @@ def backend(request: pytest.FixtureRequest) -> str:
     return name
 
 
-def make_settings(backend: str, home: Path) -> Iterator[Settings]:
-    """Settings for a fresh instance; on PostgreSQL in a schema of its own, dropped after."""
-    if backend == "sqlite":
-        settings = Settings(home=home)
-        create_instance(settings)
-        yield settings
-        return
-    schema = f"t_{uuid4().hex[:16]}"
-    with pg_connect() as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    settings = Settings(
-        home=home,
-        persistence_module="eventsourcing.postgres",
-        extra_env={**PG_ENV, "POSTGRES_SCHEMA": schema},
-    )
-    create_instance(settings)
-    try:
-        yield settings
-    finally:
-        with pg_connect() as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 @pytest.fixture
 def settings(backend: str, tmp_path: Path) -> Iterator[Settings]:
-    """A fresh instance of the backend under test."""
-    yield from make_settings(backend, tmp_path / "home")
+    """A fresh instance of the backend under test; on PostgreSQL in a schema of its own."""
+    with throwaway_instance(backend, tmp_path / "home", PG_ENV, schema_prefix="t") as fresh:
+        yield fresh
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from uuid import UUID, uuid4
+from typing import Any
+from uuid import UUID
 
 import psycopg
 
@@ -28,16 +29,16 @@ from domain.commands import (
 )
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Actor, Category, Channel, Petitioner, Role
-from projections.bootstrap import Services, Settings, create_instance
+from projections.bootstrap import Services
+from projections.settings import (
+    Settings,
+    local_postgres_env,
+    postgres_connect,
+    throwaway_instance,
+)
 
 BACKENDS = ("sqlite", "postgres")
-PG_ENV = {
-    "POSTGRES_HOST": os.environ.get("POSTGRES_HOST", "127.0.0.1"),
-    "POSTGRES_PORT": os.environ.get("POSTGRES_PORT", "5432"),
-    "POSTGRES_DBNAME": os.environ.get("XINFANG_TEST_POSTGRES_DBNAME", "test"),
-    "POSTGRES_USER": os.environ.get("POSTGRES_USER", "postgres"),
-    "POSTGRES_PASSWORD": os.environ.get("POSTGRES_PASSWORD", ""),
-}
+PG_ENV = local_postgres_env()
 """The PostgreSQL of the tests (tests/conftest.py): loopback, database `test`, trust auth."""
 
 PETITIONER = Petitioner(
@@ -121,7 +122,7 @@ def _commit() -> str:
             capture_output=True,
             text=True,
             check=False,
-            cwd=Path(__file__).resolve().parents[2],
+            cwd=Path(__file__).resolve().parents[1],
         )
     except OSError:
         return "unknown"
@@ -129,41 +130,16 @@ def _commit() -> str:
 
 
 # -- instances -------------------------------------------------------------------------------
-def pg_connect() -> psycopg.Connection[tuple[object, ...]]:
+def pg_connect() -> psycopg.Connection[Any]:
     """An autocommit connection to the test database."""
-    return psycopg.connect(
-        host=PG_ENV["POSTGRES_HOST"],
-        port=int(PG_ENV["POSTGRES_PORT"]),
-        dbname=PG_ENV["POSTGRES_DBNAME"],
-        user=PG_ENV["POSTGRES_USER"],
-        password=PG_ENV["POSTGRES_PASSWORD"] or None,
-        autocommit=True,
-        connect_timeout=3,
-    )
+    return postgres_connect(PG_ENV)
 
 
 @contextmanager
 def fresh_instance(backend: str, home: Path) -> Iterator[Settings]:
     """A new instance at `home`; on PostgreSQL in a schema of its own, dropped afterwards."""
-    if backend == "sqlite":
-        settings = Settings(home=home)
-        create_instance(settings)
+    with throwaway_instance(backend, home, PG_ENV, schema_prefix="bench") as settings:
         yield settings
-        return
-    schema = f"bench_{uuid4().hex[:12]}"
-    with pg_connect() as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        settings = Settings(
-            home=home,
-            persistence_module="eventsourcing.postgres",
-            extra_env={**PG_ENV, "POSTGRES_SCHEMA": schema},
-        )
-        create_instance(settings)
-        yield settings
-    finally:
-        with pg_connect() as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 # -- the county ------------------------------------------------------------------------------

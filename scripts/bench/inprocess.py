@@ -19,7 +19,8 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
 from api import create_app
-from projections.bootstrap import Services, Settings
+from projections.bootstrap import Services
+from projections.settings import Settings
 from scripts.bench.common import NOTE, County, median, percentile, pg_connect, progress
 
 

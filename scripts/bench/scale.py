@@ -21,10 +21,11 @@ from api import create_app
 from domain.directory import SYSTEM_ACTOR
 from domain.office import hash_token
 from domain.values import Role
-from projections.bootstrap import Settings, bootstrap
+from projections.bootstrap import bootstrap
+from projections.settings import Settings
 from scripts.bench.common import median, percentile
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 VERIFIED = re.compile(r"Checked ([\d,]+) events .* in ([\d.]+) s \(([\d,]+) events/s\)")
 
 

@@ -19,11 +19,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from projections.bootstrap import Settings
+from projections.settings import Settings
 from scripts.bench.bare import BARE_PATH
 from scripts.bench.common import NOTE, County, median, percentile
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 WORKERS = 2
 CLIENTS = 16
@@ -396,7 +396,7 @@ def run_http(
     loads = workloads(county)
     with (
         serving("xinfang", "scripts.cli", settings, logs) as api,
-        serving("bare", "scripts.bench.bare", settings, logs) as bare,
+        serving("bare", "bench.bare", settings, logs) as bare,
     ):
         for label in loads:
             figures.loads[label] = []

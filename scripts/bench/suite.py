@@ -23,7 +23,7 @@ from scripts.bench.report import BackendFigures, chart, tables
 from scripts.bench.scale import ScaleFigures, measure_scale
 from scripts.bench.served import CLIENTS, run_http
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 SCALE_HOME = Path("/tmp/xinfang-bench-100000")
 HISTORY_EVENTS = 200
 

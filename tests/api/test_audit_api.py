@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from flask.testing import FlaskClient
 
-from projections.audit import head_message
 from projections.audit_recorders import record_leaf
+from projections.audit_signing import head_message
 from projections.bootstrap import Services
 from projections.merkle import leaf_hash, verify_consistency, verify_inclusion
 from scripts import verify_bundle

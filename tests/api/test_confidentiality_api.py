@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from api.cases import ACCUSATION_WITHHELD
 from domain.commands import CASE_COMMANDS
+from projections.disclosure import ACCUSATION_WITHHELD
 from tests.api.helpers import API, PETITIONER, Office, assert_error, command_body, ok
 from tests.conftest import County
 

@@ -13,8 +13,9 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.test import TestResponse
 
 from domain.commands import CASE_COMMANDS, RegisterCase
-from domain.permissions import AUDIT_ROLES, DIRECTORY_READERS, SEE_ALL, UNIT
+from domain.permissions import AUDIT_ROLES, DIRECTORY_READERS
 from domain.values import Role
+from domain.visibility import SEE_ALL, UNIT_STAFF
 from tests.api.helpers import API, Office, command_body, registration
 from tests.conftest import County
 
@@ -139,7 +140,7 @@ def test_the_matrix_agrees_with_the_permissions_of_the_code() -> None:
         elif row.endpoint == "POST /cases":
             sets = (RegisterCase.permission.anyone_of, frozenset(), False)
         elif row.on_a_case:
-            sets = (SEE_ALL, UNIT, True)
+            sets = (SEE_ALL, UNIT_STAFF, True)
         elif row.endpoint in {"POST /units", "POST /users"}:
             sets = (frozenset({Role.ADMIN}), frozenset(), False)
         elif row.endpoint == "GET /users":

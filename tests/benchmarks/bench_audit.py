@@ -25,7 +25,8 @@ from domain.cases import Case, make_stamp
 from domain.commands import RegisterCase, SetFlag
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Category, Channel, Flag, Petitioner
-from projections.bootstrap import Settings, bootstrap, create_instance
+from projections.bootstrap import bootstrap
+from projections.settings import Settings, create_instance
 from tests.conftest import County, build_county
 
 PETITIONER = Petitioner(

@@ -18,8 +18,9 @@ import time
 from pathlib import Path
 
 from domain.application import Xinfang
-from projections.bootstrap import Settings, bootstrap, create_instance
+from projections.bootstrap import bootstrap, read_models
 from projections.parallel import rebuild_in_parallel
+from projections.settings import Settings, create_instance
 
 
 def floor(app: Xinfang, batch: int = 2_000) -> tuple[int, float]:
@@ -70,7 +71,9 @@ def main() -> None:
         figures["floor"].append(n / seconds)
         _, seconds = services.runner.rebuild()
         figures["rebuild, 1 process"].append(events / seconds)
-        _, seconds = rebuild_in_parallel(settings, services.runner, workers=args.workers)
+        _, seconds = rebuild_in_parallel(
+            settings, services.runner, read_models=read_models, workers=args.workers
+        )
         figures["parallel"].append(events / seconds)
         print(
             f"round {round_number}: "

@@ -13,8 +13,9 @@ from conftest import pg_connect
 
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Role
-from projections.bootstrap import Settings, bootstrap
+from projections.bootstrap import bootstrap
 from projections.ledger import LedgerQuery
+from projections.settings import Settings
 from scripts.cli import main
 
 

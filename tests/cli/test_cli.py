@@ -11,11 +11,12 @@ from uuid import UUID
 import pytest
 from click.testing import CliRunner, Result
 
-from domain.application import Xinfang, today_in_county
+from domain.application import Context, Xinfang, today_in_county
 from domain.cases import Case
 from domain.directory import SYSTEM_ACTOR
-from domain.values import Role, Status
-from projections.bootstrap import Settings, bootstrap
+from domain.values import Category, Channel, Petitioner, Role, Status
+from projections.bootstrap import bootstrap
+from projections.settings import Settings
 from scripts.cli import main
 
 
@@ -268,6 +269,29 @@ def test_history_prints_every_event_of_a_case_by_number_and_by_id(
         assert cells[6] == type(event).__name__
         if event.reason:
             assert event.reason in row
+
+
+def test_history_shows_the_operator_what_the_system_may_see_identity_masked(
+    env: dict[str, str], settings: Settings
+) -> None:
+    xinfang(env, "init")
+    with application(settings) as app:
+        clerk, _ = app.add_user(SYSTEM_ACTOR, name="李登记", role=Role.CLERK)
+        outcome = app.register_case(
+            Context(actor=clerk.as_actor, reason="欧阳明远本人来访，电话13912345678"),
+            channel=Channel.VISIT,
+            category=Category.CLAIM,
+            subject="拖欠工资",
+            content="某工地拖欠工资三个月。",
+            petitioners=[Petitioner(name="欧阳明远", phone="13912345678")],
+        )
+
+    printed = xinfang(env, "history", outcome.case.number).stdout
+
+    assert "Registered" in printed
+    assert "＊本人来访，电话＊" in printed
+    assert "欧阳明远" not in printed
+    assert "13912345678" not in printed
 
 
 def test_help_lists_every_command() -> None:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from projections.bootstrap import Settings
+from projections.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 30

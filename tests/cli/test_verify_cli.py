@@ -10,7 +10,8 @@ from uuid import UUID
 import pytest
 from click.testing import CliRunner, Result
 
-from projections.bootstrap import Services, Settings
+from projections.bootstrap import Services
+from projections.settings import Settings
 from scripts import verify_bundle
 from scripts.cli import main
 from tests.conftest import County

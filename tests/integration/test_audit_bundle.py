@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from api.audit import case_bundle
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Category
-from projections.audit import canonical_json
+from projections.audit_signing import canonical_json
 from projections.bootstrap import Services
+from projections.disclosure import case_bundle
 from scripts import verify_bundle
 from scripts.verify_bundle import BundleError
 from tests.conftest import County
@@ -35,7 +35,7 @@ def bundle(services: Services, county: County) -> bytes:
     desk.register()
     auditor = county.actors["auditor"]
     case, events = services.app.history(auditor, case_id)
-    return case_bundle(services, auditor, case, events, sees=True)
+    return case_bundle(services.app, services.audit, auditor, case, events, sees=True)
 
 
 def reseal(raw: bytes, change: Any) -> bytes:
@@ -80,9 +80,8 @@ def test_a_masked_export_withholds_identity_and_still_verifies(
 ) -> None:
     case_id = Desk(services.app, county).register()
     case = services.app.repository.get(case_id)
-    raw = case_bundle(
-        services, SYSTEM_ACTOR, case, list(services.app.events.get(case_id)), sees=False
-    )
+    events = list(services.app.events.get(case_id))
+    raw = case_bundle(services.app, services.audit, SYSTEM_ACTOR, case, events, sees=False)
 
     petitioner = json.loads(raw)["history"]["events"][0]["data"]["petitioners"][0]
     assert petitioner["id_number"] != "110101199001011234"

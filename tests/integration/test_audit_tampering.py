@@ -13,10 +13,11 @@ import pytest
 
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Category
-from projections.audit import Verification
 from projections.audit_recorders import encode_leaf
-from projections.bootstrap import Services, Settings
+from projections.audit_verifier import Verification
+from projections.bootstrap import Services
 from projections.merkle import CompactRange, leaf_hash
+from projections.settings import Settings
 from tests.conftest import County, pg_connect
 from tests.integration.helpers_read import Desk
 

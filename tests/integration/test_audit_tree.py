@@ -18,20 +18,23 @@ from domain.application import Xinfang
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Role
 from projections import audit_recorders
-from projections.audit import HEAD_INTERVAL, head_message, key_id_of
+from projections.audit_keys import key_id_of
 from projections.audit_recorders import (
     AuditTreeError,
     decode_leaf,
     encode_leaf,
     record_leaf,
 )
-from projections.bootstrap import AUDIT_KEY_FILE, Services, Settings, bootstrap, create_instance
+from projections.audit_signing import head_message
+from projections.audit_trail import HEAD_INTERVAL
+from projections.bootstrap import Services, bootstrap
 from projections.merkle import (
     leaf_hash,
     root_from_leaf_hashes,
     verify_consistency,
     verify_inclusion,
 )
+from projections.settings import AUDIT_KEY_FILE, Settings, create_instance
 from tests.conftest import County
 from tests.integration.helpers_read import Desk
 

@@ -15,7 +15,7 @@ from domain.commands import Accept, Forward, RegisterCase
 from domain.deadlines import reload_calendar
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Category, Channel, Petitioner
-from projections.bootstrap import Settings
+from projections.settings import Settings
 from scripts.cli import main
 from tests.conftest import County
 

@@ -19,8 +19,9 @@ import pytest
 from flask.testing import FlaskClient
 from psycopg import sql
 
-from api.cases import ACCUSATION_WITHHELD
-from projections.bootstrap import Services, Settings
+from projections.bootstrap import Services
+from projections.disclosure import ACCUSATION_WITHHELD
+from projections.settings import Settings
 from tests.api.helpers import API, Office, assert_error, ok, registration
 from tests.conftest import County, pg_connect
 

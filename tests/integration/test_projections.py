@@ -15,10 +15,12 @@ from typing import Any
 import pytest
 
 from domain.application import Xinfang
-from projections.bootstrap import Services, Settings, bootstrap
-from projections.ledger import LedgerProjection, PetitionerSealer
+from projections.bootstrap import Services, bootstrap, read_models
+from projections.ledger_projection import LedgerProjection
 from projections.parallel import rebuild_in_parallel
 from projections.runner import Item, Runner
+from projections.sealer import PetitionerSealer
+from projections.settings import Settings
 from projections.store import ViewStore
 from tests.conftest import County, build_county
 from tests.integration.helpers_read import (
@@ -34,7 +36,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 WORKER = """
 import sys
-from projections.bootstrap import Settings, bootstrap
+from projections.bootstrap import bootstrap
+from projections.settings import Settings
 
 services = bootstrap(Settings.from_environ(), inline_projections=False)
 services.runner.batch_size = int(sys.argv[1])
@@ -164,7 +167,7 @@ def test_a_rebuild_on_several_processes_equals_the_views_kept_live(
     seen: list[int] = []
 
     events, _ = rebuild_in_parallel(
-        services.settings, services.runner, workers=2, progress=seen.append
+        services.settings, services.runner, read_models=read_models, workers=2, progress=seen.append
     )
 
     assert events == head(services.app)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import threading
 import time
 
-from projections.bootstrap import Settings, bootstrap
+from projections.bootstrap import bootstrap
+from projections.settings import Settings
 from projections.store import ViewStore
 
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from projections.bootstrap import Services, Settings, bootstrap
+from projections.bootstrap import Services, bootstrap
+from projections.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"

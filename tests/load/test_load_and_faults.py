@@ -32,8 +32,8 @@ from typing import Any
 import pytest
 
 from domain.application import Xinfang
-from projections.bootstrap import Settings
-from projections.ledger import CASE_TOPIC
+from projections.ledger_projection import CASE_TOPIC
+from projections.settings import Settings
 from tests.integration.helpers_read import case_events, head, snapshot
 from tests.load.figures import report
 from tests.load.processes import (

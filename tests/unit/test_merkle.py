@@ -29,7 +29,8 @@ from projections.merkle import (
     verify_inclusion,
 )
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "test-vectors" / "rfc9162"
+# A copy kept in the repository (tests/data/rfc9162/SOURCE.md names its origin and licence).
+VECTORS = Path(__file__).resolve().parents[1] / "data" / "rfc9162"
 
 # Public vectors whose wantErr this verifier deliberately overrides (see projections/merkle.py).
 DELIBERATELY_REJECTED = frozenset({"consistency/additional/sizes-are-equal-one-and-proof-is-empty"})

@@ -12,12 +12,8 @@ from domain import permissions
 from domain.cases import Case
 from domain.commands import ALLOWED, BY_VERB, RegisterCase
 from domain.errors import NotFoundError, PermissionDeniedError
-from domain.permissions import (
-    can_see,
-    require_visible,
-    sees_identity,
-)
 from domain.values import Actor, Category, Channel, Petitioner, Role, Status, VisitKind
+from domain.visibility import can_see, require_visible, sees_identity
 from tests.unit.builders import (
     ADMIN,
     AUDITOR,

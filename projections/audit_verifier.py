@@ -1,0 +1,245 @@
+"""The verifier behind `xinfang verify`: recompute every leaf, rebuild the tree, check each head.
+
+It reads the event rows and the stored tree through the recorder and stops at the first finding,
+in log order, naming the log position it concerns (docs/audit.md, §5 "`xinfang verify`").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from projections.audit_recorders import AuditedRecorder, RawRecord, leaf_bytes
+from projections.audit_signing import SignedHead
+from projections.merkle import CompactRange, leaf_hash
+from projections.runner import Progress
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The first thing `verify` found wrong, and the log position it concerns."""
+
+    position: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What `verify` checked and what it found."""
+
+    events: int
+    heads: int
+    seconds: float
+    finding: Finding | None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the log, the tree and every head agree."""
+        return self.finding is None
+
+    @property
+    def rate(self) -> float:
+        """Events checked per second."""
+        return self.events / self.seconds if self.seconds > 0 else float(self.events)
+
+
+class LogChecker:
+    """One pass of `AuditTrail.verify`: stops at the first finding, in log order."""
+
+    def __init__(
+        self,
+        recorder: AuditedRecorder,
+        heads: list[SignedHead],
+        public_key: Ed25519PublicKey,
+        key_id: str,
+        batch_size: int,
+    ) -> None:
+        self.recorder = recorder
+        self.batch_size = batch_size
+        self.tree = CompactRange()
+        self.heads = heads
+        self.next_head = 0
+        self.heads_checked = 0
+        self.public_key = public_key
+        self.key_id = key_id
+
+    def run(self, progress: Progress | None) -> Finding | None:
+        """Walk the log; the first finding, or None if everything agrees."""
+        finding = self._check_heads(None)
+        after = 0
+        while finding is None:
+            scan = self.recorder.scan(after, self.batch_size)
+            if scan.records:
+                finding = self._check_batch(scan.records)
+                after = scan.records[-1][0]
+                if progress is not None:
+                    progress(len(scan.records))
+            if finding is None and scan.malformed is not None:
+                position, reason = scan.malformed
+                return Finding(
+                    position, f"the event row at log position {position} was altered: {reason}"
+                )
+            if not scan.records:
+                break
+        return finding or self._check_end()
+
+    def _check_batch(self, records: Sequence[RawRecord]) -> Finding | None:
+        first = self.tree.size
+        leaves = self._stored_leaves(first, len(records))
+        nodes = self._stored_nodes(first, first + len(records))
+        for offset, record in enumerate(records):
+            row = record[0]
+            index = first + offset
+            stored = leaves[offset] if offset < len(leaves) else None
+            if stored is None or stored[0] != index:
+                if stored is None and not self._has_leaf_beyond(index):
+                    return Finding(
+                        row,
+                        f"the event row at log position {row} has no leaf in the audit tree: "
+                        "it was inserted behind the application's back",
+                    )
+                return Finding(
+                    row,
+                    f"the audit leaf {index} (log position {row}) is missing from the stored tree",
+                )
+            _, position, stored_hash = stored
+            if row < position:
+                return Finding(
+                    row,
+                    f"the event row at log position {row} is not in the audit tree (leaf "
+                    f"{index} belongs to log position {position}): the row was inserted",
+                )
+            if row > position:
+                return Finding(
+                    position,
+                    f"the event at log position {position} (leaf {index}) is missing from the "
+                    "event store: the row was deleted or moved",
+                )
+            value = leaf_hash(leaf_bytes(*record))
+            if value != stored_hash:
+                return Finding(
+                    row,
+                    f"the event row at log position {row} does not match its audit leaf "
+                    f"{index}: the row (or the stored leaf) was altered",
+                )
+            for level, idx, node in self.tree.append(value)[1:]:
+                if nodes.get((level, idx)) != node:
+                    start, end = idx << level, ((idx + 1) << level) - 1
+                    return Finding(
+                        row,
+                        f"the stored tree node at level {level}, index {idx} (leaves {start}-"
+                        f"{end}, up to log position {row}) is missing or was altered",
+                    )
+            if self.next_head < len(self.heads):
+                finding = self._check_heads(row)
+                if finding is not None:
+                    return finding
+        return None
+
+    def _stored_leaves(self, first: int, count: int) -> list[tuple[int, int, bytes]]:
+        statement = self.recorder.sql(
+            "SELECT leaf_index, position, leaf_hash FROM {p}audit_leaves "
+            "WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index"
+        )
+        with self.recorder.audit_transaction(commit=False) as cursor:
+            cursor.execute(statement, (first, first + count))
+            return [
+                (row["leaf_index"], row["position"], bytes(row["leaf_hash"]))
+                for row in cursor.fetchall()
+            ]
+
+    def _has_leaf_beyond(self, index: int) -> bool:
+        statement = self.recorder.sql("SELECT 1 FROM {p}audit_leaves WHERE leaf_index > ?")
+        with self.recorder.audit_transaction(commit=False) as cursor:
+            cursor.execute(statement, (index,))
+            return cursor.fetchone() is not None
+
+    def _stored_nodes(self, start: int, end: int) -> dict[tuple[int, int], bytes]:
+        """The stored nodes that appending leaves [start, end) completes."""
+        statement = self.recorder.sql(
+            "SELECT level, idx, hash FROM {p}audit_nodes WHERE level = ? AND idx BETWEEN ? AND ?"
+        )
+        found: dict[tuple[int, int], bytes] = {}
+        with self.recorder.audit_transaction(commit=False) as cursor:
+            for level in range(1, end.bit_length() + 1):
+                low, high = start >> level, (end >> level) - 1
+                if low > high:
+                    continue
+                cursor.execute(statement, (level, low, high))
+                found.update(
+                    ((row["level"], row["idx"]), bytes(row["hash"])) for row in cursor.fetchall()
+                )
+        return found
+
+    def _check_heads(self, position: int | None) -> Finding | None:
+        """Check every head of the current tree size (position: the last leaf's)."""
+        while (
+            self.next_head < len(self.heads)
+            and self.heads[self.next_head].tree_size == self.tree.size
+        ):
+            head = self.heads[self.next_head]
+            self.next_head += 1
+            self.heads_checked += 1
+            where = f"log position {position}" if position is not None else "the empty log"
+            if head.key_id != self.key_id:
+                return Finding(
+                    position,
+                    f"the signed head of tree size {head.tree_size} names key {head.key_id}, "
+                    f"not this instance's key {self.key_id}",
+                )
+            try:
+                self.public_key.verify(head.signature, head.message())
+            except InvalidSignature:
+                return Finding(
+                    position,
+                    f"the signed head of tree size {head.tree_size} (up to {where}) has an "
+                    "invalid signature: the stored head was altered",
+                )
+            if head.root_hash != self.tree.root():
+                return Finding(
+                    position,
+                    f"the signed head of tree size {head.tree_size} does not match the log: an "
+                    f"event at or before {where} was altered and the tree recomputed",
+                )
+        return None
+
+    def _check_end(self) -> Finding | None:
+        size = self.tree.size
+        statement = self.recorder.sql(
+            "SELECT leaf_index, position FROM {p}audit_leaves WHERE leaf_index >= ? "
+            "ORDER BY leaf_index"
+        )
+        sql = self.recorder.sql
+        with self.recorder.audit_transaction(commit=False) as cursor:
+            cursor.execute(statement, (size,))
+            extra = cursor.fetchone()
+            cursor.execute(sql("SELECT tree_size, frontier FROM {p}audit_state"))
+            state = cursor.fetchone()
+            cursor.execute(sql("SELECT COUNT(*) AS n FROM {p}audit_nodes"))
+            node_count = cursor.fetchone()["n"]
+        if extra is not None:
+            return Finding(
+                extra["position"],
+                f"the event at log position {extra['position']} (leaf {extra['leaf_index']}) "
+                "is missing from the "
+                "event store: the row was deleted",
+            )
+        if self.next_head < len(self.heads):
+            head = self.heads[self.next_head]
+            return Finding(
+                None,
+                f"a signed head covers {head.tree_size} events but the log holds {size}: "
+                "events were removed after the last one",
+            )
+        frontier = b"".join(self.tree.frontier())
+        if state is None or state["tree_size"] != size or bytes(state["frontier"]) != frontier:
+            return Finding(None, "the stored audit_state (tree size and frontier) was altered")
+        expected = sum(size >> level for level in range(1, size.bit_length()))
+        if node_count != expected:
+            return Finding(
+                None, f"the stored tree has {node_count} inner nodes where {expected} belong"
+            )
+        return None

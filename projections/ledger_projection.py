@@ -1,0 +1,279 @@
+"""The ledger projection: writes the case rows, deadlines, holdings, actions and identity hashes.
+
+Rows are derived from the Case aggregate's own state (see CaseStates), so the read side and the
+write side apply one logic. Petitioner identity is stored encrypted (AES-GCM, instance key);
+accusation content is not copied into the views at all.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from domain.application import Xinfang
+from domain.cases import Case, local_date
+from domain.values import Category, Deadline, Holder
+from projections.ledger_tables import CASE_COLUMNS, LEDGER_DROPS, LEDGER_TABLES
+from projections.runner import CaseStates, Item, Projection
+from projections.sealer import PetitionerSealer
+from projections.sql import hex_id, id_list
+from projections.store import ViewStore
+
+CASE_TOPIC = f"{Case.__module__}:{Case.__qualname__}."
+"""Topics of the Case aggregate's events start with this."""
+
+
+def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+DETAIL_FIELDS = (
+    "kind",
+    "outcome",
+    "decision",
+    "satisfaction",
+    "flag",
+    "on",
+    "days",
+    "upheld",
+    "leader_id",
+    "resolution",
+)
+
+
+def _detail(event: Any) -> str | None:
+    """The few event fields the scorecards count by (visit kind, outcome, decision, ...)."""
+    found = {name: _scalar(getattr(event, name)) for name in DETAIL_FIELDS if hasattr(event, name)}
+    return json.dumps(found, sort_keys=True) if found else None
+
+
+def _scalar(value: Any) -> Any:
+    if isinstance(value, UUID):
+        return value.hex
+    return getattr(value, "value", value)
+
+
+def _day(value: date | datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return local_date(value).isoformat()
+    return value.isoformat()
+
+
+class LedgerProjection(Projection):
+    """Maintains ledger_cases, ledger_deadlines, ledger_holdings and ledger_actions."""
+
+    name = "ledger"
+    tables = LEDGER_TABLES
+    drops = LEDGER_DROPS
+
+    def __init__(self, app: Xinfang, sealer: PetitionerSealer) -> None:
+        self.states = CaseStates(app)
+        self.sealer = sealer
+
+    def apply(self, store: ViewStore, cursor: Any, batch: Sequence[Item]) -> None:
+        """Advance the touched cases through the batch; write their rows once each."""
+        touched: dict[UUID, Case] = {}
+        active_on: dict[UUID, str] = {}
+        changes: dict[UUID, list[tuple[Holder, str, bool]]] = {}
+        actions: list[tuple[Any, ...]] = []
+        for item in batch:
+            # Other aggregates' events (directory, requests, bulletins) are not even decoded.
+            if not item.notification.topic.startswith(CASE_TOPIC):
+                continue
+            advanced = self.states.advance(item.event)
+            if advanced is None:
+                continue
+            case = advanced.case
+            touched[case.id] = case
+            event: Any = item.event
+            day = _day(event.occurred_at) or ""
+            # Progress counts when it happened (business time), not when it was typed in.
+            active_on[case.id] = max(active_on.get(case.id, ""), day)
+            actions.append(
+                (
+                    item.position,
+                    case.id.hex,
+                    event.originator_version,
+                    type(event).__name__,
+                    event.actor.id.hex,
+                    event.actor.name,
+                    event.actor.role.value,
+                    hex_id(event.actor.unit_id),
+                    event.occurred_at.isoformat(),
+                    day,
+                    event.timestamp.isoformat(),
+                    # Staff may name the petitioner in a reason: the views keep no identity.
+                    self.sealer.redact(event.reason, case.petitioners) if event.reason else None,
+                    hex_id(case.unit_id),
+                    hex_id(case.handler_id),
+                    hex_id(case.leader_id),
+                    hex_id(advanced.holder_before.unit_id) if advanced.holder_before else None,
+                    _detail(event),
+                )
+            )
+            if advanced.holder_before != case.holder:
+                is_new = advanced.holder_before is None
+                changes.setdefault(case.id, []).append((case.holder, day, is_new))
+        # A write first: on SQLite a transaction that starts by reading cannot later write if
+        # another process wrote meanwhile ("database is locked" instead of waiting its turn).
+        store.run_many(
+            cursor,
+            "INSERT INTO {p}ledger_actions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            actions,
+        )
+        self._write_holdings(store, cursor, changes)
+        self._write_cases(store, cursor, touched, active_on)
+
+    @staticmethod
+    def _write_holdings(
+        store: ViewStore, cursor: Any, changes: dict[UUID, list[tuple[Holder, str, bool]]]
+    ) -> None:
+        """Close each case's open holding interval and add the new ones (who held it, when)."""
+        known = [case_id.hex for case_id, steps in changes.items() if not steps[0][2]]
+        last_seq: dict[str, int] = {}
+        for chunk in _chunks(known, 500):
+            rows = store.fetch(
+                cursor,
+                "SELECT case_id, MAX(seq) AS seq FROM {p}ledger_holdings WHERE case_id IN ("
+                + ",".join("?" for _ in chunk)
+                + ") GROUP BY case_id",
+                chunk,
+            )
+            last_seq.update({row["case_id"]: int(row["seq"]) for row in rows})
+        closing, opening = [], []
+        for case_id, steps in changes.items():
+            seq = last_seq.get(case_id.hex, 0)
+            if seq:
+                closing.append((steps[0][1], case_id.hex))
+            for index, (holder, since, _) in enumerate(steps):
+                seq += 1
+                until = steps[index + 1][1] if index + 1 < len(steps) else None
+                opening.append(
+                    (
+                        case_id.hex,
+                        seq,
+                        hex_id(holder.unit_id),
+                        hex_id(holder.handler_id),
+                        hex_id(holder.leader_id),
+                        since,
+                        until,
+                    )
+                )
+        store.run_many(
+            cursor,
+            "UPDATE {p}ledger_holdings SET to_on = ? WHERE case_id = ? AND to_on IS NULL",
+            closing,
+        )
+        store.run_many(cursor, "INSERT INTO {p}ledger_holdings VALUES (?,?,?,?,?,?,?)", opening)
+
+    def _write_cases(
+        self,
+        store: ViewStore,
+        cursor: Any,
+        cases: dict[UUID, Case],
+        active_on: dict[UUID, str],
+    ) -> None:
+        """Upsert the rows of the touched cases and replace their deadlines and identities."""
+        if not cases:
+            return
+        placeholders = ",".join("?" for _ in CASE_COLUMNS)
+        updates = ",".join(
+            f"{c} = excluded.{c}" for c in CASE_COLUMNS[1:] if c != "last_activity_on"
+        )
+        # The latest business date of any event so far: a late entry never moves it back.
+        updates += (
+            ", last_activity_on = CASE WHEN excluded.last_activity_on > "
+            "ledger_cases.last_activity_on THEN excluded.last_activity_on "
+            "ELSE ledger_cases.last_activity_on END"
+        )
+        rows, deadlines, identities = [], [], []
+        for case_id, case in cases.items():
+            row = {**self.case_row(case), "last_activity_on": active_on[case_id]}
+            rows.append([row[c] for c in CASE_COLUMNS])
+            deadlines += [self._deadline_row(case, d, current=False) for d in case.past_deadlines]
+            deadlines += [
+                self._deadline_row(case, d, current=True) for d in case.deadlines.values()
+            ]
+            identities += [
+                (digest, case_id.hex, kind)
+                for digest, kind in sorted(self.sealer.digests(case.petitioners))
+            ]
+        keys = [(case_id.hex,) for case_id in cases]
+        store.run_many(
+            cursor,
+            f"INSERT INTO {{p}}ledger_cases ({','.join(CASE_COLUMNS)}) VALUES ({placeholders}) "
+            f"ON CONFLICT (case_id) DO UPDATE SET {updates}",
+            rows,
+        )
+        store.run_many(cursor, "DELETE FROM {p}ledger_deadlines WHERE case_id = ?", keys)
+        store.run_many(
+            cursor, "INSERT INTO {p}ledger_deadlines VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", deadlines
+        )
+        store.run_many(cursor, "DELETE FROM {p}ledger_identities WHERE case_id = ?", keys)
+        store.run_many(cursor, "INSERT INTO {p}ledger_identities VALUES (?,?,?)", identities)
+
+    @staticmethod
+    def _deadline_row(case: Case, d: Deadline, *, current: bool) -> tuple[Any, ...]:
+        met = d.met_by
+        return (
+            case.id.hex,
+            d.name,
+            d.started_on.isoformat(),
+            d.rule.value,
+            d.length,
+            d.unit.value,
+            d.due_date.isoformat(),
+            int(d.provisional),
+            _day(d.met_on),
+            hex_id(met.unit_id) if met else None,
+            hex_id(met.handler_id) if met else None,
+            hex_id(met.leader_id) if met else None,
+            int(current),
+        )
+
+    def case_row(self, case: Case) -> dict[str, Any]:
+        """The ledger row of a case (petitioners sealed, accusation content left out).
+
+        `last_activity_on` is not a state of the case: the projection adds it from the events.
+        """
+        searchable = case.subject
+        if case.category is not Category.ACCUSATION:
+            searchable = f"{case.subject}\n{case.content}"
+        searchable = self.sealer.redact(searchable, case.petitioners)
+        accepted = case.deadlines.get("handle_60")
+        return {
+            "case_id": case.id.hex,
+            "number": case.number,
+            "received_on": _day(case.registered_at),
+            "registered_at": case.registered_at.isoformat(),
+            "channel": case.channel.value,
+            "category": case.category.value,
+            "subject": case.subject,
+            "searchable": searchable.lower(),
+            "petitioners": self.sealer.seal(case.petitioners),
+            "location": case.location,
+            "intake_unit_id": hex_id(case.intake_unit_id),
+            "unit_id": hex_id(case.unit_id),
+            "leader_id": hex_id(case.leader_id),
+            "handler_id": hex_id(case.handler_id),
+            "status": case.status.value,
+            "mode": case.mode,
+            "flags": id_list(case.flags),
+            "accused": id_list(case.accused_unit_ids),
+            "held": id_list(case.held_unit_ids),
+            "sponsors": id_list(case.sponsor_ids),
+            "repeat_count": case.repeat_count,
+            "outcome": case.outcome.value if case.outcome else None,
+            "dispositions": id_list(case.dispositions),
+            "satisfaction": case.satisfaction.value if case.satisfaction else None,
+            "resolution": case.resolution.value if case.resolution else None,
+            "closed_on": _day(case.closed_at),
+            "accepted_on": accepted.started_on.isoformat() if accepted else None,
+            "version": case.version,
+            "updated_at": case.updated_at.isoformat(),
+        }

@@ -1,0 +1,54 @@
+"""The ledger views' tables: cases, deadlines, who held the case when, actions, identity hashes."""
+
+from __future__ import annotations
+
+LEDGER_TABLES = (
+    """CREATE TABLE IF NOT EXISTS {p}ledger_cases (
+        case_id TEXT PRIMARY KEY, number TEXT NOT NULL, received_on TEXT NOT NULL,
+        registered_at TEXT NOT NULL, channel TEXT NOT NULL, category TEXT NOT NULL,
+        subject TEXT NOT NULL, searchable TEXT NOT NULL, petitioners {blob} NOT NULL,
+        location TEXT, intake_unit_id TEXT, unit_id TEXT, leader_id TEXT, handler_id TEXT,
+        status TEXT NOT NULL, mode TEXT NOT NULL, flags TEXT NOT NULL, accused TEXT NOT NULL,
+        held TEXT NOT NULL, sponsors TEXT NOT NULL, repeat_count {int} NOT NULL, outcome TEXT,
+        dispositions TEXT NOT NULL,
+        satisfaction TEXT, resolution TEXT, closed_on TEXT, accepted_on TEXT,
+        last_activity_on TEXT NOT NULL, version {int} NOT NULL, updated_at TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS ledger_cases_status ON {p}ledger_cases (status)",
+    "CREATE INDEX IF NOT EXISTS ledger_cases_unit ON {p}ledger_cases (unit_id)",
+    "CREATE INDEX IF NOT EXISTS ledger_cases_received ON {p}ledger_cases (received_on)",
+    """CREATE TABLE IF NOT EXISTS {p}ledger_deadlines (
+        case_id TEXT NOT NULL, slot TEXT NOT NULL, started_on TEXT NOT NULL, rule TEXT NOT NULL,
+        length {int} NOT NULL, unit TEXT NOT NULL, due_date TEXT NOT NULL,
+        provisional {int} NOT NULL, met_on TEXT, met_unit_id TEXT, met_handler_id TEXT,
+        met_leader_id TEXT, current {int} NOT NULL,
+        PRIMARY KEY (case_id, slot, started_on))""",
+    "CREATE INDEX IF NOT EXISTS ledger_deadlines_due ON {p}ledger_deadlines (due_date)",
+    """CREATE TABLE IF NOT EXISTS {p}ledger_holdings (
+        case_id TEXT NOT NULL, seq {int} NOT NULL, unit_id TEXT, handler_id TEXT, leader_id TEXT,
+        from_on TEXT NOT NULL, to_on TEXT, PRIMARY KEY (case_id, seq))""",
+    """CREATE TABLE IF NOT EXISTS {p}ledger_actions (
+        position {bigint} PRIMARY KEY, case_id TEXT NOT NULL, version {int} NOT NULL,
+        type TEXT NOT NULL, actor_id TEXT NOT NULL, actor_name TEXT NOT NULL,
+        actor_role TEXT NOT NULL, actor_unit_id TEXT, occurred_at TEXT NOT NULL,
+        occurred_on TEXT NOT NULL, recorded_at TEXT NOT NULL, reason TEXT, unit_id TEXT,
+        handler_id TEXT, leader_id TEXT, prev_unit_id TEXT, detail TEXT)""",
+    "CREATE INDEX IF NOT EXISTS ledger_actions_actor ON {p}ledger_actions (actor_id, recorded_at)",
+    """CREATE TABLE IF NOT EXISTS {p}ledger_identities (
+        digest TEXT NOT NULL, case_id TEXT NOT NULL, kind TEXT NOT NULL,
+        PRIMARY KEY (case_id, digest))""",
+    "CREATE INDEX IF NOT EXISTS ledger_identities_digest ON {p}ledger_identities (digest)",
+)
+LEDGER_DROPS = (
+    "ledger_cases",
+    "ledger_deadlines",
+    "ledger_holdings",
+    "ledger_actions",
+    "ledger_identities",
+)
+
+CASE_COLUMNS = (
+    "case_id number received_on registered_at channel category subject searchable petitioners "
+    "location intake_unit_id unit_id leader_id handler_id status mode flags accused held "
+    "sponsors repeat_count outcome dispositions satisfaction resolution closed_on accepted_on "
+    "last_activity_on version updated_at"
+).split()
