@@ -187,8 +187,12 @@ class Runner:
                     projection.apply(self.store, cursor, batch)
                     self.store.track(cursor, projection.name, batch[-1].position)
             except IntegrityError:
-                # Another process applied this batch first; start again from its position.
                 self._forget_cached(projection)
+                if self.store.position(projection.name) == start:
+                    # Nobody else moved the view on: the batch itself conflicts (a defect of the
+                    # view), and trying it again would spin for ever.
+                    raise
+                # Another process applied this batch first; start again from its position.
                 continue
             applied += len(batch)
             if progress is not None:

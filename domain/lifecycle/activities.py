@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 from uuid import UUID
 
 from domain import deadlines as clocks
 from domain.errors import RuleViolationError
 from domain.identity import joined
-from domain.lifecycle.core import CaseCore, CaseEvent, SupervisionOrder, local_date
+from domain.lifecycle.core import CaseCore, CaseEvent, Phase, SupervisionOrder, local_date
 from domain.values import (
     Channel,
     Disposition,
@@ -23,15 +22,6 @@ from domain.values import (
     Stamp,
     VisitKind,
 )
-
-# At run time a phase is a plain mixin: its events and methods join Case, which the library
-# builds from all phases (and which re-declares every event as Case.<Name>, the stored topic).
-# For the type checker a phase sees the state and helpers of CaseCore.
-if TYPE_CHECKING:
-    Phase = CaseCore
-else:
-    Phase = object
-
 
 NOTICE_MEETS: dict[NoticeKind, Rule] = {
     NoticeKind.RECEIPT: Rule.NOTICE_15,

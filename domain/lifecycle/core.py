@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -421,3 +421,11 @@ class CaseCore(Aggregate):
 
 CaseEvent = CaseCore.Event
 """The base of every case event (who, when, why, and the clocks it moves)."""
+
+# At run time a phase is a plain mixin: its events and methods join Case, which the library
+# builds from all phases (and which re-declares every event as Case.<Name>, the stored topic).
+# For the type checker a phase sees the state and helpers of CaseCore.
+if TYPE_CHECKING:
+    Phase = CaseCore
+else:
+    Phase = object

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 from uuid import UUID
 
 from domain import deadlines as clocks
 from domain.errors import RuleViolationError, TransitionError
-from domain.lifecycle.core import CaseCore, CaseEvent, local_date
+from domain.lifecycle.core import CaseCore, CaseEvent, Phase, local_date
 from domain.values import (
     ClockEnd,
     Deadline,
@@ -19,14 +18,6 @@ from domain.values import (
     Stamp,
     Status,
 )
-
-# At run time a phase is a plain mixin: its events and methods join Case, which the library
-# builds from all phases (and which re-declares every event as Case.<Name>, the stored topic).
-# For the type checker a phase sees the state and helpers of CaseCore.
-if TYPE_CHECKING:
-    Phase = CaseCore
-else:
-    Phase = object
 
 
 class Handling(Phase):

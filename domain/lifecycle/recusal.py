@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from uuid import UUID
 
 from domain.errors import RuleViolationError
-from domain.lifecycle.core import CaseCore, CaseEvent
+from domain.lifecycle.core import CaseCore, CaseEvent, Phase
 from domain.values import Stamp
-
-# A phase is a plain mixin at run time; for the type checker it sees CaseCore (see sorting.py).
-if TYPE_CHECKING:
-    Phase = CaseCore
-else:
-    Phase = object
 
 
 class Recusal(Phase):

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
 from uuid import UUID
 
 from domain import deadlines as clocks
 from domain.commands import ABSORBING
 from domain.errors import RuleViolationError, TransitionError
 from domain.identity import joined
-from domain.lifecycle.core import CaseCore, CaseEvent
+from domain.lifecycle.core import CaseCore, CaseEvent, Phase
 from domain.values import (
     ClockEnd,
     Petitioner,
@@ -19,14 +18,6 @@ from domain.values import (
     Stamp,
     Status,
 )
-
-# At run time a phase is a plain mixin: its events and methods join Case, which the library
-# builds from all phases (and which re-declares every event as Case.<Name>, the stored topic).
-# For the type checker a phase sees the state and helpers of CaseCore.
-if TYPE_CHECKING:
-    Phase = CaseCore
-else:
-    Phase = object
 
 
 class Sorting(Phase):
