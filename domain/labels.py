@@ -240,6 +240,13 @@ NO_UNIT = "未明确责任单位"
 """Printed where a figure belongs to no unit at all (never "unknown")."""
 NO_RATE = "—"
 """Printed for a rate with nothing due (0 of 0)."""
+RANKED = "参与排名"
+"""A scorecard with the minimum sample: it is ranked."""
+
+
+def unranked(minimum: int) -> str:
+    """A scorecard below the minimum sample (never "insufficient sample"): listed apart."""
+    return f"样本不足（本月收件少于 {minimum} 件），不参与排名"
 
 
 def label(code: Enum | None) -> str:

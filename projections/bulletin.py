@@ -16,7 +16,7 @@ from domain import permissions
 from domain.bulletins import Bulletin, BulletinStateError, Standing, require_ended, rolls
 from domain.directory import SYSTEM_ACTOR
 from domain.errors import PermissionDeniedError, RuleViolationError
-from domain.labels import NO_UNIT, label_of, percent
+from domain.labels import NO_UNIT, RANKED, label_of, percent, unranked
 from domain.values import Actor, Category, Channel, Decision, Level, Role, VisitKind
 from domain.visibility import BULLETIN_READERS
 from projections.accountability import (
@@ -34,8 +34,7 @@ FORMAT = 2
 """Version of the figures' shape: 2 has Chinese labels, percentages, the 红榜 and 黑榜."""
 TREND_MONTHS = 6
 HeadProvider = Callable[[], dict[str, Any] | None]
-RANKED = "参与排名"
-UNRANKED = f"样本不足（本月收件少于 {MIN_VOLUME} 件），不参与排名"
+UNRANKED = unranked(MIN_VOLUME)
 
 
 def _top(counts: Counter[str], size: int = 10) -> list[tuple[str, int]]:

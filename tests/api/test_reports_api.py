@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
 from domain.application import Xinfang
+from domain.bulletins import Bulletin
 from domain.values import Category, Channel, Outcome, Satisfaction
 from tests.conftest import County
 from tests.integration.helpers_read import API, Desk, fetch, local, read
@@ -196,3 +197,30 @@ def test_bulletins_refuse_bad_months_and_readers_without_the_role(
         ("head", BULLETIN): 403,
         ("leader", f"{BULLETIN}.xlsx"): 403,
     }
+
+
+def test_a_bulletin_published_in_the_older_shape_differs_in_its_format_only(
+    client: FlaskClient, county: County, xinfang: Xinfang, answered: UUID
+) -> None:
+    older = {"month": MONTH, "received": 3, "red_list": [{"unit": "县住建局"}]}
+    xinfang.save(
+        Bulletin.publish(
+            month=MONTH,
+            position=xinfang.recorder.max_notification_id() or 0,
+            as_of_date=date(2025, 10, 1),
+            figures=older,
+            head=None,
+            actor=county.actors["supervisor"],
+            occurred_at=xinfang.clock(),
+            today=date(2025, 10, 1),
+        )
+    )
+
+    bulletin = read(client, county, "supervisor", BULLETIN)
+    page = fetch(client, county, "supervisor", f"{BULLETIN}.html")
+    workbook = fetch(client, county, "supervisor", f"{BULLETIN}.xlsx")
+
+    assert (bulletin["published"], bulletin["figures"]) == (True, older)
+    assert bulletin["differences"] == [{"path": "format", "published": None, "now": 2}]
+    assert (page.status_code, workbook.status_code) == (409, 409)
+    assert "旧格式" in page.get_json()["message"]

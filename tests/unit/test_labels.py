@@ -83,3 +83,8 @@ def test_rates_are_percentages_with_one_decimal_and_their_counts_beside_them() -
     assert (percent_text(66.7), percent_text(100.0), percent_text(None)) == ("66.7%", "100.0%", "—")
     assert rate_text(2, 3) == "66.7%（2/3）"
     assert rate_text(0, 0) == "—（0/0）"
+
+
+def test_a_scorecard_below_the_minimum_sample_says_so_in_chinese() -> None:
+    assert labels.unranked(10) == "样本不足（本月收件少于 10 件），不参与排名"
+    assert labels.RANKED == "参与排名"
