@@ -13,8 +13,8 @@ CHART_WIDTH = 620
 PALETTE = ("#2f5597", "#c55a11", "#548235", "#7f6000", "#7030a0", "#1f4e79", "#a9a9a9")
 
 
-def bars(rows: Sequence[tuple[str | None, int]], *, suffix: str = "") -> Markup:
-    """A horizontal bar chart of labelled values."""
+def bars(rows: Sequence[tuple[str | None, float]], *, suffix: str = "", digits: int = 0) -> Markup:
+    """A horizontal bar chart of labelled values (printed with `digits` decimals)."""
     if not rows:
         return Markup('<p class="empty">（无数据）</p>')
     top = max(value for _, value in rows) or 1
@@ -29,7 +29,8 @@ def bars(rows: Sequence[tuple[str | None, int]], *, suffix: str = "") -> Markup:
             f"{escape(label or '—')}</text>"
             f'<rect x="{LABEL_WIDTH}" y="{y + 3}" width="{width}" height="{BAR_HEIGHT - 6}" '
             f'fill="{PALETTE[0]}"/>'
-            f'<text x="{LABEL_WIDTH + width + 4}" y="{y + 15}">{value}{escape(suffix)}</text>'
+            f'<text x="{LABEL_WIDTH + width + 4}" y="{y + 15}">'
+            f"{value:.{digits}f}{escape(suffix)}</text>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -18,13 +18,23 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from openpyxl import Workbook
 
-from api import labels
 from api.context import actor, services
 from api.schemas import choice, day, instant
 from api.spreadsheets import XLSX, workbook_response, write_sheet
 from domain.access import EXPORT, READ_CASE
 from domain.cases import local_date
-from domain.values import Category, Channel, Flag, Status
+from domain.labels import label_of
+from domain.values import (
+    Category,
+    Channel,
+    Disposition,
+    Flag,
+    Level,
+    Outcome,
+    Rule,
+    Satisfaction,
+    Status,
+)
 from projections import disclosure
 from projections.ledger import SORTS, Ledger, LedgerQuery
 from projections.replay import ledger_at, position_at
@@ -179,24 +189,24 @@ def ledger_cells(item: dict[str, Any]) -> list[Any]:
     return [
         item["number"],
         item["received_on"],
-        labels.label(labels.CHANNEL, item["channel"]),
-        labels.label(labels.CATEGORY, item["category"]),
+        label_of(Channel, item["channel"]),
+        label_of(Category, item["category"]),
         "、".join(p["name"] for p in item["petitioners"]),
         item["subject"],
         item["location"] or "",
         item["unit_name"] or "",
         item["leader_name"] or "",
         item["handler_name"] or "",
-        labels.label(labels.STATUS, item["status"]),
-        labels.label(labels.RULE, deadline.get("rule")),
+        label_of(Status, item["status"]),
+        label_of(Rule, deadline.get("rule")),
         deadline.get("due_date", ""),
-        labels.label(labels.LEVEL, deadline.get("level"))
+        label_of(Level, deadline.get("level"))
         + ("（暂定）" if deadline.get("provisional") else ""),
-        "、".join(labels.label(labels.FLAG, f) for f in item["flags"]),
+        "、".join(label_of(Flag, f) for f in item["flags"]),
         item["repeat_count"],
-        labels.label(labels.OUTCOME, item["outcome"]),
-        "、".join(labels.label(labels.DISPOSITION, d) for d in item["dispositions"]),
-        labels.label(labels.SATISFACTION, item["satisfaction"]),
+        label_of(Outcome, item["outcome"]),
+        "、".join(label_of(Disposition, d) for d in item["dispositions"]),
+        label_of(Satisfaction, item["satisfaction"]),
         item["closed_on"] or "",
     ]
 

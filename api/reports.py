@@ -8,14 +8,18 @@ from flask import Response, render_template
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
-from openpyxl import Workbook
 
-from api import charts, labels
+from api import bulletin_text, charts
+from api.bulletin_sheets import bulletin_workbook
 from api.context import actor, services
 from api.schemas import MONTH_PATTERN, is_month
-from api.spreadsheets import XLSX, workbook_response, write_sheet
+from api.spreadsheets import XLSX, workbook_response
+from domain.bulletins import BulletinStateError
 from domain.cases import local_date
 from domain.errors import RuleViolationError
+from domain.labels import label_of
+from domain.values import Channel
+from projections.bulletin import FORMAT
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Monthly bulletin 月通报")
 
@@ -28,7 +32,7 @@ MONTH_PARAMETERS = [
 def checked(month: str) -> str:
     """The month of the path, if it is `YYYY-MM`."""
     if not is_month(month):
-        raise RuleViolationError("month", "month must be YYYY-MM")
+        raise RuleViolationError("month", "月份须为 YYYY-MM 格式")
     return month
 
 
@@ -61,6 +65,16 @@ def _bulletin(month: str) -> dict[str, Any]:
     return built.bulletins.get(actor(), checked(month), local_date(built.app.clock()))
 
 
+def _printable(month: str) -> dict[str, Any]:
+    """The bulletin, if its figures have the shape the page and the workbook print."""
+    bulletin = _bulletin(month)
+    shape = bulletin["figures"].get("format")
+    if shape != FORMAT:
+        msg = f"{month} 月通报按旧格式（{shape or 1}）发布，只能以 JSON 查看其冻结的数据"
+        raise BulletinStateError("print", msg)
+    return bulletin
+
+
 @blp.route(f"/reports/monthly/{MONTH_PATH}", parameters=MONTH_PARAMETERS)
 class MonthlyBulletin(MethodView):
     """The bulletin of one month."""
@@ -77,7 +91,7 @@ class PublishBulletin(MethodView):
 
     @blp.response(201, BulletinSchema)
     def post(self, month: str) -> dict[str, Any]:
-        """Publish (supervisor): figures frozen with the log position they were computed at."""
+        """Publish (supervisor) an ended month, frozen with the log position of its figures."""
         built = services()
         built.catch_up()
         return built.bulletins.publish(actor(), checked(month), local_date(built.app.clock()))
@@ -99,27 +113,30 @@ class BulletinPage(MethodView):
     """The printable bulletin."""
 
     @blp.response(200, content_type="text/html", description="月通报")
+    @blp.alt_response(409, response="CONFLICT", description="Published in an older format")
     def get(self, month: str) -> Response:
         """A printable page with charts (everything inline: no outside assets)."""
-        bulletin = _bulletin(month)
+        bulletin = _printable(month)
         figures = bulletin["figures"]
         page = render_template(
             "bulletin.html",
             bulletin=bulletin,
             figures=figures,
-            labels=labels,
+            text=bulletin_text,
+            changed=bulletin_text.changed(bulletin["differences"]),
             trend=charts.grouped_bars(
-                figures["trend_by_channel"], lambda code: labels.label(labels.CHANNEL, code)
+                figures["trend_by_channel"], lambda code: label_of(Channel, code)
             ),
-            volume=charts.bars([(i["key"], i["count"]) for i in figures["by_area"]]),
+            volume=charts.bars([(i["label"], i["count"]) for i in figures["by_area"]]),
             overdue=charts.bars([(i["unit"], i["count"]) for i in figures["most_overdue_units"]]),
             on_time=charts.bars(
                 [
-                    (i["unit"], round((i["on_time_completion_rate"] or 0) * 100))
+                    (i["unit"], i["on_time_completion_percent"])
                     for i in figures["on_time_rates"]
-                    if i["on_time_completion_rate"] is not None
+                    if i["rank"] is not None and i["on_time_completion_percent"] is not None
                 ],
                 suffix="%",
+                digits=1,
             ),
         )
         return Response(page, mimetype="text/html")
@@ -130,61 +147,8 @@ class BulletinWorkbook(MethodView):
     """The bulletin as a workbook."""
 
     @blp.response(200, content_type=XLSX, description="月通报.xlsx")
+    @blp.alt_response(409, response="CONFLICT", description="Published in an older format")
     def get(self, month: str) -> Response:
-        """The bulletin's tables, one sheet each."""
-        figures = _bulletin(month)["figures"]
-        workbook = Workbook()
-        first = workbook.active
-        if first is None:
-            raise RuleViolationError("month", "could not create the workbook")
-        first.title = "总量"
-        write_sheet(
-            first,
-            (("维度", 14), ("项目", 22), ("本月", 10), ("上月", 10), ("增减", 10)),
-            [
-                (
-                    dimension,
-                    _code_label(dimension, row["key"]),
-                    row["count"],
-                    row["previous"],
-                    row["change"],
-                )
-                for dimension, key in (
-                    ("渠道", "by_channel"),
-                    ("类别", "by_category"),
-                    ("责任单位", "by_area"),
-                )
-                for row in figures[key]
-            ],
-        )
-        write_sheet(
-            workbook.create_sheet("按期率"),
-            (("单位", 20), ("及时受理率", 12), ("按期办结率", 12), ("样本", 16)),
-            [
-                (r["unit"], r["timely_acceptance_rate"], r["on_time_completion_rate"], r["sample"])
-                for r in figures["on_time_rates"]
-            ],
-        )
-        write_sheet(
-            workbook.create_sheet("红黄榜"),
-            (("榜单", 8), ("单位", 20), ("按期办结率", 12), ("超期件", 8)),
-            [
-                ("红榜", r["unit"], r["on_time_completion_rate"], r["overdue"])
-                for r in figures["red_list"]
-            ]
-            + [
-                ("黄榜", r["unit"], r["on_time_completion_rate"], r["overdue"])
-                for r in figures["yellow_list"]
-            ],
-        )
-        write_sheet(
-            workbook.create_sheet("被投诉单位"),
-            (("单位", 20), ("件数", 8)),
-            [(r["unit"], r["count"]) for r in figures["most_complained_units"]],
-        )
+        """The bulletin's tables, one sheet each, in Chinese; rates with their counts."""
+        workbook = bulletin_workbook(_printable(month)["figures"])
         return workbook_response(workbook, f"bulletin-{month}.xlsx")
-
-
-def _code_label(dimension: str, code: str) -> str:
-    table = {"渠道": labels.CHANNEL, "类别": labels.CATEGORY}.get(dimension)
-    return labels.label(table, code) if table else code

@@ -1,29 +1,40 @@
-"""The monthly bulletin 月通报 (domain.md §6.9): figures, publishing, recomputation, differences."""
+"""The monthly bulletin 月通报 (docs/accountability.md): figures, publishing, recomputing."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
+from enum import Enum
 from typing import Any
 
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
 from domain import permissions
-from domain.bulletins import Bulletin
+from domain.bulletins import Bulletin, BulletinStateError, Standing, require_ended, rolls
 from domain.directory import SYSTEM_ACTOR
-from domain.errors import PermissionDeniedError, RuleViolationError, TransitionError
-from domain.values import Actor, Level, Role
+from domain.errors import PermissionDeniedError, RuleViolationError
+from domain.labels import NO_UNIT, RANKED, label_of, percent, unranked
+from domain.values import Actor, Category, Channel, Decision, Level, Role, VisitKind
 from domain.visibility import BULLETIN_READERS
-from projections.accountability import MISSED, Accountability, month_bounds, previous_month, rate
+from projections.accountability import (
+    MIN_VOLUME,
+    MISSED,
+    Accountability,
+    month_bounds,
+    previous_month,
+)
 from projections.ledger import Ledger
 from projections.names import Names
 from projections.replay import ledger_at
 
+FORMAT = 2
+"""Version of the figures' shape: 2 has Chinese labels, percentages, the 红榜 and 黑榜."""
 TREND_MONTHS = 6
 HeadProvider = Callable[[], dict[str, Any] | None]
+UNRANKED = unranked(MIN_VOLUME)
 
 
 def _top(counts: Counter[str], size: int = 10) -> list[tuple[str, int]]:
@@ -38,22 +49,68 @@ def _months_back(month: str, count: int) -> list[str]:
     return months
 
 
+def _coded(enum: type[Enum], counts: Counter[str]) -> list[dict[str, Any]]:
+    """Counts by code, in the enum's order, each with its Chinese label."""
+    return [
+        {"key": member.value, "label": label_of(enum, member.value), "count": counts[member.value]}
+        for member in enum
+        if counts[member.value]
+    ]
+
+
+def _detail(action: Mapping[str, Any]) -> dict[str, Any]:
+    detail: dict[str, Any] = json.loads(action["detail"]) if action["detail"] else {}
+    return detail
+
+
+def _by_a_leader(action: Mapping[str, Any]) -> bool:
+    """A visit counts as a leader's when it names one or a leader recorded it (as the leader
+    scorecard counts it)."""
+    return bool(_detail(action).get("leader_id")) or action["actor_role"] == Role.LEADER.value
+
+
+class _UnitNames:
+    """A unit's name for a figure: the responsible unit, else the bureau that registered the
+    case (its sorting and notice duties are the bureau's), never "unknown"."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.names = Names(ledger.app)
+
+    def of(self, unit_id: str | None, intake_unit_id: str | None = None) -> str:
+        """The name of `unit_id`, else of `intake_unit_id`, else NO_UNIT."""
+        return self.names.unit(unit_id or intake_unit_id) or NO_UNIT
+
+    def intake_units(self, case_ids: Iterable[str]) -> dict[str, str | None]:
+        """The unit that registered each case (the bureau, as a rule)."""
+        wanted = sorted(set(case_ids))
+        if not wanted:
+            return {}
+        rows = self.ledger.store.query(
+            "SELECT case_id, intake_unit_id FROM {p}ledger_cases WHERE case_id IN ("
+            + ",".join("?" for _ in wanted)
+            + ")",
+            wanted,
+        )
+        return {r["case_id"]: r["intake_unit_id"] for r in rows}
+
+
 def compute_figures(ledger: Ledger, month: str, as_of: date) -> dict[str, Any]:
     """Every figure of the bulletin for `month`, from the given views, as of `as_of`."""
     month_bounds(month)
     reader = SYSTEM_VIEWER
     accountability = Accountability(ledger)
     store = ledger.store
-    names = Names(ledger.app)
+    units = _UnitNames(ledger)
     months = _months_back(month, TREND_MONTHS)
     first = month_bounds(months[0])[0].isoformat()
-    last = month_bounds(month)[1].isoformat()
+    month_first, last = (d.isoformat() for d in month_bounds(month))
     # Counted as the all-seeing reader, through the same visibility filter as every list.
     where = ledger.visible_to(reader)
     where.add("c.received_on >= ? AND c.received_on <= ?", first, last)
     received = store.query(
-        "SELECT c.received_on, c.channel, c.category, c.unit_id, c.intake_unit_id, c.accused "
-        f"FROM {{p}}ledger_cases c WHERE {where.sql}",
+        "SELECT c.case_id, c.received_on, c.channel, c.category, c.unit_id, c.intake_unit_id, "
+        f"c.accused FROM {{p}}ledger_cases c WHERE {where.sql}",
         where.params,
     )
     by_month: dict[str, list[Any]] = {m: [] for m in months}
@@ -61,94 +118,174 @@ def compute_figures(ledger: Ledger, month: str, as_of: date) -> dict[str, Any]:
         by_month.setdefault(row["received_on"][:7], []).append(row)
     this, before = by_month.get(month, []), by_month.get(previous_month(month), [])
 
-    def totals(key: Callable[[Any], str | None]) -> list[dict[str, Any]]:
-        now = Counter(key(r) or "unknown" for r in this)
-        then = Counter(key(r) or "unknown" for r in before)
+    def totals(
+        key: Callable[[Any], str], label: Callable[[str], str] = str
+    ) -> list[dict[str, Any]]:
+        now = Counter(key(r) for r in this)
+        then = Counter(key(r) for r in before)
         return [
-            {"key": k, "count": now[k], "previous": then[k], "change": now[k] - then[k]}
+            {
+                "key": k,
+                "label": label(k),
+                "count": now[k],
+                "previous": then[k],
+                "change": now[k] - then[k],
+            }
             for k in sorted(set(now) | set(then))
         ]
 
     complained = Counter(unit for r in this for unit in r["accused"].strip(",").split(",") if unit)
     missed = accountability.deadline_watch(reader, as_of, levels=MISSED)
-    overdue_units = Counter(i["unit_name"] or "unknown" for i in missed)
+    intake = units.intake_units(i["case_id"].hex for i in missed if i["unit_name"] is None)
+    for item in missed:
+        if item["unit_name"] is None:
+            item["unit_name"] = units.of(None, intake.get(item["case_id"].hex))
+    overdue_units = Counter(i["unit_name"] for i in missed)
+    severely = Counter(
+        i["unit_id"].hex
+        for i in missed
+        if i["unit_id"] and i["level"] == Level.SEVERELY_OVERDUE.value
+    )
     cards = accountability.unit_scorecards(reader, month, as_of)
-    leaders = accountability.leader_scorecards(reader, month, as_of)
     actions = store.query(
-        "SELECT type, detail FROM {p}ledger_actions WHERE occurred_on >= ? AND occurred_on <= ?",
-        [month_bounds(month)[0].isoformat(), last],
+        "SELECT case_id, type, detail, actor_role FROM {p}ledger_actions "
+        "WHERE occurred_on >= ? AND occurred_on <= ?",
+        [month_first, last],
     )
     kinds = Counter(a["type"] for a in actions)
-    satisfaction = Counter(
-        json.loads(a["detail"]).get("satisfaction") for a in actions if a["type"] == "FollowedUp"
-    )
-    reviews = Counter(
-        json.loads(a["detail"]).get("decision") for a in actions if a["type"] == "ReviewDecided"
-    )
-    rechecks = Counter(
-        json.loads(a["detail"]).get("decision") for a in actions if a["type"] == "RecheckDecided"
-    )
-    rated = sum(satisfaction.values())
-    red, yellow = [], []
-    for card in cards:
-        severe = any(
-            i["level"] == Level.SEVERELY_OVERDUE.value and i["unit_name"] == card["unit_name"]
-            for i in missed
+
+    def tally(kind: str, name: str) -> Counter[str]:
+        return Counter(
+            str(_detail(a).get(name)) for a in actions if a["type"] == kind and _detail(a).get(name)
         )
-        on_time = card["on_time_completion_rate"]
-        entry = {
-            "unit": card["unit_name"],
-            "on_time_completion_rate": on_time,
-            "overdue": card["overdue"],
-        }
-        if severe or (on_time is not None and on_time < 0.6 and card["handling_due"] >= 3):
-            red.append(entry)
-        elif card["overdue"] > 0 or (on_time is not None and on_time < 0.8):
-            yellow.append(entry)
+
+    satisfaction = tally("FollowedUp", "satisfaction")
+    rated = sum(satisfaction.values())
+    content = sum(satisfaction[k] for k in ("satisfied", "basically_satisfied"))
     return {
+        "format": FORMAT,
         "month": month,
         "as_of": as_of.isoformat(),
         "received": len(this),
         "received_previous_month": len(before),
-        "by_channel": totals(lambda r: r["channel"]),
-        "by_category": totals(lambda r: r["category"]),
-        "by_area": totals(lambda r: names.unit(r["unit_id"] or r["intake_unit_id"])),
+        "by_channel": totals(lambda r: r["channel"], lambda k: label_of(Channel, k)),
+        "by_category": totals(lambda r: r["category"], lambda k: label_of(Category, k)),
+        "by_area": totals(lambda r: units.of(r["unit_id"], r["intake_unit_id"])),
         "trend_by_channel": {
             m: dict(sorted(Counter(r["channel"] for r in by_month.get(m, [])).items()))
             for m in months
         },
-        "most_complained_units": [{"unit": names.unit(u), "count": n} for u, n in _top(complained)],
+        "most_complained_units": [{"unit": units.of(u), "count": n} for u, n in _top(complained)],
         "most_overdue_units": [{"unit": u, "count": n} for u, n in _top(overdue_units)],
-        "on_time_rates": [
-            {
-                "unit": c["unit_name"],
-                "timely_acceptance_rate": c["timely_acceptance_rate"],
-                "on_time_completion_rate": c["on_time_completion_rate"],
-                "sample": c["sample"],
-            }
-            for c in cards
-        ],
-        "red_list": red,
-        "yellow_list": yellow,
+        **_unit_rankings(cards, severely),
         "repeat_petitions": kinds["PetitionLinked"],
         "backlog_open": len(accountability.backlog(reader, as_of)),
-        "leader_receptions": sum(c["receptions"] for c in leaders),
-        "leader_home_visits": sum(c["home_visits"] for c in leaders),
-        "leader_appointments": sum(c["appointments"] for c in leaders),
+        **_leader_visits(accountability, month, as_of, actions=actions, received=this),
         "satisfaction": {
             "rated": rated,
             "satisfied": satisfaction["satisfied"],
             "basically_satisfied": satisfaction["basically_satisfied"],
             "unsatisfied": satisfaction["unsatisfied"],
-            "rate": rate(satisfaction["satisfied"] + satisfaction["basically_satisfied"], rated),
+            "percent": percent(content, rated),
         },
-        "review_outcomes": dict(sorted((k, v) for k, v in reviews.items() if k)),
-        "recheck_outcomes": dict(sorted((k, v) for k, v in rechecks.items() if k)),
+        "review_outcomes": _coded(Decision, tally("ReviewDecided", "decision")),
+        "recheck_outcomes": _coded(Decision, tally("RecheckDecided", "decision")),
+    }
+
+
+def _unit_rankings(
+    cards: Sequence[Mapping[str, Any]], severely: Counter[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """按期率 of every unit (ranked first, in rank order), the 红榜, the 黑榜, units apart."""
+    ordered = sorted(cards, key=lambda c: (c["rank"] is None, c["rank"] or 0, c["unit_name"] or ""))
+    standings = [
+        Standing(
+            unit=card["unit_name"] or NO_UNIT,
+            rank=card["rank"],
+            handling_due=card["handling_due"],
+            handling_on_time=card["handling_on_time"],
+            overdue=card["overdue"],
+            severely_overdue=severely[card["unit_id"].hex],
+        )
+        for card in ordered
+    ]
+
+    def row(standing: Standing) -> dict[str, Any]:
+        return {
+            "unit": standing.unit,
+            "rank": standing.rank,
+            "handling_due": standing.handling_due,
+            "handling_on_time": standing.handling_on_time,
+            "on_time_completion_percent": standing.on_time,
+            "overdue": standing.overdue,
+            "severely_overdue": standing.severely_overdue,
+        }
+
+    judged = rolls(standings)
+    return {
+        "on_time_rates": [
+            {
+                "unit": standing.unit,
+                "rank": c["rank"],
+                "sample": RANKED if c["rank"] is not None else UNRANKED,
+                "notices_due": c["notices_due"],
+                "notices_on_time": c["notices_on_time"],
+                "timely_acceptance_percent": percent(c["notices_on_time"], c["notices_due"]),
+                "handling_due": c["handling_due"],
+                "handling_on_time": c["handling_on_time"],
+                "on_time_completion_percent": percent(c["handling_on_time"], c["handling_due"]),
+            }
+            for c, standing in zip(ordered, standings, strict=True)
+        ],
+        "red_list": [row(s) for s in judged.commended],
+        "black_list": [{**row(s), "reasons": reasons} for s, reasons in judged.criticised],
+        "unranked": [row(s) for s in judged.unranked],
+    }
+
+
+def _leader_visits(
+    accountability: Accountability,
+    month: str,
+    as_of: date,
+    *,
+    actions: Sequence[Mapping[str, Any]],
+    received: Sequence[Mapping[str, Any]],
+) -> dict[str, int]:
+    """Leader receptions: the leaders' recorded receptions (their scorecards) and the cases
+    registered through the 领导接访 channel whose reception no leader's record counts already."""
+    leaders = accountability.leader_scorecards(SYSTEM_VIEWER, month, as_of)
+    recorded = {
+        a["case_id"]
+        for a in actions
+        if a["type"] == "VisitRecorded"
+        and _detail(a).get("kind", VisitKind.RECEPTION.value) == VisitKind.RECEPTION.value
+        and _by_a_leader(a)
+    }
+    registered = sum(
+        1
+        for r in received
+        if r["channel"] == Channel.LEADER_RECEPTION.value and r["case_id"] not in recorded
+    )
+    visits = sum(c["receptions"] for c in leaders)
+    return {
+        "leader_receptions": visits + registered,
+        "leader_receptions_recorded": visits,
+        "leader_receptions_registered": registered,
+        "leader_home_visits": sum(c["home_visits"] for c in leaders),
+        "leader_appointments": sum(c["appointments"] for c in leaders),
     }
 
 
 SYSTEM_VIEWER = Actor(id=SYSTEM_ACTOR.id, name=SYSTEM_ACTOR.name, role=Role.AUDITOR, unit_id=None)
 """Bulletins count every case: they are computed with an all-seeing reader."""
+
+
+def changes(published: Mapping[str, Any], now: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """How the figures differ now from those published; figures of an older shape differ in
+    their format only (their leaves cannot be compared one by one)."""
+    if published.get("format") != now.get("format"):
+        return [{"path": "format", "published": published.get("format"), "now": now["format"]}]
+    return differences(published, now)
 
 
 def differences(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
@@ -177,9 +314,9 @@ class Bulletins:
         permissions.require_role(viewer, BULLETIN_READERS, "read bulletins")
 
     def _as_of(self, month: str, today: date) -> date:
-        last = month_bounds(month)[1]
-        if month_bounds(month)[0] > today:
-            raise RuleViolationError("month", f"{month} has not begun yet")
+        first, last = month_bounds(month)
+        if first > today:
+            raise RuleViolationError("month", f"{month} 尚未开始（今天是 {today.isoformat()}）")
         return min(last + timedelta(days=1), today)
 
     def published(self, month: str) -> Bulletin | None:
@@ -212,16 +349,19 @@ class Bulletins:
             "position": bulletin.position,
             "head": bulletin.head,
             "figures": bulletin.figures,
-            "differences": differences(bulletin.figures, now),
+            "differences": changes(bulletin.figures, now),
         }
 
     def publish(self, viewer: Actor, month: str, today: date) -> dict[str, Any]:
-        """Freeze the bulletin of `month` with the log position its figures were computed at."""
+        """Freeze the bulletin of `month`, once it has ended, with the log position its figures
+        were computed at."""
         if viewer.role is not Role.SUPERVISOR:
             msg = f"role '{viewer.role.value}' may not publish bulletins"
             raise PermissionDeniedError(msg)
+        # Refused before anything is computed or stored: an early attempt blocks nothing.
+        require_ended(month, today)
         if self.published(month) is not None:
-            raise TransitionError("publish", f"{month} already published")
+            raise BulletinStateError("publish", f"{month} 月通报已发布，不能重复发布")
         as_of = self._as_of(month, today)
         app = self.ledger.app
         position, figures = self._stable_figures(month, as_of)
@@ -233,11 +373,12 @@ class Bulletins:
             head=self.head() if self.head else None,
             actor=viewer,
             occurred_at=app.clock(),
+            today=today,
         )
         try:
             app.save(bulletin)
         except IntegrityError:
-            raise TransitionError("publish", f"{month} already published") from None
+            raise BulletinStateError("publish", f"{month} 月通报已发布，不能重复发布") from None
         return self.get(viewer, month, today)
 
     def _stable_figures(self, month: str, as_of: date) -> tuple[int, dict[str, Any]]:
@@ -254,7 +395,7 @@ class Bulletins:
         self._require_reader(viewer)
         bulletin = self.published(month)
         if bulletin is None:
-            raise TransitionError("recompute", f"{month} not published")
+            raise BulletinStateError("recompute", f"{month} 月通报尚未发布，无从复算")
         with ledger_at(self.ledger.app, self.ledger.sealer, bulletin.position) as past:
             figures = compute_figures(past, month, bulletin.as_of_date)
         return {
@@ -262,5 +403,5 @@ class Bulletins:
             "position": bulletin.position,
             "figures": figures,
             "identical": figures == bulletin.figures,
-            "differences": differences(bulletin.figures, figures),
+            "differences": changes(bulletin.figures, figures),
         }

@@ -27,6 +27,7 @@ from domain.application import Xinfang
 from domain.cases import LOCAL_TZ, Case
 from domain.directory import SYSTEM_ACTOR, Unit
 from domain.errors import DomainError
+from domain.labels import label
 from domain.values import Role, Status
 from projections.bootstrap import Services, bootstrap
 from projections.settings import InstanceError, Settings, create_instance
@@ -377,8 +378,8 @@ def demo(count: int, seed: int) -> None:
             )
             click.echo("Cases by status:")
             for status in Status:
-                label = _pad(STATUS_LABELS[status], 10)
-                click.echo(f"  {status.value:<17}{label}{report.statuses[status]:>5}")
+                name = _pad(label(status), 12)
+                click.echo(f"  {status.value:<17}{name}{report.statuses[status]:>5}")
             click.echo(f"Open cases with an overdue deadline today: {report.overdue_cases}.")
             logins = report.logins
         if not logins:
@@ -393,25 +394,6 @@ def demo(count: int, seed: int) -> None:
 
 BULK_FROM = 1_000
 """From this many demo cases on, they are built on the aggregates and saved in batches."""
-
-STATUS_LABELS: dict[Status, str] = {
-    Status.REGISTERED: "已登记",
-    Status.FORWARDED: "已转送",
-    Status.ASSIGNED: "已交办",
-    Status.DIVERTED: "已分流",
-    Status.NOT_ACCEPTED: "不予受理",
-    Status.MERGED: "已并案",
-    Status.ACCEPTED: "已受理",
-    Status.IN_PROGRESS: "办理中",
-    Status.EXTENDED: "已延期",
-    Status.REPORT_SUBMITTED: "报告待审",
-    Status.RESPONDED: "已答复",
-    Status.UNDER_REVIEW: "复查中",
-    Status.REVIEWED: "已复查",
-    Status.UNDER_RECHECK: "复核中",
-    Status.TERMINATED: "复核终结",
-    Status.CLOSED: "已办结",
-}
 
 
 def find_case(app: Xinfang, ref: str) -> Case:

@@ -10,6 +10,7 @@ from types import FrameType
 import click
 from tqdm import tqdm
 
+from domain.labels import event_label, label
 from projections import disclosure
 from projections.bootstrap import read_models
 from projections.parallel import rebuild_in_parallel
@@ -79,8 +80,8 @@ def history(case: str) -> None:
         shown = disclosure.operator_history(app, found)
         events = shown["events"]
         click.echo(
-            f"{found.number}  {found.subject}  status {found.status.value}  "
-            f"version {found.version}  ({len(events)} events, times in Asia/Shanghai)"
+            f"{found.number}  {found.subject}  状态 {label(found.status)}  "
+            f"版本 {found.version}  （共 {len(events)} 条事件，时间均为北京时间）"
         )
         rows = [
             (
@@ -88,14 +89,15 @@ def history(case: str) -> None:
                 local_time(event["recorded_at"]),
                 local_time(event["occurred_at"]),
                 event["actor"].name,
-                event["actor"].role.value,
+                label(event["actor"].role),
                 names.get(event["actor"].unit_id, event["actor"].unit_id),
-                event["type"],
+                event_label(event["type"]),
                 event["reason"],
             )
             for event in events
         ]
-        echo_table(
-            ("version", "recorded_at", "occurred_at", "actor", "role", "unit", "event", "reason"),
-            rows,
-        )
+        echo_table(HISTORY_COLUMNS, rows)
+
+
+HISTORY_COLUMNS = ("版本", "记录时间", "业务时间", "操作人", "角色", "单位", "事件", "理由")
+"""The columns of `xinfang history`: recorded (system) time, then business time."""

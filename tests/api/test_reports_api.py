@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
 from domain.application import Xinfang
+from domain.bulletins import Bulletin
 from domain.values import Category, Channel, Outcome, Satisfaction
 from tests.conftest import County
 from tests.integration.helpers_read import API, Desk, fetch, local, read
@@ -69,12 +70,12 @@ def test_the_draft_bulletin_counts_the_month_beside_the_month_before(
     assert (figures["month"], figures["as_of"]) == (MONTH, "2025-10-01")
     assert (figures["received"], figures["received_previous_month"]) == (3, 1)
     assert figures["by_channel"] == [
-        {"key": "letter", "count": 2, "previous": 1, "change": 1},
-        {"key": "visit", "count": 1, "previous": 0, "change": 1},
+        {"key": "letter", "label": "来信", "count": 2, "previous": 1, "change": 1},
+        {"key": "visit", "label": "来访", "count": 1, "previous": 0, "change": 1},
     ]
     assert figures["by_category"] == [
-        {"key": "accusation", "count": 1, "previous": 0, "change": 1},
-        {"key": "claim", "count": 2, "previous": 1, "change": 1},
+        {"key": "accusation", "label": "检举控告类", "count": 1, "previous": 0, "change": 1},
+        {"key": "claim", "label": "申诉求决类", "count": 2, "previous": 1, "change": 1},
     ]
     assert figures["trend_by_channel"]["2025-08"] == {"letter": 1}
     assert figures["trend_by_channel"][MONTH] == {"letter": 2, "visit": 1}
@@ -92,7 +93,7 @@ def test_the_draft_bulletin_counts_the_month_beside_the_month_before(
         "satisfied": 0,
         "basically_satisfied": 0,
         "unsatisfied": 0,
-        "rate": None,
+        "percent": None,
     }
 
 
@@ -104,7 +105,7 @@ def test_the_bulletin_is_also_a_workbook_and_a_printable_page_without_outside_as
 
     assert workbook.status_code == 200
     book = load_workbook(io.BytesIO(workbook.data))
-    assert book.sheetnames == ["总量", "按期率", "红黄榜", "被投诉单位"]
+    assert book.sheetnames == ["总量", "按期率", "红黑榜", "被投诉单位", "其他指标"]
     totals = list(book["总量"].iter_rows(values_only=True))
     assert totals[0] == ("维度", "项目", "本月", "上月", "增减")
     assert ("渠道", "来信", 2, 1, 1) in totals
@@ -163,13 +164,14 @@ def test_a_published_bulletin_is_frozen_and_a_later_correction_shows_as_a_differ
     assert later["figures"] == frozen["figures"]
     assert later["position"] == frozen["position"]
     assert later["differences"] == [
-        {"path": "satisfaction.rate", "published": None, "now": 1.0},
+        {"path": "satisfaction.percent", "published": None, "now": 100.0},
         {"path": "satisfaction.rated", "published": 0, "now": 1},
         {"path": "satisfaction.satisfied", "published": 0, "now": 1},
     ]
     assert (rechecked["identical"], rechecked["differences"]) == (True, [])
     page = fetch(client, county, "supervisor", f"{BULLETIN}.html").get_data(as_text=True)
-    assert "satisfaction.rated" in page
+    assert "群众满意度·参评件：发布时 0 → 现在 1" in page
+    assert 'title="satisfaction.rated"' in page
 
 
 def test_bulletins_refuse_bad_months_and_readers_without_the_role(
@@ -195,3 +197,30 @@ def test_bulletins_refuse_bad_months_and_readers_without_the_role(
         ("head", BULLETIN): 403,
         ("leader", f"{BULLETIN}.xlsx"): 403,
     }
+
+
+def test_a_bulletin_published_in_the_older_shape_differs_in_its_format_only(
+    client: FlaskClient, county: County, xinfang: Xinfang, answered: UUID
+) -> None:
+    older = {"month": MONTH, "received": 3, "red_list": [{"unit": "县住建局"}]}
+    xinfang.save(
+        Bulletin.publish(
+            month=MONTH,
+            position=xinfang.recorder.max_notification_id() or 0,
+            as_of_date=date(2025, 10, 1),
+            figures=older,
+            head=None,
+            actor=county.actors["supervisor"],
+            occurred_at=xinfang.clock(),
+            today=date(2025, 10, 1),
+        )
+    )
+
+    bulletin = read(client, county, "supervisor", BULLETIN)
+    page = fetch(client, county, "supervisor", f"{BULLETIN}.html")
+    workbook = fetch(client, county, "supervisor", f"{BULLETIN}.xlsx")
+
+    assert (bulletin["published"], bulletin["figures"]) == (True, older)
+    assert bulletin["differences"] == [{"path": "format", "published": None, "now": 2}]
+    assert (page.status_code, workbook.status_code) == (409, 409)
+    assert "旧格式" in page.get_json()["message"]

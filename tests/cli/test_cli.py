@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +14,9 @@ from click.testing import CliRunner, Result
 
 from domain.application import Context, Xinfang, today_in_county
 from domain.cases import Case
+from domain.commands import RegisterCase
 from domain.directory import SYSTEM_ACTOR
+from domain.labels import event_label, label
 from domain.values import Category, Channel, Petitioner, Role, Status
 from projections.bootstrap import bootstrap
 from projections.settings import Settings
@@ -246,15 +249,16 @@ def test_history_prints_every_event_of_a_case_by_number_and_by_id(
     assert by_number == by_id
     lines = by_number.strip().splitlines()
     assert case.number in lines[0]
+    assert label(case.status) in lines[0]
     assert lines[1].split() == [
-        "version",
-        "recorded_at",
-        "occurred_at",
-        "actor",
-        "role",
-        "unit",
-        "event",
-        "reason",
+        "版本",
+        "记录时间",
+        "业务时间",
+        "操作人",
+        "角色",
+        "单位",
+        "事件",
+        "理由",
     ]
     rows = lines[3:]
     assert len(rows) == len(events) == case.version
@@ -263,12 +267,14 @@ def test_history_prints_every_event_of_a_case_by_number_and_by_id(
         assert cells[0] == str(event.originator_version)
         assert cells[3:6] == [
             event.actor.name,
-            event.actor.role.value,
+            label(event.actor.role),
             names.get(event.actor.unit_id, "-"),
         ]
-        assert cells[6] == type(event).__name__
+        assert cells[6] == event_label(type(event).__name__)
+        assert cells[6] != type(event).__name__
         if event.reason:
             assert event.reason in row
+    assert not re.search(r"[A-Za-z]", "\n".join(lines[:2]).replace(case.number, ""))
 
 
 def test_history_shows_the_operator_what_the_system_may_see_identity_masked(
@@ -277,18 +283,21 @@ def test_history_shows_the_operator_what_the_system_may_see_identity_masked(
     xinfang(env, "init")
     with application(settings) as app:
         clerk, _ = app.add_user(SYSTEM_ACTOR, name="李登记", role=Role.CLERK)
-        outcome = app.register_case(
+        outcome = app.execute(
+            RegisterCase(
+                channel=Channel.VISIT,
+                category=Category.CLAIM,
+                subject="拖欠工资",
+                content="某工地拖欠工资三个月。",
+                petitioners=[Petitioner(name="欧阳明远", phone="13912345678")],
+            ),
             Context(actor=clerk.as_actor, reason="欧阳明远本人来访，电话13912345678"),
-            channel=Channel.VISIT,
-            category=Category.CLAIM,
-            subject="拖欠工资",
-            content="某工地拖欠工资三个月。",
-            petitioners=[Petitioner(name="欧阳明远", phone="13912345678")],
         )
 
     printed = xinfang(env, "history", outcome.case.number).stdout
 
-    assert "Registered" in printed
+    assert "登记" in printed.splitlines()[-1]
+    assert "登记员" in printed
     assert "＊本人来访，电话＊" in printed
     assert "欧阳明远" not in printed
     assert "13912345678" not in printed

@@ -39,6 +39,12 @@ def now() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def at_sending(body: dict[str, Any]) -> dict[str, Any]:
+    """A command's body with its business times (given as `now`) taken when it is sent, so each
+    lies after the step before it."""
+    return {key: value() if callable(value) else value for key, value in body.items()}
+
+
 @dataclass
 class Office:
     """A running server and the people of a county office, signed in by token."""
@@ -220,7 +226,7 @@ def test_a_case_goes_from_registration_to_closing_over_http(county: Office) -> N
             {
                 "kind": "reception",
                 "leader_id": office.ids["leader"],
-                "held_at": now(),
+                "held_at": now,
                 "notes": "包案领导接访信访人",
             },
         ),
@@ -232,14 +238,14 @@ def test_a_case_goes_from_registration_to_closing_over_http(county: Office) -> N
         (
             "respond",
             "handler",
-            {"outcome": "supported", "text": "已督促支付。", "delivered_at": now()},
+            {"outcome": "supported", "text": "已督促支付。", "delivered_at": now},
         ),
         ("follow-up", "clerk", {"satisfaction": "satisfied", "note": "电话回访"}),
         ("close", "dispatcher", {"resolution": "resolved"}),
     ]
     statuses = []
     for name, who, body in steps:
-        view = office.command(cid, name, who, **body)
+        view = office.command(cid, name, who, **at_sending(body))
         statuses.append(view["status"])
 
     assert statuses == [
@@ -300,18 +306,28 @@ def test_a_case_goes_through_review_and_recheck_to_termination_over_http(
         (
             "respond",
             "handler",
-            {"outcome": "not_supported", "text": "诉求缺乏依据。", "delivered_at": now()},
+            {"outcome": "not_supported", "text": "诉求缺乏依据。", "delivered_at": now},
             "responded",
         ),
         ("request-review", "clerk", {"reason": "信访人不服处理意见"}, "under_review"),
-        ("decide-review", "supervisor", {"decision": "upheld", "text": "维持"}, "reviewed"),
+        (
+            "decide-review",
+            "supervisor",
+            {"decision": "upheld", "text": "维持", "delivered_at": now},
+            "reviewed",
+        ),
         ("request-recheck", "clerk", {}, "under_recheck"),
         ("hearing", "supervisor", {"action": "start"}, "under_recheck"),
         ("hearing", "supervisor", {"action": "end"}, "under_recheck"),
-        ("decide-recheck", "supervisor", {"decision": "upheld", "text": "复核终结"}, "terminated"),
+        (
+            "decide-recheck",
+            "supervisor",
+            {"decision": "upheld", "text": "复核终结", "delivered_at": now},
+            "terminated",
+        ),
     ]
     for name, who, body, status in steps:
-        assert office.command(cid, name, who, **body)["status"] == status, name
+        assert office.command(cid, name, who, **at_sending(body))["status"] == status, name
 
     refused = office.call(
         "POST", f"/cases/{cid}/close", "dispatcher", {"resolution": "resolved"}, expect=409
