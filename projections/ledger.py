@@ -14,21 +14,17 @@ from uuid import UUID
 
 from domain import permissions
 from domain.application import Xinfang
-from domain.values import Actor, DayUnit, Deadline, Rule
+from domain.values import WINDOWS, Actor, ClockEnd, DayUnit, Deadline, Holder, Rule
 from domain.visibility import IDENTITY_ROLES
 from projections import disclosure
 from projections.names import Names
 from projections.sealer import IDENTITY_KINDS, PetitionerSealer
-from projections.sql import Where, literal, member
+from projections.sql import Where, literal, member, uuid_of
 from projections.store import ViewStore
 from projections.visibility import case_filter
 
-OBLIGATIONS = tuple(
-    r.value
-    for r in Rule
-    if r not in {Rule.REVIEW_WINDOW_30, Rule.RECHECK_WINDOW_30, Rule.OBJECT_5WD}
-)
-"""Deadlines the office must meet (the petitioner's own windows are not obligations)."""
+OBLIGATIONS = tuple(r.value for r in Rule if r not in WINDOWS)
+"""Deadlines the office must meet (the windows for a party to act in are not obligations)."""
 
 SORTS = {
     "received_on": "received_on, number",
@@ -174,7 +170,8 @@ class Ledger:
 
 
 def deadline_of(row: Mapping[str, Any]) -> Deadline:
-    """A Deadline value from a ledger_deadlines row."""
+    """A Deadline value from a ledger_deadlines row: how it ended, its pause and extensions."""
+    met_on = _date(row["met_on"])
     return Deadline(
         rule=Rule(row["rule"]),
         started_on=date.fromisoformat(row["started_on"]),
@@ -182,6 +179,21 @@ def deadline_of(row: Mapping[str, Any]) -> Deadline:
         unit=DayUnit(row["unit"]),
         due_date=date.fromisoformat(row["due_date"]),
         provisional=bool(row["provisional"]),
-        met_on=date.fromisoformat(row["met_on"]) if row["met_on"] else None,
+        met_on=met_on,
+        met_by=Holder(
+            unit_id=uuid_of(row["met_unit_id"]),
+            handler_id=uuid_of(row["met_handler_id"]),
+            leader_id=uuid_of(row["met_leader_id"]),
+        )
+        if met_on is not None
+        else None,
         key=row["slot"],
+        extended_days=row["extended_days"],
+        paused_since=_date(row["paused_since"]),
+        paused_days=row["paused_days"],
+        end=ClockEnd(row["end_kind"]) if row["end_kind"] else None,
     )
+
+
+def _date(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None

@@ -183,6 +183,10 @@ class Probe:
             order = command_body("supervision-orders", county)
             issued = self.office.send("supervisor", self.case_id, "supervision-orders", order)
             assert issued.status_code == 200, issued.get_json()
+        if command == "recusal-decision":
+            asked = command_body("recusal-requests", county)
+            requested = self.office.send("clerk", self.case_id, "recusal-requests", asked)
+            assert requested.status_code == 200, requested.get_json()
 
     def directory_body(self) -> Any:
         """The body of a POST outside a case."""
