@@ -39,6 +39,7 @@ LEVEL = {
     "severely_overdue": "严重超期",
     "met": "按期",
     "met_late": "逾期完成",
+    "ready_to_close": "期满待办结",
 }
 RULE = {
     "sort_15": "15日内分办",

@@ -64,6 +64,7 @@ class LedgerQuerySchema(Schema):
     channel = choice(Channel, load_default=None)
     flag = choice(Flag, load_default=None)
     overdue = fields.Boolean(load_default=None)
+    ready_to_close = fields.Boolean(load_default=None)
     q = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
     received_from = day(load_default=None)
     received_to = day(load_default=None)
@@ -144,6 +145,7 @@ def _query(args: dict[str, Any]) -> LedgerQuery:
         channel=args["channel"].value if args["channel"] else None,
         flag=args["flag"].value if args["flag"] else None,
         overdue=args["overdue"],
+        ready_to_close=args["ready_to_close"],
         q=args["q"],
         received_from=args["received_from"],
         received_to=args["received_to"],
