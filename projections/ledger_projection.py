@@ -14,6 +14,8 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import OperationalError, ProgrammingError
+
 from domain.application import Xinfang
 from domain.cases import Case, local_date
 from domain.values import Category, Deadline, Holder
@@ -112,7 +114,7 @@ class LedgerProjection(Projection):
             with store.transaction() as cursor:
                 for table, columns in SHAPE_PROBES:
                     store.run(cursor, f"SELECT {columns} FROM {{p}}{table} WHERE 1 = 0")
-        except Exception:  # an older shape: the probe names a column the table lacks
+        except (OperationalError, ProgrammingError):  # a column the older shape lacks
             self.drop(store)
             super().create(store)
 
