@@ -1,4 +1,5 @@
-"""Accountability views: overdue lists, actor activity, scorecards, agenda, backlog."""
+"""Accountability views: overdue lists, actor activity, scorecards, agenda, backlog, cases
+ready to close."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from api.ledger import LedgerRowSchema, ledger_as_of
 from api.schemas import instant, month_field
 from domain.cases import local_date
 from domain.values import Actor
-from projections.accountability import Accountability, BacklogRules, require_reader
+from projections.accountability import MIN_VOLUME, Accountability, BacklogRules, require_reader
 
 blp = Blueprint(
     "accountability", __name__, url_prefix="/api/v1", description="Accountability views 问责"
@@ -64,6 +65,7 @@ class OverdueItemSchema(Schema):
     due_date = fields.String()
     provisional = fields.Boolean()
     met_on = fields.String(allow_none=True)
+    ended_by = fields.String(allow_none=True)
     level = fields.String()
     days_over = fields.Integer()
     unit_id = fields.UUID(allow_none=True)
@@ -110,6 +112,20 @@ class CardsSchema(Schema):
 
     month = fields.String()
     items = fields.List(fields.Dict())
+
+
+class UnitCardsSchema(CardsSchema):
+    """Unit scorecards of a month: ranked ones, and those below the minimum sample apart."""
+
+    insufficient_sample = fields.List(fields.Dict())
+    minimum_sample = fields.Integer()
+
+
+class ReadyToCloseSchema(Schema):
+    """Cases whose windows passed unused (期满待办结), waiting for a dispatcher to close them."""
+
+    items = fields.List(fields.Nested(LedgerRowSchema))
+    as_of = fields.AwareDateTime(allow_none=True)
 
 
 class AgendaSchema(Schema):
@@ -187,10 +203,18 @@ class UnitScorecards(MethodView):
     """Unit scorecards."""
 
     @blp.arguments(MonthQuerySchema, location="query")
-    @blp.response(200, CardsSchema)
+    @blp.response(200, UnitCardsSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Counts beside rates per unit for a month; ranked only above the minimum volume."""
-        return _cards(args, Accountability.unit_scorecards)
+        """Counts beside rates per unit for a month (docs/accountability.md); units with fewer
+        deadlines due than the minimum sample are listed apart, never ranked."""
+        cards = _cards(args, Accountability.unit_scorecards)
+        every = cards["items"]
+        return {
+            "month": cards["month"],
+            "items": [c for c in every if c["rank"] is not None],
+            "insufficient_sample": [c for c in every if c["rank"] is None],
+            "minimum_sample": MIN_VOLUME,
+        }
 
 
 @blp.route("/accountability/leaders")
@@ -202,6 +226,21 @@ class LeaderScorecards(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Receptions, home visits, appointments; sponsored cases open, overdue, 化解率."""
         return _cards(args, Accountability.leader_scorecards)
+
+
+@blp.route("/accountability/ready-to-close")
+class ReadyToClose(MethodView):
+    """Cases ready to close."""
+
+    @blp.arguments(AsOfQuerySchema, location="query")
+    @blp.response(200, ReadyToCloseSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Answered or reviewed cases whose review or recheck window expired unused (期满待办结),
+        until a dispatcher closes them; as the ledger shows them to the viewer."""
+        viewer = actor()
+        with ledger_as_of(args["as_of"]) as (ledger, today):
+            items = Accountability(ledger).ready_to_close(viewer, today)
+        return {"items": items, "as_of": args["as_of"]}
 
 
 @blp.route("/accountability/agenda")

@@ -23,13 +23,12 @@ from api.schemas import choice, day, instant
 from api.spreadsheets import XLSX, workbook_response, write_sheet
 from domain.access import EXPORT, READ_CASE
 from domain.cases import local_date
-from domain.labels import label_of
+from domain.labels import deadline_state, label_of
 from domain.values import (
     Category,
     Channel,
     Disposition,
     Flag,
-    Level,
     Outcome,
     Rule,
     Satisfaction,
@@ -74,6 +73,7 @@ class LedgerQuerySchema(Schema):
     channel = choice(Channel, load_default=None)
     flag = choice(Flag, load_default=None)
     overdue = fields.Boolean(load_default=None)
+    ready_to_close = fields.Boolean(load_default=None)
     q = fields.String(load_default=None, validate=validate.Length(min=1, max=200))
     received_from = day(load_default=None)
     received_to = day(load_default=None)
@@ -154,6 +154,7 @@ def _query(args: dict[str, Any]) -> LedgerQuery:
         channel=args["channel"].value if args["channel"] else None,
         flag=args["flag"].value if args["flag"] else None,
         overdue=args["overdue"],
+        ready_to_close=args["ready_to_close"],
         q=args["q"],
         received_from=args["received_from"],
         received_to=args["received_to"],
@@ -200,8 +201,7 @@ def ledger_cells(item: dict[str, Any]) -> list[Any]:
         label_of(Status, item["status"]),
         label_of(Rule, deadline.get("rule")),
         deadline.get("due_date", ""),
-        label_of(Level, deadline.get("level"))
-        + ("（暂定）" if deadline.get("provisional") else ""),
+        deadline_state(deadline.get("level")) + ("（暂定）" if deadline.get("provisional") else ""),
         "、".join(label_of(Flag, f) for f in item["flags"]),
         item["repeat_count"],
         label_of(Outcome, item["outcome"]),

@@ -249,6 +249,15 @@ def unranked(minimum: int) -> str:
     return f"样本不足（本月收件少于 {minimum} 件），不参与排名"
 
 
+READY_TO_CLOSE = "期满待办结"
+"""The ledger's state of a case whose review or recheck window passed unused."""
+
+
+def deadline_state(code: str | None) -> str:
+    """The Chinese name of a ledger row's deadline state: a Level, or ready to close."""
+    return READY_TO_CLOSE if code == "ready_to_close" else label_of(Level, code)
+
+
 def label(code: Enum | None) -> str:
     """The Chinese name of a code of the domain (blank for none)."""
     if code is None:

@@ -1,5 +1,7 @@
 """Queries over the ledger views (台账): search, the same petitioner's cases, current deadlines.
 
+A case whose windows passed unused shows the deadline state `ready_to_close` (期满待办结).
+
 Which rows a viewer may know exist is decided by projections/visibility.py (the SQL twin of
 domain/visibility.py); what each row shows them, by projections/disclosure.py.
 """
@@ -12,23 +14,27 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+from domain import deadlines as clocks
 from domain import permissions
 from domain.application import Xinfang
-from domain.values import Actor, DayUnit, Deadline, Rule
+from domain.values import WINDOWS, Actor, ClockEnd, DayUnit, Deadline, Holder, Level, Rule, Status
 from domain.visibility import IDENTITY_ROLES
 from projections import disclosure
 from projections.names import Names
 from projections.sealer import IDENTITY_KINDS, PetitionerSealer
-from projections.sql import Where, literal, member
+from projections.sql import Where, literal, member, uuid_of
 from projections.store import ViewStore
 from projections.visibility import case_filter
 
-OBLIGATIONS = tuple(
-    r.value
-    for r in Rule
-    if r not in {Rule.REVIEW_WINDOW_30, Rule.RECHECK_WINDOW_30, Rule.OBJECT_5WD}
-)
-"""Deadlines the office must meet (the petitioner's own windows are not obligations)."""
+OBLIGATIONS = tuple(r.value for r in Rule if r not in WINDOWS)
+"""Deadlines the office must meet (the windows for a party to act in are not obligations)."""
+
+READY_TO_CLOSE = "ready_to_close"
+"""The ledger's deadline state of a case whose windows passed unused (期满待办结)."""
+READY_STATUSES = (Status.RESPONDED.value, Status.REVIEWED.value)
+READY_WINDOWS = (Rule.REVIEW_WINDOW_30.value, Rule.RECHECK_WINDOW_30.value)
+"""A case answered (or reviewed) whose window for asking a review (or recheck) expired unused,
+with no deadline of the office still running, waits only for a dispatcher to close it."""
 
 SORTS = {
     "received_on": "received_on, number",
@@ -53,6 +59,7 @@ class LedgerQuery:
     q: str | None = None
     received_from: date | None = None
     received_to: date | None = None
+    ready_to_close: bool | None = None
     page: int = 1
     page_size: int = 50
     sort: str = "-received_on"
@@ -93,12 +100,16 @@ class Ledger:
             where.add("received_on <= ?", query.received_to.isoformat())
         if query.overdue is not None:
             rules = ",".join("?" for _ in OBLIGATIONS)
+            # A paused clock is never overdue (its due date moves by the paused days).
             exists = (
                 "EXISTS (SELECT 1 FROM {p}ledger_deadlines d WHERE d.case_id = c.case_id "
-                "AND d.current = 1 AND d.met_on IS NULL AND d.due_date < ? "
-                f"AND d.rule IN ({rules}))"
+                "AND d.current = 1 AND d.met_on IS NULL AND d.paused_since IS NULL "
+                f"AND d.due_date < ? AND d.rule IN ({rules}))"
             )
             where.add(exists if query.overdue else f"NOT {exists}", today.isoformat(), *OBLIGATIONS)
+        if query.ready_to_close is not None:
+            ready, params = ready_to_close_sql(today)
+            where.add(ready if query.ready_to_close else f"NOT ({ready})", *params)
         total = self.store.query(
             f"SELECT COUNT(*) AS n FROM {{p}}ledger_cases c WHERE {where.sql}", where.params
         )[0]["n"]
@@ -119,18 +130,17 @@ class Ledger:
         names = Names(self.app)
         items = []
         for row in rows:
-            running = [
-                d
-                for d in deadlines.get(row["case_id"], [])
-                if d.met_on is None and d.rule.value in OBLIGATIONS
-            ]
-            current = min(running, key=lambda d: d.due_date) if running else None
+            clocks_of = deadlines.get(row["case_id"], [])
+            running = [d for d in clocks_of if d.running and d.rule.value in OBLIGATIONS]
+            window = expired_window(row["status"], clocks_of, today)
+            current = min(running, key=lambda d: d.due_date) if running else window
             people = self.sealer.open(row["petitioners"])
-            items.append(
-                disclosure.ledger_row(
-                    viewer, row, petitioners=people, deadline=current, names=names, today=today
-                )
+            item = disclosure.ledger_row(
+                viewer, row, petitioners=people, deadline=current, names=names, today=today
             )
+            if window is not None and item["deadline"] is not None:
+                item["deadline"]["level"] = READY_TO_CLOSE
+            items.append(item)
         return items
 
     def same_person(
@@ -173,8 +183,40 @@ class Ledger:
         return found
 
 
+def ready_to_close_sql(today: date) -> tuple[str, tuple[Any, ...]]:
+    """The rows of `ledger_cases c` ready to close on `today` (SQL twin of `expired_window`)."""
+    statuses = ",".join("?" for _ in READY_STATUSES)
+    windows = ",".join("?" for _ in READY_WINDOWS)
+    rules = ",".join("?" for _ in OBLIGATIONS)
+    running = (
+        "SELECT 1 FROM {p}ledger_deadlines w WHERE w.case_id = c.case_id AND w.current = 1 "
+        "AND w.met_on IS NULL"
+    )
+    clause = (
+        f"c.status IN ({statuses}) "
+        f"AND EXISTS ({running} AND w.rule IN ({windows}) AND w.due_date < ?) "
+        f"AND NOT EXISTS ({running} AND w.rule IN ({rules}))"
+    )
+    return clause, (*READY_STATUSES, *READY_WINDOWS, today.isoformat(), *OBLIGATIONS)
+
+
+def expired_window(status: str, deadlines: Sequence[Deadline], today: date) -> Deadline | None:
+    """The window that expired unused if the case is ready to close on `today`, else None."""
+    if status not in READY_STATUSES:
+        return None
+    if any(d.running and d.rule.value in OBLIGATIONS for d in deadlines):
+        return None
+    expired = [
+        d
+        for d in deadlines
+        if d.rule.value in READY_WINDOWS and d.running and clocks.level(d, today) is Level.EXPIRED
+    ]
+    return min(expired, key=lambda d: d.due_date) if expired else None
+
+
 def deadline_of(row: Mapping[str, Any]) -> Deadline:
-    """A Deadline value from a ledger_deadlines row."""
+    """A Deadline value from a ledger_deadlines row: how it ended, its pause and extensions."""
+    met_on = _date(row["met_on"])
     return Deadline(
         rule=Rule(row["rule"]),
         started_on=date.fromisoformat(row["started_on"]),
@@ -182,6 +224,21 @@ def deadline_of(row: Mapping[str, Any]) -> Deadline:
         unit=DayUnit(row["unit"]),
         due_date=date.fromisoformat(row["due_date"]),
         provisional=bool(row["provisional"]),
-        met_on=date.fromisoformat(row["met_on"]) if row["met_on"] else None,
+        met_on=met_on,
+        met_by=Holder(
+            unit_id=uuid_of(row["met_unit_id"]),
+            handler_id=uuid_of(row["met_handler_id"]),
+            leader_id=uuid_of(row["met_leader_id"]),
+        )
+        if met_on is not None
+        else None,
         key=row["slot"],
+        extended_days=row["extended_days"],
+        paused_since=_date(row["paused_since"]),
+        paused_days=row["paused_days"],
+        end=ClockEnd(row["end_kind"]) if row["end_kind"] else None,
     )
+
+
+def _date(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
+
+from eventsourcing.persistence import OperationalError, ProgrammingError
 
 from domain.application import Xinfang
 from domain.cases import Case, local_date
@@ -24,6 +27,30 @@ from projections.store import ViewStore
 
 CASE_TOPIC = f"{Case.__module__}:{Case.__qualname__}."
 """Topics of the Case aggregate's events start with this."""
+
+
+SHAPE_PROBES = (
+    ("ledger_deadlines", "seq, end_kind, paused_since"),
+    ("ledger_holdings", "ongoing, by_id"),
+)
+"""Columns of the present shape of the tables (absent from a ledger of an earlier release)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """Who held a case after one event, whether it was still open, when, and who acted."""
+
+    holder: Holder
+    ongoing: bool
+    day: str
+    by: str
+    new: bool
+
+    @property
+    def state(self) -> tuple[Any, ...]:
+        """What a holding interval records: unit, handler, sponsor (hex ids) and openness."""
+        h = self.holder
+        return (hex_id(h.unit_id), hex_id(h.handler_id), hex_id(h.leader_id), self.ongoing)
 
 
 def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
@@ -75,11 +102,27 @@ class LedgerProjection(Projection):
         self.states = CaseStates(app)
         self.sealer = sealer
 
+    def create(self, store: ViewStore) -> None:
+        """Create the tables; tables of an older shape are dropped first, to be rebuilt.
+
+        The views are derived from the log: a ledger written by an earlier release (before every
+        clock was kept with its end kind) is emptied with its position in one transaction, and
+        catching up rebuilds it.
+        """
+        super().create(store)
+        try:
+            with store.transaction() as cursor:
+                for table, columns in SHAPE_PROBES:
+                    store.run(cursor, f"SELECT {columns} FROM {{p}}{table} WHERE 1 = 0")
+        except (OperationalError, ProgrammingError):  # a column the older shape lacks
+            self.drop(store)
+            super().create(store)
+
     def apply(self, store: ViewStore, cursor: Any, batch: Sequence[Item]) -> None:
         """Advance the touched cases through the batch; write their rows once each."""
         touched: dict[UUID, Case] = {}
         active_on: dict[UUID, str] = {}
-        changes: dict[UUID, list[tuple[Holder, str, bool]]] = {}
+        steps: dict[UUID, list[Step]] = {}
         actions: list[tuple[Any, ...]] = []
         for item in batch:
             # Other aggregates' events (directory, requests, bulletins) are not even decoded.
@@ -116,9 +159,15 @@ class LedgerProjection(Projection):
                     _detail(event),
                 )
             )
-            if advanced.holder_before != case.holder:
-                is_new = advanced.holder_before is None
-                changes.setdefault(case.id, []).append((case.holder, day, is_new))
+            steps.setdefault(case.id, []).append(
+                Step(
+                    holder=case.holder,
+                    ongoing=not case.is_terminal,
+                    day=day,
+                    by=event.actor.id.hex,
+                    new=advanced.holder_before is None,
+                )
+            )
         # A write first: on SQLite a transaction that starts by reading cannot later write if
         # another process wrote meanwhile ("database is locked" instead of waiting its turn).
         store.run_many(
@@ -126,50 +175,49 @@ class LedgerProjection(Projection):
             "INSERT INTO {p}ledger_actions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             actions,
         )
-        self._write_holdings(store, cursor, changes)
+        self._write_holdings(store, cursor, steps)
         self._write_cases(store, cursor, touched, active_on)
 
     @staticmethod
-    def _write_holdings(
-        store: ViewStore, cursor: Any, changes: dict[UUID, list[tuple[Holder, str, bool]]]
-    ) -> None:
-        """Close each case's open holding interval and add the new ones (who held it, when)."""
-        known = [case_id.hex for case_id, steps in changes.items() if not steps[0][2]]
-        last_seq: dict[str, int] = {}
+    def _write_holdings(store: ViewStore, cursor: Any, steps: dict[UUID, list[Step]]) -> None:
+        """Close each case's open holding interval where its holder or openness changed, and
+        add the new intervals (who held it, when, still open or not, who moved it there)."""
+        known = [case_id.hex for case_id, seen in steps.items() if not seen[0].new]
+        last: dict[str, tuple[int, tuple[Any, ...]]] = {}
         for chunk in _chunks(known, 500):
             rows = store.fetch(
                 cursor,
-                "SELECT case_id, MAX(seq) AS seq FROM {p}ledger_holdings WHERE case_id IN ("
+                "SELECT h.* FROM {p}ledger_holdings h WHERE h.to_on IS NULL AND h.case_id IN ("
                 + ",".join("?" for _ in chunk)
-                + ") GROUP BY case_id",
+                + ")",
                 chunk,
             )
-            last_seq.update({row["case_id"]: int(row["seq"]) for row in rows})
+            for row in rows:
+                held = (row["unit_id"], row["handler_id"], row["leader_id"], bool(row["ongoing"]))
+                last[row["case_id"]] = (int(row["seq"]), held)
         closing, opening = [], []
-        for case_id, steps in changes.items():
-            seq = last_seq.get(case_id.hex, 0)
+        for case_id, seen in steps.items():
+            seq, state = last.get(case_id.hex, (0, ()))
+            changes: list[tuple[tuple[Any, ...], Step]] = []
+            for step in seen:
+                now = step.state
+                if now != state:
+                    changes.append((now, step))
+                    state = now
+            if not changes:
+                continue
             if seq:
-                closing.append((steps[0][1], case_id.hex))
-            for index, (holder, since, _) in enumerate(steps):
+                closing.append((changes[0][1].day, case_id.hex))
+            for index, (now, step) in enumerate(changes):
                 seq += 1
-                until = steps[index + 1][1] if index + 1 < len(steps) else None
-                opening.append(
-                    (
-                        case_id.hex,
-                        seq,
-                        hex_id(holder.unit_id),
-                        hex_id(holder.handler_id),
-                        hex_id(holder.leader_id),
-                        since,
-                        until,
-                    )
-                )
+                until = changes[index + 1][1].day if index + 1 < len(changes) else None
+                opening.append((case_id.hex, seq, *now[:3], int(now[3]), step.by, step.day, until))
         store.run_many(
             cursor,
             "UPDATE {p}ledger_holdings SET to_on = ? WHERE case_id = ? AND to_on IS NULL",
             closing,
         )
-        store.run_many(cursor, "INSERT INTO {p}ledger_holdings VALUES (?,?,?,?,?,?,?)", opening)
+        store.run_many(cursor, "INSERT INTO {p}ledger_holdings VALUES (?,?,?,?,?,?,?,?,?)", opening)
 
     def _write_cases(
         self,
@@ -195,9 +243,12 @@ class LedgerProjection(Projection):
         for case_id, case in cases.items():
             row = {**self.case_row(case), "last_activity_on": active_on[case_id]}
             rows.append([row[c] for c in CASE_COLUMNS])
-            deadlines += [self._deadline_row(case, d, current=False) for d in case.past_deadlines]
+            # Every clock the case ran: the past ones (superseded, transferred...) first.
+            clocks = [(d, False) for d in case.past_deadlines]
+            clocks += [(d, True) for d in case.deadlines.values()]
             deadlines += [
-                self._deadline_row(case, d, current=True) for d in case.deadlines.values()
+                self._deadline_row(case, seq, d, current=current)
+                for seq, (d, current) in enumerate(clocks, start=1)
             ]
             identities += [
                 (digest, case_id.hex, kind)
@@ -212,16 +263,20 @@ class LedgerProjection(Projection):
         )
         store.run_many(cursor, "DELETE FROM {p}ledger_deadlines WHERE case_id = ?", keys)
         store.run_many(
-            cursor, "INSERT INTO {p}ledger_deadlines VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", deadlines
+            cursor,
+            "INSERT INTO {p}ledger_deadlines VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            deadlines,
         )
         store.run_many(cursor, "DELETE FROM {p}ledger_identities WHERE case_id = ?", keys)
         store.run_many(cursor, "INSERT INTO {p}ledger_identities VALUES (?,?,?)", identities)
 
     @staticmethod
-    def _deadline_row(case: Case, d: Deadline, *, current: bool) -> tuple[Any, ...]:
+    def _deadline_row(case: Case, seq: int, d: Deadline, *, current: bool) -> tuple[Any, ...]:
         met = d.met_by
+        ended = d.ended_by
         return (
             case.id.hex,
+            seq,
             d.name,
             d.started_on.isoformat(),
             d.rule.value,
@@ -229,7 +284,11 @@ class LedgerProjection(Projection):
             d.unit.value,
             d.due_date.isoformat(),
             int(d.provisional),
+            d.extended_days,
+            _day(d.paused_since),
+            d.paused_days,
             _day(d.met_on),
+            ended.value if ended is not None else None,
             hex_id(met.unit_id) if met else None,
             hex_id(met.handler_id) if met else None,
             hex_id(met.leader_id) if met else None,

@@ -1,4 +1,8 @@
-"""The ledger views' tables: cases, deadlines, who held the case when, actions, identity hashes."""
+"""The ledger views' tables: cases, deadlines, who held the case when, actions, identity hashes.
+
+A change of a table's shape needs `xinfang rebuild` on an existing instance (the views are
+rebuilt from the log).
+"""
 
 from __future__ import annotations
 
@@ -16,16 +20,23 @@ LEDGER_TABLES = (
     "CREATE INDEX IF NOT EXISTS ledger_cases_status ON {p}ledger_cases (status)",
     "CREATE INDEX IF NOT EXISTS ledger_cases_unit ON {p}ledger_cases (unit_id)",
     "CREATE INDEX IF NOT EXISTS ledger_cases_received ON {p}ledger_cases (received_on)",
+    # Every clock a case ever ran, in the case's order (`seq`): superseded and transferred ones
+    # too, since a case forwarded the day it was registered has two notice clocks started that
+    # day in the same slot. `end_kind` says how a clock ended (domain.values.ClockEnd).
     """CREATE TABLE IF NOT EXISTS {p}ledger_deadlines (
-        case_id TEXT NOT NULL, slot TEXT NOT NULL, started_on TEXT NOT NULL, rule TEXT NOT NULL,
-        length {int} NOT NULL, unit TEXT NOT NULL, due_date TEXT NOT NULL,
-        provisional {int} NOT NULL, met_on TEXT, met_unit_id TEXT, met_handler_id TEXT,
-        met_leader_id TEXT, current {int} NOT NULL,
-        PRIMARY KEY (case_id, slot, started_on))""",
+        case_id TEXT NOT NULL, seq {int} NOT NULL, slot TEXT NOT NULL, started_on TEXT NOT NULL,
+        rule TEXT NOT NULL, length {int} NOT NULL, unit TEXT NOT NULL, due_date TEXT NOT NULL,
+        provisional {int} NOT NULL, extended_days {int} NOT NULL, paused_since TEXT,
+        paused_days {int} NOT NULL, met_on TEXT, end_kind TEXT, met_unit_id TEXT,
+        met_handler_id TEXT, met_leader_id TEXT, current {int} NOT NULL,
+        PRIMARY KEY (case_id, seq))""",
     "CREATE INDEX IF NOT EXISTS ledger_deadlines_due ON {p}ledger_deadlines (due_date)",
+    # Who held the case when (unit, handler, sponsor), whether it was still open, and who moved
+    # it there (`by_id`: at the bureau, the person who holds an unsorted case).
     """CREATE TABLE IF NOT EXISTS {p}ledger_holdings (
         case_id TEXT NOT NULL, seq {int} NOT NULL, unit_id TEXT, handler_id TEXT, leader_id TEXT,
-        from_on TEXT NOT NULL, to_on TEXT, PRIMARY KEY (case_id, seq))""",
+        ongoing {int} NOT NULL, by_id TEXT NOT NULL, from_on TEXT NOT NULL, to_on TEXT,
+        PRIMARY KEY (case_id, seq))""",
     """CREATE TABLE IF NOT EXISTS {p}ledger_actions (
         position {bigint} PRIMARY KEY, case_id TEXT NOT NULL, version {int} NOT NULL,
         type TEXT NOT NULL, actor_id TEXT NOT NULL, actor_name TEXT NOT NULL,

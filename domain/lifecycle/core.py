@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -96,15 +96,20 @@ class CaseCore(Aggregate):
         on_behalf_of: UUID | None
         deadlines: list[Deadline]
 
+        reopens: ClassVar[bool] = False
+        """Whether the event runs ended clocks on again (the same clocks, not new ones)."""
+
         def apply(self, aggregate: Any) -> None:
             """Store the deadlines the event started, moved or stopped, then change state."""
             case: CaseCore = aggregate
             for deadline in self.deadlines:
                 previous = case.deadlines.get(deadline.name)
-                # A new clock in the slot keeps the previous one (ended) in the case's past.
+                # A new clock in the slot keeps the previous one (ended) in the case's past,
+                # also one met the day the new one starts (a receipt notice sent the day the
+                # case is forwarded); only a clock run on again replaces its ended self.
                 if previous is not None and (
                     previous.started_on != deadline.started_on
-                    or (previous.ended_by not in {None, ClockEnd.MET} and deadline.running)
+                    or (not previous.running and deadline.running and not self.reopens)
                 ):
                     case.past_deadlines.append(previous)
                 case.deadlines[deadline.name] = deadline

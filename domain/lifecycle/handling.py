@@ -151,6 +151,8 @@ class Handling(Phase):
     class ReportReturned(CaseEvent):
         """The completion report was sent back for more work."""
 
+        reopens = True
+
         def change(self, case: CaseCore) -> None:
             case.status = Status.IN_PROGRESS
 

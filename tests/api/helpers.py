@@ -111,7 +111,7 @@ class Office:
             leader_id = str(self.county.actors[sponsor].id)
             steps = [_step("leader", "dispatcher", self.county, leader_id=leader_id), *steps]
         for step in steps:
-            view = ok(self.send(step.who, view["id"], step.path, step.body))
+            view = ok(self.send(step.who, view["id"], step.path, step.fresh(self.county)))
         assert view["status"] == ("forwarded" if status == "objected" else status)
         return view
 
@@ -148,6 +148,15 @@ class Step:
     path: str
     body: dict[str, Any]
 
+    def fresh(self, county: County) -> dict[str, Any]:
+        """The body with its business times taken now (after the steps sent before it)."""
+        now = command_body(self.path, county)
+        return {**self.body, **{k: now[k] for k in BUSINESS_TIMES & set(now) & set(self.body)}}
+
+
+BUSINESS_TIMES = frozenset({"delivered_at", "held_at"})
+"""Body fields that carry a business time: each must lie after the step it follows."""
+
 
 def command_body(path: str, county: County) -> dict[str, Any]:
     """A valid body for the command at `path` (the case must be in a status that allows it).
@@ -173,13 +182,21 @@ def command_body(path: str, county: County) -> dict[str, Any]:
             "delivered_at": now_iso(),
         },
         "submit-report": {"text": "办结报告：工资已全部结清。"},
-        "approve-report": {},
+        "approve-report": {"outcome": "supported", "delivered_at": now_iso()},
         "return-report": {"reason": "报告缺少证明材料"},
         "reassign": {"unit_id": str(unit["labour"]), "reason": "劳动保障事项由人社局办理"},
         "request-review": {},
-        "decide-review": {"decision": "upheld", "text": "维持原处理意见"},
+        "decide-review": {
+            "decision": "upheld",
+            "text": "维持原处理意见",
+            "delivered_at": now_iso(),
+        },
         "request-recheck": {},
-        "decide-recheck": {"decision": "upheld", "text": "维持复查意见"},
+        "decide-recheck": {
+            "decision": "upheld",
+            "text": "维持复查意见",
+            "delivered_at": now_iso(),
+        },
         "hearing": {"action": "start"},
         "handler": {"handler_id": str(user["handler2"].id), "reason": "原承办人休假"},
         "leader": {"leader_id": str(user["leader2"].id), "reason": "包案领导工作调整"},
@@ -198,6 +215,16 @@ def command_body(path: str, county: County) -> dict[str, Any]:
         },
         "supervision-orders": {"due_date": due_in(10), "text": "请于十日内报送办理情况"},
         "supervision-orders/1/answer": {"text": "已按督办要求办理"},
+        "recusal": {"reason": "承办人系信访人近亲属"},
+        "recusal-requests": {
+            "person_id": str(user["handler2"].id),
+            "reason": "信访人称其有利害关系",
+        },
+        "recusal-decision": {
+            "person_id": str(user["handler2"].id),
+            "granted": True,
+            "reason": "经核实存在利害关系",
+        },
     }
     return dict(bodies[path])
 

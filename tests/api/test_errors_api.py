@@ -10,6 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from domain.application import Xinfang
+from domain.cases import LOCAL_TZ
 from domain.directory import log_id
 from domain.values import Channel, Flag
 from tests.api.helpers import (
@@ -140,7 +141,8 @@ MALFORMED: list[tuple[str, str, Any, dict[str, list[str]]]] = [
         "progress",
         "handler",
         {"note": "进展", "occurred_at": "2001-01-01T08:00:00+08:00"},
-        {"occurred_at": ["occurred_at lies before the case was registered"]},
+        # The bound is named (issue 9, point 7): the registration, in county time.
+        {"occurred_at": ["occurred_at lies before the registration ({registered})"]},
     ),
     ("progress", "handler", {"note": "   "}, {"note": ["a progress note cannot be empty"]}),
     (
@@ -170,6 +172,7 @@ def test_malformed_input_is_refused_per_field_and_records_nothing(
     office = Office(client, county)
     case = office.drive("in_progress")
     before = office.history(case["id"])
+    registered = datetime.fromisoformat(case["registered_at"]).astimezone(LOCAL_TZ)
 
     for path, who, body, errors in MALFORMED:
         with subtests.test(path=path, body=body):
@@ -177,7 +180,11 @@ def test_malformed_input_is_refused_per_field_and_records_nothing(
 
             error = assert_error(response, 422)
             assert error["status"] == "Unprocessable Entity"
-            assert error["errors"] == errors
+            expected = {
+                name: [m.format(registered=f"{registered:%Y-%m-%d %H:%M}") for m in messages]
+                for name, messages in errors.items()
+            }
+            assert error["errors"] == expected
     with subtests.test("a body that is not JSON at all is a bad request"):
         response = client.post(
             f"{API}/cases/{case['id']}/progress",

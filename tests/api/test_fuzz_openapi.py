@@ -133,7 +133,8 @@ def test_the_openapi_document_is_valid_and_lists_the_error_statuses(flask_app: F
                 assert component["content"]["application/json"]["schema"] == error_shape
     health = document["paths"]["/api/v1/health"]["get"]
     assert health["security"] == []
-    assert set(health["responses"]) == {"200"}
+    # 422: an unknown query parameter is refused on every endpoint (issue 9, point 9).
+    assert set(health["responses"]) == {"200", "422"}
     assert {"401", "403", "429"} <= set(document["paths"]["/api/v1/me"]["get"]["responses"])
     command = document["paths"]["/api/v1/cases/{case_id}/forward"]["post"]["responses"]
     assert {"400", "404", "409", "413", "422"} <= set(command)

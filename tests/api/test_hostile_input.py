@@ -17,7 +17,16 @@ from werkzeug.test import TestResponse
 
 from api import MAX_BODY_BYTES
 from api.guards import FAILED_LOGINS_ALLOWED, MAX_NESTING
-from tests.api.helpers import API, Office, assert_error, due_in, now_iso, ok, registration
+from tests.api.helpers import (
+    API,
+    BUSINESS_TIMES,
+    Office,
+    assert_error,
+    due_in,
+    now_iso,
+    ok,
+    registration,
+)
 from tests.conftest import County
 
 HOSTILE = (
@@ -210,7 +219,11 @@ def lifecycle(text: str, county: County) -> dict[str, list[tuple[str, str, dict[
             ("supervisor", "flags", {"flag": "key_case", "on": True, **reasoned}),
             ("supervisor", "flags", {"flag": "key_case", "on": False, **reasoned}),
             ("clerk", "request-review", reasoned),
-            ("supervisor", "decide-review", {"decision": "upheld", "text": text}),
+            (
+                "supervisor",
+                "decide-review",
+                {"decision": "upheld", "text": text, "delivered_at": now_iso()},
+            ),
             ("dispatcher", "close", {"resolution": "settled", **reasoned}),
             ("dispatcher", "reopen", {"approved_by": text, **reasoned}),
             ("clerk", "withdraw", reasoned),
@@ -252,7 +265,9 @@ def test_injection_looking_text_in_every_field_is_kept_verbatim_and_never_run(
             )
             numbers[case["number"]] = text
             sent = {}
-            for who, path, body in lifecycle(text, county)[kind]:  # times after registration
+            for who, path, planned in lifecycle(text, county)[kind]:
+                # Business times taken as each command is sent: after the step it follows.
+                body = {**planned, **{k: now_iso() for k in BUSINESS_TIMES & set(planned)}}
                 view = ok(office.send(who, case["id"], path, body))
                 sent[view["version"]] = body
 

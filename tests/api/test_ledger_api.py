@@ -311,14 +311,19 @@ def test_text_that_looks_like_a_formula_or_markup_is_kept_verbatim_and_never_a_f
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
 
 
-def test_a_responded_case_whose_review_window_lapsed_is_not_overdue(
+def test_a_responded_case_whose_review_window_lapsed_is_not_overdue_but_ready_to_close(
     client: FlaskClient, county: County, office: Office
 ) -> None:
     rows = {r["case_id"]: r for r in ledger(client, county)["items"]}
 
     answered = rows[str(office.ids["answered"])]
     assert answered["status"] == "responded"
-    assert answered["deadline"] is None
+    # Issue 9: a window passed unused is no deadline of the office; the ledger shows the case
+    # as waiting to be closed (期满待办结) instead of showing no deadline at all.
+    assert (answered["deadline"]["rule"], answered["deadline"]["level"]) == (
+        "review_window_30",
+        "ready_to_close",
+    )
     assert rows[str(office.ids["pension"])]["deadline"]["level"] in {"overdue", "severely_overdue"}
 
 

@@ -16,6 +16,7 @@ from domain.commands import CASE_COMMANDS, RegisterCase
 from domain.permissions import AUDIT_ROLES, DIRECTORY_READERS
 from domain.values import Role
 from domain.visibility import SEE_ALL, UNIT_STAFF
+from projections.accountability import READY_TO_CLOSE_READERS
 from tests.api.helpers import API, Office, command_body, registration
 from tests.conftest import County
 
@@ -147,6 +148,8 @@ def test_the_matrix_agrees_with_the_permissions_of_the_code() -> None:
             sets = (DIRECTORY_READERS, frozenset(), False)
         elif row.path.startswith("/audit/"):
             sets = (AUDIT_ROLES, frozenset(), False)
+        elif row.endpoint == "GET /accountability/ready-to-close":
+            sets = (READY_TO_CLOSE_READERS, frozenset(), False)
         else:
             sets = (everyone, frozenset(), False)
         expected = {r.value: expected_cell(r, *sets) for r in Role}
@@ -183,6 +186,10 @@ class Probe:
             order = command_body("supervision-orders", county)
             issued = self.office.send("supervisor", self.case_id, "supervision-orders", order)
             assert issued.status_code == 200, issued.get_json()
+        if command == "recusal-decision":
+            asked = command_body("recusal-requests", county)
+            requested = self.office.send("clerk", self.case_id, "recusal-requests", asked)
+            assert requested.status_code == 200, requested.get_json()
 
     def directory_body(self) -> Any:
         """The body of a POST outside a case."""

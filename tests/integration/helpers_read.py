@@ -185,7 +185,14 @@ def _assigned_reviewed_rechecked(desk: Desk, base: int, ids: list[UUID]) -> UUID
     desk.run(case, "handler", "submit_report", desk.ago(base - 25), text="办结报告")
     desk.run(case, "dispatcher", "return_report", desk.ago(base - 26))
     desk.run(case, "handler", "submit_report", desk.ago(base - 30), text="办结报告（补充）")
-    desk.run(case, "dispatcher", "approve_report", desk.ago(base - 31))
+    desk.run(
+        case,
+        "dispatcher",
+        "approve_report",
+        desk.ago(base - 31),
+        outcome=Outcome.SUPPORTED,
+        delivered_at=desk.ago(base - 31),
+    )
     desk.run(case, "clerk", "request_review", desk.ago(base - 35))
     desk.run(
         case,
@@ -194,6 +201,7 @@ def _assigned_reviewed_rechecked(desk: Desk, base: int, ids: list[UUID]) -> UUID
         desk.ago(base - 40),
         decision=Decision.CHANGED,
         text="变更原处理意见",
+        delivered_at=desk.ago(base - 40),
     )
     desk.run(case, "clerk", "request_recheck", desk.ago(base - 45))
     desk.run(case, "supervisor", "hearing", desk.ago(base - 46), action=HearingAction.START)
@@ -205,6 +213,7 @@ def _assigned_reviewed_rechecked(desk: Desk, base: int, ids: list[UUID]) -> UUID
         desk.ago(base - 50),
         decision=Decision.UPHELD,
         text="维持复查意见",
+        delivered_at=desk.ago(base - 50),
     )
     return case
 

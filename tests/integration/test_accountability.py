@@ -96,6 +96,7 @@ def test_the_overdue_list_names_the_handler_who_held_the_case_on_its_due_date(
             "due_date": clock.due_date.isoformat(),
             "provisional": clock.provisional,
             "met_on": None,
+            "ended_by": None,
             "level": "overdue",
             "days_over": (desk.today - clock.due_date).days,
             "unit_id": str(desk.unit("housing")),
@@ -269,10 +270,15 @@ def test_unit_scorecards_count_a_scripted_month_beside_their_rates(
 
     cards = read(client, county, "supervisor", "/accountability/units", month=SEPTEMBER)
 
-    by_unit = {card["unit_name"]: card for card in cards["items"]}
+    # Issue 9: units below the minimum sample (deadlines due in the month) are listed apart,
+    # and the petition bureau has a card of its own (its sorting and notice duties).
+    ranked = [(card["unit_name"], card["rank"]) for card in cards["items"]]
+    apart = {card["unit_name"]: card for card in cards["insufficient_sample"]}
     assert cards["month"] == SEPTEMBER
-    assert set(by_unit) == {"县住建局", "县人社局"}
-    assert by_unit["县住建局"] == {
+    assert cards["minimum_sample"] == 10
+    assert ranked == [("县信访局", 1), ("县人社局", 2)]
+    assert set(apart) == {"县住建局"}
+    assert apart["县住建局"] == {
         "unit_id": str(desk.unit("housing")),
         "unit_name": "县住建局",
         "month": SEPTEMBER,
@@ -280,14 +286,26 @@ def test_unit_scorecards_count_a_scripted_month_beside_their_rates(
         "accepted": 2,
         "diverted": 0,
         "not_accepted": 0,
+        "sorts_due": 0,
+        "sorts_on_time": 0,
+        "sorts_late": 0,
+        "timely_sorting_rate": None,
         "notices_due": 2,
         "notices_on_time": 1,
+        "notices_late": 1,
         "timely_acceptance_rate": 0.5,
         "handling_due": 2,
         "handling_on_time": 1,
+        "handling_late": 1,
         "on_time_completion_rate": 0.5,
-        "extensions": 1,
+        "deadlines_due": 4,
+        "deadlines_on_time": 2,
+        "deadlines_late": 2,
+        "on_time_rate": 0.5,
+        # The third case's notice clock stopped before its due date (the objection was upheld).
+        "deadlines_stopped": 1,
         "overdue": 0,
+        "extensions": 1,
         "mean_handling_days": 60.5,
         "p90_handling_days": 63.3,
         "objections": 1,
@@ -296,20 +314,26 @@ def test_unit_scorecards_count_a_scripted_month_beside_their_rates(
         "responses": 3,
         "rated": 1,
         "participation_rate": 0.3333,
+        "satisfied": 1,
         "satisfaction_rate": 1.0,
         "repeat_petitions": 0,
         "reviews": 0,
+        "changed_on_review": 0,
         "changed_on_review_share": None,
         "sample": "insufficient sample",
         "rank": None,
     }
-    labour = by_unit["县人社局"]
-    assert (labour["received"], labour["notices_due"], labour["notices_on_time"]) == (10, 10, 10)
-    assert (labour["timely_acceptance_rate"], labour["sample"], labour["rank"]) == (
+    bureau, labour = cards["items"]
+    assert (bureau["received"], bureau["diverted"]) == (13, 1)
+    assert (bureau["sorts_due"], bureau["sorts_on_time"], bureau["timely_sorting_rate"]) == (
+        14,
+        14,
         1.0,
-        "sufficient",
-        1,
     )
+    # The registration's notice clocks were superseded by the units' on forwarding.
+    assert (bureau["notices_due"], bureau["deadlines_stopped"]) == (0, 13)
+    assert (labour["received"], labour["notices_due"], labour["notices_on_time"]) == (10, 10, 10)
+    assert (labour["timely_acceptance_rate"], labour["sample"]) == (1.0, "sufficient")
 
 
 def test_leader_scorecards_count_visits_by_kind(

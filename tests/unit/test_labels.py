@@ -88,3 +88,9 @@ def test_rates_are_percentages_with_one_decimal_and_their_counts_beside_them() -
 def test_a_scorecard_below_the_minimum_sample_says_so_in_chinese() -> None:
     assert labels.unranked(10) == "样本不足（本月收件少于 10 件），不参与排名"
     assert labels.RANKED == "参与排名"
+
+
+def test_a_ledger_deadline_state_reads_in_chinese_ready_to_close_included() -> None:
+    assert labels.deadline_state("ready_to_close") == "期满待办结"
+    assert labels.deadline_state("overdue") == "超期"
+    assert labels.deadline_state(None) == ""
