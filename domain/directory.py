@@ -207,7 +207,7 @@ class User(Aggregate):
             token = Token(
                 id=self.token_id,
                 credential_id=self.credential_id,
-                issued_at=self.timestamp,
+                issued_at=self.occurred_at,
                 issued_by=self.actor.name,
                 expires_at=self.expires_at,
             )
@@ -224,7 +224,7 @@ class User(Aggregate):
         def apply(self, aggregate: Any) -> None:
             """Mark the token revoked."""
             user: User = aggregate
-            token = replace(user.tokens[self.token_id], revoked_at=self.timestamp)
+            token = replace(user.tokens[self.token_id], revoked_at=self.occurred_at)
             user.tokens = {**user.tokens, token.id: token}
 
     name: str
