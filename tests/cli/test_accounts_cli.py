@@ -12,14 +12,12 @@ import pytest
 from domain.errors import AuthenticationError
 from domain.values import Role
 from projections.settings import Settings
-from tests.cli.test_cli import application, last_line, xinfang
+from tests.cli.test_cli import application, environ, last_line, xinfang
 
 
 @pytest.fixture
 def env(settings: Settings) -> dict[str, str]:
     """The environment of the fresh instance under test, initialised."""
-    from tests.cli.test_cli import environ
-
     values = environ(settings)
     xinfang(values, "init")
     return values
