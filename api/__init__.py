@@ -5,17 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 import swagger_ui_bundle
-from flask import Flask, send_from_directory
+from flask import Flask, abort, send_from_directory
 from flask_smorest import Api
 from werkzeug.wrappers import Response
 
 from api import accountability, audit, cases, directory, ledger, reports, strict_query
 from api.context import authenticate
 from api.errors import ErrorResponses, register_error_handlers
-from api.guards import LoginThrottle, check_json_body
+from api.guards import FAILED_LOGIN_WINDOW, LoginThrottle, check_json_body
 from projections.bootstrap import Services, bootstrap
+from projections.logins import FailedLogins
 
 SWAGGER_ASSETS = "/api/docs-assets/"
+DOCS_FILES = frozenset(
+    {"swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"}
+)
+"""The files of Swagger UI that the /api/docs page loads; nothing else of the package is served
+(its demo index.html calls outside hosts; templates and source maps are of no use to a reader)."""
 MAX_BODY_BYTES = 1 * 1024 * 1024
 
 
@@ -35,8 +41,11 @@ def create_app(services: Services | None = None, config: dict[str, Any] | None =
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.config.update(config or {})
-    app.extensions["xinfang"] = services or bootstrap()
-    app.extensions["xinfang.logins"] = LoginThrottle()
+    built = services or bootstrap()
+    app.extensions["xinfang"] = built
+    failures = FailedLogins(built.views, window=FAILED_LOGIN_WINDOW)
+    failures.create()
+    app.extensions["xinfang.logins"] = LoginThrottle(failures)
 
     api = Api(app, spec_kwargs={"extra_plugins": [ErrorResponses()]})
     api.DEFAULT_ERROR_RESPONSE_NAME = None  # each error status is listed instead (api.errors)
@@ -57,6 +66,8 @@ def create_app(services: Services | None = None, config: dict[str, Any] | None =
     @app.get(f"{SWAGGER_ASSETS}<path:filename>")
     def docs_assets(filename: str) -> Response:
         """Swagger UI's own files, served locally (county intranets have no internet)."""
+        if filename not in DOCS_FILES:
+            abort(404)
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
 
     return app

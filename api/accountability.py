@@ -16,7 +16,9 @@ from api.context import actor, application, services
 from api.ledger import LedgerRowSchema, ledger_as_of
 from api.schemas import instant, month_field
 from domain.cases import local_date
+from domain.errors import NotFoundError
 from domain.values import Actor
+from domain.visibility import sees_activity_of
 from projections.accountability import MIN_VOLUME, Accountability, BacklogRules, require_reader
 
 blp = Blueprint(
@@ -191,10 +193,15 @@ class ActorActivity(MethodView):
     @blp.response(200, ActivitySchema)
     def get(self, args: dict[str, Any], user_id: UUID) -> dict[str, Any]:
         """Everything the person did on cases between `from` and `to` (recorded time)."""
+        viewer = actor()
+        require_reader(viewer)
+        if not sees_activity_of(viewer, user_id):
+            # The same answer as for nobody: whether a person exists is not for every reader.
+            raise NotFoundError("no such user")
         person = application().get_user(user_id)
         accountability, _ = _live()
         start: datetime | None = args["from_"]
-        items = accountability.actor_activity(actor(), user_id, start, args["to"])
+        items = accountability.actor_activity(viewer, user_id, start, args["to"])
         return {"user_id": user_id, "name": person.name, "items": items}
 
 

@@ -74,6 +74,10 @@ class AccessEntrySchema(Schema):
     case_id = fields.UUID()
     action = fields.String()
     fields_ = fields.List(fields.String(), data_key="fields", attribute="fields")
+    operator = fields.String(
+        allow_none=True,
+        metadata={"description": "the console account that ran a CLI export; null over the API"},
+    )
 
 
 class ProvenEventSchema(HistoryEventSchema):

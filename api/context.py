@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import current_app, g, request
 
 from api.guards import LoginThrottle
@@ -53,15 +55,22 @@ def authenticate() -> None:
         raise
 
 
+VERSION = re.compile(r'(?:W/)?"?([0-9]{1,18})"?')
+"""An If-Match version: ASCII digits only (`str.isdigit` also takes "²" and "３", which `int`
+refuses or reads), optionally quoted as an entity tag; 18 digits fit any database integer."""
+KEY = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")
+"""An Idempotency-Key: printable ASCII (a structured-field string), no surrounding spaces."""
+
+
 def expected_version() -> int | None:
-    """The version named by If-Match, if any."""
+    """The version named by If-Match, if any (422 naming the header for anything else)."""
     raw = request.headers.get("If-Match")
     if raw is None or raw.strip() == "*":
         return None
-    text = raw.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    match = VERSION.fullmatch(raw.strip())
+    if match is None:
         raise RuleViolationError("If-Match", 'If-Match must be the case version, e.g. "3"')
-    return int(text)
+    return int(match[1])
 
 
 def idempotency_key() -> str | None:
@@ -72,4 +81,8 @@ def idempotency_key() -> str | None:
     key = raw.strip()
     if not key or len(key) > 200:
         raise RuleViolationError("Idempotency-Key", "Idempotency-Key must be 1 to 200 characters")
+    if KEY.fullmatch(key) is None:
+        raise RuleViolationError(
+            "Idempotency-Key", "Idempotency-Key must be printable ASCII (e.g. a UUID)"
+        )
     return key

@@ -18,6 +18,7 @@ STATUS_OF: dict[type[d.DomainError], int] = {
     d.NotFoundError: 404,
     d.TransitionError: 409,
     d.StaleVersionError: 409,
+    d.ConflictError: 409,
     d.RuleViolationError: 422,
     d.IdempotencyKeyReusedError: 422,
     MalformedBodyError: 400,

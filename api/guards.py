@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
-import time
-from collections import defaultdict, deque
 from typing import Any
 
 from flask import request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from domain.errors import DomainError
+from projections.logins import FailedLogins
 
 MAX_NESTING = 32
 SUSPECT = re.compile(rb"\\u[dD][89a-fA-F]|[0-9]{1000}")
@@ -105,33 +103,27 @@ def check_json_body() -> None:
 
 
 class LoginThrottle:
-    """Counts failed logins per client address in a sliding window (per process)."""
+    """Refuses an address that failed to sign in too often lately, counted by every worker.
 
-    def __init__(
-        self, allowed: int = FAILED_LOGINS_ALLOWED, window: float = FAILED_LOGIN_WINDOW
-    ) -> None:
+    The count is kept in the database (projections/logins.py), so the limit holds for the
+    service as a whole, however many workers gunicorn runs: FAILED_LOGINS_ALLOWED failures
+    within FAILED_LOGIN_WINDOW seconds, then 429 until the oldest of them leaves the window.
+    Two workers may each let one more guess through at the very edge; the limit is that close.
+    """
+
+    def __init__(self, failures: FailedLogins, allowed: int = FAILED_LOGINS_ALLOWED) -> None:
+        self.failures = failures
         self.allowed = allowed
-        self.window = window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _recent(self, address: str, now: float) -> deque[float]:
-        failures = self._failures[address]
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        return failures
 
     def check(self, address: str) -> None:
         """Refuse an address that failed too often lately."""
-        now = time.monotonic()
-        with self._lock:
-            failures = self._recent(address, now)
-            if len(failures) >= self.allowed:
-                wait = int(failures[0] + self.window - now) + 1
-                msg = f"too many failed logins from this address; retry in {wait} s"
-                raise TooManyAttemptsError(msg, wait)
+        recent = self.failures.recent(address)
+        if recent.count >= self.allowed and recent.oldest is not None:
+            now = self.failures.clock()
+            wait = max(1, int(recent.oldest + self.failures.window - now) + 1)
+            msg = f"too many failed logins from this address; retry in {wait} s"
+            raise TooManyAttemptsError(msg, wait)
 
     def failed(self, address: str) -> None:
         """Count one failed login."""
-        with self._lock:
-            self._recent(address, time.monotonic()).append(time.monotonic())
+        self.failures.record(address)

@@ -13,6 +13,7 @@ from uuid import UUID
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from domain.commands import TEXT_LENGTH, Command, RegisterCase
+from domain.office import MAX_TOKEN_DAYS
 from domain.values import (
     Category,
     Channel,
@@ -111,6 +112,66 @@ class UserCreatedSchema(UserSchema):
     """A new user with the token that is shown only this once."""
 
     token = fields.String()
+
+
+REASON = validate.Length(min=1, max=2000)
+
+
+class AccountSchema(UserSchema):
+    """A user as an account: whether they may sign in."""
+
+    active = fields.Boolean()
+
+
+class AccountChangeSchema(Schema):
+    """Body of POST /users/{id}/disable and /enable."""
+
+    reason = fields.String(required=True, validate=REASON)
+
+
+class RoleChangeSchema(Schema):
+    """Body of POST /users/{id}/role: the new role and unit (none if left out)."""
+
+    role = choice(Role, required=True)
+    unit_id = fields.UUID(load_default=None, allow_none=True)
+    reason = fields.String(required=True, validate=REASON)
+
+
+class TokenRequestSchema(Schema):
+    """Body of POST /users/{id}/tokens."""
+
+    expires_in_days = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1, max=MAX_TOKEN_DAYS),
+        metadata={"description": "days until it expires (default: the instance's, 90 unless set)"},
+    )
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class TokenIssuedSchema(Schema):
+    """A new token: the secret is shown only in this answer."""
+
+    token_id = fields.UUID()
+    token = fields.String()
+    expires_at = fields.AwareDateTime()
+
+
+class TokenSchema(Schema):
+    """One of a user's tokens, without its secret."""
+
+    token_id = fields.UUID()
+    state = fields.String(metadata={"enum": ["active", "expired", "revoked"]})
+    issued_at = fields.AwareDateTime()
+    issued_by = fields.String()
+    expires_at = fields.AwareDateTime()
+    revoked_at = fields.AwareDateTime(allow_none=True)
+
+
+class RevokeQuerySchema(Schema):
+    """Query of DELETE /users/{id}/tokens/{token_id}: why (optional)."""
+
+    reason = fields.String(load_default=None, validate=validate.Length(min=1, max=2000))
 
 
 class HealthSchema(Schema):

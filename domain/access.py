@@ -39,6 +39,9 @@ class Access(Aggregate):
         case_id: UUID
         action: str
         fields: list[str]
+        operator: str | None = None
+        """The console account that ran the command (`xinfang audit export`), e.g. `li@srv1`;
+        None for requests over the API, whose actor signed in. Absent from earlier records."""
 
         def apply(self, aggregate: Any) -> None:
             """Keep what was disclosed."""
@@ -47,17 +50,32 @@ class Access(Aggregate):
             access.case_id = self.case_id
             access.action = self.action
             access.fields = list(self.fields)
+            access.operator = self.operator
 
     actor: Actor
     case_id: UUID
     action: str
     fields: list[str]
+    operator: str | None
 
     @classmethod
-    def record(cls, *, actor: Actor, case_id: UUID, action: str, fields: list[str]) -> Access:
-        """Record that `actor` was shown `fields` of a case by `action`."""
+    def record(
+        cls,
+        *,
+        actor: Actor,
+        case_id: UUID,
+        action: str,
+        fields: list[str],
+        operator: str | None = None,
+    ) -> Access:
+        """Record that `actor` was shown `fields` of a case by `action` (run by `operator`)."""
         if action not in ACTIONS:
             raise ValueError(f"unknown access action {action!r}")
         return cls._create(
-            cls.Recorded, actor=actor, case_id=case_id, action=action, fields=list(fields)
+            cls.Recorded,
+            actor=actor,
+            case_id=case_id,
+            action=action,
+            fields=list(fields),
+            operator=operator,
         )

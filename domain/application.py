@@ -231,6 +231,9 @@ class Xinfang(Office):
         return self._replay(ctx, command, asked)
 
     def _stamp(self, ctx: Context) -> Stamp:
+        if ctx.on_behalf_of is not None:
+            # The person named must exist: the trail would otherwise credit nobody.
+            self.get_user(ctx.on_behalf_of, field="on_behalf_of")
         return make_stamp(
             ctx.actor,
             now=self.clock(),

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, DomainEvent
 
-from domain.errors import RuleViolationError
+from domain.errors import AuthenticationError, ConflictError, NotFoundError, RuleViolationError
 from domain.values import Actor, Role
 
 SYSTEM_ACTOR = Actor(
@@ -69,21 +72,61 @@ class Unit(Aggregate):
         )
 
 
+@dataclass(frozen=True)
+class Token:
+    """One API token of a user as the directory keeps it: never the token itself."""
+
+    id: UUID
+    credential_id: UUID
+    issued_at: datetime
+    issued_by: str
+    expires_at: datetime
+    revoked_at: datetime | None = None
+
+    def state(self, now: datetime) -> str:
+        """`active`, `expired` or `revoked`."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= now else "active"
+
+
+def needed(reason: str) -> str:
+    """A reason that says something (RuleViolationError naming `reason` otherwise)."""
+    if not reason or not reason.strip():
+        raise RuleViolationError("reason", "say why (a reason is required)")
+    return reason.strip()
+
+
+def optional(reason: str | None) -> str | None:
+    """A reason if one was given (blank counts as none)."""
+    return (reason.strip() or None) if reason else None
+
+
 class User(Aggregate):
-    """A person with a role (and for unit roles, a unit); signs in with an API token."""
+    """A person with a role (and for unit roles, a unit); signs in with API tokens.
+
+    The apply() methods replace `tokens` rather than change it in place: the sign-in cache
+    (Office.authenticate) shares a user between threads and brings a copy up to date.
+    """
 
     def __init__(self) -> None:
         """State is set by the creation event\'s apply()."""
 
     class Created(Aggregate.Created):
-        """A user was added with a role."""
+        """A user was added with a role (their first token follows as TokenIssued)."""
+
+        class_version = 2
 
         name: str
         role: Role
         unit_id: UUID | None
-        token_hash: str
         actor: Actor
         occurred_at: datetime
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 carried the unkeyed hash of the first token, no longer accepted."""
+            state.pop("token_hash", None)
 
         def apply(self, aggregate: Any) -> None:
             """Set the user's initial state."""
@@ -91,8 +134,8 @@ class User(Aggregate):
             user.name = self.name
             user.role = self.role
             user.unit_id = self.unit_id
-            user.token_hash = self.token_hash
             user.active = True
+            user.tokens = {}
 
     class RoleChanged(Aggregate.Event):
         """The user's role or unit changed."""
@@ -109,23 +152,86 @@ class User(Aggregate):
             user.role = self.role
             user.unit_id = self.unit_id
 
-    class TokenIssued(Aggregate.Event):
-        """Another API token was issued to the user (e.g. by `xinfang init`)."""
+    class Disabled(Aggregate.Event):
+        """The user may no longer sign in (their tokens stay revocable, the history stays)."""
 
-        token_hash: str
         actor: Actor
         occurred_at: datetime
+        reason: str
 
         def apply(self, aggregate: Any) -> None:
-            """Remember the newest token's hash."""
+            """Mark the user inactive."""
             user: User = aggregate
-            user.token_hash = self.token_hash
+            user.active = False
+
+    class Enabled(Aggregate.Event):
+        """A disabled user may sign in again with their unexpired, unrevoked tokens."""
+
+        actor: Actor
+        occurred_at: datetime
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            """Mark the user active."""
+            user: User = aggregate
+            user.active = True
+
+    class TokenIssued(Aggregate.Event):
+        """An API token was issued to the user; its credential is saved with this event."""
+
+        class_version = 2
+
+        token_id: UUID
+        credential_id: UUID
+        expires_at: datetime
+        actor: Actor
+        occurred_at: datetime
+        reason: str | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 named a token by its unkeyed hash: listed now as expired on issue.
+
+            Its credential was found by that hash alone (any database writer could forge
+            one), so sign-in no longer looks it up; the admin issues a new token instead.
+            """
+            token_hash = state.pop("token_hash")
+            state["token_id"] = uuid5(NAMESPACE_URL, f"xinfang:legacy-token:{token_hash}")
+            state["credential_id"] = uuid5(NAMESPACE_URL, f"xinfang:credential:{token_hash}")
+            state["expires_at"] = state["occurred_at"]
+            state["reason"] = None
+
+        def apply(self, aggregate: Any) -> None:
+            """Add the token to the user's list."""
+            user: User = aggregate
+            token = Token(
+                id=self.token_id,
+                credential_id=self.credential_id,
+                issued_at=self.occurred_at,
+                issued_by=self.actor.name,
+                expires_at=self.expires_at,
+            )
+            user.tokens = {**user.tokens, token.id: token}
+
+    class TokenRevoked(Aggregate.Event):
+        """One of the user's tokens may no longer be used."""
+
+        token_id: UUID
+        actor: Actor
+        occurred_at: datetime
+        reason: str | None
+
+        def apply(self, aggregate: Any) -> None:
+            """Mark the token revoked."""
+            user: User = aggregate
+            token = replace(user.tokens[self.token_id], revoked_at=self.occurred_at)
+            user.tokens = {**user.tokens, token.id: token}
 
     name: str
     role: Role
     unit_id: UUID | None
-    token_hash: str
     active: bool
+    tokens: dict[UUID, Token]
 
     @classmethod
     def add(
@@ -134,7 +240,6 @@ class User(Aggregate):
         name: str,
         role: Role,
         unit_id: UUID | None,
-        token_hash: str,
         actor: Actor,
         occurred_at: datetime,
     ) -> User:
@@ -148,7 +253,6 @@ class User(Aggregate):
             name=name.strip(),
             role=role,
             unit_id=unit_id,
-            token_hash=token_hash,
             actor=actor,
             occurred_at=occurred_at,
         )
@@ -165,6 +269,8 @@ class User(Aggregate):
         """Give the user another role or unit from now on."""
         if role in UNIT_ROLES and unit_id is None:
             raise RuleViolationError("unit_id", f"role '{role.value}' needs a unit")
+        if (role, unit_id) == (self.role, self.unit_id):
+            raise ConflictError(f"{self.name} already has this role and unit")
         self.trigger_event(
             self.RoleChanged,
             role=role,
@@ -174,11 +280,82 @@ class User(Aggregate):
             reason=reason,
         )
 
-    def issue_token(self, *, token_hash: str, actor: Actor, occurred_at: datetime) -> None:
-        """Record that a further token was issued."""
+    def disable(self, *, actor: Actor, occurred_at: datetime, reason: str) -> None:
+        """Stop the user from signing in, with every token they hold."""
+        if not self.active:
+            raise ConflictError(f"{self.name} is already disabled")
         self.trigger_event(
-            self.TokenIssued, token_hash=token_hash, actor=actor, occurred_at=occurred_at
+            self.Disabled, actor=actor, occurred_at=occurred_at, reason=needed(reason)
         )
+
+    def enable(self, *, actor: Actor, occurred_at: datetime, reason: str) -> None:
+        """Let a disabled user sign in again."""
+        if self.active:
+            raise ConflictError(f"{self.name} is not disabled")
+        self.trigger_event(
+            self.Enabled, actor=actor, occurred_at=occurred_at, reason=needed(reason)
+        )
+
+    def issue_token(
+        self,
+        *,
+        credential_id: UUID,
+        expires_at: datetime,
+        actor: Actor,
+        occurred_at: datetime,
+        reason: str | None = None,
+    ) -> UUID:
+        """Record a new token (found at sign-in by `credential_id`); returns its id."""
+        if not self.active:
+            raise ConflictError(f"{self.name} is disabled: enable them before issuing a token")
+        if expires_at <= occurred_at:
+            raise RuleViolationError("expires_in_days", "a token must expire after it is issued")
+        token_id = uuid4()
+        self.trigger_event(
+            self.TokenIssued,
+            token_id=token_id,
+            credential_id=credential_id,
+            expires_at=expires_at,
+            actor=actor,
+            occurred_at=occurred_at,
+            reason=optional(reason),
+        )
+        return token_id
+
+    def revoke_token(
+        self, token_id: UUID, *, actor: Actor, occurred_at: datetime, reason: str | None = None
+    ) -> bool:
+        """Revoke one token; False if it was revoked already (nothing recorded)."""
+        token = self.tokens.get(token_id)
+        if token is None:
+            raise NotFoundError("no such token")
+        if token.revoked_at is not None:
+            return False
+        self.trigger_event(
+            self.TokenRevoked,
+            token_id=token_id,
+            actor=actor,
+            occurred_at=occurred_at,
+            reason=optional(reason),
+        )
+        return True
+
+    def signs_in_with(self, token_id: UUID, credential_id: UUID, now: datetime) -> Token:
+        """The token a credential names, if it lets the user in now; AuthenticationError if not.
+
+        The credential must be the one the token was issued with: a credential row copied
+        under another id (a forgery by a database writer) names a token that is not its own.
+        """
+        token = self.tokens.get(token_id)
+        if token is None or token.credential_id != credential_id:
+            raise AuthenticationError("unknown token")
+        if token.revoked_at is not None:
+            raise AuthenticationError("this token was revoked")
+        if token.expires_at <= now:
+            raise AuthenticationError("this token has expired")
+        if not self.active:
+            raise AuthenticationError("this user is disabled")
+        return token
 
     @property
     def as_actor(self) -> Actor:
@@ -187,7 +364,12 @@ class User(Aggregate):
 
 
 class Credential(Aggregate):
-    """Maps the hash of an API token to its user (the id is derived from the hash)."""
+    """Finds a token's user at sign-in: its id is keyed with the instance's secret.
+
+    The id is an HMAC of the token under a key kept in the instance's keys folder, so nobody
+    can compute the id of a token of their choosing without that key; it names the token it
+    was issued for, which the user's own list must agree with.
+    """
 
     def __init__(self) -> None:
         """State is set by the creation event\'s apply()."""
@@ -195,24 +377,35 @@ class Credential(Aggregate):
     class Created(Aggregate.Created):
         """A token was issued."""
 
+        class_version = 2
+
         user_id: UUID
+        token_id: UUID | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 (an id derived from the token's hash alone) named no token."""
+            state["token_id"] = None
 
         def apply(self, aggregate: Any) -> None:
             """Remember whose token this is."""
             credential: Credential = aggregate
             credential.user_id = self.user_id
+            credential.token_id = self.token_id
 
     user_id: UUID
+    token_id: UUID | None
 
     @staticmethod
-    def id_for(token_hash: str) -> UUID:
-        """The credential's id for a token hash."""
-        return uuid5(NAMESPACE_URL, f"xinfang:credential:{token_hash}")
+    def id_for(key: bytes, token: str) -> UUID:
+        """The credential's id for a token, keyed with the instance's credential key."""
+        digest = hmac.new(key, token.encode(), hashlib.sha256).hexdigest()
+        return uuid5(NAMESPACE_URL, f"xinfang:credential-key:{digest}")
 
     @classmethod
-    def issue(cls, *, token_hash: str, user_id: UUID) -> Credential:
-        """Record that `token_hash` belongs to `user_id`."""
-        return cls._create(cls.Created, id=cls.id_for(token_hash), user_id=user_id)
+    def issue(cls, *, credential_id: UUID, user_id: UUID, token_id: UUID) -> Credential:
+        """Record that the credential `credential_id` signs in `user_id` with `token_id`."""
+        return cls._create(cls.Created, id=credential_id, user_id=user_id, token_id=token_id)
 
 
 class RequestRecord(Aggregate):

@@ -51,3 +51,7 @@ class AuthenticationError(DomainError):
 
 class IdempotencyKeyReusedError(DomainError):
     """An Idempotency-Key came back with a different request."""
+
+
+class ConflictError(DomainError):
+    """A record's present state does not allow the change (disabling a disabled user)."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
+import copy
 import random
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 from uuid import UUID
 
@@ -16,7 +17,7 @@ from eventsourcing.domain import Aggregate, CanMutateProtocol, DomainEventProtoc
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from domain import permissions
-from domain.directory import Credential, Logged, Unit, User, log_id
+from domain.directory import Credential, Logged, Token, Unit, User, log_id, needed
 from domain.errors import AuthenticationError, NotFoundError, RuleViolationError
 from domain.transcodings import register_transcodings
 from domain.values import Actor, Role
@@ -42,9 +43,19 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def hash_token(token: str) -> str:
-    """The stored form of an API token (tokens themselves are never stored)."""
-    return hashlib.sha256(token.encode()).hexdigest()
+DEFAULT_TOKEN_DAYS = 90
+"""How long a token lives unless the instance (XINFANG_TOKEN_DAYS) or the request says."""
+MAX_TOKEN_DAYS = 366
+"""No token lives longer than a year: every sign-in secret is rotated at least yearly."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A new API token: the secret is in this answer only, never stored."""
+
+    token_id: UUID
+    token: str
+    expires_at: datetime
 
 
 def project_aggregate(
@@ -71,13 +82,25 @@ class Office(Application[UUID]):
         env: Mapping[str, str] | None = None,
         *,
         clock: Callable[[], datetime] = utc_now,
+        credential_key: bytes | None = None,
+        token_days: int = DEFAULT_TOKEN_DAYS,
     ) -> None:
+        """`credential_key` keys the credential ids (the instance's, from its keys folder).
+
+        Without one (tests, benchmarks) a random key is made: this application then signs in
+        only the tokens it issued itself, and nobody can compute a credential's id.
+        """
         super().__init__(env)
+        if not 1 <= token_days <= MAX_TOKEN_DAYS:
+            raise ValueError(f"token_days must be from 1 to {MAX_TOKEN_DAYS}")
         self.clock = clock
+        self.token_days = token_days
+        self._credential_key = credential_key or secrets.token_bytes(32)
         self.unit_log = EventSourcedLog(self.events, log_id("units"), Logged)
         self.user_log = EventSourcedLog(self.events, log_id("users"), Logged)
         self._lineages: dict[UUID, list[UUID]] = {}
-        self._credentials: dict[str, UUID] = {}
+        self._credentials: dict[UUID, tuple[UUID, UUID]] = {}
+        self._signed_in: dict[UUID, User] = {}
         self.listeners: list[Callable[[], None]] = []
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
@@ -107,33 +130,16 @@ class Office(Application[UUID]):
     def add_user(
         self, actor: Actor, *, name: str, role: Role, unit_id: UUID | None = None
     ) -> tuple[User, str]:
-        """Add a user; returns the user and their token, which is shown only this once."""
+        """Add a user; returns the user and their first token, which is shown only this once."""
         permissions.require_role(actor, {Role.ADMIN}, "add users")
         if unit_id is not None:
             self.get_unit(unit_id, field="unit_id")
-        token = secrets.token_urlsafe(32)
-        token_hash = hash_token(token)
         user = User.add(
-            name=name,
-            role=role,
-            unit_id=unit_id,
-            token_hash=token_hash,
-            actor=actor,
-            occurred_at=self.clock(),
+            name=name, role=role, unit_id=unit_id, actor=actor, occurred_at=self.clock()
         )
-        credential = Credential.issue(token_hash=token_hash, user_id=user.id)
+        issued, credential = self._new_token(user, actor, None, None)
         self._save_logged(self.user_log, user, credential)
-        return user, token
-
-    def issue_token(self, actor: Actor, user_id: UUID) -> str:
-        """Issue a further token for a user (admin); shown only this once."""
-        permissions.require_role(actor, {Role.ADMIN}, "issue tokens")
-        user = self.get_user(user_id)
-        token = secrets.token_urlsafe(32)
-        token_hash = hash_token(token)
-        user.issue_token(token_hash=token_hash, actor=actor, occurred_at=self.clock())
-        self.save(user, Credential.issue(token_hash=token_hash, user_id=user.id))
-        return token
+        return user, issued.token
 
     def _save_logged(
         self, log: EventSourcedLog[Logged], item: Aggregate, *others: Aggregate
@@ -144,21 +150,179 @@ class Office(Application[UUID]):
 
         self._retrying(attempt)
 
+    # -- accounts ------------------------------------------------------------------------
+    def _new_token(
+        self, user: User, actor: Actor, days: int | None, reason: str | None
+    ) -> tuple[IssuedToken, Credential]:
+        """A fresh secret, recorded on the user, and the credential that finds it at sign-in."""
+        if days is not None and not 1 <= days <= MAX_TOKEN_DAYS:
+            msg = f"a token lives from 1 to {MAX_TOKEN_DAYS} days"
+            raise RuleViolationError("expires_in_days", msg)
+        secret = secrets.token_urlsafe(32)
+        credential_id = Credential.id_for(self._credential_key, secret)
+        now = self.clock()
+        expires_at = now + timedelta(days=days or self.token_days)
+        token_id = user.issue_token(
+            credential_id=credential_id,
+            expires_at=expires_at,
+            actor=actor,
+            occurred_at=now,
+            reason=reason,
+        )
+        credential = Credential.issue(
+            credential_id=credential_id, user_id=user.id, token_id=token_id
+        )
+        return IssuedToken(token_id, secret, expires_at), credential
+
+    def issue_token(
+        self,
+        actor: Actor,
+        user_id: UUID,
+        *,
+        expires_in_days: int | None = None,
+        reason: str | None = None,
+    ) -> IssuedToken:
+        """Issue a further token for a user (admin); the secret is shown only this once."""
+        permissions.require_role(actor, {Role.ADMIN}, "issue tokens")
+
+        def attempt() -> IssuedToken:
+            user = self.get_user(user_id)
+            issued, credential = self._new_token(user, actor, expires_in_days, reason)
+            self.save(user, credential)
+            return issued
+
+        return self._retrying(attempt)
+
+    def tokens(self, actor: Actor, user_id: UUID) -> list[Token]:
+        """A user's tokens, oldest first, without their secrets (admin)."""
+        permissions.require_role(actor, {Role.ADMIN}, "list tokens")
+        return sorted(self.get_user(user_id).tokens.values(), key=lambda t: t.issued_at)
+
+    def revoke_token(
+        self, actor: Actor, user_id: UUID, token_id: UUID, *, reason: str | None = None
+    ) -> bool:
+        """Revoke one of a user's tokens (admin); False if it was revoked already."""
+        permissions.require_role(actor, {Role.ADMIN}, "revoke tokens")
+        return self._change_user(
+            user_id,
+            lambda user, now: user.revoke_token(
+                token_id, actor=actor, occurred_at=now, reason=reason
+            ),
+        )
+
+    def revoke_tokens(
+        self, actor: Actor, user_id: UUID, *, keep: UUID | None = None, reason: str
+    ) -> list[UUID]:
+        """Revoke every usable token of a user but `keep` (admin); returns the ids revoked."""
+        permissions.require_role(actor, {Role.ADMIN}, "revoke tokens")
+
+        def revoke(user: User, now: datetime) -> list[UUID]:
+            usable = [
+                t.id for t in user.tokens.values() if t.state(now) == "active" and t.id != keep
+            ]
+            for token_id in usable:
+                user.revoke_token(token_id, actor=actor, occurred_at=now, reason=reason)
+            return usable
+
+        return self._change_user(user_id, revoke)
+
+    def disable_user(self, actor: Actor, user_id: UUID, *, reason: str) -> User:
+        """Stop a user from signing in, from their very next request (admin)."""
+        self._not_oneself(actor, user_id, "disable")
+
+        def disable(user: User, now: datetime) -> User:
+            user.disable(actor=actor, occurred_at=now, reason=reason)
+            return user
+
+        return self._change_user(user_id, disable)
+
+    def enable_user(self, actor: Actor, user_id: UUID, *, reason: str) -> User:
+        """Let a disabled user sign in again (admin)."""
+        permissions.require_role(actor, {Role.ADMIN}, "enable users")
+
+        def enable(user: User, now: datetime) -> User:
+            user.enable(actor=actor, occurred_at=now, reason=reason)
+            return user
+
+        return self._change_user(user_id, enable)
+
+    def change_role(
+        self, actor: Actor, user_id: UUID, *, role: Role, unit_id: UUID | None, reason: str
+    ) -> User:
+        """Give a user another role or unit, from their very next request (admin)."""
+        self._not_oneself(actor, user_id, "change the role of")
+        if unit_id is not None:
+            self.get_unit(unit_id, field="unit_id")
+
+        def change(user: User, now: datetime) -> User:
+            user.change_role(
+                role=role, unit_id=unit_id, actor=actor, occurred_at=now, reason=needed(reason)
+            )
+            return user
+
+        return self._change_user(user_id, change)
+
+    def _not_oneself(self, actor: Actor, user_id: UUID, what: str) -> None:
+        """Admins only, and not on their own account (an admin must not lock themselves out)."""
+        permissions.require_role(actor, {Role.ADMIN}, f"{what} users")
+        if actor.id == user_id:
+            raise RuleViolationError("user_id", f"an administrator cannot {what} themselves")
+
+    def _change_user(self, user_id: UUID, change: Callable[[User, datetime], T]) -> T:
+        """Apply `change` to the user as stored now and save what it recorded (retried)."""
+
+        def attempt() -> T:
+            user = self.get_user(user_id)
+            result = change(user, self.clock())
+            self.save(user)
+            return result
+
+        return self._retrying(attempt)
+
+    # -- signing in ----------------------------------------------------------------------
     def authenticate(self, token: str) -> Actor:
-        """The actor behind an API token, as they are now."""
-        token_hash = hash_token(token)
-        user_id = self._credentials.get(token_hash)
-        if user_id is None:
+        """The actor behind an API token, as they are at this very request.
+
+        The credential (which user and token a secret is) is cached per process: it never
+        changes. The user is brought up to date on every call (one query for events newer than
+        the cached copy), so a disabled user, a revoked or expired token and a new role take
+        effect on the next request in every process.
+        """
+        credential_id = Credential.id_for(self._credential_key, token)
+        found = self._credentials.get(credential_id)
+        if found is None:
             try:
-                credential: Credential = self.repository.get(Credential.id_for(token_hash))
+                credential = self.repository.get(credential_id, projector_func=project_aggregate)
             except AggregateNotFoundError:
                 raise AuthenticationError("unknown token") from None
-            user_id = credential.user_id
-            self._credentials[token_hash] = user_id
-        user: User = self.repository.get(user_id)
-        if not user.active:
-            raise AuthenticationError("this user is deactivated")
+            if not isinstance(credential, Credential) or credential.token_id is None:
+                raise AuthenticationError("unknown token")
+            found = (credential.user_id, credential.token_id)
+            self._credentials[credential_id] = found
+        user_id, token_id = found
+        user = self._current_user(user_id)
+        user.signs_in_with(token_id, credential_id, self.clock())
         return user.as_actor
+
+    def _current_user(self, user_id: UUID) -> User:
+        """The user as stored now: the cached copy with any newer events applied to a copy."""
+        cached = self._signed_in.get(user_id)
+        found: Aggregate | None
+        if cached is None:
+            try:
+                found = self.repository.get(user_id, projector_func=project_aggregate)
+            except AggregateNotFoundError:
+                found = None
+        else:
+            newer = list(self.events.get(user_id, gt=cached.version))
+            if not newer:
+                return cached
+            # Other threads may be reading the cached copy: bring a copy of it up to date.
+            found = project_aggregate(copy.copy(cached), newer)
+        if not isinstance(found, User):
+            raise AuthenticationError("unknown token")
+        self._signed_in[user_id] = found
+        return found
 
     def get_unit(self, unit_id: UUID, *, field: str | None = None) -> Unit:
         """A unit by id; NotFoundError (or a field error naming `field`) if unknown."""

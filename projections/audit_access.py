@@ -25,7 +25,7 @@ ACCESS_TABLES = (
     """CREATE TABLE IF NOT EXISTS {p}audit_access (
         position {bigint} PRIMARY KEY, recorded_at TEXT NOT NULL, actor_id TEXT NOT NULL,
         actor_name TEXT NOT NULL, actor_role TEXT NOT NULL, actor_unit_id TEXT,
-        case_id TEXT NOT NULL, action TEXT NOT NULL, fields TEXT NOT NULL)""",
+        case_id TEXT NOT NULL, action TEXT NOT NULL, fields TEXT NOT NULL, operator TEXT)""",
     "CREATE INDEX IF NOT EXISTS audit_access_actor ON {p}audit_access (actor_id, recorded_at)",
     "CREATE INDEX IF NOT EXISTS audit_access_case ON {p}audit_access (case_id, recorded_at)",
     "CREATE INDEX IF NOT EXISTS audit_access_time ON {p}audit_access (recorded_at)",
@@ -38,6 +38,19 @@ class AccessProjection(Projection):
     name = "access"
     tables = ACCESS_TABLES
     drops = ("audit_access",)
+
+    def create(self, store: ViewStore) -> None:
+        """Create the table, and add the `operator` column to one made before it existed
+        (earlier rows: NULL, as their events named no operator)."""
+        super().create(store)
+        if "operator" not in store.columns("audit_access"):
+            try:
+                with store.transaction() as cursor:
+                    store.run(cursor, "ALTER TABLE {p}audit_access ADD COLUMN operator TEXT")
+            except Exception:
+                # Another process starting at the same moment added it first.
+                if "operator" not in store.columns("audit_access"):
+                    raise
 
     def apply(self, store: ViewStore, cursor: Any, batch: Sequence[Item]) -> None:
         """Copy the access events of the batch (others are skipped without decoding)."""
@@ -58,12 +71,14 @@ class AccessProjection(Projection):
                     event.case_id.hex,
                     event.action,
                     ",".join(event.fields),
+                    event.operator,
                 )
             )
         store.run_many(
             cursor,
             "INSERT INTO {p}audit_access (position, recorded_at, actor_id, actor_name, "
-            "actor_role, actor_unit_id, case_id, action, fields) VALUES (?,?,?,?,?,?,?,?,?)",
+            "actor_role, actor_unit_id, case_id, action, fields, operator) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
 
@@ -78,6 +93,7 @@ class AccessEntry:
     case_id: UUID
     action: str
     fields: list[str]
+    operator: str | None = None
 
 
 class AccessLog:
@@ -124,6 +140,7 @@ class AccessLog:
                 case_id=UUID(row["case_id"]),
                 action=row["action"],
                 fields=[f for f in row["fields"].split(",") if f],
+                operator=row["operator"],
             )
             for row in rows
         ]

@@ -21,7 +21,7 @@ from projections.ledger import Ledger
 from projections.ledger_projection import LedgerProjection
 from projections.runner import Projection, Runner
 from projections.sealer import PetitionerSealer
-from projections.settings import AUDIT_KEY_FILE, CIPHER_KEY_FILE, Settings
+from projections.settings import AUDIT_KEY_FILE, CIPHER_KEY_FILE, Settings, make_private
 from projections.store import ViewStore
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,14 @@ def bootstrap(
 ) -> Services:
     """Build the services for an existing instance."""
     settings = settings or Settings.from_environ()
-    app = Xinfang(settings.event_store_env(), clock=clock)
+    env = settings.event_store_env()
+    make_private(settings)
+    app = Xinfang(
+        env,
+        clock=clock,
+        credential_key=settings.credential_key(),
+        token_days=settings.token_days,
+    )
     views = ViewStore.open(settings)
     sealer = PetitionerSealer(settings.key_path(CIPHER_KEY_FILE).read_text().strip())
     runner = Runner(app, views, read_models(app, sealer))

@@ -289,8 +289,12 @@ def case_bundle(
     events: Sequence[Any],
     *,
     sees: bool,
+    operator: str | None = None,
 ) -> bytes:
-    """The sealed offline bundle of `case` as `viewer` is shown it (not logged: see `bundle`)."""
+    """The sealed offline bundle of `case` as `viewer` is shown it (not logged: see `bundle`).
+
+    `operator` names the console account that exported it (CLI exports only).
+    """
     head, proofs = audit.case_proofs(case.id)
     entries = []
     for event in events:
@@ -304,6 +308,7 @@ def case_bundle(
             "head": head.as_json(),
             "exported_at": format_instant(app.clock()),
             "exported_by": plain(viewer),
+            **({"operator": operator} if operator is not None else {}),
         }
     )
 
@@ -318,12 +323,33 @@ def bundle(
     return Bundle(case, len(events), case_bundle(app, audit, viewer, case, events, sees=sees))
 
 
-def operator_bundle(app: Xinfang, audit: AuditTrail, case: Case) -> Bundle:
-    """The bundle of any case as the console operator (OPERATOR) is shown it; logged as export."""
-    events = list(app.events.get(case.id))
-    sees = visibility.sees_identity(OPERATOR, case)
-    record(app, OPERATOR, case, EXPORT, sees=sees, always=True)
-    return Bundle(case, len(events), case_bundle(app, audit, OPERATOR, case, events, sees=sees))
+@dataclass(frozen=True)
+class Export:
+    """A bundle for the console whose disclosure is not logged yet: save `record` once the
+    file is written (an export that failed to write disclosed nothing)."""
+
+    bundle: Bundle
+    record: Access
+
+
+def console_export(
+    app: Xinfang, audit: AuditTrail, case: Case, *, operator: str, viewer: Actor | None = None
+) -> Export:
+    """`xinfang audit export`: the bundle of `case` as `viewer` is shown it (by default as the
+    console operator, OPERATOR, for whom no case is hidden), naming the console account
+    `operator` in the bundle and in its access record (logged even when masked)."""
+    if viewer is None:
+        viewer = OPERATOR
+        events: Sequence[Any] = list(app.events.get(case.id))
+    else:
+        case, events = app.history(viewer, case.id)
+    sees = visibility.sees_identity(viewer, case)
+    body = case_bundle(app, audit, viewer, case, events, sees=sees, operator=operator)
+    fields = disclosed_fields(case, sees=sees)
+    entry = Access.record(
+        actor=viewer, case_id=case.id, action=EXPORT, fields=fields, operator=operator
+    )
+    return Export(Bundle(case, len(events), body), entry)
 
 
 # -- ledger rows and overdue items -------------------------------------------------------------

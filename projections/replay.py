@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +19,10 @@ from projections.ledger_projection import LedgerProjection
 from projections.runner import Runner
 from projections.sealer import PetitionerSealer
 from projections.store import ViewStore
+
+SCRATCH_PREFIX = "xinfang-asof-"
+SCRATCH_NAME = re.compile(rf"{SCRATCH_PREFIX}(\d+)-.*")
+"""A scratch folder is named after the process that made it: `xinfang-asof-<pid>-<random>`."""
 
 
 def position_at(app: Xinfang, moment: datetime) -> int:
@@ -38,8 +45,13 @@ def position_at(app: Xinfang, moment: datetime) -> int:
 
 @contextmanager
 def ledger_at(app: Xinfang, sealer: PetitionerSealer, position: int) -> Iterator[Ledger]:
-    """A Ledger over views rebuilt from the log up to `position` (inclusive)."""
-    with tempfile.TemporaryDirectory(prefix="xinfang-asof-") as folder:
+    """A Ledger over views rebuilt from the log up to `position` (inclusive).
+
+    The scratch folder goes when the replay ends, however it ends; one left by a process that
+    was killed mid-replay (a worker past its timeout, kill -9) goes at the next replay.
+    """
+    sweep_scratch()
+    with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as folder:
         store = ViewStore.sqlite(str(Path(folder) / "views.db"))
         try:
             runner = Runner(app, store, [LedgerProjection(app, sealer)], batch_size=2_000)
@@ -47,3 +59,26 @@ def ledger_at(app: Xinfang, sealer: PetitionerSealer, position: int) -> Iterator
             yield Ledger(app, store, sealer)
         finally:
             store.close()
+
+
+def sweep_scratch(folder: Path | None = None) -> list[Path]:
+    """Remove the scratch folders of processes that no longer run; the folders removed."""
+    removed = []
+    for path in Path(folder or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        match = SCRATCH_NAME.fullmatch(path.name)
+        if match is None or not path.is_dir() or path.is_symlink() or _running(int(match[1])):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    """Whether a process with this id exists (one of another account's counts as running)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -6,6 +6,9 @@ beyond the audit tree's recorder topics and key creation; projections/bootstrap.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -17,12 +20,15 @@ from uuid import uuid4
 import psycopg
 from eventsourcing.cryptography import AESCipher
 
+from domain.office import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 from projections.audit_keys import create_signing_key
 from projections.audit_recorders import AUDITED_RECORDERS
 
 CIPHER_KEY_FILE = "keys/cipher.key"
 AUDIT_KEY_FILE = "keys/audit_ed25519.pem"
 PASSTHROUGH_PREFIXES = ("POSTGRES_", "SQLITE_LOCK_TIMEOUT", "AGGREGATE_CACHE")
+SQLITE_FILES = ("xinfang.db", "views.db")
+"""The instance's databases on SQLite (their -wal and -shm files take the same mode)."""
 
 
 class InstanceError(Exception):
@@ -36,15 +42,21 @@ class Settings:
     home: Path
     persistence_module: str = "eventsourcing.sqlite"
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    token_days: int = DEFAULT_TOKEN_DAYS
+    """How long a token lives when its issuer does not say (XINFANG_TOKEN_DAYS)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Read XINFANG_HOME, PERSISTENCE_MODULE and POSTGRES_* from the environment."""
+        """Read XINFANG_HOME, PERSISTENCE_MODULE, XINFANG_TOKEN_DAYS and POSTGRES_*."""
         env = os.environ if environ is None else environ
         home = Path(env.get("XINFANG_HOME", "./var")).resolve()
         module = env.get("PERSISTENCE_MODULE", "eventsourcing.sqlite")
         extra = {k: v for k, v in env.items() if k.startswith(PASSTHROUGH_PREFIXES)}
-        return cls(home=home, persistence_module=module, extra_env=extra)
+        days = env.get("XINFANG_TOKEN_DAYS", str(DEFAULT_TOKEN_DAYS)).strip()
+        if not (days.isascii() and days.isdigit() and 1 <= int(days) <= MAX_TOKEN_DAYS):
+            msg = f"XINFANG_TOKEN_DAYS must be a number of days from 1 to {MAX_TOKEN_DAYS}"
+            raise InstanceError(msg)
+        return cls(home=home, persistence_module=module, extra_env=extra, token_days=int(days))
 
     @property
     def is_postgres(self) -> bool:
@@ -65,16 +77,28 @@ class Settings:
         """A key file inside the instance."""
         return self.home / relative
 
-    def event_store_env(self) -> dict[str, str]:
-        """The eventsourcing environment: backend, encryption and compression."""
+    def credential_key(self) -> bytes:
+        """The key of credential ids, derived from the cipher key (like the identity index's).
+
+        Whoever writes the database without the keys folder cannot compute the credential id
+        of a token of their choosing, so cannot forge a sign-in.
+        """
+        cipher_key = base64.b64decode(self._cipher_key())
+        return hmac.new(cipher_key, b"xinfang:credential-id", hashlib.sha256).digest()
+
+    def _cipher_key(self) -> str:
         key_file = self.key_path(CIPHER_KEY_FILE)
         if not key_file.exists():
             msg = f"no instance at {self.home}: run `xinfang init` first"
             raise InstanceError(msg)
+        return key_file.read_text().strip()
+
+    def event_store_env(self) -> dict[str, str]:
+        """The eventsourcing environment: backend, encryption and compression."""
         env = {
             "PERSISTENCE_MODULE": self.persistence_module,
             "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
-            "CIPHER_KEY": key_file.read_text().strip(),
+            "CIPHER_KEY": self._cipher_key(),
             "COMPRESSOR_TOPIC": "eventsourcing.compressor:ZlibCompressor",
             **self.extra_env,
         }
@@ -87,16 +111,51 @@ class Settings:
 
 
 def create_instance(settings: Settings) -> bool:
-    """Create the instance folder and its keys; returns False if they already existed."""
+    """Create the instance folder and its keys; returns False if they already existed.
+
+    Either way the folder is made private (see `make_private`).
+    """
+    private_folder(settings.home)
+    private_folder(settings.key_path("keys"))
     create_signing_key(settings.key_path(AUDIT_KEY_FILE))
     key_file = settings.key_path(CIPHER_KEY_FILE)
-    if key_file.exists():
-        return False
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(key_file.parent, 0o700)
-    key_file.write_text(AESCipher.create_key(num_bytes=32))
-    os.chmod(key_file, 0o600)
-    return True
+    created = not key_file.exists()
+    if created:
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(AESCipher.create_key(num_bytes=32))
+    make_private(settings)
+    return created
+
+
+def private_folder(path: Path) -> None:
+    """Create `path` (and missing parents) if needed, readable by the service account only."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(path, 0o700)
+
+
+def make_private(settings: Settings) -> None:
+    """The instance folder and keys/ 0700; the keys and databases 0600 (databases created so).
+
+    SQLite creates a database with the process's umask (often 0644) and its -wal and -shm
+    files with the database's mode: creating the empty databases 0600 first keeps all of
+    them private, whatever the umask of the process that opens them first.
+    """
+    private_folder(settings.home)
+    keys = settings.key_path("keys")
+    if keys.is_dir():
+        private_folder(keys)
+        for key in keys.iterdir():
+            if key.is_file() and not key.is_symlink():
+                os.chmod(key, 0o600)
+    if settings.is_postgres:
+        return
+    for name in SQLITE_FILES:
+        os.close(os.open(settings.home / name, os.O_WRONLY | os.O_CREAT, 0o600))
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            path = settings.home / f"{name}{suffix}"
+            if path.is_file() and not path.is_symlink():
+                os.chmod(path, 0o600)
 
 
 # -- throwaway instances (the tests and the benchmarks) -------------------------------------

@@ -106,6 +106,18 @@ class ViewStore:
             cursor.execute(self.sql(statement), tuple(params))
             return [dict(row) for row in cursor.fetchall()]
 
+    def columns(self, table: str) -> set[str]:
+        """The column names of one of the store's tables (empty if it does not exist)."""
+        if isinstance(self.recorder, PostgresTrackingRecorder):
+            rows = self.query(
+                "SELECT column_name AS name FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ?",
+                [self.recorder.datastore.schema, table],
+            )
+        else:
+            rows = self.query("SELECT name FROM pragma_table_info(?)", [table])
+        return {row["name"] for row in rows}
+
     # -- tracking ---------------------------------------------------------------------------
     @staticmethod
     def tracking_name(view: str) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import getpass
+import os
+import socket
 import sys
 from pathlib import Path
 from uuid import UUID
@@ -9,11 +12,10 @@ from uuid import UUID
 import click
 from tqdm import tqdm
 
-from domain.access import EXPORT
 from projections import disclosure
-from projections.audit_keys import AuditKeyError, load_signing_key, public_key_pem
-from projections.settings import AUDIT_KEY_FILE, Settings
-from scripts.cli import find_case, opened
+from projections.audit_keys import AuditKeyError, key_id_of, load_signing_key, public_key_pem
+from projections.settings import AUDIT_KEY_FILE
+from scripts.cli import find_case, opened, settings_from_environ
 
 
 @click.command()
@@ -58,13 +60,19 @@ def audit() -> None:
 
 @audit.command("public-key")
 def public_key() -> None:
-    """Print the public key that verifies signed tree heads and bundles (PEM)."""
-    settings = Settings.from_environ()
+    """Print the public key that verifies signed tree heads and bundles (PEM), and its key id.
+
+    The PEM goes to standard output (redirect it into a file for the auditors); the key id,
+    which every signed head and bundle names as `key_id`, goes to standard error: auditors
+    compare it with the id they were given when the key was published.
+    """
+    settings = settings_from_environ()
     try:
         key = load_signing_key(settings.key_path(AUDIT_KEY_FILE))
     except AuditKeyError as err:
         raise click.ClickException(str(err)) from None
     click.echo(public_key_pem(key.public_key()), nl=False)
+    click.echo(f"key id {key_id_of(key.public_key())}", err=True)
 
 
 @audit.command("export")
@@ -85,22 +93,41 @@ def export(case: str, out: Path, user_id: UUID | None) -> None:
     """Write CASE's history, leaves, inclusion proofs and a signed head to one JSON bundle.
 
     CASE is an id or a number like XF-2026-000012. `scripts/verify_bundle.py` checks the
-    bundle offline. The export is recorded in the access log.
+    bundle offline. Once the file is written, the export is recorded in the access log with
+    the console account that ran it (also named in the bundle as `operator`).
     """
-
+    account = console_account()
     with opened() as services:
         app = services.app
         found = find_case(app, case)
+        viewer = app.get_user(user_id).as_actor if user_id is not None else None
         try:
-            if user_id is None:
-                bundle = disclosure.operator_bundle(app, services.audit, found)
-            else:
-                viewer = app.get_user(user_id).as_actor
-                bundle = disclosure.bundle(app, services.audit, viewer, found.id, EXPORT)
+            done = disclosure.console_export(
+                app, services.audit, found, operator=account, viewer=viewer
+            )
         except AuditKeyError as err:
             raise click.ClickException(str(err)) from None
-        out.write_bytes(bundle.body)
+        bundle = done.bundle
+        try:
+            write_private(out, bundle.body)
+        except OSError as err:
+            raise click.ClickException(f"cannot write {out}: {err.strerror or err}") from None
+        app.save(done.record)
         click.echo(
             f"Wrote {out}: {bundle.event_count} events of {bundle.case.number}, signed by key "
-            f"{services.audit.key_id}. Check it with: python scripts/verify_bundle.py {out}"
+            f"{services.audit.key_id}, exported by {account}. "
+            f"Check it with: python scripts/verify_bundle.py {out}"
         )
+
+
+def console_account() -> str:
+    """Who runs this command: the login (the one behind sudo, if any) at this host."""
+    login = os.environ.get("SUDO_USER") or getpass.getuser()
+    return f"{login}@{socket.gethostname()}"
+
+
+def write_private(path: Path, body: bytes) -> None:
+    """Write a file only its owner may read (a bundle may hold petitioner identity)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(body)

@@ -36,6 +36,8 @@ from scripts import demo as generator
 F = TypeVar("F", bound=Callable[..., Any])
 
 ADMIN_NAME = "管理员"
+INIT_REASON = "xinfang init：为管理员签发新令牌"
+REVOKE_EARLIER_REASON = "xinfang init --revoke-earlier：作废管理员此前的令牌"
 BOOT_ATTEMPTS = 5
 CASE_NUMBER = re.compile(r"^XF-(\d{4})-(\d{1,9})$", re.IGNORECASE)
 DB_ERRORS = (PersistenceError, psycopg.Error, PoolTimeout)
@@ -58,6 +60,14 @@ def describe_store(settings: Settings) -> str:
     return f"PostgreSQL {where}" + (f" (schema {schema})" if schema else "")
 
 
+def settings_from_environ() -> Settings:
+    """The instance named by the environment; a bad setting is a one-line message."""
+    try:
+        return Settings.from_environ()
+    except InstanceError as err:
+        raise click.ClickException(str(err)) from None
+
+
 @contextmanager
 def opened(settings: Settings | None = None) -> Iterator[Services]:
     """The services of the instance named by the environment, closed afterwards.
@@ -65,7 +75,7 @@ def opened(settings: Settings | None = None) -> Iterator[Services]:
     Mistakes an operator can fix (no instance, database unreachable, a refused command) become a
     one-line message and a non-zero exit instead of a traceback.
     """
-    settings = settings or Settings.from_environ()
+    settings = settings or settings_from_environ()
     try:
         services = bootstrap(settings)
     except InstanceError as err:
@@ -124,6 +134,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "backup": "scripts.ops_commands:backup",
     "deadlines": "scripts.deadline_commands:deadlines",
     "restore": "scripts.ops_commands:restore",
+    "users": "scripts.account_commands:users",
 }
 """Commands kept in modules of their own (read models, audit); imported only when used."""
 
@@ -161,9 +172,18 @@ def main() -> None:
 
 
 @main.command()
-def init() -> None:
-    """Create the instance (idempotent) and print an administrator token as the last line."""
-    settings = Settings.from_environ()
+@click.option(
+    "--revoke-earlier",
+    is_flag=True,
+    help="Revoke the administrator's earlier tokens (e.g. one was lost or leaked).",
+)
+def init(revoke_earlier: bool) -> None:
+    """Create the instance (idempotent) and print an administrator token as the last line.
+
+    On an existing instance it issues the administrator a further token and says how many
+    earlier ones still sign in; --revoke-earlier revokes those.
+    """
+    settings = settings_from_environ()
     try:
         created = create_instance(settings)
     except OSError as err:
@@ -179,9 +199,25 @@ def init() -> None:
         )
         if admins:
             admin = admins[0]
-            token = app.issue_token(SYSTEM_ACTOR, admin.id)
+            issued = app.issue_token(SYSTEM_ACTOR, admin.id, reason=INIT_REASON)
+            token = issued.token
             click.echo(f"Issued a fresh token for the administrator {admin.name} (id {admin.id});")
-            click.echo("tokens issued earlier stay valid.")
+            if revoke_earlier:
+                revoked = app.revoke_tokens(
+                    SYSTEM_ACTOR, admin.id, keep=issued.token_id, reason=REVOKE_EARLIER_REASON
+                )
+                click.echo(f"revoked their {len(revoked)} earlier token(s).")
+            else:
+                now = app.clock()
+                earlier = [
+                    t
+                    for t in app.tokens(SYSTEM_ACTOR, admin.id)
+                    if t.id != issued.token_id and t.state(now) == "active"
+                ]
+                click.echo(
+                    f"their {len(earlier)} earlier token(s) stay valid until they expire "
+                    "(revoke them with `xinfang init --revoke-earlier`)."
+                )
         else:
             admin, token = app.add_user(SYSTEM_ACTOR, name=ADMIN_NAME, role=Role.ADMIN)
             click.echo(f"Added the administrator {admin.name} (id {admin.id}).")
@@ -220,43 +256,6 @@ def units_list() -> None:
         echo_table(("id", "name", "kind", "parent"), rows)
 
 
-@main.group()
-def users() -> None:
-    """Users, their roles and tokens."""
-
-
-@users.command("add")
-@click.argument("name")
-@click.option(
-    "--role",
-    required=True,
-    type=click.Choice([role.value for role in Role]),
-    help="What the user does in the office.",
-)
-@click.option("--unit", "unit_id", type=click.UUID, help="The user's unit (unit_head, handler).")
-def users_add(name: str, role: str, unit_id: UUID | None) -> None:
-    """Add a user; prints their token (shown only this once) as the last line."""
-    with opened() as services:
-        user, token = services.app.add_user(
-            SYSTEM_ACTOR, name=name, role=Role(role), unit_id=unit_id
-        )
-        click.echo(f"Added {user.name} as {user.role.value} (id {user.id}). Their token:")
-        click.echo(token)
-
-
-@users.command("list")
-def users_list() -> None:
-    """List the users."""
-    with opened() as services:
-        app = services.app
-        names = unit_names(app)
-        rows = [
-            (u.id, u.name, u.role.value, names.get(u.unit_id) if u.unit_id else None)
-            for u in app.users(SYSTEM_ACTOR)
-        ]
-        echo_table(("id", "name", "role", "unit"), rows)
-
-
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
@@ -264,7 +263,7 @@ def users_list() -> None:
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1))
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve the HTTP API with gunicorn (gthread workers)."""
-    settings = Settings.from_environ()
+    settings = settings_from_environ()
     try:
         settings.event_store_env()
     except InstanceError as err:
@@ -353,6 +352,8 @@ def demo(count: int, seed: int) -> None:
         if generator.has_cases(app):
             click.echo("The instance already has cases: no demo data added.")
             logins = generator.fresh_logins(app)
+            if logins:
+                click.echo("The demo people's earlier tokens are revoked; these replace them.")
         else:
             started = time.monotonic()
             bulk = count >= BULK_FROM

@@ -2,8 +2,10 @@
 
 SQLite: the online backup API copies the event store and the views while the service runs.
 PostgreSQL: `pg_dump` of the instance's schema (custom format) and `pg_restore` back into it.
-The keys (cipher, audit signing key) are copied too unless --without-keys: without the cipher
-key the events cannot be read, so keep such a backup as safe as the instance itself.
+The cipher key is copied too unless --without-keys: without it the events cannot be read, so
+keep such a backup as safe as the instance itself. The audit signing key is left out unless
+--with-signing-key: whoever holds it can sign a head over a log they changed, so it belongs in
+the key escrow, not beside every copy of the database.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from pathlib import Path
 
 import click
 
-from projections.settings import Settings
+from projections.settings import AUDIT_KEY_FILE, CIPHER_KEY_FILE, Settings, make_private
+from scripts.cli import settings_from_environ
 
 MANIFEST = "manifest.json"
 DATABASES = ("views.db", "xinfang.db")
@@ -63,20 +66,39 @@ def _run(command: list[str], env: dict[str, str]) -> None:
         raise click.ClickException(f"{command[0]} failed: {done.stderr.strip()}")
 
 
-def _copy_keys(source: Path, target: Path) -> None:
+def _copy_keys(source: Path, target: Path, names: list[str]) -> None:
     target.mkdir(parents=True, exist_ok=True)
     os.chmod(target, 0o700)
-    for key in source.iterdir():
-        shutil.copy2(key, target / key.name)
-        os.chmod(target / key.name, 0o600)
+    for name in names:
+        shutil.copy2(source / name, target / name)
+        os.chmod(target / name, 0o600)
+
+
+def _key_names(settings: Settings, *, signing_key: bool) -> list[str]:
+    """The key files a backup holds: the cipher key, and the signing key if asked."""
+    names = [Path(CIPHER_KEY_FILE).name]
+    if signing_key and settings.key_path(AUDIT_KEY_FILE).exists():
+        names.append(Path(AUDIT_KEY_FILE).name)
+    return names
 
 
 @click.command()
 @click.argument("path", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--without-keys", is_flag=True, help="Leave the keys out (keep them elsewhere).")
-def backup(path: Path, without_keys: bool) -> None:
-    """Write a consistent copy of the instance into the new folder PATH."""
-    settings = Settings.from_environ()
+@click.option(
+    "--with-signing-key",
+    is_flag=True,
+    help="Copy the audit signing key too (default: left out; keep it in the key escrow).",
+)
+def backup(path: Path, without_keys: bool, with_signing_key: bool) -> None:
+    """Write a consistent copy of the instance into the new folder PATH.
+
+    The cipher key is copied unless --without-keys; the audit signing key only with
+    --with-signing-key.
+    """
+    if without_keys and with_signing_key:
+        raise click.ClickException("--without-keys and --with-signing-key contradict each other")
+    settings = settings_from_environ()
     if not settings.key_path("keys").exists():
         raise click.ClickException(f"no instance at {settings.home}: run `xinfang init` first")
     if path.exists() and any(path.iterdir()):
@@ -93,17 +115,23 @@ def backup(path: Path, without_keys: bool) -> None:
             if (settings.home / name).exists():
                 _sqlite_copy(settings.home / name, path / name)
                 files.append(name)
-    if not without_keys:
-        _copy_keys(settings.key_path("keys"), path / "keys")
+    keys = [] if without_keys else _key_names(settings, signing_key=with_signing_key)
+    if keys:
+        _copy_keys(settings.key_path("keys"), path / "keys", keys)
     manifest = {
         "created_at": datetime.now(UTC).isoformat(),
         "backend": settings.dialect,
         "schema": settings.extra_env.get("POSTGRES_SCHEMA") if settings.is_postgres else None,
         "files": files,
-        "keys": not without_keys,
+        "keys": keys,
     }
     (path / MANIFEST).write_text(json.dumps(manifest, indent=2))
     click.echo(f"backed up {settings.home} ({settings.dialect}) to {path}")
+    if Path(AUDIT_KEY_FILE).name not in keys:
+        click.echo(
+            "The audit signing key is not in the backup: keep keys/audit_ed25519.pem in the "
+            "key escrow (restoring needs it), or back up --with-signing-key."
+        )
     click.echo(str(path))
 
 
@@ -111,20 +139,34 @@ def backup(path: Path, without_keys: bool) -> None:
 @click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Replace an instance that already has data.")
 def restore(path: Path, force: bool) -> None:
-    """Restore the backup in PATH into the instance named by the environment."""
-    settings = Settings.from_environ()
+    """Restore the backup in PATH into the instance named by the environment.
+
+    The audit signing key must be in the backup (--with-signing-key) or already in place
+    (copied from the key escrow into XINFANG_HOME/keys/).
+    """
+    settings = settings_from_environ()
     manifest = json.loads((path / MANIFEST).read_text())
     if manifest["backend"] != settings.dialect:
         msg = f"the backup is of a {manifest['backend']} instance, this one is {settings.dialect}"
         raise click.ClickException(msg)
-    has_keys = settings.key_path("keys/cipher.key").exists()
+    has_keys = settings.key_path(CIPHER_KEY_FILE).exists()
     if has_keys and not force:
         raise click.ClickException(f"{settings.home} already holds an instance: add --force")
-    if manifest["keys"]:
-        _copy_keys(path / "keys", settings.key_path("keys"))
-    elif not has_keys:
+    # Backups made before keys were listed by name say `true` for "the whole keys folder".
+    listed = manifest["keys"]
+    keys = sorted(p.name for p in (path / "keys").iterdir()) if listed is True else listed or []
+    signing = Path(AUDIT_KEY_FILE).name
+    if Path(CIPHER_KEY_FILE).name not in keys and not has_keys:
         raise click.ClickException("the backup has no keys: put the instance's keys/ in place")
-    settings.home.mkdir(parents=True, exist_ok=True)
+    if signing not in keys and not settings.key_path(AUDIT_KEY_FILE).exists():
+        raise click.ClickException(
+            f"the backup holds no audit signing key: copy {signing} from the key escrow into "
+            f"{settings.key_path('keys')} first (without it the signed heads cannot be checked)"
+        )
+    # The folders 0700 and the databases created 0600 before anything is copied into them.
+    make_private(settings)
+    if keys:
+        _copy_keys(path / "keys", settings.key_path("keys"), keys)
     if settings.is_postgres:
         args, env = _pg_args(settings)
         _run(["pg_restore", *args, "--clean", "--if-exists", str(path / PG_DUMP)], env)
@@ -133,4 +175,5 @@ def restore(path: Path, force: bool) -> None:
             for stale in (f"{name}-wal", f"{name}-shm"):
                 (settings.home / stale).unlink(missing_ok=True)
             _sqlite_copy(path / name, settings.home / name)
+    make_private(settings)
     click.echo(f"restored {path} into {settings.home}; run `xinfang verify` to check it")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import subprocess
 import sys
 import time
@@ -19,7 +18,6 @@ from pathlib import Path
 
 from api import create_app
 from domain.directory import SYSTEM_ACTOR
-from domain.office import hash_token
 from domain.values import Role
 from projections.bootstrap import bootstrap
 from projections.settings import Settings
@@ -85,8 +83,11 @@ def measure_scale(home: Path, *, rounds: int, requests: int, verify_runs: int) -
                 u for u in app.users(SYSTEM_ACTOR) if u.role is Role.SUPERVISOR and u.active
             ]
             units = app.units()
-            token = secrets.token_urlsafe(32)
-            app._credentials[hash_token(token)] = supervisors[0].id
+            # A real token (two small events), so requests take the real sign-in path.
+            issued = app.issue_token(
+                SYSTEM_ACTOR, supervisors[0].id, expires_in_days=1, reason="benchmark"
+            )
+            token = issued.token
             client = create_app(services, {"TESTING": True}).test_client()
             headers = {"Authorization": f"Bearer {token}"}
             queries = ledger_queries(str(units[len(units) // 2].id))
@@ -108,6 +109,7 @@ def measure_scale(home: Path, *, rounds: int, requests: int, verify_runs: int) -
                     figures.ledger_p50.setdefault(label, []).append(percentile(values, 0.5))
                     figures.ledger_p99.setdefault(label, []).append(percentile(values, 0.99))
             figures.ledger_requests = requests * rounds
+            app.revoke_token(SYSTEM_ACTOR, supervisors[0].id, issued.token_id, reason="benchmark")
             figures.cases = figures.ledger_totals.get("newest first (no filter)", 0)
             if services.runner.lag():
                 figures.ledger_skipped = "the log grew while the ledger was measured"

@@ -176,14 +176,23 @@ def _unit_of(county: County, key: str) -> str:
 
 
 def fresh_logins(app: Xinfang) -> list[Login]:
-    """New tokens for the demo's sign-in people, if the instance has them."""
+    """New tokens for the demo's sign-in people, if the instance has them.
+
+    Their earlier tokens are revoked: each run prints the only tokens of these people that
+    still sign in, so tokens printed by earlier runs do not pile up valid.
+    """
     names = {unit.id: unit.name for unit in app.units()}
     found = {(u.name, u.role): u for u in app.users(SYSTEM_ACTOR) if u.active}
     logins = []
     for _, name, role in LOGINS:
         user = found.get((name, role))
         if user is not None:
-            token = app.issue_token(SYSTEM_ACTOR, user.id)
+            issued = app.issue_token(SYSTEM_ACTOR, user.id, reason=DEMO_REASON)
+            app.revoke_tokens(SYSTEM_ACTOR, user.id, keep=issued.token_id, reason=DEMO_REASON)
             unit = names.get(user.unit_id, "-") if user.unit_id else "-"
-            logins.append(Login(role, user.name, unit, token))
+            logins.append(Login(role, user.name, unit, issued.token))
     return logins
+
+
+DEMO_REASON = "xinfang demo：重新签发演示账号的令牌，此前的令牌作废"
+"""Why the demo issues and revokes tokens (recorded on the events)."""

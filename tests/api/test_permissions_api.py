@@ -83,6 +83,11 @@ class Row:
         return self.path.startswith("/cases/{id}")
 
     @property
+    def on_an_account(self) -> bool:
+        """Whether the endpoint addresses one user's account (`{id}` is a user id)."""
+        return self.path.startswith("/users/{id}")
+
+    @property
     def command(self) -> str | None:
         """The command path after /cases/{id}/, for command rows."""
         if self.method != "POST" or not self.on_a_case:
@@ -97,7 +102,7 @@ def documented_rows() -> list[Row]:
     assert [c.strip() for c in header.strip("|").split("|")][1:] == list(ROLES)
     rows = []
     for line in lines:
-        match = re.match(r"\| `(GET|POST) ([^`]+)` \|(.*)\|$", line)
+        match = re.match(r"\| `(GET|POST|DELETE) ([^`]+)` \|(.*)\|$", line)
         if match:
             cells = [c.strip() for c in match.group(3).split("|")]
             assert set(cells) <= CELLS, line
@@ -128,6 +133,14 @@ def test_the_matrix_has_one_row_per_endpoint_and_every_case_command() -> None:
     assert {row.path for row in ROWS if row.command is not None} == commands
     assert {"POST /cases", "GET /cases/{id}", "GET /cases/{id}/history"} <= set(endpoints)
     assert {"POST /units", "GET /units", "POST /users", "GET /users", "GET /me"} <= set(endpoints)
+    assert {
+        "POST /users/{id}/disable",
+        "POST /users/{id}/enable",
+        "POST /users/{id}/role",
+        "POST /users/{id}/tokens",
+        "GET /users/{id}/tokens",
+        "DELETE /users/{id}/tokens/{token_id}",
+    } <= set(endpoints)
     assert {"GET /audit/head", "GET /audit/proof/inclusion"} <= set(endpoints)
 
 
@@ -142,7 +155,7 @@ def test_the_matrix_agrees_with_the_permissions_of_the_code() -> None:
             sets = (RegisterCase.permission.anyone_of, frozenset(), False)
         elif row.on_a_case:
             sets = (SEE_ALL, UNIT_STAFF, True)
-        elif row.endpoint in {"POST /units", "POST /users"}:
+        elif row.endpoint in {"POST /units", "POST /users"} or row.on_an_account:
             sets = (frozenset({Role.ADMIN}), frozenset(), False)
         elif row.endpoint == "GET /users":
             sets = (DIRECTORY_READERS, frozenset(), False)
@@ -166,9 +179,15 @@ class Probe:
     case_id: str = ""
     body: Any = None
     registered_at: str = ""
+    user_id: str = ""
+    token_id: str = ""
 
     def prepare(self) -> None:
-        """Drive a fresh case to the status the row's command needs (sponsored by `leader`)."""
+        """Drive a fresh case to the status the row's command needs (sponsored by `leader`);
+        for an account row, add a user in the state the row needs."""
+        if self.row.on_an_account:
+            self.prepare_account()
+            return
         if not self.row.on_a_case:
             self.body = self.directory_body()
             return
@@ -191,6 +210,38 @@ class Probe:
             requested = self.office.send("clerk", self.case_id, "recusal-requests", asked)
             assert requested.status_code == 200, requested.get_json()
 
+    def prepare_account(self) -> None:
+        """A fresh user (disabled for `enable`, with a token for revoking) and the row's body."""
+        client, admin = self.office.client, self.office.headers("admin")
+        added = client.post(
+            f"{API}/users",
+            json={
+                "name": "何经办",
+                "role": "handler",
+                "unit_id": str(self.office.county.units["labour"]),
+            },
+            headers=admin,
+        )
+        assert added.status_code == 201, added.get_json()
+        self.user_id = added.get_json()["id"]
+        reason = {"reason": "岗位调整"}
+        if self.row.path.endswith("/enable"):
+            disabled = client.post(
+                f"{API}/users/{self.user_id}/disable", json=reason, headers=admin
+            )
+            assert disabled.status_code == 200, disabled.get_json()
+        if "{token_id}" in self.row.path:
+            issued = client.post(f"{API}/users/{self.user_id}/tokens", json={}, headers=admin)
+            assert issued.status_code == 201, issued.get_json()
+            self.token_id = issued.get_json()["token_id"]
+        bodies: dict[str, Any] = {
+            "disable": reason,
+            "enable": reason,
+            "role": {"role": "clerk", **reason},
+            "tokens": {},
+        }
+        self.body = bodies.get(self.row.path.rsplit("/", 1)[-1])
+
     def directory_body(self) -> Any:
         """The body of a POST outside a case."""
         bodies: dict[str, Any] = {
@@ -203,11 +254,15 @@ class Probe:
     def send(self, who: str) -> TestResponse:
         """The row's request, as `who`."""
         client, headers = self.office.client, self.office.headers(who)
-        path = self.row.path.replace("{id}", self.case_id).replace("{n}", "1")
+        target = self.user_id if self.row.on_an_account else self.case_id
+        path = self.row.path.replace("{id}", target).replace("{n}", "1")
+        path = path.replace("{token_id}", self.token_id)
         if self.row.command is not None:
             return self.office.send(who, self.case_id, self.row.command, self.body)
         if self.row.method == "POST":
             return client.post(f"{API}{path}", json=self.body, headers=headers)
+        if self.row.method == "DELETE":
+            return client.delete(f"{API}{path}", headers=headers)
         query = {
             "/cases/{id}?as_of=": {"as_of": self.registered_at},
             "/audit/proof/inclusion": {"index": "0", "tree_size": "1"},
@@ -239,6 +294,7 @@ def plan(row: Row) -> tuple[list[tuple[str, int]], list[str]]:
 def is_routed(client: FlaskClient, row: Row) -> bool:
     """Whether the app serves the row's endpoint at all."""
     path = API + row.path.split("?")[0].replace("{id}", "0" * 32).replace("{n}", "1")
+    path = path.replace("{token_id}", "0" * 32)
     path = path.replace("0" * 32, "00000000-0000-0000-0000-000000000000")
     try:
         client.application.url_map.bind("localhost").match(path, method=row.method)
@@ -268,5 +324,5 @@ def test_every_row_of_the_matrix_holds_over_http(
             for n, who in enumerate(allowed):
                 response = probe.send(who)
                 if n == 0:
-                    assert response.status_code in {200, 201}, (who, response.get_json())
-                assert response.status_code in {200, 201, 409, 422}, (who, response.get_json())
+                    assert response.status_code in {200, 201, 204}, (who, response.get_json())
+                assert response.status_code in {200, 201, 204, 409, 422}, (who, response.get_json())

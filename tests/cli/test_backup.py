@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
 from conftest import pg_connect
 
@@ -57,7 +61,7 @@ def test_a_restored_instance_verifies_and_shows_the_same_ledger(
     with ledger_of(settings) as before:
         assert len(before) >= 30
     folder = tmp_path / "backup"
-    done = xinfang(settings, "backup", str(folder))
+    done = xinfang(settings, "backup", str(folder), "--with-signing-key")
     assert done.exit_code == 0, done.output
     assert (folder / "manifest.json").exists()
 
@@ -97,3 +101,57 @@ def test_backup_refuses_a_folder_that_is_not_empty(settings: Settings, tmp_path:
     refused = xinfang(settings, "backup", str(folder))
     assert refused.exit_code == 1
     assert "not empty" in refused.output
+
+
+def test_a_backup_leaves_the_signing_key_out_unless_asked(
+    settings: Settings, tmp_path: Path
+) -> None:
+    assert xinfang(settings, "init").exit_code == 0
+    plain, signed, bare = tmp_path / "plain", tmp_path / "signed", tmp_path / "bare"
+
+    done = xinfang(settings, "backup", str(plain))
+    assert xinfang(settings, "backup", str(signed), "--with-signing-key").exit_code == 0
+    assert xinfang(settings, "backup", str(bare), "--without-keys").exit_code == 0
+    both = xinfang(settings, "backup", str(tmp_path / "x"), "--without-keys", "--with-signing-key")
+
+    assert done.exit_code == 0, done.output
+    assert "The audit signing key is not in the backup" in done.stdout
+    assert sorted(p.name for p in (plain / "keys").iterdir()) == ["cipher.key"]
+    assert json.loads((plain / "manifest.json").read_text())["keys"] == ["cipher.key"]
+    assert sorted(p.name for p in (signed / "keys").iterdir()) == [
+        "audit_ed25519.pem",
+        "cipher.key",
+    ]
+    assert not (bare / "keys").exists()
+    assert json.loads((bare / "manifest.json").read_text())["keys"] == []
+    assert both.exit_code == 1
+    assert "contradict" in both.output
+    for path in (plain / "keys", *(plain / "keys").iterdir()):
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+
+
+def test_restoring_without_the_signing_key_asks_for_it_from_the_escrow(
+    settings: Settings, tmp_path: Path
+) -> None:
+    if settings.is_postgres:
+        pytest.skip("a PostgreSQL restore goes back into the instance, whose key is in place")
+    assert xinfang(settings, "init").exit_code == 0
+    assert xinfang(settings, "demo", "--cases", "3").exit_code == 0
+    folder = tmp_path / "backup"
+    assert xinfang(settings, "backup", str(folder)).exit_code == 0
+    target = replace(settings, home=tmp_path / "elsewhere")
+
+    refused = xinfang(target, "restore", str(folder))
+    assert refused.exit_code == 1
+    assert "holds no audit signing key" in refused.output
+    assert not (target.home / "xinfang.db").exists()
+
+    escrow = settings.key_path("keys/audit_ed25519.pem")
+    (target.home / "keys").mkdir(parents=True)
+    shutil.copy2(escrow, target.home / "keys" / escrow.name)
+    restored = xinfang(target, "restore", str(folder))
+    assert restored.exit_code == 0, restored.output
+    verified = xinfang(target, "verify")
+    assert verified.exit_code == 0, verified.output
+    for path in [target.home, *target.home.rglob("*")]:
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 import re
+import socket
+import stat
 from pathlib import Path
 from uuid import UUID
 
@@ -100,6 +104,15 @@ def test_public_key_prints_the_pem_that_verifies_heads(
     assert result.stdout.startswith("-----BEGIN PUBLIC KEY-----")
 
 
+def test_public_key_prints_the_key_id_auditors_compare_on_stderr(
+    env: dict[str, str], services: Services
+) -> None:
+    result = xinfang(env, "audit", "public-key")
+
+    assert result.stderr.strip() == f"key id {services.audit.key_id}"
+    assert services.audit.head().key_id == services.audit.key_id
+
+
 def test_public_key_without_an_instance_says_to_run_init(tmp_path: Path) -> None:
     env = {"XINFANG_HOME": str(tmp_path / "nowhere")}
 
@@ -157,3 +170,48 @@ def test_export_of_an_unknown_case_fails_with_a_message(
 
     assert result.exit_code == 1
     assert "no case" in result.output
+
+
+def test_export_names_the_console_account_that_ran_it(
+    env: dict[str, str], services: Services, county: County, case_id: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "bundle.json"
+    account = f"{os.environ.get('SUDO_USER') or getpass.getuser()}@{socket.gethostname()}"
+    auditor = county.actors["auditor"]
+
+    plain = xinfang(env, "audit", "export", case_id, "--out", str(out))
+    as_auditor = xinfang(
+        env, "audit", "export", case_id, "--out", str(out), "--as-user", str(auditor.id)
+    )
+
+    assert plain.exit_code == as_auditor.exit_code == 0, plain.output
+    assert f"exported by {account}" in plain.stdout
+    bundle = json.loads(out.read_bytes())
+    assert bundle["operator"] == account
+    assert bundle["exported_by"]["id"] == str(auditor.id)
+    assert verify_bundle.verify(out.read_bytes()).startswith("OK")
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    services.catch_up()
+    entries = services.access.query(case_id=UUID(case_id))
+    assert [(e.actor["name"], e.operator) for e in entries] == [
+        ("蒋纪检", account),
+        ("system", account),
+    ]
+
+
+def test_export_to_a_path_it_cannot_write_fails_cleanly_and_logs_nothing(
+    env: dict[str, str], services: Services, case_id: str, tmp_path: Path
+) -> None:
+    missing = xinfang(
+        env, "audit", "export", case_id, "--out", str(tmp_path / "no" / "such" / "b.json")
+    )
+    folder = xinfang(env, "audit", "export", case_id, "--out", str(tmp_path))
+
+    assert missing.exit_code == 1
+    assert "cannot write" in missing.output
+    assert folder.exit_code == 2
+    for result in (missing, folder):
+        assert "Traceback" not in result.output
+        assert isinstance(result.exception, SystemExit)
+    services.catch_up()
+    assert services.access.query(case_id=UUID(case_id)) == []

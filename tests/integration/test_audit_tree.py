@@ -102,8 +102,8 @@ def test_a_conflicting_save_leaves_no_leaf_and_a_gap_is_not_a_deletion(
     app = services.app
     user_id = county.actors["clerk"].id
     first, second = app.get_user(user_id), app.get_user(user_id)
-    first.issue_token(token_hash="a", actor=SYSTEM_ACTOR, occurred_at=app.clock())
-    second.issue_token(token_hash="b", actor=SYSTEM_ACTOR, occurred_at=app.clock())
+    first.disable(actor=SYSTEM_ACTOR, occurred_at=app.clock(), reason="a")
+    second.disable(actor=SYSTEM_ACTOR, occurred_at=app.clock(), reason="b")
     app.save(first)
     size = services.audit.tree_size()
 

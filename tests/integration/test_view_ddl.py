@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 
+from projections.audit_access import AccessProjection
 from projections.bootstrap import bootstrap
 from projections.settings import Settings
 from projections.store import ViewStore
@@ -44,3 +45,25 @@ def test_creating_the_views_while_a_batch_holds_its_tables_does_not_deadlock(
     finally:
         starting.close()
         services.close()
+
+
+def test_an_access_log_table_from_before_the_operator_column_gets_it(settings: Settings) -> None:
+    store = ViewStore.open(settings)
+    try:
+        with store.transaction() as cursor:
+            store.run(cursor, "DROP TABLE IF EXISTS {p}audit_access")
+            store.run(
+                cursor,
+                "CREATE TABLE {p}audit_access (position {bigint} PRIMARY KEY, "
+                "recorded_at TEXT NOT NULL, actor_id TEXT NOT NULL, actor_name TEXT NOT NULL, "
+                "actor_role TEXT NOT NULL, actor_unit_id TEXT, case_id TEXT NOT NULL, "
+                "action TEXT NOT NULL, fields TEXT NOT NULL)",
+            )
+        assert "operator" not in store.columns("audit_access")
+
+        AccessProjection().create(store)
+        AccessProjection().create(store)  # a second process starting finds it there
+
+        assert "operator" in store.columns("audit_access")
+    finally:
+        store.close()
