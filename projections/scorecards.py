@@ -19,7 +19,7 @@ from uuid import UUID
 from domain import deadlines as clocks
 from domain.values import Actor, Level, Role, Rule
 from domain.visibility import sees_leader_figures, sees_unit_figures
-from projections.attribution import Strips
+from projections.attribution import Responsible, Strips
 from projections.ledger import OBLIGATIONS, deadline_of
 from projections.names import Names
 from projections.store import ViewStore
@@ -89,7 +89,7 @@ class Scorecards:
             [*OBLIGATIONS, *params],
         )
 
-    def due_in(self, month: str, today: date) -> list[tuple[Mapping[str, Any], Level, Any]]:
+    def due_in(self, month: str, today: date) -> list[tuple[Mapping[str, Any], Level, Responsible]]:
         """Each clock falling due in the month up to yesterday: row, level today, responsible."""
         first, last = month_bounds(month)
         last = min(last, today - timedelta(days=1))
@@ -105,7 +105,9 @@ class Scorecards:
             )
         return found
 
-    def overdue_at_end(self, month: str, today: date) -> list[tuple[Mapping[str, Any], Any]]:
+    def overdue_at_end(
+        self, month: str, today: date
+    ) -> list[tuple[Mapping[str, Any], Responsible]]:
         """The clocks still running and overdue at the end of the month, with who answers."""
         end = month_end(month, today)
         if end is None:

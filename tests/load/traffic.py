@@ -193,7 +193,9 @@ def setup_county(env: dict[str, str], admin_token: str, port: int) -> County:
                     {"outcome": "supported", "text": "已协调解决。", "delivered_at": now_iso()},
                 )
             )
-        for path, who, body in steps:
+        for path, who, planned in steps:
+            # Business times taken as each command is sent: after the step it follows.
+            body = {k: now_iso() if k == "delivered_at" else v for k, v in planned.items()}
             status, view, _ = conn.send(
                 "setup", "POST", f"/cases/{case_id}/{path}", county.tokens[who], body
             )
