@@ -6,7 +6,11 @@ step it checks, for every clock of every case it made (docs/accountability.md):
 - a deadline once missed never becomes met, stopped or open again, and stays in the case;
 - every ended clock has exactly one end kind and names who held the case; a running one none;
 - a paused clock is shown paused, never overdue; a window is never overdue;
-- a refused command records nothing; the stored case replays to what the command saw.
+- a refused command records nothing;
+- every missed deadline is in the overdue list (the historical record), attributed to a unit;
+- a month's unit scorecards count exactly the deadlines due in that month (docs/accountability.md
+  §6: due in [first, cutoff], not stopped before due, not paused);
+- at the end, rebuilding the views from the log gives the views kept live.
 """
 
 from __future__ import annotations
@@ -27,9 +31,11 @@ from domain.commands import BY_VERB, CaseCommand, Ref, RegisterCase
 from domain.deadlines import level
 from domain.errors import DomainError
 from domain.values import WINDOWS, Deadline, Level, Petitioner
+from projections.accountability import HISTORY
 from projections.bootstrap import Services
+from projections.scorecards import month_bounds
 from tests.conftest import County
-from tests.integration.helpers_read import PERSON
+from tests.integration.helpers_read import PERSON, snapshot
 
 MISSED = frozenset({Level.OVERDUE, Level.SEVERELY_OVERDUE, Level.MISSED, Level.MET_LATE})
 """The levels of a deadline that was not met in time: once in here, it stays in here."""
@@ -194,6 +200,52 @@ class Office(RuleBasedStateMachine):
                     assert shown in MISSED, (identity, clock, shown)
                 elif shown in MISSED:
                     self.missed.add((case_id, identity))
+
+    @invariant()
+    def every_missed_deadline_is_in_the_overdue_record(self) -> None:
+        """The overdue list holds every deadline ever missed, with who answers for it."""
+        today = local_date(self.when)
+        listed = {
+            (item["case_id"], item["slot"], item["started_on"]): item
+            for item in self.services.accountability.deadline_watch(
+                self.county.actors["auditor"], today, levels=HISTORY
+            )
+        }
+        for case_id, (slot, started_on, _) in self.missed:
+            item = listed.get((case_id, slot, started_on))
+            assert item is not None, (case_id, slot, started_on)
+            assert item["unit_id"] is not None, item
+
+    @invariant()
+    def a_months_scorecards_count_the_deadlines_due_in_it(self) -> None:
+        """The month's cards count exactly the office's clocks due in it (none twice, none lost)."""
+        today = local_date(self.when)
+        month = f"{today.year:04d}-{today.month:02d}"
+        first, last = month_bounds(month)
+        cutoff = min(last, today - timedelta(days=1))
+        due = 0
+        # The instance is shared by the examples: count every case it holds, as the cards do.
+        years = range(START.year, datetime.now().year + 1)
+        every_case = [case_id for year in years for case_id in self.app.iter_case_ids(year)]
+        for case_id in every_case:
+            case: Case = self.app.repository.get(case_id)
+            for clock in clock_identities(case).values():
+                if clock.rule in WINDOWS or not first <= clock.due_date <= cutoff:
+                    continue
+                shown = level(clock, today)
+                if shown is Level.STOPPED or (clock.running and shown is Level.PAUSED):
+                    continue
+                due += 1
+        cards = self.services.accountability.unit_scorecards(
+            self.county.actors["auditor"], month, today
+        )
+        assert sum(card["deadlines_due"] for card in cards) == due
+
+    def teardown(self) -> None:
+        """Rebuilding every view from the log gives the views kept live."""
+        live = snapshot(self.services)
+        self.services.runner.rebuild()
+        assert snapshot(self.services) == live
 
     @invariant()
     def every_clock_ends_in_exactly_one_way(self) -> None:
