@@ -246,7 +246,7 @@ RANKED = "参与排名"
 
 def unranked(minimum: int) -> str:
     """A scorecard below the minimum sample (never "insufficient sample"): listed apart."""
-    return f"样本不足（本月收件少于 {minimum} 件），不参与排名"
+    return f"样本不足（本月到期事项少于 {minimum} 件），不参与排名"
 
 
 READY_TO_CLOSE = "期满待办结"

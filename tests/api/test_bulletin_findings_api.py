@@ -161,7 +161,8 @@ def received_late_in_september(
 
 @pytest.fixture
 def september(xinfang: Xinfang, county: County) -> County:
-    """Five units' September: two answer every case on time, two miss most, one is too small."""
+    """Five units' September: two answer every case on time, two miss most, one is too small
+    (the sample is the deadlines due in the month: ten each, three for the small one)."""
     for key, name in UNITS.items():
         add_unit_with_head(xinfang, county, key, name)
     desk = Desk(xinfang, county)
@@ -173,10 +174,10 @@ def september(xinfang: Xinfang, county: County) -> County:
         "education": ("education_head", "education_handler"),
     }
     with xinfang.batch():
-        answered = due_in_september(desk, "housing", people["housing"], cases=5, kept=5)
-        due_in_september(desk, "labour", people["labour"], cases=5, kept=5)
-        due_in_september(desk, "township", people["township"], cases=5, kept=2)
-        due_in_september(desk, "water", people["water"], cases=5, kept=1)
+        answered = due_in_september(desk, "housing", people["housing"], cases=10, kept=10)
+        due_in_september(desk, "labour", people["labour"], cases=10, kept=10)
+        due_in_september(desk, "township", people["township"], cases=10, kept=4)
+        due_in_september(desk, "water", people["water"], cases=10, kept=2)
         due_in_september(desk, "education", people["education"], cases=3, kept=0)
         received_late_in_september(desk, "housing", 12)
         for unit in ("labour", "township", "water"):
@@ -277,8 +278,9 @@ def test_the_bulletin_commends_the_best_criticises_the_worst_and_lists_small_uni
     assert [
         (r["unit"], r["on_time_completion_percent"], r["reasons"]) for r in figures["black_list"]
     ] == [
-        ("县水利局", 20.0, ["按期办结率 20.0%（1/5），低于 60%"]),
-        ("城关镇", 40.0, ["按期办结率 40.0%（2/5），低于 60%"]),
+        # Each left one case due on 1 September unanswered: 30 days late on 1 October.
+        ("县水利局", 20.0, ["按期办结率 20.0%（2/10），低于 60%", "严重超期 1 件"]),
+        ("城关镇", 40.0, ["按期办结率 40.0%（4/10），低于 60%", "严重超期 1 件"]),
     ]
     unranked = {r["unit"]: r for r in figures["unranked"]}
     assert unranked["县教育局"]["rank"] is None
@@ -287,9 +289,9 @@ def test_the_bulletin_commends_the_best_criticises_the_worst_and_lists_small_uni
     listed = {r["unit"] for r in figures["red_list"] + figures["black_list"]}
     assert not listed & set(unranked)
     rates = {r["unit"]: r for r in figures["on_time_rates"]}
-    assert rates["县教育局"]["sample"] == "样本不足（本月收件少于 10 件），不参与排名"
+    assert rates["县教育局"]["sample"] == "样本不足（本月到期事项少于 10 件），不参与排名"
     assert rates["县住建局"]["sample"] == "参与排名"
-    assert (rates["城关镇"]["handling_on_time"], rates["城关镇"]["handling_due"]) == (2, 5)
+    assert (rates["城关镇"]["handling_on_time"], rates["城关镇"]["handling_due"]) == (4, 10)
     assert [r["rank"] for r in figures["on_time_rates"] if r["rank"] is not None] == [1, 2, 3, 4]
 
 
@@ -322,7 +324,7 @@ def test_the_bulletin_names_the_bureau_and_speaks_chinese_in_json_html_and_excel
 
     overdue = {r["unit"]: r["count"] for r in figures["most_overdue_units"]}
     assert "县信访局" in overdue
-    assert (overdue["县水利局"], overdue["城关镇"], overdue["县教育局"]) == (4, 3, 3)
+    assert (overdue["县水利局"], overdue["城关镇"], overdue["县教育局"]) == (8, 6, 3)
     assert "县信访局" in {r["label"] for r in figures["by_area"]}
     assert figures["review_outcomes"] == [
         {"key": "changed", "label": "变更", "count": 1},
@@ -342,7 +344,7 @@ def test_the_bulletin_names_the_bureau_and_speaks_chinese_in_json_html_and_excel
     assert "黑榜（通报批评）" in page
     assert "县水利局" in page.split("黑榜（通报批评）")[1]
     assert "县住建局" not in page.split("黑榜（通报批评）")[1].split("样本不足")[0]
-    assert "20.0%（1/5）" in page
+    assert "20.0%（2/10）" in page
     assert "复查决定：变更 1 件；撤销 1 件" in page
     assert "领导接访 3 次" in page
     assert "0.3333" not in html
@@ -358,10 +360,10 @@ def test_the_bulletin_names_the_bureau_and_speaks_chinese_in_json_html_and_excel
     assert [(title, v) for title, v in cells if LATIN.search(v)] == []
     rolls = list(book["红黑榜"].iter_rows(values_only=True))
     assert [(r[0], r[2], r[5]) for r in rolls[1:5]] == [
-        ("红榜", "县住建局", "100.0%（5/5）"),
-        ("红榜", "县人社局", "100.0%（5/5）"),
-        ("黑榜（通报批评）", "县水利局", "20.0%（1/5）"),
-        ("黑榜（通报批评）", "城关镇", "40.0%（2/5）"),
+        ("红榜", "县住建局", "100.0%（10/10）"),
+        ("红榜", "县人社局", "100.0%（10/10）"),
+        ("黑榜（通报批评）", "县水利局", "20.0%（2/10）"),
+        ("黑榜（通报批评）", "城关镇", "40.0%（4/10）"),
     ]
     assert ("样本不足（不排名）", "—", "县教育局") in [(r[0], r[1], r[2]) for r in rolls]
     others = dict(book["其他指标"].iter_rows(min_row=2, values_only=True))

@@ -86,7 +86,7 @@ def test_rates_are_percentages_with_one_decimal_and_their_counts_beside_them() -
 
 
 def test_a_scorecard_below_the_minimum_sample_says_so_in_chinese() -> None:
-    assert labels.unranked(10) == "样本不足（本月收件少于 10 件），不参与排名"
+    assert labels.unranked(10) == "样本不足（本月到期事项少于 10 件），不参与排名"
     assert labels.RANKED == "参与排名"
 
 
