@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 
 from domain.application import Context, Xinfang, today_in_county
 from domain.cases import Case
+from domain.commands import RegisterCase
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Category, Channel, Petitioner, Role, Status
 from projections.bootstrap import bootstrap
@@ -277,13 +278,16 @@ def test_history_shows_the_operator_what_the_system_may_see_identity_masked(
     xinfang(env, "init")
     with application(settings) as app:
         clerk, _ = app.add_user(SYSTEM_ACTOR, name="李登记", role=Role.CLERK)
-        outcome = app.register_case(
-            Context(actor=clerk.as_actor, reason="欧阳明远本人来访，电话13912345678"),
+        registration = RegisterCase(
             channel=Channel.VISIT,
             category=Category.CLAIM,
             subject="拖欠工资",
             content="某工地拖欠工资三个月。",
             petitioners=[Petitioner(name="欧阳明远", phone="13912345678")],
+        )
+        outcome = app.execute(
+            registration,
+            Context(actor=clerk.as_actor, reason="欧阳明远本人来访，电话13912345678"),
         )
 
     printed = xinfang(env, "history", outcome.case.number).stdout
