@@ -24,7 +24,7 @@ from tests.integration.helpers_read import Desk
 
 @dataclass
 class Tamperer:
-    """Raw SQL on the instance's event store: `{events}`, `{pos}` and `{p}` in statements."""
+    """Raw SQL on the instance's event store: `{events}`, `{snapshots}`, `{pos}`, `{p}`."""
 
     settings: Settings
 
@@ -33,8 +33,13 @@ class Tamperer:
         """Table and column names of the backend."""
         if self.settings.is_postgres:
             schema = f'"{self.settings.extra_env["POSTGRES_SCHEMA"]}".'
-            return {"events": f"{schema}xinfang_events", "pos": "notification_id", "p": schema}
-        return {"events": "stored_events", "pos": "rowid", "p": ""}
+            return {
+                "events": f"{schema}xinfang_events",
+                "snapshots": f"{schema}xinfang_snapshots",
+                "pos": "notification_id",
+                "p": schema,
+            }
+        return {"events": "stored_events", "snapshots": "stored_snapshots", "pos": "rowid", "p": ""}
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:
