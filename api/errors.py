@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from api.guards import MalformedBodyError, TooManyAttemptsError
 from domain import errors as d
+from projections.record_binding import RecordIntegrityError
 
 STATUS_OF: dict[type[d.DomainError], int] = {
     d.AuthenticationError: 401,
@@ -23,6 +24,9 @@ STATUS_OF: dict[type[d.DomainError], int] = {
     d.IdempotencyKeyReusedError: 422,
     MalformedBodyError: 400,
     TooManyAttemptsError: 429,
+    # A stored record failed its integrity check (docs/audit.md): the server's data is damaged,
+    # not the request; the record binding has logged which record.
+    RecordIntegrityError: 500,
 }
 """Domain error → HTTP status; the views never choose a status for a failure."""
 

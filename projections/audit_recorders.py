@@ -133,6 +133,19 @@ class Scan:
     malformed: tuple[int, str] | None = None
 
 
+SnapshotRow = tuple[bytes, int, str, bytes, str | None]
+"""A stored snapshot as the verifier reads it: raw id, version, topic, state, its event's topic."""
+
+
+@dataclass(frozen=True)
+class SnapshotScan:
+    """Well-formed snapshot rows in key order, where the next page starts, the first bad row."""
+
+    rows: list[SnapshotRow]
+    after: tuple[Any, int] | None
+    malformed: tuple[str, str] | None = None
+
+
 def split_frontier(blob: bytes) -> list[bytes]:
     """The frontier hashes packed in `audit_state.frontier`."""
     return [blob[i : i + HASH_SIZE] for i in range(0, len(blob), HASH_SIZE)]
@@ -200,7 +213,50 @@ class AuditedRecorder:
             records.append((position, raw_id, version, topic, state))
         return Scan(records)
 
+    def scan_snapshots(self, table: str, after: tuple[Any, int] | None, limit: int) -> SnapshotScan:
+        """Up to `limit` snapshot rows after the key `after`, as stored, with their events' topics.
+
+        The event topic comes from a primary-key join on (aggregate id, version): None if the log
+        holds no event there. Values are checked as strictly as `scan` checks event rows.
+        """
+        statement = self.sql(
+            "SELECT s.originator_id, s.originator_version, s.topic, s.state, e.topic "
+            f"FROM {self.qualified(table)} s LEFT JOIN {self.events_table} e "
+            "ON e.originator_id = s.originator_id "
+            "AND e.originator_version = s.originator_version "
+            + ("WHERE (s.originator_id, s.originator_version) > (?, ?) " if after else "")
+            + "ORDER BY s.originator_id, s.originator_version LIMIT ?"
+        )
+        raw = self._raw_query(statement, (*(after or ()), limit))
+        rows: list[SnapshotRow] = []
+        for originator_id, version, topic, state, event_topic in raw:
+            where = f"{originator_id} at version {version}"
+            try:
+                raw_id = self._raw_id(originator_id)
+            except ValueError as err:
+                return SnapshotScan(rows, None, (where, f"its aggregate id {err}"))
+            if type(version) is not int or not 0 < version < 1 << 63:
+                return SnapshotScan(rows, None, (where, "its version is not a version"))
+            if type(topic) is not str or type(state) is not bytes:
+                return SnapshotScan(rows, None, (where, "its topic or state has the wrong type"))
+            rows.append((raw_id, version, topic, state, event_topic))
+        last = (raw[-1][0], raw[-1][1]) if len(raw) == limit else None
+        return SnapshotScan(rows, last)
+
+    def qualified(self, table: str) -> str:
+        """A table of the event store's database (schema-qualified on PostgreSQL)."""
+        return f'{self.prefix}"{table}"' if self.dialect == "postgres" else table
+
     def _raw_rows(self, after: int, limit: int) -> list[tuple[Any, ...]]:
+        statement = self.sql(
+            f"SELECT {self.position_column}, originator_id, originator_version, topic, state "
+            f"FROM {self.events_table} WHERE {self.position_column} > ? "
+            f"ORDER BY {self.position_column} LIMIT ?"
+        )
+        return self._raw_query(statement, (after, limit))
+
+    def _raw_query(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """The rows of a query as plain tuples, values exactly as the driver returns them."""
         raise NotImplementedError
 
     def _raw_id(self, value: Any) -> bytes:
@@ -297,14 +353,10 @@ class SQLiteAuditedRecorder(AuditedRecorder, SQLiteApplicationRecorder):
     def _id_param(self, originator_id: UUID) -> Any:
         return originator_id.hex
 
-    def _raw_rows(self, after: int, limit: int) -> list[tuple[Any, ...]]:
-        statement = (
-            "SELECT rowid, originator_id, originator_version, topic, state "
-            f"FROM {self.events_table} WHERE rowid > ? ORDER BY rowid LIMIT ?"
-        )
+    def _raw_query(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         with self.datastore.transaction(commit=False) as cursor:
             cursor.sqlite_cursor.row_factory = None  # plain tuples: a third faster
-            cursor.execute(statement, (after, limit))
+            cursor.execute(statement, params)
             rows: list[tuple[Any, ...]] = cursor.fetchall()
             return rows
 
@@ -360,17 +412,12 @@ class PostgresAuditedRecorder(AuditedRecorder, PostgresApplicationRecorder):
             raise AuditTreeError(str(err)) from err
         return ids
 
-    def _raw_rows(self, after: int, limit: int) -> list[tuple[Any, ...]]:
-        statement = (
-            "SELECT notification_id, originator_id, originator_version, topic, state "
-            f"FROM {self.events_table} WHERE notification_id > %s "
-            "ORDER BY notification_id LIMIT %s"
-        )
+    def _raw_query(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         with (
             self.datastore.get_connection() as conn,
             conn.cursor(row_factory=tuple_row) as cursor,
         ):
-            cursor.execute(statement, (after, limit))  # type: ignore[call-overload]
+            cursor.execute(statement, params)  # type: ignore[call-overload]
             rows: list[tuple[Any, ...]] = cursor.fetchall()
             return rows
 

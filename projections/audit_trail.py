@@ -40,6 +40,7 @@ from projections.audit_signing import (
 )
 from projections.audit_verifier import LogChecker, Verification
 from projections.merkle import CompactRange, consistency_proof, inclusion_proof, subtree_root
+from projections.record_binding import BoundMapper
 from projections.runner import Progress
 
 logger = logging.getLogger(__name__)
@@ -297,13 +298,28 @@ class AuditTrail:
 
     # -- verification ----------------------------------------------------------------------
     def verify(self, *, progress: Progress | None = None, batch_size: int = 20_000) -> Verification:
-        """Recompute every leaf from the event rows, rebuild the tree, check it and every head."""
+        """Check every event against its leaf and place, the tree, each head, each snapshot."""
         started = time.perf_counter()
-        checker = LogChecker(self.recorder, self.heads(), self.public_key, self.key_id, batch_size)
+        mapper = self.app.mapper
+        if not isinstance(mapper, BoundMapper):
+            raise TypeError("the event store does not seal records for their place (MAPPER_TOPIC)")
+        snapshots = self.app.snapshots
+        checker = LogChecker(
+            self.recorder,
+            self.heads(),
+            self.public_key,
+            self.key_id,
+            batch_size,
+            binding=mapper.binding,
+            snapshot_table=getattr(snapshots.recorder, "events_table_name", None)
+            if snapshots is not None
+            else None,
+        )
         finding = checker.run(progress)
         return Verification(
             events=checker.tree.size,
             heads=checker.heads_checked,
             seconds=time.perf_counter() - started,
             finding=finding,
+            snapshots=checker.snapshots_checked,
         )

@@ -1,21 +1,31 @@
-"""The verifier behind `xinfang verify`: recompute every leaf, rebuild the tree, check each head.
+"""The verifier behind `xinfang verify`: recompute every leaf, rebuild the tree, check each head,
+check that every event and snapshot is sealed for its place.
 
-It reads the event rows and the stored tree through the recorder and stops at the first finding,
-in log order, naming the log position it concerns (docs/audit.md, §5 "`xinfang verify`").
+It reads the event rows, the snapshot rows and the stored tree through the recorder and stops at
+the first finding, in log order (snapshots after the log), naming the log position it concerns
+(docs/audit.md, §5 "`xinfang verify`").
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from eventsourcing.domain import CanSnapshotAggregate
+from eventsourcing.utils import TopicError, resolve_topic
 
 from projections.audit_recorders import AuditedRecorder, RawRecord, leaf_bytes
 from projections.audit_signing import SignedHead
 from projections.merkle import CompactRange, leaf_hash
+from projections.record_binding import RecordBinding
 from projections.runner import Progress
+
+SNAPSHOT_BATCH = 1_000
+"""Snapshot rows read per query (each is decrypted, so pages stay small)."""
 
 
 @dataclass(frozen=True)
@@ -34,10 +44,11 @@ class Verification:
     heads: int
     seconds: float
     finding: Finding | None
+    snapshots: int = 0
 
     @property
     def ok(self) -> bool:
-        """Whether the log, the tree and every head agree."""
+        """Whether the log, the tree, every head and every snapshot agree."""
         return self.finding is None
 
     @property
@@ -56,9 +67,16 @@ class LogChecker:
         public_key: Ed25519PublicKey,
         key_id: str,
         batch_size: int,
+        *,
+        binding: RecordBinding,
+        snapshot_table: str | None = None,
     ) -> None:
         self.recorder = recorder
         self.batch_size = batch_size
+        self.binding = binding
+        self.snapshot_table = snapshot_table
+        self.snapshots_checked = 0
+        self._snapshot_topics: dict[str, bool] = {}
         self.tree = CompactRange()
         self.heads = heads
         self.next_head = 0
@@ -84,7 +102,7 @@ class LogChecker:
                 )
             if not scan.records:
                 break
-        return finding or self._check_end()
+        return finding or self._check_end() or self._check_snapshots()
 
     def _check_batch(self, records: Sequence[RawRecord]) -> Finding | None:
         first = self.tree.size
@@ -119,12 +137,18 @@ class LogChecker:
                     "event store: the row was deleted or moved",
                 )
             value = leaf_hash(leaf_bytes(*record))
+            _, raw_id, version, topic, state = record
             if value != stored_hash:
+                unbound = not self.binding.is_bound(raw_id, version, topic, state)
                 return Finding(
                     row,
                     f"the event row at log position {row} does not match its audit leaf "
-                    f"{index}: the row (or the stored leaf) was altered",
+                    f"{index}: the row (or the stored leaf) was altered"
+                    + ("; its state is not sealed for its place either" if unbound else ""),
                 )
+            finding = self._check_place(row, raw_id, version, topic, state)
+            if finding is not None:
+                return finding
             for level, idx, node in self.tree.append(value)[1:]:
                 if nodes.get((level, idx)) != node:
                     start, end = idx << level, ((idx + 1) << level) - 1
@@ -138,6 +162,73 @@ class LogChecker:
                 if finding is not None:
                     return finding
         return None
+
+    def _check_place(
+        self, row: int, raw_id: bytes, version: int, topic: str, state: bytes
+    ) -> Finding | None:
+        """An event row matching its leaf is also sealed for its place, and is no snapshot."""
+        if not self.binding.is_bound(raw_id, version, topic, state):
+            return Finding(
+                row,
+                f"the event row at log position {row} (aggregate {UUID(bytes=raw_id)}, version "
+                f"{version}) is not sealed for its place: its state was copied or moved from "
+                "another aggregate, version or topic, or altered (and the tree recomputed)",
+            )
+        # Sealed for its place, so the application wrote this topic: safe to resolve.
+        if self._is_snapshot_topic(topic):
+            return Finding(
+                row,
+                f"the event row at log position {row} holds a snapshot ({topic}): a snapshot "
+                "row was copied into the event table",
+            )
+        return None
+
+    def _is_snapshot_topic(self, topic: str) -> bool:
+        """Whether the topic names a snapshot class (False if it names nothing loadable)."""
+        known = self._snapshot_topics.get(topic)
+        if known is None:
+            try:
+                found = resolve_topic(topic)
+            except (TopicError, ImportError):
+                found = None
+            known = isinstance(found, type) and issubclass(found, CanSnapshotAggregate)
+            self._snapshot_topics[topic] = known
+        return known
+
+    def _check_snapshots(self) -> Finding | None:
+        """Every snapshot row is sealed for its place, is a snapshot, and has its event."""
+        if self.snapshot_table is None:
+            return None
+        after: tuple[Any, int] | None = None
+        while True:
+            scan = self.recorder.scan_snapshots(self.snapshot_table, after, SNAPSHOT_BATCH)
+            for raw_id, version, topic, state, event_topic in scan.rows:
+                self.snapshots_checked += 1
+                where = f"the snapshot of aggregate {UUID(bytes=raw_id)} at version {version}"
+                if not self.binding.is_bound(raw_id, version, topic, state):
+                    return Finding(
+                        None,
+                        f"{where} is not sealed for its place: it was copied or moved from "
+                        "another aggregate, version or topic, or altered",
+                    )
+                if not self._is_snapshot_topic(topic):
+                    return Finding(
+                        None,
+                        f"{where} holds no snapshot but {topic}: an event row was copied into "
+                        "the snapshot table",
+                    )
+                if event_topic is None:
+                    return Finding(
+                        None,
+                        f"{where} summarises an event that is not in the log: events of the "
+                        "aggregate were removed",
+                    )
+            if scan.malformed is not None:
+                place, reason = scan.malformed
+                return Finding(None, f"the snapshot row of aggregate {place} was altered: {reason}")
+            if scan.after is None:
+                return None
+            after = scan.after
 
     def _stored_leaves(self, first: int, count: int) -> list[tuple[int, int, bytes]]:
         statement = self.recorder.sql(

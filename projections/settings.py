@@ -1,7 +1,8 @@
 """Where an instance lives: settings, key file paths, creating an instance and its keys.
 
 Everything here is read before the services are built, so it imports nothing of the read side
-beyond the audit tree's recorder topics and key creation; projections/bootstrap.py composes.
+beyond the audit tree's recorder topics, the record mapper's topic and key creation;
+projections/bootstrap.py composes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from eventsourcing.cryptography import AESCipher
 from domain.office import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 from projections.audit_keys import create_signing_key
 from projections.audit_recorders import AUDITED_RECORDERS
+from projections.record_binding import MAPPER_TOPIC
 
 CIPHER_KEY_FILE = "keys/cipher.key"
 AUDIT_KEY_FILE = "keys/audit_ed25519.pem"
@@ -94,7 +96,7 @@ class Settings:
         return key_file.read_text().strip()
 
     def event_store_env(self) -> dict[str, str]:
-        """The eventsourcing environment: backend, encryption and compression."""
+        """The eventsourcing environment: backend, place-bound encryption, compression."""
         env = {
             "PERSISTENCE_MODULE": self.persistence_module,
             "CIPHER_TOPIC": "eventsourcing.cryptography:AESCipher",
@@ -107,6 +109,9 @@ class Settings:
             env.setdefault("SQLITE_LOCK_TIMEOUT", "30")
         # Every stored event gets its audit-tree leaf in the transaction that stores it.
         env["APPLICATION_RECORDER_TOPIC"] = AUDITED_RECORDERS[self.dialect]
+        # Every event and snapshot is encrypted with its aggregate id, version and topic as
+        # associated data (with CIPHER_KEY), so a record moved or copied elsewhere is refused.
+        env["MAPPER_TOPIC"] = MAPPER_TOPIC
         return env
 
 

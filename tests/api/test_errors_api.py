@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from flask.testing import FlaskClient
@@ -13,6 +14,7 @@ from domain.application import Xinfang
 from domain.cases import LOCAL_TZ
 from domain.directory import log_id
 from domain.values import Channel, Flag
+from projections.settings import Settings
 from tests.api.helpers import (
     API,
     Office,
@@ -22,6 +24,7 @@ from tests.api.helpers import (
     registration,
 )
 from tests.conftest import County
+from tests.integration.test_audit_tampering import Tamperer
 
 FLAGS = ", ".join(f.value for f in Flag)
 MISSING = uuid4()
@@ -289,3 +292,32 @@ def test_taking_a_flag_off_needs_a_reason_putting_one_on_does_not(
     assert office.history(case["id"]) == before
     off = {"flag": "key_case", "on": False, "reason": "已化解，撤销重点标记"}
     assert ok(office.send("supervisor", case["id"], "flags", off))["flags"] == []
+
+
+# -- 500 -----------------------------------------------------------------------------------------
+def test_a_record_copied_from_another_case_is_answered_as_a_logged_integrity_error(
+    client: FlaskClient, county: County, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    office = Office(client, county)
+    target, source = office.register()["id"], office.register()["id"]
+    db = Tamperer(settings)
+    positions = {
+        (str(UUID(str(row[1]))), row[2]): row[0]
+        for row in db.rows("SELECT {pos}, originator_id, originator_version FROM {events}")
+    }
+    state = db.event(positions[(source, 1)])[3]
+    db.run(("UPDATE {events} SET state = ? WHERE {pos} = ?", (state, positions[(target, 1)])))
+
+    for path in (f"{API}/cases/{target}", f"{API}/cases/{target}/history"):
+        caplog.clear()
+        with caplog.at_level(logging.ERROR, logger="projections.record_binding"):
+            response = client.get(path, headers=county.headers("supervisor"))
+
+        body = assert_error(response, 500)
+        assert body["status"] == "Internal Server Error"
+        assert f"aggregate {target} at version 1" in body["message"]
+        assert "integrity check" in body["message"]
+        (logged,) = caplog.records
+        assert logged.levelno == logging.ERROR
+        assert f"aggregate {target} at version 1" in logged.getMessage()
+    assert office.get(source).status_code == 200

@@ -215,3 +215,50 @@ def test_export_to_a_path_it_cannot_write_fails_cleanly_and_logs_nothing(
         assert isinstance(result.exception, SystemExit)
     services.catch_up()
     assert services.access.query(case_id=UUID(case_id)) == []
+
+
+def test_verify_fails_on_a_ciphertext_copied_to_another_case_even_with_the_tree_recomputed(
+    env: dict[str, str], settings: Settings, services: Services, county: County, case_id: str
+) -> None:
+    other = Desk(services.app, county).register()
+    db = Tamperer(settings)
+    rows = {
+        (str(UUID(str(r[1]))), r[2]): r[0]
+        for r in db.rows("SELECT {pos}, originator_id, originator_version FROM {events}")
+    }
+    target = rows[(case_id, 1)]
+    state = db.event(rows[(str(other), 1)])[3]
+    db.run(("UPDATE {events} SET state = ? WHERE {pos} = ?", (state, target)))
+    db.rewrite_tree()
+
+    result = xinfang(env, "verify")
+
+    assert result.exit_code == 1
+    assert f"FAILED at log position {target}:" in result.stderr
+    assert f"aggregate {case_id}, version 1" in result.stderr
+    assert "not sealed for its place" in result.stderr
+
+
+def test_verify_fails_on_a_snapshot_copied_from_another_case(
+    env: dict[str, str], settings: Settings, services: Services, county: County, case_id: str
+) -> None:
+    other = Desk(services.app, county).register()
+    services.app.take_snapshot(other)
+    db = Tamperer(settings)
+    db.run(
+        (
+            "INSERT INTO {snapshots} (originator_id, originator_version, topic, state) "
+            "SELECT ?, originator_version, topic, state FROM {snapshots} WHERE originator_id = ?",
+            (db.aggregate_id(UUID(case_id)), db.aggregate_id(other)),
+        )
+    )
+
+    result = xinfang(env, "verify")
+
+    assert result.exit_code == 1
+    assert f"FAILED: the snapshot of aggregate {case_id} at version 1" in result.stderr
+    assert "not sealed for its place" in result.stderr
+    refused = xinfang(env, "history", case_id)
+    assert refused.exit_code == 1
+    assert f"aggregate {case_id} at version 1" in refused.output
+    assert "integrity check" in refused.output

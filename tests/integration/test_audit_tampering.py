@@ -24,7 +24,7 @@ from tests.integration.helpers_read import Desk
 
 @dataclass
 class Tamperer:
-    """Raw SQL on the instance's event store: `{events}`, `{pos}` and `{p}` in statements."""
+    """Raw SQL on the instance's event store: `{events}`, `{snapshots}`, `{pos}`, `{p}`."""
 
     settings: Settings
 
@@ -33,8 +33,13 @@ class Tamperer:
         """Table and column names of the backend."""
         if self.settings.is_postgres:
             schema = f'"{self.settings.extra_env["POSTGRES_SCHEMA"]}".'
-            return {"events": f"{schema}xinfang_events", "pos": "notification_id", "p": schema}
-        return {"events": "stored_events", "pos": "rowid", "p": ""}
+            return {
+                "events": f"{schema}xinfang_events",
+                "snapshots": f"{schema}xinfang_snapshots",
+                "pos": "notification_id",
+                "p": schema,
+            }
+        return {"events": "stored_events", "snapshots": "stored_snapshots", "pos": "rowid", "p": ""}
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:
@@ -348,10 +353,25 @@ def test_an_edited_tree_state_is_found(log: Log) -> None:
     assert_fails_at(log, None, "audit_state")
 
 
-def test_a_rewritten_event_with_a_recomputed_tree_is_caught_by_the_signed_head(log: Log) -> None:
+def test_a_rewritten_event_with_a_recomputed_tree_is_found_at_its_own_position(log: Log) -> None:
+    # Its state is no longer the one sealed for its place: found before any head is reached.
     position = log.positions[25]
     state = bytes(log.db.event(position)[3])
     log.db.run(("UPDATE {events} SET state = ? WHERE {pos} = ?", (flip(state, 5), position)))
+    log.db.rewrite_tree()
+
+    assert_fails_at(log, position, "not sealed for its place")
+
+
+def test_a_reordered_log_with_a_recomputed_tree_is_caught_by_the_signed_head(log: Log) -> None:
+    # Every record stays sealed for its place (aggregate, version, topic), only the log order
+    # changes: the tree alone cannot tell, the signed head can.
+    a, b = log.positions[25], log.positions[40]
+    log.db.run(
+        ("UPDATE {events} SET {pos} = ? WHERE {pos} = ?", (-1, a)),
+        ("UPDATE {events} SET {pos} = ? WHERE {pos} = ?", (a, b)),
+        ("UPDATE {events} SET {pos} = ? WHERE {pos} = ?", (b, -1)),
+    )
     log.db.rewrite_tree()
     heads = log.services.audit.heads()
     first_covering = min(h.tree_size for h in heads if h.tree_size > 25)
