@@ -46,7 +46,8 @@ UNIT_STAFF = UNIT_ROLES
 CASE_TIES: Mapping[Role, frozenset[Tie]] = {
     **{role: frozenset({Tie.EVERY_CASE}) for role in SEE_ALL},
     **{role: frozenset({Tie.RESPONSIBLE_UNIT, Tie.HOLDING_UNIT}) for role in UNIT_STAFF},
-    R.LEADER: frozenset({Tie.FORMER_SPONSOR, Tie.HOLDING_UNIT}),
+    # A leader sees the cases they sponsor or sponsored, whatever their unit holds.
+    R.LEADER: frozenset({Tie.FORMER_SPONSOR}),
 }
 """Ties that let each role see a case; a role not listed (the admin) sees none."""
 

@@ -17,11 +17,12 @@ from uuid import UUID
 from domain import deadlines as clocks
 from domain import permissions
 from domain.application import Xinfang
+from domain.identity import IDENTITY_KINDS
 from domain.values import WINDOWS, Actor, ClockEnd, DayUnit, Deadline, Holder, Level, Rule, Status
 from domain.visibility import IDENTITY_ROLES
 from projections import disclosure
 from projections.names import Names
-from projections.sealer import IDENTITY_KINDS, PetitionerSealer
+from projections.sealer import PetitionerSealer
 from projections.sql import Where, literal, member, uuid_of
 from projections.store import ViewStore
 from projections.visibility import case_filter
