@@ -131,19 +131,20 @@ def record_rows(
     *,
     always: bool = False,
 ) -> None:
-    """Log, in one transaction, every ledger row whose identity the viewer was shown.
+    """Log, in one save (one transaction, committed before the answer is sent), every ledger
+    row whose identity the viewer was shown, once per case however often it is listed.
 
     Exports (`always`) are logged even when masked: the data left the system.
     """
+    shown: dict[UUID, list[str]] = {}
+    for item in items:
+        if always or not item["identity_masked"]:
+            fields = [] if item["identity_masked"] else [IDENTITY]
+            if len(fields) >= len(shown.get(item["case_id"], [])):
+                shown[item["case_id"]] = fields
     records = [
-        Access.record(
-            actor=viewer,
-            case_id=item["case_id"],
-            action=action,
-            fields=[] if item["identity_masked"] else [IDENTITY],
-        )
-        for item in items
-        if always or not item["identity_masked"]
+        Access.record(actor=viewer, case_id=case_id, action=action, fields=fields)
+        for case_id, fields in shown.items()
     ]
     if records:
         app.save(*records)
