@@ -173,8 +173,6 @@ def case_view(
     known now, when the case is shown as it stood earlier).
     """
     view = {name: getattr(case, name) for name in CASE_FIELDS}
-    if not sees:
-        view = scrub(view, [*case.petitioners, *people])
     view.update(
         id=case.id,
         version=case.version,
@@ -194,7 +192,8 @@ def case_view(
             for d in case.deadlines.values()
         ],
     )
-    return view
+    # Masked petitioners are Petitioner values, which `scrub` leaves as they are.
+    return view if sees else scrub(view, [*case.petitioners, *people])
 
 
 def read_case(
