@@ -376,17 +376,23 @@ def ledger_row(
     row: Mapping[str, Any],
     *,
     petitioners: Sequence[Petitioner],
+    texts: Mapping[str, str | None],
     deadline: Deadline | None,
     names: Names,
     today: date,
 ) -> dict[str, Any]:
-    """One ledger row as the viewer is shown it (identity masked as for the case)."""
+    """One ledger row as the viewer is shown it (identity masked as for the case).
+
+    The subject and place are stored redacted (ledger_projection) and, whole, sealed (`texts`):
+    a viewer who sees the identity is shown them whole, others redacted (again, in case).
+    """
     sees = row_shows_identity(viewer, row)
     shown = petitioners if sees else [p.masked() for p in petitioners]
-    # Stored redacted already (ledger_projection); blanked again for a row of an older view.
     redact = PetitionerSealer.redact
     text = {
-        name: row[name] if sees or row[name] is None else redact(row[name], petitioners)
+        name: texts.get(name, row[name])
+        if sees
+        else (row[name] if row[name] is None else redact(row[name], petitioners))
         for name in ("subject", "location")
     }
     return {

@@ -136,8 +136,15 @@ class Ledger:
             window = expired_window(row["status"], clocks_of, today)
             current = min(running, key=lambda d: d.due_date) if running else window
             people = self.sealer.open(row["petitioners"])
+            sealed = row["sealed_text"]
             item = disclosure.ledger_row(
-                viewer, row, petitioners=people, deadline=current, names=names, today=today
+                viewer,
+                row,
+                petitioners=people,
+                texts=self.sealer.open_text(sealed) if sealed is not None else {},
+                deadline=current,
+                names=names,
+                today=today,
             )
             if window is not None and item["deadline"] is not None:
                 item["deadline"]["level"] = READY_TO_CLOSE

@@ -30,6 +30,7 @@ CASE_TOPIC = f"{Case.__module__}:{Case.__qualname__}."
 
 
 SHAPE_PROBES = (
+    ("ledger_cases", "sealed_text"),
     ("ledger_deadlines", "seq, end_kind, paused_since"),
     ("ledger_holdings", "ongoing, by_id"),
 )
@@ -338,4 +339,7 @@ class LedgerProjection(Projection):
             "accepted_on": accepted.started_on.isoformat() if accepted else None,
             "version": case.version,
             "updated_at": case.updated_at.isoformat(),
+            "sealed_text": self.sealer.seal_text(
+                {"subject": case.subject, "location": case.location}
+            ),
         }

@@ -108,6 +108,15 @@ class PetitionerSealer:
         plain = json.dumps([asdict(p) for p in petitioners], ensure_ascii=False)
         return self.cipher.encrypt(plain.encode())
 
+    def seal_text(self, texts: dict[str, str | None]) -> bytes:
+        """Encrypt texts that may name the petitioner (a case's subject and place, whole)."""
+        return self.cipher.encrypt(json.dumps(texts, ensure_ascii=False).encode())
+
+    def open_text(self, sealed: bytes) -> dict[str, str | None]:
+        """Decrypt texts sealed by `seal_text`."""
+        texts: dict[str, str | None] = json.loads(self.cipher.decrypt(bytes(sealed)))
+        return texts
+
     def open(self, sealed: bytes) -> list[Petitioner]:
         """Decrypt the petitioners."""
         return [Petitioner(**p) for p in json.loads(self.cipher.decrypt(bytes(sealed)))]
