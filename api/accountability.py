@@ -15,15 +15,21 @@ from marshmallow import Schema, fields, validate
 from api.context import actor, application, services
 from api.ledger import LedgerRowSchema, ledger_as_of
 from api.schemas import instant, month_field
+from domain.access import READ_AGENDA, READ_BACKLOG, READ_LEDGER
 from domain.cases import local_date
 from domain.errors import NotFoundError
 from domain.values import Actor
 from domain.visibility import sees_activity_of
+from projections import disclosure
 from projections.accountability import MIN_VOLUME, Accountability, BacklogRules, require_reader
 
 blp = Blueprint(
     "accountability", __name__, url_prefix="/api/v1", description="Accountability views 问责"
 )
+
+
+CASE_SECTIONS = ("key_cases", "new_collective_or_skip_level", "stalled_backlog", "repeat_spikes")
+"""The agenda's lists of ledger rows (which show identity to those who may see it)."""
 
 
 class AsOfQuerySchema(Schema):
@@ -247,6 +253,7 @@ class ReadyToClose(MethodView):
         viewer = actor()
         with ledger_as_of(args["as_of"]) as (ledger, today):
             items = Accountability(ledger).ready_to_close(viewer, today)
+        disclosure.record_rows(application(), viewer, items, READ_LEDGER)
         return {"items": items, "as_of": args["as_of"]}
 
 
@@ -260,7 +267,10 @@ class Agenda(MethodView):
         viewer = actor()
         require_reader(viewer)
         accountability, today = _live()
-        return accountability.agenda(viewer, today)
+        agenda = accountability.agenda(viewer, today)
+        rows = [item for section in CASE_SECTIONS for item in agenda[section]]
+        disclosure.record_rows(application(), viewer, rows, READ_AGENDA)
+        return agenda
 
 
 @blp.route("/accountability/backlog")
@@ -278,4 +288,6 @@ class Backlog(MethodView):
             days_after_acceptance=args["days_after_acceptance"],
             repeat_petitions=args["repeat_petitions"],
         )
-        return {"items": accountability.backlog(viewer, today, rules)}
+        items = accountability.backlog(viewer, today, rules)
+        disclosure.record_rows(application(), viewer, items, READ_BACKLOG)
+        return {"items": items}

@@ -44,7 +44,8 @@ def _context(body: dict[str, Any]) -> Context:
 
 def _answer(outcome: Outcome) -> tuple[dict[str, Any], dict[str, str]]:
     case = outcome.case
-    return disclosure.answer(application(), actor(), case), {"ETag": f'"{case.version}"'}
+    view = disclosure.answer(application(), actor(), case, outcome.now)
+    return view, {"ETag": f'"{case.version}"'}
 
 
 # -- endpoints -------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ identity searches are logged there.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -19,9 +20,11 @@ from marshmallow import Schema, fields, validate
 from openpyxl import Workbook
 
 from api.context import actor, services
+from api.guards import TooManyAttemptsError
 from api.schemas import choice, day, instant
 from api.spreadsheets import XLSX, workbook_response, write_sheet
-from domain.access import EXPORT, READ_CASE
+from domain import permissions
+from domain.access import EXPORT, READ_CASE, READ_LEDGER
 from domain.cases import local_date
 from domain.labels import deadline_state, label_of
 from domain.values import (
@@ -34,6 +37,7 @@ from domain.values import (
     Satisfaction,
     Status,
 )
+from domain.visibility import AS_OF_READERS
 from projections import disclosure
 from projections.ledger import SORTS, Ledger, LedgerQuery
 from projections.replay import ledger_at, position_at
@@ -133,17 +137,32 @@ class LedgerPageSchema(Schema):
     as_of = fields.AwareDateTime(allow_none=True)
 
 
+MAX_REPLAYS = 2
+"""Replays of the log (`as_of`) one worker runs at once; more are answered 429 at once."""
+REPLAYS = threading.BoundedSemaphore(MAX_REPLAYS)
+
+
 @contextmanager
 def ledger_as_of(moment: datetime | None) -> Iterator[tuple[Ledger, date]]:
-    """The live ledger (caught up), or one replayed from the log up to `moment`."""
+    """The live ledger (caught up), or one replayed from the log up to `moment`.
+
+    A replay reads the whole log up to `moment`: only AS_OF_READERS may ask for one, and at most
+    MAX_REPLAYS run at once in a worker, so parallel requests cannot stall it (docs/audit.md).
+    """
     built = services()
     if moment is None:
         built.catch_up()
         yield built.ledger, local_date(built.app.clock())
         return
-    position = position_at(built.app, moment)
-    with ledger_at(built.app, built.ledger.sealer, position) as past:
-        yield past, local_date(moment)
+    permissions.require_role(actor(), AS_OF_READERS, "read the ledger views as of a past moment")
+    if not REPLAYS.acquire(blocking=False):
+        raise TooManyAttemptsError("another replay of the log is under way; retry in 1 s", 1)
+    try:
+        position = position_at(built.app, moment)
+        with ledger_at(built.app, built.ledger.sealer, position) as past:
+            yield past, local_date(moment)
+    finally:
+        REPLAYS.release()
 
 
 def _query(args: dict[str, Any]) -> LedgerQuery:
@@ -173,8 +192,10 @@ class LedgerPage(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Filtered, sorted, paged ledger rows (optionally as of a past moment)."""
         query = _query(args)
+        viewer = actor()
         with ledger_as_of(args["as_of"]) as (ledger, today):
-            items, total = ledger.search(actor(), query, today)
+            items, total = ledger.search(viewer, query, today)
+        disclosure.record_rows(services().app, viewer, items, READ_LEDGER)
         return {
             "items": items,
             "total": total,

@@ -22,8 +22,13 @@ READ_CASE = "read_case"
 READ_HISTORY = "read_history"
 EXPORT = "export"
 BUNDLE = "bundle_download"
-ACTIONS = (READ_CASE, READ_HISTORY, EXPORT, BUNDLE)
-"""What the viewer did: read the case, read its history, export it (CLI), download a bundle."""
+READ_LEDGER = "read_ledger"
+READ_AGENDA = "read_agenda"
+READ_BACKLOG = "read_backlog"
+ACTIONS = (READ_CASE, READ_HISTORY, EXPORT, BUNDLE, READ_LEDGER, READ_AGENDA, READ_BACKLOG)
+"""What the viewer did: read the case, read its history, export it (CLI), download a bundle,
+read its row in a ledger page (or the list of cases ready to close), in the weekly agenda, in
+the backlog register."""
 
 
 class Access(Aggregate):

@@ -91,10 +91,16 @@ class Batch:
 
 @dataclass(frozen=True)
 class Outcome:
-    """A command's result: the case as it now is, and the log position written."""
+    """A command's result: the case as it now is, and the log position written.
+
+    A replayed result (an Idempotency-Key sent again) carries the case as the first answer left
+    it and, as `now`, the case as it is at the retry: the answer is disclosed by the caller's
+    standing now.
+    """
 
     case: Case
     position: int | None
+    now: Case | None = None
 
 
 class Xinfang(Office):
@@ -177,7 +183,7 @@ class Xinfang(Office):
 
     def _register(self, command: RegisterCase, ctx: Context, asked: str) -> Outcome:
         permissions.authorize(command, ctx.actor)
-        self._resolve(command, None)
+        self._resolve(command, None, ctx.actor)
         case_id = uuid4()
 
         def attempt() -> Outcome:
@@ -213,7 +219,7 @@ class Xinfang(Office):
         if ctx.expected_version is not None and case.version != ctx.expected_version:
             raise StaleVersionError(ctx.expected_version, case.version)
         permissions.authorize(command, ctx.actor, case)
-        kwargs, others = self._resolve(command, case)
+        kwargs, others = self._resolve(command, case, ctx.actor)
         stamp = self._stamp(ctx)
         method: Callable[..., None] = getattr(case, command.verb)
         method(stamp, **kwargs)
@@ -242,7 +248,9 @@ class Xinfang(Office):
             on_behalf_of=ctx.on_behalf_of,
         )
 
-    def _resolve(self, command: Command, case: Case | None) -> tuple[dict[str, Any], list[Case]]:
+    def _resolve(
+        self, command: Command, case: Case | None, actor: Actor
+    ) -> tuple[dict[str, Any], list[Case]]:
         """The aggregate method's arguments: every id the command names checked and loaded."""
         kwargs = command.arguments()
         others: list[Case] = []
@@ -253,9 +261,9 @@ class Xinfang(Office):
                 continue
             if isinstance(value, list):
                 for item in value:
-                    self._referred(refers, item, spec.name, case)
+                    self._referred(refers, item, spec.name, case, actor)
                 continue
-            found = self._referred(refers, value, spec.name, case)
+            found = self._referred(refers, value, spec.name, case, actor)
             if isinstance(found, Unit):
                 kwargs["unit_lineage"] = self.lineage(found.id)
             elif isinstance(found, Case):
@@ -265,18 +273,28 @@ class Xinfang(Office):
                 others.append(found)
         return kwargs, others
 
-    def _referred(self, refers: Ref, item_id: UUID, name: str, case: Case | None) -> Any:
-        """One referenced record, checked to fit (a field error naming `name` otherwise)."""
+    def _referred(
+        self, refers: Ref, item_id: UUID, name: str, case: Case | None, actor: Actor
+    ) -> Any:
+        """One referenced record, checked to fit (a field error naming `name` otherwise).
+
+        A case the caller may not know exists, and a person of a unit the case accuses, are
+        answered exactly as an id that names nothing (domain.md §7).
+        """
         if refers is Ref.UNIT:
             return self.get_unit(item_id, field=name)
         if refers is Ref.CASE:
             try:
-                return self._load_case(item_id)
+                found = self._load_case(item_id)
+                visibility.require_visible(actor, found, self.lineage(actor.unit_id))
             except NotFoundError:
                 raise RuleViolationError(name, "no such case") from None
+            return found
         user = self.get_user(item_id, field=name)
         if refers is Ref.PERSON:
             return user
+        if case is not None and visibility.is_accused(case, self.lineage(user.unit_id)):
+            raise RuleViolationError(name, f"no such user: {item_id}")
         if case is not None and user.id in case.recused_ids:
             raise RuleViolationError(name, f"{user.name} has stepped aside from this case (回避)")
         roles = UNIT_ROLES if refers is Ref.UNIT_STAFF else LEADERS
@@ -331,10 +349,9 @@ class Xinfang(Office):
             raise IdempotencyKeyReusedError(msg)
         case = self._load_case(record.case_id, record.case_version)
         # A retry answers only while the caller may still see the case.
-        visibility.require_visible(
-            ctx.actor, self._load_case(record.case_id), self.lineage(ctx.actor.unit_id)
-        )
-        return Outcome(case=case, position=None)
+        now = self._load_case(record.case_id)
+        visibility.require_visible(ctx.actor, now, self.lineage(ctx.actor.unit_id))
+        return Outcome(case=case, position=None, now=now)
 
     def refresh_deadlines(self, actor: Actor, *, reason: str) -> list[str]:
         """Correct every provisional deadline the installed holiday calendar now computes

@@ -46,7 +46,8 @@ UNIT_STAFF = UNIT_ROLES
 CASE_TIES: Mapping[Role, frozenset[Tie]] = {
     **{role: frozenset({Tie.EVERY_CASE}) for role in SEE_ALL},
     **{role: frozenset({Tie.RESPONSIBLE_UNIT, Tie.HOLDING_UNIT}) for role in UNIT_STAFF},
-    R.LEADER: frozenset({Tie.FORMER_SPONSOR, Tie.HOLDING_UNIT}),
+    # A leader sees the cases they sponsor or sponsored, whatever their unit holds.
+    R.LEADER: frozenset({Tie.FORMER_SPONSOR}),
 }
 """Ties that let each role see a case; a role not listed (the admin) sees none."""
 
@@ -59,6 +60,9 @@ IDENTITY_TIES: Mapping[Role, frozenset[Tie]] = {
 
 OVERSEERS = frozenset({R.SUPERVISOR, R.AUDITOR, R.DISPATCHER})
 """Roles that see every unit's and every leader's scorecard (others: their own only)."""
+AS_OF_READERS = OVERSEERS
+"""Roles that may replay the ledger views as of a past moment (`?as_of=`): a replay is costly
+and shows how the county stood, which only steering and oversight need."""
 BULLETIN_READERS = OVERSEERS
 """Roles that may read monthly bulletins: the bulletin ranks every unit."""
 ACTIVITY_READERS = frozenset({R.AUDITOR, R.SUPERVISOR})

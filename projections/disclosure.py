@@ -79,6 +79,26 @@ STAMP_FIELDS = frozenset(
 NO_PROOF = {"leaf_index": None, "log_position": None, "leaf_hash": None, "inclusion_proof": None}
 
 
+# -- free text ---------------------------------------------------------------------------------
+def scrub(value: Any, petitioners: Sequence[Petitioner]) -> Any:
+    """`value` with every text in it (nested in lists, dicts and records too) redacted of the
+    petitioners' identity and address, however typed (projections/sealer.py `redact`)."""
+    if isinstance(value, Enum | UUID | Petitioner) or value is None:
+        return value
+    if isinstance(value, str):
+        return PetitionerSealer.redact(value, petitioners)
+    if isinstance(value, list | tuple):
+        return type(value)(scrub(v, petitioners) for v in value)
+    if isinstance(value, dict):
+        return {k: scrub(v, petitioners) for k, v in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {
+            f.name: scrub(getattr(value, f.name), petitioners) for f in dataclasses.fields(value)
+        }
+        return dataclasses.replace(value, **changes)
+    return value
+
+
 # -- the access log ----------------------------------------------------------------------------
 def disclosed_fields(case: Case, *, sees: bool) -> list[str]:
     """The restricted fields of `case` shown to a viewer who does (or does not) see the identity."""
@@ -111,19 +131,20 @@ def record_rows(
     *,
     always: bool = False,
 ) -> None:
-    """Log, in one transaction, every ledger row whose identity the viewer was shown.
+    """Log, in one save (one transaction, committed before the answer is sent), every ledger
+    row whose identity the viewer was shown, once per case however often it is listed.
 
     Exports (`always`) are logged even when masked: the data left the system.
     """
+    shown: dict[UUID, list[str]] = {}
+    for item in items:
+        if always or not item["identity_masked"]:
+            fields = [] if item["identity_masked"] else [IDENTITY]
+            if len(fields) >= len(shown.get(item["case_id"], [])):
+                shown[item["case_id"]] = fields
     records = [
-        Access.record(
-            actor=viewer,
-            case_id=item["case_id"],
-            action=action,
-            fields=[] if item["identity_masked"] else [IDENTITY],
-        )
-        for item in items
-        if always or not item["identity_masked"]
+        Access.record(actor=viewer, case_id=case_id, action=action, fields=fields)
+        for case_id, fields in shown.items()
     ]
     if records:
         app.save(*records)
@@ -143,8 +164,14 @@ def access_entries(
 
 
 # -- cases -------------------------------------------------------------------------------------
-def case_view(case: Case, today: date, *, sees: bool) -> dict[str, Any]:
-    """The case as a viewer who does (or does not) see the identity is shown it today."""
+def case_view(
+    case: Case, today: date, *, sees: bool, people: Sequence[Petitioner] = ()
+) -> dict[str, Any]:
+    """The case as a viewer who does (or does not) see the identity is shown it today.
+
+    A masked viewer gets every text redacted of the petitioners (of `case`, and `people`: those
+    known now, when the case is shown as it stood earlier).
+    """
     view = {name: getattr(case, name) for name in CASE_FIELDS}
     view.update(
         id=case.id,
@@ -165,7 +192,8 @@ def case_view(case: Case, today: date, *, sees: bool) -> dict[str, Any]:
             for d in case.deadlines.values()
         ],
     )
-    return view
+    # Masked petitioners are Petitioner values, which `scrub` leaves as they are.
+    return view if sees else scrub(view, [*case.petitioners, *people])
 
 
 def read_case(
@@ -177,13 +205,18 @@ def read_case(
     now = case if as_of is None else app.get_case(viewer, case_id)
     sees = visibility.sees_identity(viewer, now)
     record(app, viewer, case, READ_CASE, sees=sees)
-    return case_view(case, today_in_county(app), sees=sees)
+    return case_view(case, today_in_county(app), sees=sees, people=now.petitioners)
 
 
-def answer(app: Xinfang, viewer: Actor, case: Case) -> dict[str, Any]:
-    """The case as the answer to the viewer's command (or to its idempotent replay)."""
-    sees = visibility.sees_identity(viewer, case)
-    return case_view(case, today_in_county(app), sees=sees)
+def answer(app: Xinfang, viewer: Actor, case: Case, now: Case | None = None) -> dict[str, Any]:
+    """The case as the answer to the viewer's command, or to its idempotent replay.
+
+    A replay shows the case as the first answer left it, but rendered afresh: by the viewer's
+    standing on the case `now`, not the one they had then.
+    """
+    current = case if now is None else now
+    sees = visibility.sees_identity(viewer, current)
+    return case_view(case, today_in_county(app), sees=sees, people=current.petitioners)
 
 
 # -- events ------------------------------------------------------------------------------------
@@ -217,12 +250,10 @@ def event_view(event: Any, sees_identity: bool, case: Case) -> dict[str, Any]:
             data["petitioners"] = [p.masked() for p in data["petitioners"]]
         if "content" in data and case.category is Category.ACCUSATION:
             data["content"] = ACCUSATION_WITHHELD
-        # Free text (a reason, a note) may name the petitioner.
-        data = {
-            k: PetitionerSealer.redact(v, case.petitioners) if isinstance(v, str) else v
-            for k, v in data.items()
-        }
-        reason = PetitionerSealer.redact(reason, case.petitioners) if reason else reason
+        # Free text (a subject, a reason, a note, a visit's record) may name the petitioner.
+        people = [*case.petitioners, *(getattr(event, "petitioners", None) or ())]
+        data = {k: v if k == "petitioners" else scrub(v, people) for k, v in data.items()}
+        reason = PetitionerSealer.redact(reason, people) if reason else reason
     return {
         "version": event.originator_version,
         "type": type(event).__name__,
@@ -371,13 +402,25 @@ def ledger_row(
     row: Mapping[str, Any],
     *,
     petitioners: Sequence[Petitioner],
+    texts: Mapping[str, str | None],
     deadline: Deadline | None,
     names: Names,
     today: date,
 ) -> dict[str, Any]:
-    """One ledger row as the viewer is shown it (identity masked as for the case)."""
+    """One ledger row as the viewer is shown it (identity masked as for the case).
+
+    The subject and place are stored redacted (ledger_projection) and, whole, sealed (`texts`):
+    a viewer who sees the identity is shown them whole, others redacted (again, in case).
+    """
     sees = row_shows_identity(viewer, row)
     shown = petitioners if sees else [p.masked() for p in petitioners]
+    redact = PetitionerSealer.redact
+    text = {
+        name: texts.get(name, row[name])
+        if sees
+        else (row[name] if row[name] is None else redact(row[name], petitioners))
+        for name in ("subject", "location")
+    }
     return {
         "case_id": UUID(row["case_id"]),
         "number": row["number"],
@@ -386,8 +429,8 @@ def ledger_row(
         "category": row["category"],
         "petitioners": [asdict(p) for p in shown],
         "identity_masked": not sees,
-        "subject": row["subject"],
-        "location": row["location"],
+        "subject": text["subject"],
+        "location": text["location"],
         "unit_id": uuid_of(row["unit_id"]),
         "unit_name": names.unit(row["unit_id"]),
         "leader_id": uuid_of(row["leader_id"]),

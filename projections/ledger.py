@@ -17,11 +17,12 @@ from uuid import UUID
 from domain import deadlines as clocks
 from domain import permissions
 from domain.application import Xinfang
+from domain.identity import IDENTITY_KINDS
 from domain.values import WINDOWS, Actor, ClockEnd, DayUnit, Deadline, Holder, Level, Rule, Status
 from domain.visibility import IDENTITY_ROLES
 from projections import disclosure
 from projections.names import Names
-from projections.sealer import IDENTITY_KINDS, PetitionerSealer
+from projections.sealer import PetitionerSealer
 from projections.sql import Where, literal, member, uuid_of
 from projections.store import ViewStore
 from projections.visibility import case_filter
@@ -135,8 +136,15 @@ class Ledger:
             window = expired_window(row["status"], clocks_of, today)
             current = min(running, key=lambda d: d.due_date) if running else window
             people = self.sealer.open(row["petitioners"])
+            sealed = row["sealed_text"]
             item = disclosure.ledger_row(
-                viewer, row, petitioners=people, deadline=current, names=names, today=today
+                viewer,
+                row,
+                petitioners=people,
+                texts=self.sealer.open_text(sealed) if sealed is not None else {},
+                deadline=current,
+                names=names,
+                today=today,
             )
             if window is not None and item["deadline"] is not None:
                 item["deadline"]["level"] = READY_TO_CLOSE

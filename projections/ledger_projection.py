@@ -30,6 +30,7 @@ CASE_TOPIC = f"{Case.__module__}:{Case.__qualname__}."
 
 
 SHAPE_PROBES = (
+    ("ledger_cases", "sealed_text"),
     ("ledger_deadlines", "seq, end_kind, paused_since"),
     ("ledger_holdings", "ongoing, by_id"),
 )
@@ -300,10 +301,13 @@ class LedgerProjection(Projection):
 
         `last_activity_on` is not a state of the case: the projection adds it from the events.
         """
-        searchable = case.subject
+        # The views hold no identity in clear (docs/audit.md, "Masked means masked"): the
+        # subject, the place and the search text are stored with the petitioners blanked out.
+        people = case.petitioners
+        subject = self.sealer.redact(case.subject, people)
+        searchable = subject
         if case.category is not Category.ACCUSATION:
-            searchable = f"{case.subject}\n{case.content}"
-        searchable = self.sealer.redact(searchable, case.petitioners)
+            searchable = f"{subject}\n{self.sealer.redact(case.content, people)}"
         accepted = case.deadlines.get("handle_60")
         return {
             "case_id": case.id.hex,
@@ -312,10 +316,10 @@ class LedgerProjection(Projection):
             "registered_at": case.registered_at.isoformat(),
             "channel": case.channel.value,
             "category": case.category.value,
-            "subject": case.subject,
+            "subject": subject,
             "searchable": searchable.lower(),
             "petitioners": self.sealer.seal(case.petitioners),
-            "location": case.location,
+            "location": self.sealer.redact(case.location, people) if case.location else None,
             "intake_unit_id": hex_id(case.intake_unit_id),
             "unit_id": hex_id(case.unit_id),
             "leader_id": hex_id(case.leader_id),
@@ -335,4 +339,7 @@ class LedgerProjection(Projection):
             "accepted_on": accepted.started_on.isoformat() if accepted else None,
             "version": case.version,
             "updated_at": case.updated_at.isoformat(),
+            "sealed_text": self.sealer.seal_text(
+                {"subject": case.subject, "location": case.location}
+            ),
         }

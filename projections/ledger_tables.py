@@ -16,7 +16,8 @@ LEDGER_TABLES = (
         held TEXT NOT NULL, sponsors TEXT NOT NULL, repeat_count {int} NOT NULL, outcome TEXT,
         dispositions TEXT NOT NULL,
         satisfaction TEXT, resolution TEXT, closed_on TEXT, accepted_on TEXT,
-        last_activity_on TEXT NOT NULL, version {int} NOT NULL, updated_at TEXT NOT NULL)""",
+        last_activity_on TEXT NOT NULL, version {int} NOT NULL, updated_at TEXT NOT NULL,
+        sealed_text {blob})""",
     "CREATE INDEX IF NOT EXISTS ledger_cases_status ON {p}ledger_cases (status)",
     "CREATE INDEX IF NOT EXISTS ledger_cases_unit ON {p}ledger_cases (unit_id)",
     "CREATE INDEX IF NOT EXISTS ledger_cases_received ON {p}ledger_cases (received_on)",
@@ -61,5 +62,7 @@ CASE_COLUMNS = (
     "case_id number received_on registered_at channel category subject searchable petitioners "
     "location intake_unit_id unit_id leader_id handler_id status mode flags accused held "
     "sponsors repeat_count outcome dispositions satisfaction resolution closed_on accepted_on "
-    "last_activity_on version updated_at"
+    "last_activity_on version updated_at sealed_text"
 ).split()
+"""`subject` and `location` are stored redacted of the petitioners; `sealed_text` holds them whole,
+sealed (AES-GCM), for the viewers who may see the identity."""

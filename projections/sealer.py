@@ -6,27 +6,62 @@ import base64
 import hashlib
 import hmac
 import json
-import unicodedata
+import re
 from collections.abc import Sequence
 from dataclasses import asdict
+from functools import lru_cache
 
 from eventsourcing.cryptography import AESCipher
 from eventsourcing.utils import Environment
 
+from domain.identity import IDENTITY_KINDS, normalise
 from domain.values import Petitioner
 
-IDENTITY_KINDS = ("name", "id_number", "phone")
+REDACTED_KINDS = (*IDENTITY_KINDS, "address")
+"""What is blanked out of free text: the identity values and the address."""
+BLANK = "＊"
+"""What a redacted identity value is replaced with."""
+SEPARATORS = r"[\s\-‐‑‒–—―－_.．·・/()（）]*"
+"""What may stand between two characters of a value as typed (spaces, dashes, dots)."""
+FULL_WIDTH = 0xFEE0
+"""The distance from an ASCII character to its full-width form (１, Ｘ)."""
 
 
-def normalise(kind: str, value: str) -> str:
-    """The comparable form of a name, ID number or phone (同人 matching)."""
-    text = unicodedata.normalize("NFKC", value).strip()
-    if kind == "phone":
-        digits = "".join(ch for ch in text if ch.isdigit())
-        return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
-    if kind == "id_number":
-        return "".join(text.split()).upper()
-    return "".join(text.split())
+def _variants(char: str) -> str:
+    """A regex class of the spellings of one character of a normalised value (NFKC twins)."""
+    spellings = {char}
+    for one in {char.lower(), char.upper()} if char.isascii() and char.isalpha() else {char}:
+        spellings.add(one)
+        if "!" <= one <= "~":
+            spellings.add(chr(ord(one) + FULL_WIDTH))
+    return "[" + "".join(re.escape(c) for c in sorted(spellings)) + "]"
+
+
+def variant_pattern(kind: str, value: str) -> str:
+    """A regex matching `value` however it is typed: the comparable form (domain.identity)
+    with full-width or lower-case twins of each character and separators between them."""
+    return SEPARATORS.join(_variants(c) for c in normalise(kind, value))
+
+
+@lru_cache(maxsize=4096)
+def _matcher(values: tuple[tuple[str, str], ...]) -> re.Pattern[str] | None:
+    """One regex for all these (kind, value) pairs, longest first (an address before a name)."""
+    patterns = sorted(
+        {variant_pattern(kind, value) for kind, value in values if normalise(kind, value)},
+        key=len,
+        reverse=True,
+    )
+    return re.compile("|".join(patterns)) if patterns else None
+
+
+def identity_values(petitioners: Sequence[Petitioner]) -> tuple[tuple[str, str], ...]:
+    """Every (kind, value) of the petitioners that free text must not show."""
+    return tuple(
+        (kind, value)
+        for person in petitioners
+        for kind in REDACTED_KINDS
+        if (value := getattr(person, kind)) and value.strip()
+    )
 
 
 class PetitionerSealer:
@@ -63,18 +98,24 @@ class PetitionerSealer:
 
     @staticmethod
     def redact(text: str, petitioners: Sequence[Petitioner]) -> str:
-        """`text` with every petitioner's name, ID number and phone blanked out."""
-        for person in petitioners:
-            for kind in IDENTITY_KINDS:
-                value = getattr(person, kind)
-                if value and value.strip():
-                    text = text.replace(value.strip(), "＊")
-        return text
+        """`text` with every petitioner's name, ID number, phone and address blanked out,
+        however typed: spaces or dashes inside, full-width digits, a lower-case x."""
+        matcher = _matcher(identity_values(petitioners))
+        return matcher.sub(BLANK, text) if matcher is not None else text
 
     def seal(self, petitioners: Sequence[Petitioner]) -> bytes:
         """Encrypt the petitioners."""
         plain = json.dumps([asdict(p) for p in petitioners], ensure_ascii=False)
         return self.cipher.encrypt(plain.encode())
+
+    def seal_text(self, texts: dict[str, str | None]) -> bytes:
+        """Encrypt texts that may name the petitioner (a case's subject and place, whole)."""
+        return self.cipher.encrypt(json.dumps(texts, ensure_ascii=False).encode())
+
+    def open_text(self, sealed: bytes) -> dict[str, str | None]:
+        """Decrypt texts sealed by `seal_text`."""
+        texts: dict[str, str | None] = json.loads(self.cipher.decrypt(bytes(sealed)))
+        return texts
 
     def open(self, sealed: bytes) -> list[Petitioner]:
         """Decrypt the petitioners."""
