@@ -171,8 +171,9 @@ def answers(port: int) -> bool:
     return True
 
 
-def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    """SIGTERM to the master (gunicorn stops its workers), SIGKILL to its session if stuck."""
+def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> int:
+    """SIGTERM to the master (gunicorn stops its workers), SIGKILL to its session if stuck;
+    returns the exit code."""
     if process.poll() is None:
         process.terminate()
         try:
@@ -180,6 +181,7 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
+    return process.returncode
 
 
 # -- clients ---------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ and watched from outside, as an operator would run them."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -65,18 +64,6 @@ def spawn(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-
-
-def stop(process: subprocess.Popen[bytes], timeout: float = 30) -> int:
-    """SIGTERM, then SIGKILL to the whole session if it does not finish in time."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    return process.returncode
 
 
 def children(pid: int) -> list[int]:
