@@ -34,6 +34,7 @@ import pytest
 from domain.application import Xinfang
 from projections.ledger_projection import CASE_TOPIC
 from projections.settings import Settings
+from scripts.bench.served import free_port, stop
 from tests.integration.helpers_read import case_events, head, snapshot
 from tests.load.figures import report
 from tests.load.processes import (
@@ -42,11 +43,9 @@ from tests.load.processes import (
     cli_env,
     cli_ok,
     first_traceback,
-    free_port,
     quiet,
     run_cli,
     spawn,
-    stop,
     wait_for,
 )
 from tests.load.traffic import MARK, RUN_SECONDS, Connection, Record, run_clients, setup_county
