@@ -1,9 +1,10 @@
-"""The verifier behind `xinfang verify`: recompute every leaf, rebuild the tree, check each head,
-check that every event and snapshot is sealed for its place.
+"""The verifier behind `xinfang verify`: every leaf, the tree, each head, each record's place.
 
-It reads the event rows, the snapshot rows and the stored tree through the recorder and stops at
-the first finding, in log order (snapshots after the log), naming the log position it concerns
-(docs/audit.md, §5 "`xinfang verify`").
+It recomputes every leaf, rebuilds the tree, checks each signed head, and checks that every event
+and every snapshot is sealed for its place (projections.record_binding). It reads the event rows,
+the snapshot rows and the stored tree through the recorder and stops at the first finding, in log
+order (snapshots after the log), naming the log position it concerns (docs/audit.md, §5
+"`xinfang verify`").
 """
 
 from __future__ import annotations
@@ -175,7 +176,7 @@ class LogChecker:
                 "another aggregate, version or topic, or altered (and the tree recomputed)",
             )
         # Sealed for its place, so the application wrote this topic: safe to resolve.
-        if self._is_snapshot_topic(topic):
+        if self._snapshot_topics.get(topic, True) and self._is_snapshot_topic(topic):
             return Finding(
                 row,
                 f"the event row at log position {row} holds a snapshot ({topic}): a snapshot "

@@ -36,6 +36,8 @@ AAD_CONTEXT = b"xinfang-record/v1\x00"
 NONCE_SIZE = 12
 TAG_SIZE = 16
 _PLACE = struct.Struct(">16sQ")  # aggregate id (16 bytes), version (unsigned 64-bit)
+_BODY = 1 + NONCE_SIZE  # where the ciphertext starts
+_SHORTEST = _BODY + TAG_SIZE
 
 MAPPER_TOPIC = "projections.record_binding:BoundMapper"
 """MAPPER_TOPIC of the event store (events and snapshots share the application's mapper)."""
@@ -81,13 +83,11 @@ class RecordBinding:
 
     def open(self, raw_id: bytes, version: int, topic: str, state: bytes) -> bytes | None:
         """The plaintext, or None if the state was not sealed for this place (or was altered)."""
-        if len(state) < 1 + NONCE_SIZE + TAG_SIZE or state[0] != RECORD_FORMAT:
+        if len(state) < _SHORTEST or state[0] != RECORD_FORMAT:
             return None
         try:
             return self._aead.decrypt(
-                state[1 : 1 + NONCE_SIZE],
-                state[1 + NONCE_SIZE :],
-                associated_data(raw_id, version, topic),
+                state[1:_BODY], state[_BODY:], associated_data(raw_id, version, topic)
             )
         except InvalidTag:
             return None
