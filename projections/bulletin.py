@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from enum import Enum
 from typing import Any
@@ -95,10 +96,13 @@ class _UnitNames:
         return {r["case_id"]: r["intake_unit_id"] for r in rows}
 
 
-def compute_figures(ledger: Ledger, month: str, as_of: date) -> dict[str, Any]:
-    """Every figure of the bulletin for `month`, from the given views, as of `as_of`."""
+def compute_figures(
+    ledger: Ledger, month: str, as_of: date, reader: Actor | None = None
+) -> dict[str, Any]:
+    """Every figure of the bulletin for `month`, from the given views, as of `as_of`; counted as
+    `reader` (default: the all-seeing reader, as a published bulletin is)."""
     month_bounds(month)
-    reader = SYSTEM_VIEWER
+    reader = reader or SYSTEM_VIEWER
     accountability = Accountability(ledger)
     store = ledger.store
     units = _UnitNames(ledger)
@@ -280,6 +284,13 @@ SYSTEM_VIEWER = Actor(id=SYSTEM_ACTOR.id, name=SYSTEM_ACTOR.name, role=Role.AUDI
 """Bulletins count every case: they are computed with an all-seeing reader."""
 
 
+def draft_reader(viewer: Actor) -> Actor:
+    """Who a draft is counted as: every case, but none that accuses the viewer's unit (or a
+    unit above it), so a draft read the day an accusation arrives does not single it out to
+    the accused unit. A published bulletin is the office's document and counts every case."""
+    return replace(SYSTEM_VIEWER, unit_id=viewer.unit_id)
+
+
 def changes(published: Mapping[str, Any], now: Mapping[str, Any]) -> list[dict[str, Any]]:
     """How the figures differ now from those published; figures of an older shape differ in
     their format only (their leaves cannot be compared one by one)."""
@@ -337,7 +348,7 @@ class Bulletins:
                 "month": month,
                 "published": False,
                 "position": self.ledger.store.position("ledger"),
-                "figures": compute_figures(self.ledger, month, as_of),
+                "figures": compute_figures(self.ledger, month, as_of, draft_reader(viewer)),
                 "differences": [],
             }
         now = compute_figures(self.ledger, month, bulletin.as_of_date)

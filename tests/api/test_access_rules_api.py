@@ -164,3 +164,27 @@ def test_replays_beyond_the_cap_are_answered_at_once_with_429(
     assert_error(busy, 429)
     assert busy.headers["Retry-After"] == "1"
     assert ok(free)["total"] == 1
+
+
+def test_a_draft_bulletin_does_not_single_out_an_accusation_to_the_accused_unit(
+    client: FlaskClient, county: County
+) -> None:
+    office = Office(client, county)
+    accusing_township(office)
+    office.register()
+    inside = new_user(client, county, "dispatcher", "township")
+    month = now_iso()[:7]
+
+    def draft(headers: dict[str, str]) -> dict[str, Any]:
+        answer = client.get(f"{API}/reports/monthly/{month}", headers=headers)
+        figures: dict[str, Any] = ok(answer)["figures"]
+        return figures
+
+    outside = draft(county.headers("dispatcher"))
+    accused = draft(inside["headers"])
+
+    township = office.county.units["township"]
+    assert outside["received"] == accused["received"] + 1
+    assert any(r["count"] == 1 for r in outside["most_complained_units"])
+    assert accused["most_complained_units"] == []
+    assert str(township) not in str(accused)
