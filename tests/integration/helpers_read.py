@@ -380,7 +380,7 @@ def view_tables(services: Services) -> list[str]:
 
 
 def snapshot(services: Services) -> dict[str, Any]:
-    """Every row of every view table (petitioners decrypted) and every view's position."""
+    """Every row of every view table (sealed columns decrypted) and every view's position."""
     found: dict[str, Any] = {
         "positions": {p.name: services.views.position(p.name) for p in services.runner.projections}
     }
@@ -389,6 +389,8 @@ def snapshot(services: Services) -> dict[str, Any]:
         for row in rows:
             if "petitioners" in row:
                 row["petitioners"] = services.ledger.sealer.open(row["petitioners"])
+            if row.get("sealed_text") is not None:
+                row["sealed_text"] = services.ledger.sealer.open_text(row["sealed_text"])
         found[table] = sorted(rows, key=lambda r: [(v is None, str(v)) for v in r.values()])
     return found
 
