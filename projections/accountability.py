@@ -15,12 +15,14 @@ from uuid import UUID
 
 from domain import deadlines as clocks
 from domain import permissions
+from domain.cases import Case
 from domain.errors import PermissionDeniedError
 from domain.values import Actor, Level, Role
 from domain.visibility import ACCOUNTABILITY_READERS, sees_activity_of
 from projections import disclosure
 from projections.attribution import Strips
 from projections.ledger import OBLIGATIONS, Ledger, deadline_of, ready_to_close_sql
+from projections.ledger_projection import stored_kind
 from projections.names import Names
 from projections.scorecards import (
     MIN_VOLUME,
@@ -138,10 +140,10 @@ class Accountability:
         unique = sorted(set(case_ids))
         rows = self.store.query(
             "SELECT case_id, COUNT(*) AS n FROM {p}ledger_actions "
-            "WHERE type = 'SupervisionOrderIssued' AND case_id IN ("
+            "WHERE type = ? AND case_id IN ("
             + ",".join("?" for _ in unique)
             + ") GROUP BY case_id",
-            unique,
+            [stored_kind(Case.SupervisionOrderIssued), *unique],
         )
         return {r["case_id"]: int(r["n"]) for r in rows}
 
@@ -245,9 +247,9 @@ class Accountability:
 
         open_marks = ",".join("?" for _ in OPEN_STATUSES)
         spikes = self.store.query(
-            "SELECT case_id FROM {p}ledger_actions WHERE type = 'PetitionLinked' "
+            "SELECT case_id FROM {p}ledger_actions WHERE type = ? "
             "AND occurred_on >= ? GROUP BY case_id HAVING COUNT(*) >= 2",
-            [week_ago],
+            [stored_kind(Case.PetitionLinked), week_ago],
         )
         spike_ids = [r["case_id"] for r in spikes] or ["-"]
         return {

@@ -15,6 +15,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain import permissions
 from domain.bulletins import Bulletin, BulletinStateError, Standing, require_ended, rolls
+from domain.cases import Case
 from domain.directory import SYSTEM_ACTOR
 from domain.errors import PermissionDeniedError, RuleViolationError
 from domain.labels import NO_UNIT, RANKED, label_of, percent, unranked
@@ -28,6 +29,7 @@ from projections.accountability import (
     previous_month,
 )
 from projections.ledger import Ledger
+from projections.ledger_projection import stored_kind
 from projections.names import Names
 from projections.replay import ledger_at
 
@@ -163,7 +165,7 @@ def compute_figures(
             str(_detail(a).get(name)) for a in actions if a["type"] == kind and _detail(a).get(name)
         )
 
-    satisfaction = tally("FollowedUp", "satisfaction")
+    satisfaction = tally(stored_kind(Case.FollowedUp), "satisfaction")
     rated = sum(satisfaction.values())
     content = sum(satisfaction[k] for k in ("satisfied", "basically_satisfied"))
     return {
@@ -182,7 +184,7 @@ def compute_figures(
         "most_complained_units": [{"unit": units.of(u), "count": n} for u, n in _top(complained)],
         "most_overdue_units": [{"unit": u, "count": n} for u, n in _top(overdue_units)],
         **_unit_rankings(cards, severely),
-        "repeat_petitions": kinds["PetitionLinked"],
+        "repeat_petitions": kinds[stored_kind(Case.PetitionLinked)],
         "backlog_open": len(accountability.backlog(reader, as_of)),
         **_leader_visits(accountability, month, as_of, actions=actions, received=this),
         "satisfaction": {
@@ -192,8 +194,8 @@ def compute_figures(
             "unsatisfied": satisfaction["unsatisfied"],
             "percent": percent(content, rated),
         },
-        "review_outcomes": _coded(Decision, tally("ReviewDecided", "decision")),
-        "recheck_outcomes": _coded(Decision, tally("RecheckDecided", "decision")),
+        "review_outcomes": _coded(Decision, tally(stored_kind(Case.ReviewDecided), "decision")),
+        "recheck_outcomes": _coded(Decision, tally(stored_kind(Case.RecheckDecided), "decision")),
     }
 
 
@@ -261,7 +263,7 @@ def _leader_visits(
     recorded = {
         a["case_id"]
         for a in actions
-        if a["type"] == "VisitRecorded"
+        if a["type"] == stored_kind(Case.VisitRecorded)
         and _detail(a).get("kind", VisitKind.RECEPTION.value) == VisitKind.RECEPTION.value
         and _by_a_leader(a)
     }

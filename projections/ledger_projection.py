@@ -25,6 +25,12 @@ from projections.sealer import PetitionerSealer
 from projections.sql import hex_id, id_list
 from projections.store import ViewStore
 
+
+def stored_kind(event_class: type) -> str:
+    """The kind an action of this event class is stored under in ledger_actions.type."""
+    return event_class.__name__
+
+
 CASE_TOPIC = f"{Case.__module__}:{Case.__qualname__}."
 """Topics of the Case aggregate's events start with this."""
 
@@ -143,7 +149,7 @@ class LedgerProjection(Projection):
                     item.position,
                     case.id.hex,
                     event.originator_version,
-                    type(event).__name__,
+                    stored_kind(type(event)),
                     event.actor.id.hex,
                     event.actor.name,
                     event.actor.role.value,

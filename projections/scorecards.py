@@ -17,10 +17,12 @@ from typing import Any
 from uuid import UUID
 
 from domain import deadlines as clocks
+from domain.cases import Case
 from domain.values import Actor, Level, Role, Rule
 from domain.visibility import sees_leader_figures, sees_unit_figures
 from projections.attribution import Responsible, Strips
 from projections.ledger import OBLIGATIONS, deadline_of
+from projections.ledger_projection import stored_kind
 from projections.names import Names
 from projections.store import ViewStore
 
@@ -42,7 +44,15 @@ NOT_DUE = frozenset({Level.STOPPED, Level.PAUSED})
 """Levels of a clock due in the month that is not counted as due: stopped before its due date
 (the duty went away: neither handled nor missed), or paused (its due date moves)."""
 
-FINISHING = {"Closed", "Withdrawn", "RecheckDecided"}
+FINISHING = {
+    stored_kind(Case.Closed),
+    stored_kind(Case.Withdrawn),
+    stored_kind(Case.RecheckDecided),
+}
+RECEIVING = frozenset(
+    stored_kind(e) for e in (Case.Registered, Case.Forwarded, Case.Assigned, Case.Reassigned)
+)
+"""Events by which a unit receives a case."""
 RESOLVED = frozenset({"settled", "resolved"})
 SATISFIED = frozenset({"satisfied", "basically_satisfied"})
 
@@ -169,7 +179,7 @@ class Scorecards:
         finished: dict[str, tuple[str, bool]] = {}
         for a in self._actions(month):
             detail = json.loads(a["detail"]) if a["detail"] else {}
-            if a["type"] == "VisitRecorded":
+            if a["type"] == stored_kind(Case.VisitRecorded):
                 leader = detail.get("leader_id") or (
                     a["actor_id"] if a["actor_role"] == Role.LEADER.value else None
                 )
@@ -208,7 +218,7 @@ class Scorecards:
 
 def _finishes(kind: str, detail: Mapping[str, Any]) -> bool:
     """Whether an event ends the case: closed, withdrawn, or a final recheck decision."""
-    if kind == "RecheckDecided":
+    if kind == stored_kind(Case.RecheckDecided):
         return detail.get("decision") != "redo"
     return kind in FINISHING
 
@@ -222,31 +232,36 @@ def _count_action(counts: dict[str, Counter[str]], a: Mapping[str, Any]) -> None
     if unit is None:
         return
     c = counts[unit]
-    if kind in {"Registered", "Forwarded", "Assigned", "Reassigned"}:
+    if kind in {
+        stored_kind(Case.Registered),
+        stored_kind(Case.Forwarded),
+        stored_kind(Case.Assigned),
+        stored_kind(Case.Reassigned),
+    }:
         c["received"] += 1
-    if kind == "Accepted":
+    if kind == stored_kind(Case.Accepted):
         c["accepted"] += 1
         # A unit that took a case straight from the bureau's desk received it then.
         if a["prev_unit_id"] is None and unit != intake:
             c["received"] += 1
     simple = {
-        "NotAccepted": "not_accepted",
-        "Diverted": "diverted",
-        "Extended": "extensions",
-        "Objected": "objections",
-        "ReportReturned": "reports_returned",
-        "Responded": "responses",
-        "ReportApproved": "responses",
-        "PetitionLinked": "repeat_petitions",
+        stored_kind(Case.NotAccepted): "not_accepted",
+        stored_kind(Case.Diverted): "diverted",
+        stored_kind(Case.Extended): "extensions",
+        stored_kind(Case.Objected): "objections",
+        stored_kind(Case.ReportReturned): "reports_returned",
+        stored_kind(Case.Responded): "responses",
+        stored_kind(Case.ReportApproved): "responses",
+        stored_kind(Case.PetitionLinked): "repeat_petitions",
     }
     if kind in simple:
         c[simple[kind]] += 1
-    if kind == "Reassigned" and a["prev_unit_id"]:
+    if kind == stored_kind(Case.Reassigned) and a["prev_unit_id"]:
         counts[a["prev_unit_id"]]["reassigned_away"] += 1
-    if kind == "FollowedUp":
+    if kind == stored_kind(Case.FollowedUp):
         c["rated"] += 1
         c["satisfied"] += detail.get("satisfaction") in SATISFIED
-    if kind == "ReviewDecided":
+    if kind == stored_kind(Case.ReviewDecided):
         c["reviews"] += 1
         c["changed_on_review"] += detail.get("decision") in {"changed", "revoked"}
 
