@@ -11,7 +11,6 @@ from werkzeug.exceptions import HTTPException
 
 from api.guards import MalformedBodyError, TooManyAttemptsError
 from domain import errors as d
-from projections.record_binding import RecordIntegrityError
 
 STATUS_OF: dict[type[d.DomainError], int] = {
     d.AuthenticationError: 401,
@@ -26,7 +25,7 @@ STATUS_OF: dict[type[d.DomainError], int] = {
     TooManyAttemptsError: 429,
     # A stored record failed its integrity check (docs/audit.md): the server's data is damaged,
     # not the request; the record binding has logged which record.
-    RecordIntegrityError: 500,
+    d.RecordIntegrityError: 500,
 }
 """Domain error → HTTP status; the views never choose a status for a failure."""
 

@@ -55,3 +55,18 @@ class IdempotencyKeyReusedError(DomainError):
 
 class ConflictError(DomainError):
     """A record's present state does not allow the change (disabling a disabled user)."""
+
+
+class RecordIntegrityError(DomainError):
+    """A stored event or snapshot is not the one sealed for its place: altered, moved or copied."""
+
+    def __init__(self, originator_id: object, originator_version: int, topic: str) -> None:
+        super().__init__(
+            f"the stored record of aggregate {originator_id} at version {originator_version} "
+            f"({topic}) failed its integrity check: it was altered, or moved or copied from "
+            "another aggregate, version or topic, behind the application's back; "
+            "run `xinfang verify`"
+        )
+        self.originator_id = originator_id
+        self.originator_version = originator_version
+        self.topic = topic

@@ -18,7 +18,12 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from domain import permissions
 from domain.directory import Credential, Logged, Token, Unit, User, log_id, needed
-from domain.errors import AuthenticationError, NotFoundError, RuleViolationError
+from domain.errors import (
+    AuthenticationError,
+    NotFoundError,
+    RecordIntegrityError,
+    RuleViolationError,
+)
 from domain.transcodings import register_transcodings
 from domain.values import Actor, Role
 
@@ -293,7 +298,9 @@ class Office(Application[UUID]):
         if found is None:
             try:
                 credential = self.repository.get(credential_id, projector_func=project_aggregate)
-            except AggregateNotFoundError:
+            except (AggregateNotFoundError, RecordIntegrityError):
+                # A credential row that fails its integrity check (copied under this id) is
+                # no credential: the refusal is logged where the record was read.
                 raise AuthenticationError("unknown token") from None
             if not isinstance(credential, Credential) or credential.token_id is None:
                 raise AuthenticationError("unknown token")

@@ -23,7 +23,7 @@ from eventsourcing.cryptography import AESCipher
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Cipher, Compressor, Mapper, StoredEvent, Transcoder
 
-from domain.errors import DomainError
+from domain.errors import RecordIntegrityError
 
 logger = logging.getLogger(__name__)
 
@@ -41,21 +41,6 @@ _SHORTEST = _BODY + TAG_SIZE
 
 MAPPER_TOPIC = "projections.record_binding:BoundMapper"
 """MAPPER_TOPIC of the event store (events and snapshots share the application's mapper)."""
-
-
-class RecordIntegrityError(DomainError):
-    """A stored event or snapshot is not the one sealed for its place: altered, moved or copied."""
-
-    def __init__(self, originator_id: UUID | str, originator_version: int, topic: str) -> None:
-        super().__init__(
-            f"the stored record of aggregate {originator_id} at version {originator_version} "
-            f"({topic}) failed its integrity check: it was altered, or moved or copied from "
-            "another aggregate, version or topic, behind the application's back; "
-            "run `xinfang verify`"
-        )
-        self.originator_id = originator_id
-        self.originator_version = originator_version
-        self.topic = topic
 
 
 def associated_data(raw_id: bytes, version: int, topic: str) -> bytes:

@@ -23,6 +23,7 @@ from domain.directory import SYSTEM_ACTOR, Credential, User
 from domain.errors import AuthenticationError
 from domain.values import Role
 from projections.bootstrap import Services, bootstrap
+from projections.record_binding import BoundMapper
 from projections.settings import Settings
 from tests.conftest import County
 from tests.integration.test_audit_tampering import Tamperer
@@ -138,11 +139,14 @@ def legacy_event(
 ) -> StoredEvent:
     """A stored event as version 1 of its class wrote it (no class_version in its state)."""
     mapper = services.app.mapper
+    assert isinstance(mapper, BoundMapper)
     data = mapper.transcoder.encode({"timestamp": services.app.clock(), **state})
     assert mapper.compressor is not None
-    assert mapper.cipher is not None
-    sealed = mapper.cipher.encrypt(mapper.compressor.compress(data))
-    return StoredEvent(aggregate_id, version, get_topic(event_class), sealed)
+    topic = get_topic(event_class)
+    sealed = mapper.binding.seal(
+        aggregate_id.bytes, version, topic, mapper.compressor.compress(data)
+    )
+    return StoredEvent(aggregate_id, version, topic, sealed)
 
 
 def test_a_user_from_before_keyed_credentials_loads_and_their_old_tokens_are_refused(

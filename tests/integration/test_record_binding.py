@@ -17,10 +17,11 @@ from eventsourcing.cryptography import AESCipher
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import Environment
 
+from domain.errors import RecordIntegrityError
 from domain.values import Category
 from projections.audit_verifier import Verification
 from projections.bootstrap import Services
-from projections.record_binding import BoundMapper, RecordIntegrityError
+from projections.record_binding import BoundMapper
 from projections.settings import CIPHER_KEY_FILE, Settings
 from tests.conftest import County
 from tests.integration.helpers_read import Desk
