@@ -21,7 +21,7 @@ from openpyxl import Workbook
 
 from api.context import actor, services
 from api.guards import TooManyAttemptsError
-from api.schemas import choice, day, instant
+from api.schemas import BINARY, choice, day, instant
 from api.spreadsheets import XLSX, workbook_response, write_sheet
 from domain import permissions
 from domain.access import EXPORT, READ_CASE, READ_LEDGER
@@ -237,7 +237,7 @@ class LedgerWorkbook(MethodView):
     """The ledger as an Excel workbook."""
 
     @blp.arguments(LedgerQuerySchema, location="query")
-    @blp.response(200, content_type=XLSX, description="台账.xlsx")
+    @blp.response(200, BINARY, content_type=XLSX, description="台账.xlsx")
     def get(self, args: dict[str, Any]) -> Response:
         """The same selection as GET /ledger (all pages), as .xlsx with Chinese headers."""
         query = _query(args)

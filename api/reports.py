@@ -12,7 +12,7 @@ from marshmallow import Schema, fields
 from api import bulletin_text, charts
 from api.bulletin_sheets import bulletin_workbook
 from api.context import actor, services
-from api.schemas import MONTH_PATTERN, is_month
+from api.schemas import BINARY, MONTH_PATTERN, is_month
 from api.spreadsheets import XLSX, workbook_response
 from domain.bulletins import BulletinStateError
 from domain.cases import local_date
@@ -112,7 +112,7 @@ class RecomputeBulletin(MethodView):
 class BulletinPage(MethodView):
     """The printable bulletin."""
 
-    @blp.response(200, content_type="text/html", description="月通报")
+    @blp.response(200, BINARY, content_type="text/html", description="月通报")
     @blp.alt_response(409, response="CONFLICT", description="Published in an older format")
     def get(self, month: str) -> Response:
         """A printable page with charts (everything inline: no outside assets)."""
@@ -146,7 +146,7 @@ class BulletinPage(MethodView):
 class BulletinWorkbook(MethodView):
     """The bulletin as a workbook."""
 
-    @blp.response(200, content_type=XLSX, description="月通报.xlsx")
+    @blp.response(200, BINARY, content_type=XLSX, description="月通报.xlsx")
     @blp.alt_response(409, response="CONFLICT", description="Published in an older format")
     def get(self, month: str) -> Response:
         """The bulletin's tables, one sheet each, in Chinese; rates with their counts."""

@@ -421,3 +421,7 @@ def _example(value: Any) -> Any:
 
 CaseRegisterSchema = command_schema(RegisterCase)
 """Body of POST /cases."""
+
+
+BINARY = {"type": "string", "format": "binary"}
+"""The OpenAPI schema of a file answer (a workbook, a page): its media type says what it is."""
