@@ -358,10 +358,6 @@ class CaseCore(Aggregate):
         superseded = self._end(on, ClockEnd.SUPERSEDED, *(d.name for d in clocks_started))
         return [*superseded, *clocks_started]
 
-    def _open(self, *rules: Rule) -> list[Deadline]:
-        """The running clocks of the given rules."""
-        return [d for d in self.deadlines.values() if d.rule in rules and d.met_on is None]
-
     def _record(
         self,
         event_class: type[CaseCore.Event],
