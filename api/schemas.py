@@ -238,6 +238,9 @@ class CaseSchema(Schema):
     accused_unit_ids = fields.List(fields.UUID())
     collective_size = fields.Integer(allow_none=True)
     intake_unit_id = fields.UUID(allow_none=True)
+    from_risk_id = fields.UUID(
+        allow_none=True, metadata={"description": "the risk (隐患) the case was converted from"}
+    )
     mode = fields.String()
     unit_id = fields.UUID(allow_none=True)
     leader_id = fields.UUID(allow_none=True)

@@ -25,7 +25,23 @@ BUNDLE = "bundle_download"
 READ_LEDGER = "read_ledger"
 READ_AGENDA = "read_agenda"
 READ_BACKLOG = "read_backlog"
-ACTIONS = (READ_CASE, READ_HISTORY, EXPORT, BUNDLE, READ_LEDGER, READ_AGENDA, READ_BACKLOG)
+READ_RISK = "read_risk"
+READ_RISK_REGISTER = "read_risk_register"
+EXPORT_RISK_REGISTER = "export_risk_register"
+RISK_ACTIONS = (READ_RISK, READ_RISK_REGISTER, EXPORT_RISK_REGISTER)
+"""Disclosures of the people involved in a risk (docs/risks.md): reading the risk with its
+history, its row in the register, the register exported (a workbook, logged even when masked).
+The record's `case_id` then names the risk."""
+ACTIONS = (
+    READ_CASE,
+    READ_HISTORY,
+    EXPORT,
+    BUNDLE,
+    READ_LEDGER,
+    READ_AGENDA,
+    READ_BACKLOG,
+    *RISK_ACTIONS,
+)
 """What the viewer did: read the case, read its history, export it (CLI), download a bundle,
 read its row in a ledger page (or the list of cases ready to close), in the weekly agenda, in
 the backlog register."""

@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from domain.values import (
+    CampaignKind,
     Category,
     Channel,
     ClockEnd,
@@ -24,6 +25,10 @@ from domain.values import (
     NoticeKind,
     Outcome,
     Resolution,
+    RiskKind,
+    RiskLevel,
+    RiskSource,
+    RiskStatus,
     Role,
     Rule,
     Satisfaction,
@@ -171,6 +176,50 @@ LEVEL: Mapping[Level, str] = {
     Level.EXPIRED: "期满",
 }
 
+# -- the risk register (隐患排查台账) and campaigns ------------------------------------------------
+RISK_KIND: Mapping[RiskKind, str] = {
+    RiskKind.DISPUTE: "矛盾纠纷",
+    RiskKind.GROUP_GRIEVANCE: "群体性诉求",
+    RiskKind.PERSON_AT_RISK: "重点人员",
+}
+RISK_SOURCE: Mapping[RiskSource, str] = {
+    RiskSource.SURVEY: "排查",
+    RiskSource.GRID: "网格员报告",
+    RiskSource.HOTLINE_12345: "12345热线",
+    RiskSource.VISIT_SIGN: "来访苗头",
+    RiskSource.REFERRAL: "部门移交",
+}
+RISK_LEVEL: Mapping[RiskLevel, str] = {
+    RiskLevel.ORDINARY: "一般",
+    RiskLevel.SERIOUS: "较大",
+    RiskLevel.GRAVE: "重大",
+}
+RISK_STATUS: Mapping[RiskStatus, str] = {
+    RiskStatus.OPEN: "化解中",
+    RiskStatus.RESOLVED: "已化解销号",
+    RiskStatus.CONVERTED: "已转信访事项",
+}
+CAMPAIGN_KIND: Mapping[CampaignKind, str] = {
+    CampaignKind.HUNDRED_DAYS: "百日攻坚",
+    CampaignKind.BACKLOG: "积案化解",
+}
+RISK_EVENT: Mapping[str, str] = {
+    "Registered": "录入隐患",
+    "Assigned": "落实包案责任",
+    "StepRecorded": "化解措施",
+    "Resolved": "化解销号",
+    "Converted": "转为信访事项",
+}
+"""The events of a risk, by class name."""
+CAMPAIGN_EVENT: Mapping[str, str] = {
+    "Launched": "启动专项行动",
+}
+"""The events of a campaign, by class name."""
+INCOMPLETE = "责任未落实"
+"""A risk lacking its 包案领导, 责任单位 or 具体负责人 (不漏一人一事)."""
+MISSING_DUTY = {"leader_id": "包案领导", "unit_id": "责任单位", "handler_id": "具体负责人"}
+"""What a risk may lack, by field."""
+
 TABLES: Mapping[type[Enum], Mapping[Any, str]] = {
     Role: ROLE,
     Channel: CHANNEL,
@@ -189,6 +238,12 @@ TABLES: Mapping[type[Enum], Mapping[Any, str]] = {
     Rule: RULE,
     ClockEnd: CLOCK_END,
     Level: LEVEL,
+    # -- the risk register and campaigns (docs/risks.md, docs/campaigns.md)
+    RiskKind: RISK_KIND,
+    RiskSource: RISK_SOURCE,
+    RiskLevel: RISK_LEVEL,
+    RiskStatus: RISK_STATUS,
+    CampaignKind: CAMPAIGN_KIND,
 }
 """Every enum of domain.values and its labels (a test checks that none is missing)."""
 

@@ -45,3 +45,26 @@ def require_role(actor: Actor, roles: Collection[Role], what: str) -> None:
     if actor.role not in roles:
         msg = f"role '{actor.role.value}' may not {what}"
         raise PermissionDeniedError(msg)
+
+
+def authorize_register(
+    command: Command, actor: Actor, standing: Standing | None, what: str
+) -> None:
+    """Refuse unless the declaration lets `actor` issue `command` on a record of a register
+    (a risk) of this `standing`, by the same rule as on a case (None: entering a new record).
+
+    `what` names the command in the refusal ("'resolve' on this risk").
+    """
+    rule = command.permission
+    tied = ties(actor, standing) if standing is not None else frozenset()
+    allowed = (
+        actor.role in rule.anyone_of
+        or (actor.role in rule.unit_roles and Tie.RESPONSIBLE_UNIT in tied)
+        or (
+            standing is not None
+            and actor.role is R.LEADER
+            and command.leader_may(Tie.SPONSOR in tied)
+        )
+    )
+    if not allowed:
+        raise PermissionDeniedError(f"role '{actor.role.value}' may not {what}")

@@ -323,3 +323,49 @@ class Stamp:
     def latest(self) -> datetime:
         """The latest business time the command may carry: now (or its own time)."""
         return self.now or self.occurred_at
+
+
+# -- the risk register (隐患排查台账) and campaigns (docs/risks.md, docs/campaigns.md) ----------
+class RiskKind(Enum):
+    """What a risk (隐患) is: a dispute, a group grievance, a person who may petition."""
+
+    DISPUTE = "dispute"
+    GROUP_GRIEVANCE = "group_grievance"
+    PERSON_AT_RISK = "person_at_risk"
+
+
+class RiskSource(Enum):
+    """Where a risk was found."""
+
+    SURVEY = "survey"
+    """排查: the periodic sweep of townships and departments."""
+    GRID = "grid"
+    """网格员: a grid worker's report."""
+    HOTLINE_12345 = "hotline_12345"
+    VISIT_SIGN = "visit_sign"
+    """来访苗头: a sign seen at a visit that is not (yet) a petition."""
+    REFERRAL = "referral"
+    """部门移交: handed over by another department."""
+
+
+class RiskLevel(Enum):
+    """How grave a risk is (一般 / 较大 / 重大)."""
+
+    ORDINARY = "ordinary"
+    SERIOUS = "serious"
+    GRAVE = "grave"
+
+
+class RiskStatus(Enum):
+    """Where a risk stands: being defused, closed as defused (销号), or now a petition."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+    CONVERTED = "converted"
+
+
+class CampaignKind(Enum):
+    """The county's campaigns on cases and risks."""
+
+    HUNDRED_DAYS = "hundred_days"
+    BACKLOG = "backlog"

@@ -13,12 +13,14 @@ from datetime import datetime
 
 from domain.application import Xinfang
 from domain.office import utc_now
+from domain.registers import Registers
 from projections.accountability import Accountability
 from projections.audit_access import AccessLog, AccessProjection
 from projections.audit_trail import AuditTrail
 from projections.bulletin import Bulletins
 from projections.ledger import Ledger
 from projections.ledger_projection import LedgerProjection
+from projections.risk_register import RiskRegister, RiskRegisterProjection
 from projections.runner import Projection, Runner
 from projections.sealer import PetitionerSealer
 from projections.settings import AUDIT_KEY_FILE, CIPHER_KEY_FILE, Settings, make_private
@@ -40,6 +42,10 @@ class Services:
     bulletins: Bulletins
     audit: AuditTrail
     access: AccessLog
+    registers: Registers
+    """The risk register's use cases (docs/risks.md)."""
+    risks: RiskRegister
+    """The risk register's read side."""
 
     def catch_up(self) -> None:
         """Bring every view up to the end of the log (after a command, before a query)."""
@@ -57,7 +63,7 @@ class Services:
 
 def read_models(app: Xinfang, sealer: PetitionerSealer) -> list[Projection]:
     """Every view fed from the log, in the order they are caught up."""
-    return [LedgerProjection(app, sealer), AccessProjection()]
+    return [LedgerProjection(app, sealer), AccessProjection(), RiskRegisterProjection(app, sealer)]
 
 
 def bootstrap(
@@ -92,6 +98,8 @@ def bootstrap(
         bulletins=Bulletins(ledger, head=lambda: audit.sign_head().as_json()),
         audit=audit,
         access=AccessLog(views),
+        registers=Registers(app),
+        risks=RiskRegister(app, views, sealer),
     )
     if inline_projections:
         app.listeners.append(services.catch_up)

@@ -28,16 +28,21 @@ from domain.access import (
     IDENTITY,
     READ_CASE,
     READ_HISTORY,
+    READ_RISK,
+    READ_RISK_REGISTER,
     Access,
 )
 from domain.application import Xinfang, today_in_county
 from domain.cases import Case
 from domain.directory import SYSTEM_ACTOR
+from domain.registers import Registers
+from domain.risks import Risk
 from domain.values import Actor, Category, Deadline, Level, Petitioner
 from projections.audit_access import AccessEntry, AccessLog
 from projections.audit_signing import format_instant
 from projections.audit_trail import AuditTrail
 from projections.names import Names
+from projections.risk_register import RegisterRow
 from projections.sealer import PetitionerSealer
 from projections.sql import members, uuid_of
 from projections.store import ViewStore
@@ -55,9 +60,9 @@ case they are shown what the visibility rule shows the system actor (an admin): 
 
 CASE_FIELDS = (
     "number status channel category subject location accused_unit_ids collective_size "
-    "intake_unit_id mode unit_id leader_id handler_id flags objection_pending repeat_count "
-    "petition_count outcome response_text delivered_on dispositions satisfaction resolution "
-    "review_decision recheck_decision merged_into merged_case_ids diverted_to "
+    "intake_unit_id from_risk_id mode unit_id leader_id handler_id flags objection_pending "
+    "repeat_count petition_count outcome response_text delivered_on dispositions satisfaction "
+    "resolution review_decision recheck_decision merged_into merged_case_ids diverted_to "
     "supervision_orders visit_count registered_at recorded_at updated_at closed_at"
 ).split()
 """Attributes of the case shown as they are; the case view adds the restricted and derived ones."""
@@ -485,3 +490,165 @@ def overdue_item(
         "leader_name": names.user(held.get("leader_id")),
         "supervision_orders": orders,
     }
+
+
+# -- risks (隐患排查台账, docs/risks.md) --------------------------------------------------------
+# The people involved in a risk are protected exactly like petitioners: the visibility rule
+# (domain/visibility.py, over Risk.standing()) decides who sees them; others get them masked and
+# every text redacted of them; each disclosure is saved in the access log (record `case_id` =
+# the risk's id).
+def _named(names: Names, value: UUID | None) -> str | None:
+    return names.user(value.hex) if value is not None else None
+
+
+def risk_view(risk: Risk, names: Names, *, sees: bool) -> dict[str, Any]:
+    """The risk as a viewer who does (or does not) see the people involved is shown it."""
+    view: dict[str, Any] = {
+        "id": risk.id,
+        "number": risk.number,
+        "version": risk.version,
+        "kind": risk.kind,
+        "source": risk.source,
+        "level": risk.level,
+        "status": risk.status,
+        "subject": risk.subject,
+        "description": risk.description,
+        "township_id": risk.township_id,
+        "township_name": names.unit(risk.township_id.hex),
+        "village": risk.village,
+        "people": [p if sees else p.masked() for p in risk.people],
+        "identity_masked": not sees,
+        "headcount": risk.headcount,
+        "accused_unit_ids": risk.accused_unit_ids,
+        "reporting_unit_id": risk.reporting_unit_id,
+        "leader_id": risk.leader_id,
+        "leader_name": _named(names, risk.leader_id),
+        "unit_id": risk.unit_id,
+        "unit_name": names.unit(risk.unit_id.hex) if risk.unit_id else None,
+        "handler_id": risk.handler_id,
+        "handler_name": _named(names, risk.handler_id),
+        "incomplete": risk.incomplete,
+        "missing": risk.missing,
+        "steps": [
+            {"n": s.n, "text": s.text, "taken_at": s.taken_at, "actor": s.actor} for s in risk.steps
+        ],
+        "found_at": risk.found_at,
+        "recorded_at": risk.recorded_at,
+        "updated_at": risk.updated_at,
+        "resolved_at": risk.resolved_at,
+        "evidence": risk.evidence,
+        "approved_by": risk.approved_by,
+        "case_id": risk.case_id,
+        "case_number": risk.case_number,
+        "converted_at": risk.converted_at,
+    }
+    return view if sees else scrub(view, risk.people)
+
+
+def risk_event_view(event: Any, sees: bool, risk: Risk) -> dict[str, Any]:
+    """One entry of a risk's history: who, when (both times), why, and what (masked)."""
+    data = {
+        name: getattr(event, name)
+        for name in event.__dataclass_fields__
+        if name not in STAMP_FIELDS
+    }
+    reason = event.reason
+    if not sees:
+        if "people" in data:
+            data["people"] = [p.masked() for p in data["people"]]
+        data = {k: v if k == "people" else scrub(v, risk.people) for k, v in data.items()}
+        reason = PetitionerSealer.redact(reason, risk.people) if reason else reason
+    return {
+        "version": event.originator_version,
+        "type": type(event).__name__,
+        "recorded_at": event.timestamp,
+        "occurred_at": event.occurred_at,
+        "actor": event.actor,
+        "reason": reason,
+        "on_behalf_of": event.on_behalf_of,
+        "data": plain(data),
+    }
+
+
+def risk_answer(app: Xinfang, viewer: Actor, risk: Risk) -> dict[str, Any]:
+    """The risk as the answer to the viewer's command (shown by their standing now)."""
+    sees = visibility.shows_identity(viewer, risk.standing())
+    return risk_view(risk, Names(app), sees=sees)
+
+
+def read_risk(registers: Registers, viewer: Actor, risk_id: UUID) -> dict[str, Any]:
+    """The risk with its history, as the viewer is shown them; a disclosure is logged."""
+    risk, events = registers.history(viewer, risk_id)
+    sees = visibility.shows_identity(viewer, risk.standing())
+    if sees:
+        registers.app.save(
+            Access.record(actor=viewer, case_id=risk.id, action=READ_RISK, fields=[IDENTITY])
+        )
+    view = risk_view(risk, Names(registers.app), sees=sees)
+    view["history"] = [risk_event_view(e, sees, risk) for e in events]
+    return view
+
+
+def register_row(viewer: Actor, found: RegisterRow, names: Names) -> dict[str, Any]:
+    """One row of the risk register as the viewer is shown it (people masked as for the risk)."""
+    row = found.row
+    sees = row_shows_identity(viewer, row)
+    return {
+        "risk_id": UUID(row["risk_id"]),
+        "number": row["number"],
+        "kind": row["kind"],
+        "source": row["source"],
+        "level": row["level"],
+        "status": row["status"],
+        "subject": found.subject if sees else row["subject"],
+        "township_id": UUID(row["township_id"]),
+        "township_name": names.unit(row["township_id"]),
+        "village": row["village"],
+        "people": [asdict(p if sees else p.masked()) for p in found.people],
+        "identity_masked": not sees,
+        "headcount": row["headcount"],
+        "leader_id": uuid_of(row["leader_id"]),
+        "leader_name": names.user(row["leader_id"]),
+        "unit_id": uuid_of(row["unit_id"]),
+        "unit_name": names.unit(row["unit_id"]),
+        "handler_id": uuid_of(row["handler_id"]),
+        "handler_name": names.user(row["handler_id"]),
+        "incomplete": bool(row["incomplete"]),
+        "missing": [m for m in row["missing"].split(",") if m],
+        "steps": row["steps"],
+        "last_step_on": row["last_step_on"],
+        "found_on": row["found_on"],
+        "resolved_on": row["resolved_on"],
+        "converted_on": row["converted_on"],
+        "approved_by": row["approved_by"],
+        "case_id": uuid_of(row["case_id"]),
+        "case_number": row["case_number"],
+        "version": row["version"],
+    }
+
+
+def register_rows(
+    app: Xinfang,
+    viewer: Actor,
+    found: Sequence[RegisterRow],
+    action: str = READ_RISK_REGISTER,
+    *,
+    always: bool = False,
+) -> list[dict[str, Any]]:
+    """Rows of the risk register as the viewer is shown them; every row whose people the
+    viewer was shown is logged in one save (an export, `always`, logs every row)."""
+    names = Names(app)
+    shown = [register_row(viewer, item, names) for item in found]
+    records = [
+        Access.record(
+            actor=viewer,
+            case_id=item["risk_id"],
+            action=action,
+            fields=[] if item["identity_masked"] else [IDENTITY],
+        )
+        for item in shown
+        if always or not item["identity_masked"]
+    ]
+    if records:
+        app.save(*records)
+    return shown

@@ -140,6 +140,8 @@ class CaseCore(Aggregate):
         accused_unit_ids: list[UUID]
         collective_size: int | None
         intake_unit_id: UUID | None
+        from_risk_id: UUID | None = None
+        """The risk (隐患) the case was converted from; absent from earlier records."""
 
         def apply(self, aggregate: Any) -> None:
             """Set the initial state of the case."""
@@ -154,6 +156,7 @@ class CaseCore(Aggregate):
             case.accused_unit_ids = list(self.accused_unit_ids)
             case.collective_size = self.collective_size
             case.intake_unit_id = self.intake_unit_id
+            case.__dict__["converted_from"] = self.from_risk_id
             case.registered_at = self.occurred_at
             case.step_at = self.occurred_at
             case.recorded_at = self.timestamp
@@ -256,6 +259,7 @@ class CaseCore(Aggregate):
         location: str | None = None,
         accused_unit_ids: Sequence[UUID] = (),
         collective_size: int | None = None,
+        from_risk_id: UUID | None = None,
     ) -> Self:
         """Register a petition as a new case; the sorting and notice clocks start."""
         if stamp.occurred_at < EARLIEST_RECEIPT:
@@ -293,9 +297,17 @@ class CaseCore(Aggregate):
             accused_unit_ids=list(dict.fromkeys(accused_unit_ids)),
             collective_size=collective_size,
             intake_unit_id=stamp.actor.unit_id,
+            from_risk_id=from_risk_id,
         )
 
     # -- helpers -----------------------------------------------------------------------------
+    @property
+    def from_risk_id(self) -> UUID | None:
+        """The risk (隐患) the case was converted from (docs/risks.md); None for a petition
+        registered as such (and in a snapshot stored before risks existed)."""
+        found: UUID | None = self.__dict__.get("converted_from")
+        return found
+
     @property
     def holder(self) -> Holder:
         """Who holds the case now."""

@@ -1,0 +1,194 @@
+"""The use cases of the county's registers beside the cases: the risk register (隐患排查台账).
+
+Each command runs as a case command does (domain/application.py): load, check visibility and
+`If-Match`, authorize by the declaration, resolve the ids it names, run the aggregate's method,
+save — inside the application's one retry loop (`Office._retrying`). Every event goes into the
+application's one event log, so the audit tree covers it (docs/risks.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.application import AggregateNotFoundError, EventSourcedLog
+from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.persistence import Recording
+
+from domain import permissions, visibility
+from domain.application import Context, Xinfang, case_number
+from domain.cases import Case, local_date
+from domain.commands.risks import ConvertRisk, RegisterRisk, RiskCommand
+from domain.directory import UNIT_ROLES, Logged, User, log_id
+from domain.errors import NotFoundError, RuleViolationError, StaleVersionError
+from domain.office import project_aggregate
+from domain.risks import Risk, risk_number
+from domain.values import Actor, Role, Stamp
+
+FIRST_RISK_YEAR = 2020
+"""No risk of the register was entered before this year (the register's first year)."""
+
+
+@dataclass(frozen=True)
+class RiskOutcome:
+    """A risk command's result: the risk as it now is, the case it made (convert), the log
+    position written."""
+
+    risk: Risk
+    case: Case | None
+    position: int | None
+
+
+class Registers:
+    """The risk register's use cases over the application's event store."""
+
+    def __init__(self, app: Xinfang) -> None:
+        self.app = app
+
+    # -- reads -------------------------------------------------------------------------------
+    def _load(self, risk_id: UUID, version: int | None = None) -> Risk:
+        found: Aggregate | None
+        try:
+            found = self.app.repository.get(
+                risk_id, version=version, projector_func=project_aggregate
+            )
+        except AggregateNotFoundError:
+            found = None
+        if not isinstance(found, Risk):
+            raise NotFoundError("no such risk")
+        return found
+
+    def can_see(self, actor: Actor, risk: Risk) -> bool:
+        """Whether the risk exists for the actor (the visibility rule of cases)."""
+        return visibility.visible(actor, risk.standing(), self.app.lineage(actor.unit_id))
+
+    def get_risk(self, actor: Actor, risk_id: UUID) -> Risk:
+        """The risk now; NotFoundError for a risk the actor may not know exists."""
+        risk = self._load(risk_id)
+        if not self.can_see(actor, risk):
+            raise NotFoundError("no such risk")
+        return risk
+
+    def history(self, actor: Actor, risk_id: UUID) -> tuple[Risk, list[DomainEventProtocol[UUID]]]:
+        """The risk and every event it consists of, in order."""
+        risk = self.get_risk(actor, risk_id)
+        return risk, list(self.app.events.get(risk_id))
+
+    def iter_risk_ids(self, year: int) -> Iterator[UUID]:
+        """The ids of the risks entered in `year`, in number order."""
+        log = EventSourcedLog(self.app.events, log_id(f"risks:{year}"), Logged)
+        return (e.item_id for e in log.get())
+
+    def all_risk_ids(self) -> Iterator[UUID]:
+        """The ids of every risk, year by year."""
+        for year in range(FIRST_RISK_YEAR, local_date(self.app.clock()).year + 1):
+            yield from self.iter_risk_ids(year)
+
+    # -- commands ----------------------------------------------------------------------------
+    def execute(self, command: RegisterRisk | RiskCommand, ctx: Context) -> RiskOutcome:
+        """Run one command of the register: entering a risk, or a command on one."""
+        if isinstance(command, RegisterRisk):
+            return self._register(command, ctx)
+        return self.app._retrying(lambda: self._apply(command, ctx))
+
+    def _register(self, command: RegisterRisk, ctx: Context) -> RiskOutcome:
+        permissions.authorize_register(command, ctx.actor, None, "enter risks")
+        arguments = command.arguments()
+        self.app.get_unit(command.township_id, field="township_id")
+        for unit_id in command.accused_unit_ids:
+            self.app.get_unit(unit_id, field="accused_unit_ids")
+        risk_id = uuid4()
+
+        def attempt() -> RiskOutcome:
+            stamp = self.app._stamp(ctx)
+            year = local_date(stamp.occurred_at).year
+            entry = EventSourcedLog(self.app.events, log_id(f"risks:{year}"), Logged)
+            logged = entry.trigger_event(item_id=risk_id)
+            risk = Risk.register(
+                stamp,
+                risk_id=risk_id,
+                number=risk_number(year, logged.originator_version),
+                **arguments,
+            )
+            return self._save(risk, None, [logged])
+
+        return self.app._retrying(attempt)
+
+    def _apply(self, command: RiskCommand, ctx: Context) -> RiskOutcome:
+        risk = self.get_risk(ctx.actor, command.risk_id)
+        if ctx.expected_version is not None and risk.version != ctx.expected_version:
+            raise StaleVersionError(ctx.expected_version, risk.version)
+        what = f"'{command.verb}' on this risk"
+        permissions.authorize_register(command, ctx.actor, risk.standing(), what)
+        stamp = self.app._stamp(ctx)
+        if isinstance(command, ConvertRisk):
+            return self._convert(risk, command, stamp)
+        kwargs = self._resolve(command, risk)
+        getattr(risk, command.verb)(stamp, **kwargs)
+        return self._save(risk, None, [])
+
+    def _resolve(self, command: RiskCommand, risk: Risk) -> dict[str, Any]:
+        """The aggregate method's arguments: every person and unit named checked and loaded.
+
+        A person of a unit the risk concerns is answered exactly as an id that names nobody.
+        """
+        kwargs = command.arguments()
+        if kwargs.get("unit_id") is not None:
+            self.app.get_unit(kwargs["unit_id"], field="unit_id")
+            kwargs["unit_lineage"] = self.app.lineage(kwargs["unit_id"])
+        if kwargs.get("leader_id") is not None:
+            self._person(risk, kwargs["leader_id"], "leader_id", frozenset({Role.LEADER}))
+        if kwargs.get("handler_id") is not None:
+            handler = self._person(risk, kwargs["handler_id"], "handler_id", UNIT_ROLES)
+            if "handler_id" in kwargs:
+                kwargs["handler_unit_id"] = handler.unit_id
+        return kwargs
+
+    def _person(self, risk: Risk, user_id: UUID, field: str, roles: frozenset[Role]) -> User:
+        user = self.app.get_user(user_id, field=field)
+        if set(self.app.lineage(user.unit_id)) & set(risk.accused_unit_ids):
+            raise RuleViolationError(field, f"no such user: {user_id}")
+        if user.role not in roles:
+            allowed = ", ".join(sorted(r.value for r in roles))
+            raise RuleViolationError(field, f"{user.name} is a {user.role.value}, not {allowed}")
+        return user
+
+    def _convert(self, risk: Risk, command: ConvertRisk, stamp: Stamp) -> RiskOutcome:
+        """Register a case from the risk and link the two, saved in one transaction."""
+        if stamp.reason is None:
+            stamp = Stamp(
+                actor=stamp.actor,
+                occurred_at=stamp.occurred_at,
+                reason=f"由隐患 {risk.number} 转为信访事项",
+                on_behalf_of=stamp.on_behalf_of,
+                now=stamp.now,
+            )
+        case_id = uuid4()
+        year = local_date(stamp.occurred_at).year
+        entry = self.app._number(year, case_id)
+        number = case_number(year, entry.originator_version)
+        risk.convert(stamp, case_id=case_id, case_number=number)
+        place = self.app.get_unit(risk.township_id).name + (risk.village or "")
+        case = Case.register(
+            stamp,
+            case_id=case_id,
+            number=number,
+            channel=command.channel,
+            category=command.category,
+            subject=command.subject or risk.subject,
+            content=command.content or risk.description,
+            petitioners=risk.people,
+            location=place,
+            accused_unit_ids=risk.accused_unit_ids,
+            collective_size=risk.headcount,
+            from_risk_id=risk.id,
+        )
+        return self._save(risk, case, [entry])
+
+    def _save(self, risk: Risk, case: Case | None, others: list[Any]) -> RiskOutcome:
+        items: list[Any] = [risk, *([case] if case is not None else []), *others]
+        recordings: list[Recording[UUID]] = self.app.save(*items)
+        position = max((r.notification.id for r in recordings), default=None)
+        return RiskOutcome(risk=risk, case=case, position=position)
