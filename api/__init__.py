@@ -9,7 +9,17 @@ from flask import Flask, abort, send_from_directory
 from flask_smorest import Api
 from werkzeug.wrappers import Response
 
-from api import accountability, audit, cases, directory, ledger, reports, risks, strict_query
+from api import (
+    accountability,
+    audit,
+    campaigns,
+    cases,
+    directory,
+    ledger,
+    reports,
+    risks,
+    strict_query,
+)
 from api.context import authenticate
 from api.errors import ErrorResponses, register_error_handlers
 from api.guards import FAILED_LOGIN_WINDOW, LoginThrottle, check_json_body
@@ -59,6 +69,7 @@ def create_app(services: Services | None = None, config: dict[str, Any] | None =
     api.register_blueprint(reports.blp)
     api.register_blueprint(audit.blp)
     api.register_blueprint(risks.blp)  # the risk register (docs/risks.md)
+    api.register_blueprint(campaigns.blp)  # campaigns (docs/campaigns.md)
     register_error_handlers(app)
     app.before_request(authenticate)
     app.before_request(check_json_body)

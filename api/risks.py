@@ -48,7 +48,7 @@ RISK_READERS = frozenset(Role) - {Role.ADMIN}
 """Roles that may open the register (each then sees the risks the visibility rule shows)."""
 
 
-class StepSchema(Schema):
+class RiskStepSchema(Schema):
     """One 化解 step."""
 
     n = fields.Integer()
@@ -87,7 +87,7 @@ class RiskSchema(Schema):
         metadata={"description": "lacks a 包案领导, 责任单位 or 具体负责人"}
     )
     missing = fields.List(fields.String(), metadata={"description": "which of the three"})
-    steps = fields.List(fields.Nested(StepSchema))
+    steps = fields.List(fields.Nested(RiskStepSchema))
     found_at = fields.AwareDateTime()
     recorded_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
@@ -159,13 +159,13 @@ class RiskPageSchema(Schema):
     page_size = fields.Integer()
 
 
-class MonthQuerySchema(Schema):
+class RiskMonthQuerySchema(Schema):
     """Query of GET /risks/report."""
 
     month = month_field(required=True)
 
 
-class ReportRowSchema(Schema):
+class RiskReportRowSchema(Schema):
     """The month's figures of one township at one level."""
 
     township_id = fields.UUID()
@@ -178,11 +178,11 @@ class ReportRowSchema(Schema):
     incomplete = fields.Integer()
 
 
-class ReportSchema(Schema):
+class RiskReportSchema(Schema):
     """The monthly 排查 report."""
 
     month = fields.String()
-    rows = fields.List(fields.Nested(ReportRowSchema))
+    rows = fields.List(fields.Nested(RiskReportRowSchema))
 
 
 HEADERS = (
@@ -323,8 +323,8 @@ class RiskWorkbook(MethodView):
 class RiskReport(MethodView):
     """The monthly 排查 report."""
 
-    @blp.arguments(MonthQuerySchema, location="query")
-    @blp.response(200, ReportSchema)
+    @blp.arguments(RiskMonthQuerySchema, location="query")
+    @blp.response(200, RiskReportSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Per township and level: found, closed as defused, converted, open, incomplete."""
         _reader()

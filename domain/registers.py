@@ -1,4 +1,5 @@
-"""The use cases of the county's registers beside the cases: the risk register (隐患排查台账).
+"""The use cases of the county's registers beside the cases: the risk register (隐患排查台账)
+and the campaigns (百日攻坚, 积案化解).
 
 Each command runs as a case command does (domain/application.py): load, check visibility and
 `If-Match`, authorize by the declaration, resolve the ids it names, run the aggregate's method,
@@ -8,9 +9,9 @@ application's one event log, so the audit tree covers it (docs/risks.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, EventSourcedLog
@@ -19,13 +20,24 @@ from eventsourcing.persistence import Recording
 
 from domain import permissions, visibility
 from domain.application import Context, Xinfang, case_number
+from domain.campaigns import ENDED, OPEN, RESOLVED, Campaign, Figures, Target, figures, marks_of
 from domain.cases import Case, local_date
+from domain.commands.campaigns import LaunchCampaign
 from domain.commands.risks import ConvertRisk, RegisterRisk, RiskCommand
 from domain.directory import UNIT_ROLES, Logged, User, log_id
 from domain.errors import NotFoundError, RuleViolationError, StaleVersionError
 from domain.office import project_aggregate
 from domain.risks import Risk, risk_number
-from domain.values import Actor, Role, Stamp
+from domain.values import (
+    TERMINAL_STATUSES,
+    Actor,
+    Flag,
+    RiskLevel,
+    RiskStatus,
+    Role,
+    Stamp,
+    Status,
+)
 
 FIRST_RISK_YEAR = 2020
 """No risk of the register was entered before this year (the register's first year)."""
@@ -192,3 +204,148 @@ class Registers:
         recordings: list[Recording[UUID]] = self.app.save(*items)
         position = max((r.notification.id for r in recordings), default=None)
         return RiskOutcome(risk=risk, case=case, position=position)
+
+
+# -- campaigns (百日攻坚, 积案化解; docs/campaigns.md) -------------------------------------------
+class TargetFinder(Protocol):
+    """Finds the targets a campaign's rule selects among those the viewer may see (the read
+    side provides it: projections/campaign_report.py)."""
+
+    def __call__(
+        self, viewer: Actor, case_flags: Sequence[Flag], risk_levels: Sequence[RiskLevel]
+    ) -> tuple[list[UUID], list[UUID]]:
+        """The ids of the cases and of the risks the rule selects."""
+        ...
+
+
+CAMPAIGN_READERS = frozenset(Role) - {Role.ADMIN}
+"""Roles that may read a campaign (its targets and figures limited to those they may see)."""
+CAMPAIGN_LOG = "campaigns"
+
+
+def case_standing(case: Case) -> str:
+    """How a case stands in a campaign: 办结 is resolved, another ending ended."""
+    if case.status is Status.CLOSED:
+        return RESOLVED
+    return ENDED if case.status in TERMINAL_STATUSES else OPEN
+
+
+def risk_standing(risk: Risk) -> str:
+    """How a risk stands in a campaign: 化解销号 is resolved, converted into a case ended."""
+    if risk.status is RiskStatus.RESOLVED:
+        return RESOLVED
+    return ENDED if risk.status is RiskStatus.CONVERTED else OPEN
+
+
+class Campaigns:
+    """The campaigns' use cases over the application's event store."""
+
+    def __init__(self, registers: Registers, find: TargetFinder | None = None) -> None:
+        self.registers = registers
+        self.app = registers.app
+        self.find = find
+        self.log = EventSourcedLog(self.app.events, log_id(CAMPAIGN_LOG), Logged)
+
+    def launch(self, command: LaunchCampaign, ctx: Context) -> Campaign:
+        """Launch a campaign: its hand-picked targets checked, its rule's found, all recorded."""
+        permissions.authorize_register(command, ctx.actor, None, "launch campaigns")
+        case_ids = list(command.case_ids)
+        risk_ids = list(command.risk_ids)
+        for case_id in case_ids:
+            try:
+                self.app.get_case(ctx.actor, case_id)
+            except NotFoundError:
+                raise RuleViolationError("case_ids", f"no such case: {case_id}") from None
+        for risk_id in risk_ids:
+            try:
+                self.registers.get_risk(ctx.actor, risk_id)
+            except NotFoundError:
+                raise RuleViolationError("risk_ids", f"no such risk: {risk_id}") from None
+        if (command.case_flags or command.risk_levels) and self.find is not None:
+            cases, risks = self.find(ctx.actor, command.case_flags, command.risk_levels)
+            case_ids += cases
+            risk_ids += risks
+
+        def attempt() -> Campaign:
+            campaign = Campaign.launch(
+                self.app._stamp(ctx),
+                name=command.name,
+                kind=command.kind,
+                starts_on=command.starts_on,
+                ends_on=command.ends_on,
+                case_ids=case_ids,
+                risk_ids=risk_ids,
+                case_flags=command.case_flags,
+                risk_levels=command.risk_levels,
+            )
+            self.app.save(campaign, self.log.trigger_event(item_id=campaign.id))
+            return campaign
+
+        return self.app._retrying(attempt)
+
+    def get(self, actor: Actor, campaign_id: UUID) -> Campaign:
+        """A campaign (every role but the admin)."""
+        permissions.require_role(actor, CAMPAIGN_READERS, "read campaigns")
+        found: Aggregate | None
+        try:
+            found = self.app.repository.get(campaign_id, projector_func=project_aggregate)
+        except AggregateNotFoundError:
+            found = None
+        if not isinstance(found, Campaign):
+            raise NotFoundError("no such campaign")
+        return found
+
+    def all(self, actor: Actor) -> list[Campaign]:
+        """Every campaign, in the order they were launched."""
+        permissions.require_role(actor, CAMPAIGN_READERS, "read campaigns")
+        return [self.get(actor, entry.item_id) for entry in self.log.get()]
+
+    def targets(self, actor: Actor, campaign: Campaign) -> list[Target]:
+        """The campaign's targets the actor may see, each with its events (others left out of
+        every figure: a unit a case accuses never learns of it through a campaign)."""
+        lineage = self.app.lineage(actor.unit_id)
+        found = []
+        for case_id in campaign.case_ids:
+            case = self.app._load_case(case_id)
+            if visibility.can_see(actor, case, lineage):
+                events = list(self.app.events.get(case_id))
+                found.append(
+                    Target(
+                        kind="case",
+                        id=case.id,
+                        number=case.number,
+                        unit_id=case.unit_id or case.intake_unit_id,
+                        leader_id=case.leader_id,
+                        marks=marks_of(events, case_standing),
+                    )
+                )
+        for risk_id in campaign.risk_ids:
+            risk = self.registers._load(risk_id)
+            if self.registers.can_see(actor, risk):
+                events = list(self.app.events.get(risk_id))
+                found.append(
+                    Target(
+                        kind="risk",
+                        id=risk.id,
+                        number=risk.number,
+                        unit_id=risk.responsible_unit_id,
+                        leader_id=risk.leader_id,
+                        marks=marks_of(events, risk_standing),
+                    )
+                )
+        return found
+
+    def week(self, actor: Actor, campaign_id: UUID, n: int) -> tuple[Campaign, Figures]:
+        """The 调度 snapshot of week `n`: what was resolved in it, what remains at its end."""
+        campaign = self.get(actor, campaign_id)
+        first, last = campaign.week(n)
+        return campaign, figures(self.targets(actor, campaign), first, last)
+
+    def report(self, actor: Actor, campaign_id: UUID) -> tuple[Campaign, Figures, list[int]]:
+        """The final report: the whole period's figures and the count resolved each week."""
+        campaign = self.get(actor, campaign_id)
+        targets = self.targets(actor, campaign)
+        weekly = [
+            len(figures(targets, *campaign.week(n)).resolved) for n in range(1, campaign.weeks + 1)
+        ]
+        return campaign, figures(targets, campaign.starts_on, campaign.ends_on), weekly

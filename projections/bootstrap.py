@@ -13,11 +13,12 @@ from datetime import datetime
 
 from domain.application import Xinfang
 from domain.office import utc_now
-from domain.registers import Registers
+from domain.registers import Campaigns, Registers
 from projections.accountability import Accountability
 from projections.audit_access import AccessLog, AccessProjection
 from projections.audit_trail import AuditTrail
 from projections.bulletin import Bulletins
+from projections.campaign_report import RuleTargets
 from projections.ledger import Ledger
 from projections.ledger_projection import LedgerProjection
 from projections.risk_register import RiskRegister, RiskRegisterProjection
@@ -46,6 +47,8 @@ class Services:
     """The risk register's use cases (docs/risks.md)."""
     risks: RiskRegister
     """The risk register's read side."""
+    campaigns: Campaigns
+    """The campaigns' use cases (docs/campaigns.md)."""
 
     def catch_up(self) -> None:
         """Bring every view up to the end of the log (after a command, before a query)."""
@@ -85,6 +88,7 @@ def bootstrap(
     views = ViewStore.open(settings)
     sealer = PetitionerSealer(settings.key_path(CIPHER_KEY_FILE).read_text().strip())
     runner = Runner(app, views, read_models(app, sealer))
+    registers = Registers(app)
     ledger = Ledger(app, views, sealer)
     audit = AuditTrail(app, settings.key_path(AUDIT_KEY_FILE))
     services = Services(
@@ -98,8 +102,9 @@ def bootstrap(
         bulletins=Bulletins(ledger, head=lambda: audit.sign_head().as_json()),
         audit=audit,
         access=AccessLog(views),
-        registers=Registers(app),
+        registers=registers,
         risks=RiskRegister(app, views, sealer),
+        campaigns=Campaigns(registers, RuleTargets(app, views)),
     )
     if inline_projections:
         app.listeners.append(services.catch_up)

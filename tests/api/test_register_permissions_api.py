@@ -1,4 +1,5 @@
-"""The registers' rows of docs/permissions.md agree with the declarations and hold over HTTP.
+"""The registers' rows of docs/permissions.md (risks, campaigns) agree with the declarations
+and hold over HTTP.
 
 Each row is sent as every role, on a fresh risk whose 责任单位 is the housing bureau, whose
 具体负责人 is its handler and whose 包案领导 is `leader`; users with the role but without the tie
@@ -11,6 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,9 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from api.risks import RISK_READERS
+from domain.commands.campaigns import LaunchCampaign
 from domain.commands.risks import RISK_COMMANDS, RegisterRisk
+from domain.registers import CAMPAIGN_READERS
 from domain.values import Role
 from domain.visibility import SEE_ALL, UNIT_STAFF
 from tests.api.helpers import API, ok
@@ -42,6 +46,10 @@ class Row:
     @property
     def on_a_risk(self) -> bool:
         return self.path.startswith("/risks/{id}")
+
+    @property
+    def on_a_campaign(self) -> bool:
+        return self.path.startswith("/campaigns/{id}")
 
     @property
     def command(self) -> str | None:
@@ -80,6 +88,9 @@ def test_the_table_has_a_row_per_endpoint_and_agrees_with_the_declarations() -> 
     assert len(endpoints) == len(set(endpoints))
     assert {row.command for row in ROWS if row.command} == set(commands)
     assert {"POST /risks", "GET /risks", "GET /risks/{id}"} <= set(endpoints)
+    assert {"POST /campaigns", "GET /campaigns/{id}", "GET /campaigns/{id}/weeks/{n}"} <= set(
+        endpoints
+    )
     for row in ROWS:
         if row.command is not None:
             rule = commands[row.command].permission
@@ -88,6 +99,10 @@ def test_the_table_has_a_row_per_endpoint_and_agrees_with_the_declarations() -> 
             sets = (RegisterRisk.permission.anyone_of, frozenset(), False)
         elif row.on_a_risk:
             sets = (SEE_ALL, UNIT_STAFF, True)
+        elif row.path == "/campaigns" and row.method == "POST":
+            sets = (LaunchCampaign.permission.anyone_of, frozenset(), False)
+        elif row.path.startswith("/campaigns"):
+            sets = (CAMPAIGN_READERS, frozenset(), False)
         else:
             sets = (RISK_READERS, frozenset(), False)
         assert row.cells == {r.value: expected_cell(r, *sets) for r in Role}, row.path
@@ -107,19 +122,39 @@ class Probe:
             self.register.assign(
                 self.risk_id, leader_id="leader", unit_id="housing", handler_id="handler"
             )
+        self.campaign_id = ""
+        if row.on_a_campaign:
+            launched = client.post(
+                f"{API}/campaigns", json=self.campaign(), headers=county.headers("supervisor")
+            )
+            assert launched.status_code == 201, launched.get_json()
+            self.campaign_id = launched.get_json()["id"]
+
+    def campaign(self) -> dict[str, Any]:
+        today = date.today()
+        return {
+            "name": "百日攻坚",
+            "kind": "hundred_days",
+            "starts_on": today.isoformat(),
+            "ends_on": (today + timedelta(days=99)).isoformat(),
+            "risk_ids": [self.risk_id],
+        }
 
     def body(self) -> dict[str, Any] | None:
         if self.row.command == "assign":
             return {"leader_id": str(self.county.actors["leader2"].id), "reason": "领导调整"}
         if self.row.command is not None:
             return dict(BODIES[self.row.command])
+        if self.row.path == "/campaigns":
+            return self.campaign()
         if self.row.method == "POST":
             return risk_body(self.county)
         return None
 
     def send(self, who: str) -> TestResponse:
         headers = self.county.headers(who)
-        path = API + self.row.path.replace("{id}", self.risk_id)
+        target = self.campaign_id if self.row.on_a_campaign else self.risk_id
+        path = API + self.row.path.replace("{id}", target).replace("{n}", "1")
         if self.row.method == "POST":
             return self.client.post(path, json=self.body(), headers=headers)
         query = {"month": "2026-01"} if self.row.path == "/risks/report" else {}

@@ -1,0 +1,196 @@
+"""Campaigns (百日攻坚, 积案化解) over HTTP, on both backends (docs/campaigns.md).
+
+A campaign's weekly 调度 snapshot counts what was resolved that week (by business time), what
+remains at the week's end by unit and by 包案领导, and who did not report on a remaining target;
+its targets are chosen by hand and by rule; the final report sums the period week by week; a
+unit a target concerns never learns of it through a campaign.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from tests.api.helpers import API, Office, assert_error, ok
+from tests.api.test_risks_api import Register
+from tests.conftest import County
+
+TODAY = datetime.now(UTC)
+
+
+def ago(days: int) -> str:
+    """A business time `days` ago."""
+    return (TODAY - timedelta(days=days)).isoformat()
+
+
+def day_ago(days: int) -> str:
+    return (date.today() - timedelta(days=days)).isoformat()
+
+
+def risk(register: Register, unit: str, handler: str, **entry: Any) -> dict[str, Any]:
+    """A complete risk entered 25 days ago and assigned 24 days ago."""
+    entered = register.enter(occurred_at=ago(25), **entry)
+    county = register.county
+    body = {
+        "leader_id": str(county.actors["leader"].id),
+        "unit_id": str(county.units[unit]),
+        "handler_id": str(county.actors[handler].id),
+        "occurred_at": ago(24),
+    }
+    return ok(register.send("dispatcher", entered["id"], "assign", body))
+
+
+def launch(client: FlaskClient, county: County, **body: Any) -> dict[str, Any]:
+    response = client.post(
+        f"{API}/campaigns",
+        json={
+            "name": "积案化解百日攻坚",
+            "kind": "hundred_days",
+            "starts_on": day_ago(20),
+            "ends_on": day_ago(-79),
+            **body,
+        },
+        headers=county.headers("supervisor"),
+    )
+    assert response.status_code == 201, response.get_json()
+    view: dict[str, Any] = response.get_json()
+    return view
+
+
+def week(
+    client: FlaskClient, county: County, campaign: dict[str, Any], n: int, who: str = "supervisor"
+) -> dict[str, Any]:
+    response = client.get(
+        f"{API}/campaigns/{campaign['id']}/weeks/{n}", headers=county.headers(who)
+    )
+    return ok(response)
+
+
+def test_the_weekly_snapshot_counts_what_was_resolved_that_week(
+    client: FlaskClient, county: County
+) -> None:
+    register = Register(client, county)
+    a = risk(register, "housing", "handler")
+    b = risk(register, "housing", "handler")
+    d = risk(register, "housing", "handler")
+    e = risk(register, "labour", "labour_handler")
+    ok(
+        register.send(
+            "leader", a["id"], "resolve", {"evidence": "调解协议", "occurred_at": ago(18)}
+        )
+    )
+    ok(
+        register.send(
+            "leader", b["id"], "resolve", {"evidence": "息诉罢访", "occurred_at": ago(10)}
+        )
+    )
+    ok(register.send("handler", d["id"], "steps", {"text": "入户走访", "occurred_at": ago(3)}))
+    campaign = launch(client, county, risk_ids=[a["id"], b["id"], d["id"], e["id"]])
+    assert campaign["weeks"] == 15
+
+    first, second, third = (week(client, county, campaign, n) for n in (1, 2, 3))
+
+    assert first["resolved_numbers"] == [a["number"]]
+    assert first["remaining"] == 3
+    assert first["first_day"] == day_ago(20)
+    assert first["last_day"] == day_ago(14)
+    assert second["resolved_numbers"] == [b["number"]]
+    assert second["resolved_before"] == 1
+    assert second["remaining"] == 2
+    assert third["resolved"] == 0
+    assert set(third["remaining_numbers"]) == {d["number"], e["number"]}
+    units = {row["unit_name"]: row for row in third["by_unit"]}
+    assert units["县住建局"]["remaining"] == 1
+    assert units["县住建局"]["not_reported"] == []
+    assert units["县人社局"]["not_reported"] == [e["number"]]
+    assert third["not_reported_units"] == ["县人社局"]
+    (leader,) = third["by_leader"]
+    assert leader["leader_name"] == "陈县长"
+    assert leader["remaining"] == 2
+    assert second["by_unit"][0]["resolved"] + second["by_unit"][1]["resolved"] == 1
+
+    report = ok(
+        client.get(f"{API}/campaigns/{campaign['id']}/report", headers=county.headers("supervisor"))
+    )
+    assert report["resolved_total"] == 2
+    assert report["resolution_rate"] == 50.0
+    assert [w["resolved"] for w in report["weekly_resolved"][:3]] == [1, 1, 0]
+    assert_error(
+        client.get(
+            f"{API}/campaigns/{campaign['id']}/weeks/16", headers=county.headers("supervisor")
+        ),
+        404,
+    )
+
+
+def test_targets_are_chosen_by_rule_and_by_hand_and_recorded(
+    client: FlaskClient, county: County
+) -> None:
+    office = Office(client, county)
+    register = Register(client, county)
+    backlog = office.register()
+    ok(office.send("dispatcher", backlog["id"], "flags", {"flag": "backlog", "on": True}))
+    other = office.register()
+    grave = register.enter(level="grave")
+    register.enter(level="ordinary")
+
+    campaign = launch(
+        client, county, case_flags=["backlog"], risk_levels=["grave"], case_ids=[other["id"]]
+    )
+
+    assert {t["number"] for t in campaign["targets"]} == {
+        backlog["number"],
+        other["number"],
+        grave["number"],
+    }
+    read = ok(client.get(f"{API}/campaigns/{campaign['id']}", headers=county.headers("auditor")))
+    assert read["targets"] == campaign["targets"]
+    assert read["launched_by"]["name"] == "卫督查"
+    listed = ok(client.get(f"{API}/campaigns", headers=county.headers("dispatcher")))["items"]
+    assert [c["id"] for c in listed] == [campaign["id"]]
+
+
+def test_bad_campaigns_get_field_errors_and_nothing_is_launched(
+    client: FlaskClient, county: County
+) -> None:
+    h = county.headers("supervisor")
+    base = {
+        "name": "百日攻坚",
+        "kind": "hundred_days",
+        "starts_on": day_ago(0),
+        "ends_on": day_ago(-99),
+    }
+    cases = [
+        ({}, "case_ids"),
+        ({"ends_on": day_ago(1), "risk_ids": []}, "ends_on"),
+        ({"case_ids": ["00000000-0000-0000-0000-000000000001"]}, "case_ids"),
+        ({"risk_ids": ["00000000-0000-0000-0000-000000000001"]}, "risk_ids"),
+        ({"kind": "forever"}, "kind"),
+    ]
+    for change, field in cases:
+        response = client.post(f"{API}/campaigns", json={**base, **change}, headers=h)
+        assert field in assert_error(response, 422)["errors"], change
+    assert ok(client.get(f"{API}/campaigns", headers=h))["items"] == []
+    assert_error(client.post(f"{API}/campaigns", json=base, headers=county.headers("clerk")), 403)
+    assert_error(client.get(f"{API}/campaigns", headers=county.headers("admin")), 403)
+
+
+def test_a_unit_a_target_concerns_never_learns_of_it_through_the_campaign(
+    client: FlaskClient, county: County
+) -> None:
+    register = Register(client, county)
+    hidden = register.enter(accused_unit_ids=[str(county.units["labour"])])
+    shown = register.enter()
+    campaign = launch(client, county, risk_ids=[hidden["id"], shown["id"]])
+
+    theirs = ok(
+        client.get(f"{API}/campaigns/{campaign['id']}", headers=county.headers("labour_head"))
+    )
+    snapshot = week(client, county, campaign, 1, "labour_head")
+
+    assert hidden["number"] not in str(theirs)
+    assert snapshot["targets"] == 0  # the clerk's unit holds `shown`: labour sees neither
+    assert hidden["number"] not in str(snapshot)
+    assert week(client, county, campaign, 1)["targets"] == 2
