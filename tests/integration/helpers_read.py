@@ -389,6 +389,8 @@ def snapshot(services: Services) -> dict[str, Any]:
         for row in rows:
             if "petitioners" in row:
                 row["petitioners"] = services.ledger.sealer.open(row["petitioners"])
+            if "people" in row:  # the risk register's people involved
+                row["people"] = services.ledger.sealer.open(row["people"])
             if row.get("sealed_text") is not None:
                 row["sealed_text"] = services.ledger.sealer.open_text(row["sealed_text"])
         found[table] = sorted(rows, key=lambda r: [(v is None, str(v)) for v in r.values()])
