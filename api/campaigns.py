@@ -105,6 +105,7 @@ class CampaignReportSchema(CampaignFiguresSchema):
     """The final report of a campaign."""
 
     kind = choice(CampaignKind)
+    kind_label = fields.String()
     resolved_total = fields.Integer()
     resolution_rate = fields.Float(allow_none=True)
     weekly_resolved = fields.List(fields.Nested(CampaignWeeklySchema))

@@ -15,7 +15,6 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
-from openpyxl import Workbook
 
 from api.context import actor, expected_version, services
 from api.schemas import (
@@ -29,18 +28,18 @@ from api.schemas import (
     day,
     month_field,
 )
-from api.spreadsheets import XLSX, workbook_response, write_sheet
+from api.spreadsheets import XLSX, workbook_response
 from domain import permissions
 from domain.access import EXPORT_RISK_REGISTER
 from domain.application import Context
 from domain.cases import local_date
 from domain.commands.risks import RISK_COMMANDS, RegisterRisk, RiskCommand
-from domain.labels import MISSING_DUTY, label_of
 from domain.registers import RiskOutcome
 from domain.values import RiskKind, RiskLevel, RiskSource, RiskStatus, Role
 from projections import disclosure
 from projections.names import Names
 from projections.risk_register import RiskQuery
+from projections.workbooks import risk_workbook
 
 blp = Blueprint("risks", __name__, url_prefix="/api/v1", description="Risk register 隐患排查台账")
 
@@ -185,28 +184,6 @@ class RiskReportSchema(Schema):
     rows = fields.List(fields.Nested(RiskReportRowSchema))
 
 
-HEADERS = (
-    ("隐患编号", 16),
-    ("发现日期", 12),
-    ("隐患类型", 12),
-    ("来源", 12),
-    ("风险等级", 8),
-    ("乡镇", 14),
-    ("村（社区）", 14),
-    ("涉及人员", 18),
-    ("事由", 36),
-    ("包案领导", 10),
-    ("责任单位", 16),
-    ("具体负责人", 10),
-    ("责任落实", 20),
-    ("化解措施（次）", 10),
-    ("状态", 12),
-    ("销号日期", 12),
-    ("销号审批人", 10),
-    ("转信访事项编号", 17),
-)
-
-
 def _context(body: dict[str, Any]) -> Context:
     return Context(
         actor=actor(),
@@ -241,31 +218,6 @@ def _query(args: dict[str, Any]) -> RiskQuery:
 def _reader() -> None:
     permissions.require_role(actor(), RISK_READERS, "read the risk register")
     services().catch_up()
-
-
-def risk_cells(item: dict[str, Any]) -> list[Any]:
-    """One register row as the Excel columns of HEADERS."""
-    missing = "、".join(MISSING_DUTY[m] for m in item["missing"])
-    return [
-        item["number"],
-        item["found_on"],
-        label_of(RiskKind, item["kind"]),
-        label_of(RiskSource, item["source"]),
-        label_of(RiskLevel, item["level"]),
-        item["township_name"] or "",
-        item["village"] or "",
-        "、".join(p["name"] for p in item["people"]),
-        item["subject"],
-        item["leader_name"] or "",
-        item["unit_name"] or "",
-        item["handler_name"] or "",
-        f"未落实：{missing}" if missing else "已落实",
-        item["steps"],
-        label_of(RiskStatus, item["status"]),
-        item["resolved_on"] or "",
-        item["approved_by"] or "",
-        item["case_number"] or "",
-    ]
 
 
 # -- endpoints -------------------------------------------------------------------------------
@@ -310,11 +262,7 @@ class RiskWorkbook(MethodView):
         items = disclosure.register_rows(
             built.app, actor(), found, EXPORT_RISK_REGISTER, always=True
         )
-        workbook = Workbook()
-        sheet = workbook.active
-        assert sheet is not None
-        sheet.title = "隐患排查台账"
-        write_sheet(sheet, HEADERS, [risk_cells(i) for i in items])
+        workbook = risk_workbook(items)
         today = local_date(built.app.clock())
         return workbook_response(workbook, f"risks-{today.isoformat()}.xlsx")
 

@@ -283,9 +283,10 @@ class Campaigns:
 
         return self.app._retrying(attempt)
 
-    def get(self, actor: Actor, campaign_id: UUID) -> Campaign:
-        """A campaign (every role but the admin)."""
-        permissions.require_role(actor, CAMPAIGN_READERS, "read campaigns")
+    def get(self, actor: Actor | None, campaign_id: UUID) -> Campaign:
+        """A campaign (every role but the admin; no actor: the console)."""
+        if actor is not None:
+            permissions.require_role(actor, CAMPAIGN_READERS, "read campaigns")
         found: Aggregate | None
         try:
             found = self.app.repository.get(campaign_id, projector_func=project_aggregate)
@@ -295,19 +296,23 @@ class Campaigns:
             raise NotFoundError("no such campaign")
         return found
 
-    def all(self, actor: Actor) -> list[Campaign]:
-        """Every campaign, in the order they were launched."""
-        permissions.require_role(actor, CAMPAIGN_READERS, "read campaigns")
+    def all(self, actor: Actor | None) -> list[Campaign]:
+        """Every campaign, in the order they were launched (no actor: the console)."""
+        if actor is not None:
+            permissions.require_role(actor, CAMPAIGN_READERS, "read campaigns")
         return [self.get(actor, entry.item_id) for entry in self.log.get()]
 
-    def targets(self, actor: Actor, campaign: Campaign) -> list[Target]:
+    def targets(self, actor: Actor | None, campaign: Campaign) -> list[Target]:
         """The campaign's targets the actor may see, each with its events (others left out of
-        every figure: a unit a case accuses never learns of it through a campaign)."""
-        lineage = self.app.lineage(actor.unit_id)
+        every figure: a unit a case accuses never learns of it through a campaign).
+
+        No actor: every target (the console operator, `xinfang campaigns`; no figure names a
+        person)."""
+        lineage = self.app.lineage(actor.unit_id) if actor is not None else []
         found = []
         for case_id in campaign.case_ids:
             case = self.app._load_case(case_id)
-            if visibility.can_see(actor, case, lineage):
+            if actor is None or visibility.can_see(actor, case, lineage):
                 events = list(self.app.events.get(case_id))
                 found.append(
                     Target(
@@ -321,7 +326,7 @@ class Campaigns:
                 )
         for risk_id in campaign.risk_ids:
             risk = self.registers._load(risk_id)
-            if self.registers.can_see(actor, risk):
+            if actor is None or self.registers.can_see(actor, risk):
                 events = list(self.app.events.get(risk_id))
                 found.append(
                     Target(
@@ -335,13 +340,13 @@ class Campaigns:
                 )
         return found
 
-    def week(self, actor: Actor, campaign_id: UUID, n: int) -> tuple[Campaign, Figures]:
+    def week(self, actor: Actor | None, campaign_id: UUID, n: int) -> tuple[Campaign, Figures]:
         """The 调度 snapshot of week `n`: what was resolved in it, what remains at its end."""
         campaign = self.get(actor, campaign_id)
         first, last = campaign.week(n)
         return campaign, figures(self.targets(actor, campaign), first, last)
 
-    def report(self, actor: Actor, campaign_id: UUID) -> tuple[Campaign, Figures, list[int]]:
+    def report(self, actor: Actor | None, campaign_id: UUID) -> tuple[Campaign, Figures, list[int]]:
         """The final report: the whole period's figures and the count resolved each week."""
         campaign = self.get(actor, campaign_id)
         targets = self.targets(actor, campaign)

@@ -142,6 +142,7 @@ def report_view(
         "campaign_id": campaign.id,
         "name": campaign.name,
         "kind": campaign.kind,
+        "kind_label": label(campaign.kind),
         **figures_view(figures, names),
         "resolved_total": done,
         "resolution_rate": round(100 * done / figures.targets, 1) if figures.targets else None,

@@ -634,9 +634,11 @@ def register_rows(
     action: str = READ_RISK_REGISTER,
     *,
     always: bool = False,
+    operator: str | None = None,
 ) -> list[dict[str, Any]]:
     """Rows of the risk register as the viewer is shown them; every row whose people the
-    viewer was shown is logged in one save (an export, `always`, logs every row)."""
+    viewer was shown is logged in one save (an export, `always`, logs every row; `operator`
+    names the console account of `xinfang risks export`, whose viewer is OPERATOR)."""
     names = Names(app)
     shown = [register_row(viewer, item, names) for item in found]
     records = [
@@ -645,6 +647,7 @@ def register_rows(
             case_id=item["risk_id"],
             action=action,
             fields=[] if item["identity_masked"] else [IDENTITY],
+            operator=operator,
         )
         for item in shown
         if always or not item["identity_masked"]

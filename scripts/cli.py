@@ -135,6 +135,9 @@ LAZY_COMMANDS: dict[str, str] = {
     "deadlines": "scripts.deadline_commands:deadlines",
     "restore": "scripts.ops_commands:restore",
     "users": "scripts.account_commands:users",
+    # the registers beside the cases (docs/risks.md, docs/campaigns.md)
+    "risks": "scripts.register_commands:risks",
+    "campaigns": "scripts.register_commands:campaigns",
 }
 """Commands kept in modules of their own (read models, audit); imported only when used."""
 

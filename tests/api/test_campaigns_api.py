@@ -162,7 +162,7 @@ def test_bad_campaigns_get_field_errors_and_nothing_is_launched(
         "starts_on": day_ago(0),
         "ends_on": day_ago(-99),
     }
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({}, "case_ids"),
         ({"ends_on": day_ago(1), "risk_ids": []}, "ends_on"),
         ({"case_ids": ["00000000-0000-0000-0000-000000000001"]}, "case_ids"),

@@ -254,7 +254,7 @@ def test_bad_input_gets_field_errors_and_writes_nothing(
     register = Register(client, county)
     h = county.headers("clerk")
     before = len(register.rows())
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"people": []}, "people"),
         ({"level": "huge"}, "level"),
         ({"township_id": str(county.actors["clerk"].id)}, "township_id"),
