@@ -385,6 +385,12 @@ def demo(count: int, seed: int) -> None:
                 name = _pad(label(status), 12)
                 click.echo(f"  {status.value:<17}{name}{report.statuses[status]:>5}")
             click.echo(f"Open cases with an overdue deadline today: {report.overdue_cases}.")
+            found = report.registers
+            click.echo(
+                f"Risk register: {found.risks} risks ({found.resolved} closed as defused, "
+                f"{found.converted} converted into cases, {found.incomplete} incomplete); "
+                f"{found.campaigns} campaign."
+            )
             logins = report.logins
         if not logins:
             click.echo("No demo users found; add users with `xinfang users add`.")

@@ -29,6 +29,7 @@ from scripts.demo.matters import STATUS_WEIGHTS
 from scripts.demo.people import LOGINS
 from scripts.demo.planner import Planner
 from scripts.demo.plans import Plan
+from scripts.demo.registers import RegisterReport, populate_registers
 from scripts.demo.runner import Runner
 
 __all__ = [
@@ -55,6 +56,11 @@ OFFICE_DUTIES = frozenset(
 
 BULK_BATCH = 250
 """Cases per transaction in bulk mode."""
+CONVERTED_EVERY = 20
+"""One demo case in this many began as a risk of the register, converted into the case."""
+RISK_EVERY = 5
+RISKS_MIN = 12
+"""The demo register has one risk per RISK_EVERY cases, and at least RISKS_MIN."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,8 @@ class Report:
     events: int = 0
     overdue_cases: int = 0
     logins: list[Login] = field(default_factory=list)
+    registers: RegisterReport = field(default_factory=RegisterReport)
+    """The risk register and the campaign (scripts/demo/registers.py)."""
 
 
 def statuses_for(count: int, rng: random.Random) -> list[Status]:
@@ -118,7 +126,9 @@ def populate(
     planner = Planner(county)
     runner = Runner(county)
     report = Report(units=len(county.units), users=len(county.people))
-    plans = [planner.plan(status) for status in statuses_for(cases, rng)]
+    # Some of the `cases` are risks of the register converted into cases (scripts/demo/registers).
+    conversions = cases // CONVERTED_EVERY
+    plans = [planner.plan(status) for status in statuses_for(cases - conversions, rng)]
     # Duplicates come last: they are merged into cases that exist by then.
     plans.sort(key=lambda p: p.target is Status.MERGED)
     done: list[Case] = []
@@ -134,6 +144,15 @@ def populate(
     for case in done:
         if case.merged_into in final:
             final[case.merged_into] = app.repository.get(case.merged_into)
+    # The registers beside the cases, by their own generator (the cases stay as they were).
+    report.registers = populate_registers(
+        county,
+        random.Random(seed + 1),
+        runner.today,
+        list(final.values()),
+        count=max(RISKS_MIN, cases // RISK_EVERY),
+        conversions=conversions,
+    )
     report.statuses = Counter(case.status for case in final.values())
     report.events = runner.events
     report.overdue_cases = sum(1 for case in final.values() if is_overdue(case, runner.today))

@@ -13,8 +13,10 @@ from projections.settings import Settings
 from tests.api.helpers import ok
 from tests.api.test_campaigns_api import launch
 from tests.api.test_risks_api import Register
-from tests.cli.test_cli import environ, xinfang
+from tests.cli.test_cli import all_cases, application, env, environ, xinfang
 from tests.conftest import County
+
+__all__ = ["env"]  # the fixture of tests/cli/test_cli.py, used here
 
 
 def test_the_console_lists_and_exports_the_risk_register_masked(
@@ -68,3 +70,25 @@ def test_the_console_lists_and_exports_the_campaigns(
     assert campaigns[1][4:8] == (2, 1, 1, "50.0%")
     units = list(book["责任单位"].iter_rows(values_only=True))
     assert units[1][1] == "县住建局"
+
+
+def test_the_demo_county_fills_the_risk_register_and_a_campaign(
+    env: dict[str, str], settings: Settings
+) -> None:
+    xinfang(env, "init")
+
+    result = xinfang(env, "demo", "--cases", "60", "--seed", "5")
+
+    assert "Risk register: 12 risks" in result.stdout
+    with application(settings) as app:
+        cases = all_cases(app)
+    converted = [case for case in cases if case.from_risk_id is not None]
+    assert len(cases) == 60
+    assert len(converted) == 3
+    listed = xinfang(env, "risks", "list").stdout
+    assert "共 12 条" in listed
+    assert "已转信访事项" in listed
+    assert "未落实" in listed
+    assert "已化解销号" in listed
+    campaigns = xinfang(env, "campaigns", "list").stdout
+    assert "信访积案化解百日攻坚" in campaigns
