@@ -116,4 +116,18 @@ def bulletin_workbook(figures: Mapping[str, Any]) -> Workbook:
             ("复核决定", text.outcomes(figures["recheck_outcomes"])),
         ],
     )
+    write_sheet(
+        workbook.create_sheet("隐患排查化解"),
+        (
+            ("乡镇", 16),
+            ("本月新排查", 12),
+            ("本月化解销号", 12),
+            ("本月转信访事项", 14),
+            ("月末在化解", 12),
+        ),
+        [
+            (r["township"], r["found"], r["resolved"], r["converted"], r["open"])
+            for r in figures.get("risks_by_township", [])
+        ],
+    )
     return workbook

@@ -32,6 +32,7 @@ from projections.ledger import Ledger
 from projections.ledger_projection import stored_kind
 from projections.names import Names
 from projections.replay import ledger_at
+from projections.risk_register import township_figures
 
 FORMAT = 2
 """Version of the figures' shape: 2 has Chinese labels, percentages, the 红榜 and 黑榜."""
@@ -196,6 +197,8 @@ def compute_figures(
         },
         "review_outcomes": _coded(Decision, tally(stored_kind(Case.ReviewDecided), "decision")),
         "recheck_outcomes": _coded(Decision, tally(stored_kind(Case.RecheckDecided), "decision")),
+        # The risk register (docs/risks.md): found and resolved by township.
+        "risks_by_township": township_figures(ledger.app, store, ledger.sealer, reader, month),
     }
 
 

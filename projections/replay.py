@@ -16,6 +16,7 @@ from domain.application import Xinfang
 from domain.cases import Case
 from projections.ledger import Ledger
 from projections.ledger_projection import LedgerProjection
+from projections.risk_register import RiskRegisterProjection
 from projections.runner import Runner
 from projections.sealer import PetitionerSealer
 from projections.store import ViewStore
@@ -54,7 +55,8 @@ def ledger_at(app: Xinfang, sealer: PetitionerSealer, position: int) -> Iterator
     with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as folder:
         store = ViewStore.sqlite(str(Path(folder) / "views.db"))
         try:
-            runner = Runner(app, store, [LedgerProjection(app, sealer)], batch_size=2_000)
+            views = [LedgerProjection(app, sealer), RiskRegisterProjection(app, sealer)]
+            runner = Runner(app, store, views, batch_size=2_000)
             runner.catch_up(until=position)
             yield Ledger(app, store, sealer)
         finally:

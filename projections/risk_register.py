@@ -20,6 +20,7 @@ from domain.application import Xinfang
 from domain.cases import local_date
 from domain.risks import Risk
 from domain.values import Actor, Petitioner, RiskLevel, RiskStatus
+from projections.names import Names
 from projections.runner import Item, Projection
 from projections.sealer import PetitionerSealer
 from projections.sql import Where, hex_id, id_list, literal
@@ -248,3 +249,19 @@ class RiskRegister:
             {"township_id": UUID(township), "level": level, **counts}
             for (township, level), counts in sorted(figures.items())
         ]
+
+
+def township_figures(
+    app: Xinfang, store: ViewStore, sealer: PetitionerSealer, reader: Actor, month: str
+) -> list[dict[str, Any]]:
+    """The month bulletin's 隐患排查化解 figures: per township (by name), the risks found, closed as
+    defused and converted in the month, and those open at its end, counted as `reader`."""
+    rows = RiskRegister(app, store, sealer).monthly(reader, month)
+    names = Names(app)
+    totals: dict[str, dict[str, int]] = {}
+    for row in rows:
+        name = names.unit(row["township_id"].hex) or row["township_id"].hex
+        counts = totals.setdefault(name, {"found": 0, "resolved": 0, "converted": 0, "open": 0})
+        for key in counts:
+            counts[key] += row[key]
+    return [{"township": name, **counts} for name, counts in sorted(totals.items())]

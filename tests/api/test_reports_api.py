@@ -105,7 +105,7 @@ def test_the_bulletin_is_also_a_workbook_and_a_printable_page_without_outside_as
 
     assert workbook.status_code == 200
     book = load_workbook(io.BytesIO(workbook.data))
-    assert book.sheetnames == ["总量", "按期率", "红黑榜", "被投诉单位", "其他指标"]
+    assert book.sheetnames == ["总量", "按期率", "红黑榜", "被投诉单位", "其他指标", "隐患排查化解"]
     totals = list(book["总量"].iter_rows(values_only=True))
     assert totals[0] == ("维度", "项目", "本月", "上月", "增减")
     assert ("渠道", "来信", 2, 1, 1) in totals
