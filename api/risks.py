@@ -16,9 +16,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from api.context import actor, expected_version, services
+from api.context import actor, expected_version, idempotency_key, services
 from api.schemas import (
     BINARY,
+    IDEMPOTENCY_KEY_HEADER,
     IF_MATCH_HEADER,
     ActorSchema,
     HistoryEventSchema,
@@ -191,12 +192,13 @@ def _context(body: dict[str, Any]) -> Context:
         reason=body.pop("reason", None),
         on_behalf_of=body.pop("on_behalf_of", None),
         expected_version=expected_version(),
+        idempotency_key=idempotency_key(),
     )
 
 
 def _answer(outcome: RiskOutcome) -> tuple[dict[str, Any], dict[str, str]]:
     risk = outcome.risk
-    view = disclosure.risk_answer(services().app, actor(), risk)
+    view = disclosure.risk_answer(services().app, actor(), risk, outcome.now)
     return view, {"ETag": f'"{risk.version}"'}
 
 
@@ -225,6 +227,7 @@ def _reader() -> None:
 class Risks(MethodView):
     """Enter and list risks."""
 
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER])
     @blp.arguments(command_schema(RegisterRisk))
     @blp.response(201, RiskSchema)
     def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -314,7 +317,7 @@ def _register_commands() -> None:
         documented = blp.doc(
             summary=declaration.summary,
             description=declaration.__doc__,
-            parameters=[IF_MATCH_HEADER],
+            parameters=[IF_MATCH_HEADER, IDEMPOTENCY_KEY_HEADER],
         )(blp.arguments(command_schema(declaration))(blp.response(200, RiskSchema)(view)))
         blp.route(
             f"/risks/<uuid:risk_id>/{declaration.path}", methods=["POST"], endpoint=view.__name__

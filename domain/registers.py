@@ -9,6 +9,7 @@ application's one event log, so the audit tree covers it (docs/risks.md).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -24,8 +25,13 @@ from domain.campaigns import ENDED, OPEN, RESOLVED, Campaign, Figures, Target, f
 from domain.cases import Case, local_date
 from domain.commands.campaigns import LaunchCampaign
 from domain.commands.risks import ConvertRisk, RegisterRisk, RiskCommand
-from domain.directory import UNIT_ROLES, Logged, User, log_id
-from domain.errors import NotFoundError, RuleViolationError, StaleVersionError
+from domain.directory import UNIT_ROLES, Logged, RequestRecord, User, log_id
+from domain.errors import (
+    IdempotencyKeyReusedError,
+    NotFoundError,
+    RuleViolationError,
+    StaleVersionError,
+)
 from domain.office import project_aggregate
 from domain.risks import Risk, risk_number
 from domain.values import (
@@ -51,6 +57,9 @@ class RiskOutcome:
     risk: Risk
     case: Case | None
     position: int | None
+    now: Risk | None = None
+    """On a replayed answer (an Idempotency-Key sent again), the risk as it is now: the answer
+    is shown by the caller's standing now."""
 
 
 class Registers:
@@ -100,10 +109,60 @@ class Registers:
 
     # -- commands ----------------------------------------------------------------------------
     def execute(self, command: RegisterRisk | RiskCommand, ctx: Context) -> RiskOutcome:
-        """Run one command of the register: entering a risk, or a command on one."""
+        """Run one command of the register: entering a risk, or a command on one.
+
+        A keyed request (`Idempotency-Key`) is applied at most once: a retry with the key
+        answers with the risk as the first answer left it (while the caller may still see it).
+        """
+        replay = self._replay(command, ctx)
+        if replay is not None:
+            return replay
         if isinstance(command, RegisterRisk):
             return self._register(command, ctx)
-        return self.app._retrying(lambda: self._apply(command, ctx))
+        return self.app._retrying(
+            lambda: self._apply(command, ctx),
+            on_conflict=lambda: self._after_conflict(command, ctx),
+        )
+
+    @staticmethod
+    def _name(command: RegisterRisk | RiskCommand) -> str:
+        """How the command is named in idempotency records (apart from the case commands)."""
+        return f"risk:{command.verb if isinstance(command, RiskCommand) else 'register'}"
+
+    @staticmethod
+    def _fingerprint(command: RegisterRisk | RiskCommand, ctx: Context) -> str:
+        risk_id = command.risk_id if isinstance(command, RiskCommand) else None
+        return hashlib.sha256(f"{ctx.fingerprint(command)}:{risk_id}".encode()).hexdigest()
+
+    def _replay(self, command: RegisterRisk | RiskCommand, ctx: Context) -> RiskOutcome | None:
+        """The first result of this keyed request, if it was applied (None without a key)."""
+        if not ctx.idempotency_key:
+            return None
+        try:
+            record: RequestRecord = self.app.repository.get(
+                RequestRecord.id_for(ctx.actor.id, ctx.idempotency_key)
+            )
+        except AggregateNotFoundError:
+            return None
+        risk_id = command.risk_id if isinstance(command, RiskCommand) else None
+        if record.command != self._name(command) or risk_id not in (None, record.case_id):
+            msg = "this Idempotency-Key was already used for a different request"
+            raise IdempotencyKeyReusedError(msg)
+        if record.fingerprint != self._fingerprint(command, ctx):
+            msg = "this Idempotency-Key was already used with a different body"
+            raise IdempotencyKeyReusedError(msg)
+        now = self.get_risk(ctx.actor, record.case_id)  # answered while the caller sees it
+        risk = self._load(record.case_id, record.case_version)
+        case = self.app._load_case(risk.case_id) if risk.case_id is not None else None
+        return RiskOutcome(risk=risk, case=case, position=None, now=now)
+
+    def _after_conflict(self, command: RiskCommand, ctx: Context) -> RiskOutcome | None:
+        """After losing a race: a stale If-Match is the caller's, a keyed retry answers with
+        the first result, anything else is tried again."""
+        if ctx.expected_version is not None:
+            current = self._load(command.risk_id).version
+            raise StaleVersionError(ctx.expected_version, current)
+        return self._replay(command, ctx)
 
     def _register(self, command: RegisterRisk, ctx: Context) -> RiskOutcome:
         permissions.authorize_register(command, ctx.actor, None, "enter risks")
@@ -124,9 +183,9 @@ class Registers:
                 number=risk_number(year, logged.originator_version),
                 **arguments,
             )
-            return self._save(risk, None, [logged])
+            return self._save(risk, None, [logged], command, ctx)
 
-        return self.app._retrying(attempt)
+        return self.app._retrying(attempt, on_conflict=lambda: self._replay(command, ctx))
 
     def _apply(self, command: RiskCommand, ctx: Context) -> RiskOutcome:
         risk = self.get_risk(ctx.actor, command.risk_id)
@@ -136,10 +195,10 @@ class Registers:
         permissions.authorize_register(command, ctx.actor, risk.standing(), what)
         stamp = self.app._stamp(ctx)
         if isinstance(command, ConvertRisk):
-            return self._convert(risk, command, stamp)
+            return self._convert(risk, command, stamp, ctx)
         kwargs = self._resolve(command, risk)
         getattr(risk, command.verb)(stamp, **kwargs)
-        return self._save(risk, None, [])
+        return self._save(risk, None, [], command, ctx)
 
     def _resolve(self, command: RiskCommand, risk: Risk) -> dict[str, Any]:
         """The aggregate method's arguments: every person and unit named checked and loaded.
@@ -167,7 +226,7 @@ class Registers:
             raise RuleViolationError(field, f"{user.name} is a {user.role.value}, not {allowed}")
         return user
 
-    def _convert(self, risk: Risk, command: ConvertRisk, stamp: Stamp) -> RiskOutcome:
+    def _convert(self, risk: Risk, command: ConvertRisk, stamp: Stamp, ctx: Context) -> RiskOutcome:
         """Register a case from the risk and link the two, saved in one transaction."""
         if stamp.reason is None:
             stamp = Stamp(
@@ -197,10 +256,29 @@ class Registers:
             collective_size=risk.headcount,
             from_risk_id=risk.id,
         )
-        return self._save(risk, case, [entry])
+        return self._save(risk, case, [entry], command, ctx)
 
-    def _save(self, risk: Risk, case: Case | None, others: list[Any]) -> RiskOutcome:
+    def _save(
+        self,
+        risk: Risk,
+        case: Case | None,
+        others: list[Any],
+        command: RegisterRisk | RiskCommand,
+        ctx: Context,
+    ) -> RiskOutcome:
         items: list[Any] = [risk, *([case] if case is not None else []), *others]
+        if ctx.idempotency_key:
+            # Saved with the change: a retry finds it, two racing retries cannot both apply.
+            items.append(
+                RequestRecord.record(
+                    actor_id=ctx.actor.id,
+                    key=ctx.idempotency_key,
+                    command=self._name(command),
+                    case_id=risk.id,
+                    case_version=risk.version,
+                    fingerprint=self._fingerprint(command, ctx),
+                )
+            )
         recordings: list[Recording[UUID]] = self.app.save(*items)
         position = max((r.notification.id for r in recordings), default=None)
         return RiskOutcome(risk=risk, case=case, position=position)

@@ -570,9 +570,10 @@ def risk_event_view(event: Any, sees: bool, risk: Risk) -> dict[str, Any]:
     }
 
 
-def risk_answer(app: Xinfang, viewer: Actor, risk: Risk) -> dict[str, Any]:
-    """The risk as the answer to the viewer's command (shown by their standing now)."""
-    sees = visibility.shows_identity(viewer, risk.standing())
+def risk_answer(app: Xinfang, viewer: Actor, risk: Risk, now: Risk | None = None) -> dict[str, Any]:
+    """The risk as the answer to the viewer's command, or to its replay (shown by the viewer's
+    standing on the risk `now`)."""
+    sees = visibility.shows_identity(viewer, (now or risk).standing())
     return risk_view(risk, Names(app), sees=sees)
 
 

@@ -321,3 +321,33 @@ def test_the_monthly_report_counts_by_township_and_level_and_the_workbook_is_chi
     log = access_log(client, county)
     exported = [e for e in log if e["action"] == "export_risk_register"]
     assert len(exported) == 3
+
+
+def test_a_keyed_command_is_applied_once_and_a_stale_version_is_refused(
+    client: FlaskClient, county: County
+) -> None:
+    register = Register(client, county)
+    keyed = {**county.headers("clerk"), "Idempotency-Key": "risk-1"}
+    body = risk_body(county)
+    first = client.post(f"{API}/risks", json=body, headers=keyed)
+    again = client.post(f"{API}/risks", json=body, headers=keyed)
+    other = client.post(f"{API}/risks", json={**body, "level": "grave"}, headers=keyed)
+
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json()
+    assert_error(other, 422)
+    assert len(register.rows()) == 1
+    risk = first.get_json()
+    step = {"text": "入户走访"}
+    h = {**county.headers("dispatcher"), "Idempotency-Key": "step-1"}
+    one = client.post(f"{API}/risks/{risk['id']}/steps", json=step, headers=h)
+    two = client.post(f"{API}/risks/{risk['id']}/steps", json=step, headers=h)
+    assert one.get_json() == two.get_json()
+    assert len(ok(register.get(risk["id"]))["history"]) == 2
+    stale = client.post(
+        f"{API}/risks/{risk['id']}/steps",
+        json=step,
+        headers={**county.headers("dispatcher"), "If-Match": '"1"'},
+    )
+    assert_error(stale, 409)
+    assert one.headers["ETag"] == '"2"'
