@@ -265,3 +265,36 @@ def township_figures(
         for key in counts:
             counts[key] += row[key]
     return [{"township": name, **counts} for name, counts in sorted(totals.items())]
+
+
+def unit_risk_figures(store: ViewStore, month: str) -> dict[str, dict[str, int]]:
+    """The unit scorecards' risk figures of `month`, by unit (hex id): `risks_found` (risks
+    found in the month in the township the unit is), `risks_resolved` (closed as defused in the
+    month by the unit as 责任单位), `risks_open` (open at the month's end with the unit as
+    责任单位)."""
+    first = date.fromisoformat(f"{month}-01")
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    start, end = first.isoformat(), following.isoformat()
+    rows = store.query(
+        "SELECT township_id, unit_id, found_on, resolved_on, converted_on "
+        "FROM {p}risk_register WHERE found_on < ?",
+        [end],
+    )
+    found: dict[str, dict[str, int]] = {}
+
+    def add(unit: str | None, name: str) -> None:
+        if unit:
+            counts = found.setdefault(
+                unit, {"risks_found": 0, "risks_resolved": 0, "risks_open": 0}
+            )
+            counts[name] += 1
+
+    for row in rows:
+        if row["found_on"] >= start:
+            add(row["township_id"], "risks_found")
+        if row["resolved_on"] and start <= row["resolved_on"] < end:
+            add(row["unit_id"], "risks_resolved")
+        ended = row["resolved_on"] or row["converted_on"]
+        if ended is None or ended >= end:
+            add(row["unit_id"], "risks_open")
+    return found

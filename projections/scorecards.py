@@ -24,6 +24,7 @@ from projections.attribution import Responsible, Strips
 from projections.ledger import OBLIGATIONS, deadline_of
 from projections.ledger_projection import stored_kind
 from projections.names import Names
+from projections.risk_register import unit_risk_figures
 from projections.store import ViewStore
 
 MIN_VOLUME = 10
@@ -164,6 +165,9 @@ class Scorecards:
         for _, who in self.overdue_at_end(month, today):
             if who.unit_id is not None:
                 counts[who.unit_id]["overdue"] += 1
+        # The risk register (docs/risks.md): risks found in a township, defused by a unit.
+        for unit, figures in unit_risk_figures(self.store, month).items():
+            counts[unit].update(figures)
         cards = [
             _unit_card(unit, self.names.unit(unit), month, counts[unit], handling_days[unit])
             for unit in sorted(counts)
@@ -309,6 +313,9 @@ def _unit_card(
             "reviews": c["reviews"],
             "changed_on_review": c["changed_on_review"],
             "changed_on_review_share": rate(c["changed_on_review"], c["reviews"]),
+            "risks_found": c["risks_found"],
+            "risks_resolved": c["risks_resolved"],
+            "risks_open": c["risks_open"],
             "sample": SUFFICIENT if c["deadlines_due"] >= MIN_VOLUME else INSUFFICIENT,
         }
     )

@@ -65,3 +65,29 @@ def test_the_bulletin_counts_risks_by_township_and_recomputes_them_identically(
         "risks_by_township[0].resolved",
         "risks_by_township[0].open",
     }
+
+
+def test_the_unit_scorecards_count_risks_found_in_a_township_and_defused_by_a_unit(
+    client: FlaskClient, county: County
+) -> None:
+    register = Register(client, county)
+    first = register.enter(occurred_at=at(9, 2))
+    register.enter(occurred_at=at(9, 3))
+    body = {
+        "leader_id": str(county.actors["leader"].id),
+        "unit_id": str(county.units["housing"]),
+        "handler_id": str(county.actors["handler"].id),
+        "occurred_at": at(9, 4),
+    }
+    ok(register.send("dispatcher", first["id"], "assign", body))
+    closed = {"evidence": "协议", "occurred_at": at(9, 9)}
+    ok(register.send("leader", first["id"], "resolve", closed))
+
+    cards = read(client, county, "supervisor", "/accountability/units", month="2025-09")
+
+    every = {c["unit_name"]: c for c in [*cards["items"], *cards["insufficient_sample"]]}
+    assert every["城关镇"]["risks_found"] == 2
+    assert every["县住建局"]["risks_resolved"] == 1
+    assert every["县住建局"]["risks_open"] == 0
+    own = read(client, county, "head", "/accountability/units", month="2025-09")
+    assert [c["unit_name"] for c in own["insufficient_sample"]] == ["县住建局"]
