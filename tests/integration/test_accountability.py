@@ -320,6 +320,9 @@ def test_unit_scorecards_count_a_scripted_month_beside_their_rates(
         "reviews": 0,
         "changed_on_review": 0,
         "changed_on_review_share": None,
+        "risks_found": 0,
+        "risks_resolved": 0,
+        "risks_open": 0,
         "sample": "insufficient sample",
         "rank": None,
     }
