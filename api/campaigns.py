@@ -14,6 +14,7 @@ from marshmallow import Schema, fields
 from api.context import actor, services
 from api.schemas import ActorSchema, choice, command_schema
 from domain.application import Context
+from domain.campaigns import Campaign
 from domain.commands.campaigns import LaunchCampaign
 from domain.values import CampaignKind, Flag, RiskLevel
 from projections.campaign_report import campaign_view, report_view, week_view
@@ -111,15 +112,12 @@ class CampaignReportSchema(CampaignFiguresSchema):
     weekly_resolved = fields.List(fields.Nested(CampaignWeeklySchema))
 
 
-def _shown(campaign_id: UUID | None = None, campaign: Any = None) -> dict[str, Any]:
-    built = services()
-    viewer = actor()
-    if campaign is None:
-        campaign = built.campaigns.get(viewer, campaign_id)  # type: ignore[arg-type]
+def _shown(campaign: Campaign) -> dict[str, Any]:
+    """The campaign with the targets the caller may see."""
     view = campaign_view(campaign)
     view["targets"] = [
         {"kind": t.kind, "id": t.id, "number": t.number}
-        for t in built.campaigns.targets(viewer, campaign)
+        for t in services().campaigns.targets(actor(), campaign)
     ]
     return view
 
@@ -141,13 +139,13 @@ class Campaigns(MethodView):
             on_behalf_of=body.pop("on_behalf_of", None),
         )
         campaign = built.campaigns.launch(LaunchCampaign(**body), ctx)
-        return _shown(campaign=campaign)
+        return _shown(campaign)
 
     @blp.response(200, CampaignListSchema)
     def get(self) -> dict[str, Any]:
         """Every campaign, in the order launched (targets limited to those the viewer sees)."""
         built = services()
-        return {"items": [_shown(campaign=c) for c in built.campaigns.all(actor())]}
+        return {"items": [_shown(c) for c in built.campaigns.all(actor())]}
 
 
 @blp.route("/campaigns/<uuid:campaign_id>")
@@ -157,7 +155,7 @@ class CampaignResource(MethodView):
     @blp.response(200, CampaignSchema)
     def get(self, campaign_id: UUID) -> dict[str, Any]:
         """The campaign and the targets the viewer may see."""
-        return _shown(campaign_id)
+        return _shown(services().campaigns.get(actor(), campaign_id))
 
 
 @blp.route("/campaigns/<uuid:campaign_id>/weeks/<int:n>")

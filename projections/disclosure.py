@@ -42,7 +42,7 @@ from projections.audit_access import AccessEntry, AccessLog
 from projections.audit_signing import format_instant
 from projections.audit_trail import AuditTrail
 from projections.names import Names
-from projections.risk_register import RegisterRow
+from projections.risk_register import RegisterRow, accusing_risks
 from projections.sealer import PetitionerSealer
 from projections.sql import members, uuid_of
 from projections.store import ViewStore
@@ -164,7 +164,10 @@ def access_entries(
     those the rule hides from their unit whatever the role (domain.md §7).
     """
     entries = log.query(**query)
-    hidden = accusing(views, app.lineage(viewer.unit_id), {e.case_id for e in entries})
+    lineage = app.lineage(viewer.unit_id)
+    ids = {e.case_id for e in entries}
+    # An entry names a case, or a risk of the register (docs/risks.md): both hidden alike.
+    hidden = accusing(views, lineage, ids) | accusing_risks(views, lineage, sorted(ids))
     return [entry for entry in entries if entry.case_id not in hidden]
 
 

@@ -25,7 +25,7 @@ from projections.runner import Item, Projection
 from projections.sealer import PetitionerSealer
 from projections.sql import Where, hex_id, id_list, literal
 from projections.store import ViewStore
-from projections.visibility import case_filter
+from projections.visibility import case_filter, unaccused_filter
 
 RISK_TOPIC = f"{Risk.__module__}:{Risk.__qualname__}."
 """Topics of the Risk aggregate's events start with this."""
@@ -298,3 +298,20 @@ def unit_risk_figures(store: ViewStore, month: str) -> dict[str, dict[str, int]]
         if ended is None or ended >= end:
             add(row["unit_id"], "risks_open")
     return found
+
+
+def accusing_risks(
+    store: ViewStore, unit_lineage: Sequence[UUID], ids: Sequence[UUID]
+) -> set[UUID]:
+    """Those of `ids` that are risks concerning one of `unit_lineage` (hidden there, whatever
+    the role: the access log leaves their entries out, as for cases)."""
+    if not unit_lineage or not ids:
+        return set()
+    where = unaccused_filter(unit_lineage)
+    hexes = sorted(i.hex for i in ids)
+    rows = store.query(
+        f"SELECT c.risk_id FROM {{p}}risk_register c WHERE NOT ({where.sql}) "
+        f"AND c.risk_id IN ({','.join('?' for _ in hexes)})",
+        [*where.params, *hexes],
+    )
+    return {UUID(row["risk_id"]) for row in rows}

@@ -351,3 +351,25 @@ def test_a_keyed_command_is_applied_once_and_a_stale_version_is_refused(
     )
     assert_error(stale, 409)
     assert one.headers["ETag"] == '"2"'
+
+
+def test_the_access_log_leaves_out_a_risk_concerning_the_readers_unit(
+    client: FlaskClient, county: County
+) -> None:
+    register = Register(client, county)
+    risk = register.enter(accused_unit_ids=[str(county.units["labour"])])
+    ok(register.get(risk["id"], "clerk"))
+    added = client.post(
+        f"{API}/users",
+        json={"name": "人社纪检", "role": "auditor", "unit_id": str(county.units["labour"])},
+        headers=county.headers("admin"),
+    )
+    assert added.status_code == 201, added.get_json()
+    theirs = {"Authorization": f"Bearer {added.get_json()['token']}"}
+
+    mine = ok(client.get(f"{API}/audit/access", headers=theirs))
+    everyone = access_log(client, county)
+
+    assert risk["id"] in {e["case_id"] for e in everyone}
+    assert risk["id"] not in {e["case_id"] for e in mine}
+    assert_error(client.get(f"{API}/risks/{risk['id']}", headers=theirs), 404)

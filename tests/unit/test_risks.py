@@ -7,9 +7,11 @@ from datetime import date, timedelta
 from uuid import UUID, uuid4
 
 import pytest
+from eventsourcing.domain import Aggregate
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from domain import labels
 from domain.campaigns import ENDED, OPEN, RESOLVED, Campaign, Mark, Target, figures
 from domain.errors import NotFoundError, RuleViolationError, TransitionError
 from domain.risks import DUTIES, Risk
@@ -225,3 +227,21 @@ def test_a_target_ended_otherwise_neither_counts_as_resolved_nor_remains() -> No
     week = figures([ended], START, START + timedelta(days=6))
 
     assert (week.resolved, week.remaining, week.ended) == ([], [], 1)
+
+
+def _events(aggregate: type) -> set[str]:
+    base = getattr(aggregate, "Event", None)
+    return {
+        name
+        for name, member in vars(aggregate).items()
+        if isinstance(member, type)
+        and issubclass(member, Aggregate.Event)
+        and member is not base
+        and name not in {"Event", "Created"}
+    }
+
+
+def test_every_event_of_a_risk_and_a_campaign_has_a_chinese_label() -> None:
+    assert _events(Risk) == set(labels.RISK_EVENT)
+    assert _events(Campaign) == set(labels.CAMPAIGN_EVENT)
+    assert set(labels.MISSING_DUTY) == set(DUTIES)
