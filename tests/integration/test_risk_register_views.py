@@ -9,11 +9,13 @@ while the API still shows them to a clerk.
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import pytest
 from flask.testing import FlaskClient
 
 from projections.bootstrap import Services, read_models
+from projections.merkle import verify_inclusion
 from projections.parallel import rebuild_in_parallel
 from projections.settings import Settings
 from tests.api.helpers import ok
@@ -108,3 +110,38 @@ def test_the_people_of_a_risk_are_nowhere_in_clear_at_rest(
     assert row["people"] == [PERSON]
     case = ok(client.get(f"/api/v1/cases/{converted['case_id']}", headers=county.headers("clerk")))
     assert case["petitioners"] == [PERSON]
+
+
+def test_the_audit_tree_covers_every_event_of_the_registers(
+    client: FlaskClient, county: County, services: Services
+) -> None:
+    register = Register(client, county)
+    made = fill(register, 5)
+    launched = client.post(
+        "/api/v1/campaigns",
+        json={
+            "name": "百日攻坚",
+            "kind": "hundred_days",
+            "starts_on": "2026-01-01",
+            "ends_on": "2026-04-10",
+            "risk_ids": [r["id"] for r in made],
+        },
+        headers=county.headers("supervisor"),
+    )
+    assert launched.status_code == 201, launched.get_json()
+    trail = services.audit
+
+    report = trail.verify()
+
+    assert report.ok
+    assert trail.tree_size() == services.app.recorder.max_notification_id()
+    head = trail.head()
+    for item in [*made, launched.get_json()]:
+        versions = [e.originator_version for e in services.app.events.get(UUID(item["id"]))]
+        signed, proofs = trail.case_proofs(UUID(item["id"]))
+        assert sorted(proofs) == versions
+        for proof in proofs.values():
+            verify_inclusion(
+                proof.leaf_hash, proof.leaf_index, signed.tree_size, proof.path, signed.root_hash
+            )
+    assert head.tree_size >= len(made)
