@@ -11,8 +11,8 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from api.context import actor, services
-from api.schemas import ActorSchema, choice, command_schema
+from api.context import actor, idempotency_key, services
+from api.schemas import IDEMPOTENCY_KEY_HEADER, ActorSchema, choice, command_schema
 from domain.application import Context
 from domain.campaigns import Campaign
 from domain.commands.campaigns import LaunchCampaign
@@ -126,6 +126,7 @@ def _shown(campaign: Campaign) -> dict[str, Any]:
 class Campaigns(MethodView):
     """Launch and list campaigns."""
 
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER])
     @blp.arguments(command_schema(LaunchCampaign))
     @blp.response(201, CampaignSchema)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -137,6 +138,7 @@ class Campaigns(MethodView):
             occurred_at=body.pop("occurred_at", None),
             reason=body.pop("reason", None),
             on_behalf_of=body.pop("on_behalf_of", None),
+            idempotency_key=idempotency_key(),
         )
         campaign = built.campaigns.launch(LaunchCampaign(**body), ctx)
         return _shown(campaign)

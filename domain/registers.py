@@ -299,6 +299,8 @@ class TargetFinder(Protocol):
 CAMPAIGN_READERS = frozenset(Role) - {Role.ADMIN}
 """Roles that may read a campaign (its targets and figures limited to those they may see)."""
 CAMPAIGN_LOG = "campaigns"
+LAUNCH = "campaign:launch"
+"""How a launch is named in idempotency records."""
 
 
 def case_standing(case: Case) -> str:
@@ -325,8 +327,15 @@ class Campaigns:
         self.log = EventSourcedLog(self.app.events, log_id(CAMPAIGN_LOG), Logged)
 
     def launch(self, command: LaunchCampaign, ctx: Context) -> Campaign:
-        """Launch a campaign: its hand-picked targets checked, its rule's found, all recorded."""
+        """Launch a campaign: its hand-picked targets checked, its rule's found, all recorded.
+
+        A keyed request (`Idempotency-Key`) launches at most one campaign: a retry answers with
+        the campaign the first one launched.
+        """
         permissions.authorize_register(command, ctx.actor, None, "launch campaigns")
+        replayed = self._replay(command, ctx)
+        if replayed is not None:
+            return replayed
         case_ids = list(command.case_ids)
         risk_ids = list(command.risk_ids)
         for case_id in case_ids:
@@ -356,10 +365,40 @@ class Campaigns:
                 case_flags=command.case_flags,
                 risk_levels=command.risk_levels,
             )
-            self.app.save(campaign, self.log.trigger_event(item_id=campaign.id))
+            items: list[Any] = [campaign, self.log.trigger_event(item_id=campaign.id)]
+            if ctx.idempotency_key:
+                items.append(
+                    RequestRecord.record(
+                        actor_id=ctx.actor.id,
+                        key=ctx.idempotency_key,
+                        command=LAUNCH,
+                        case_id=campaign.id,
+                        case_version=campaign.version,
+                        fingerprint=ctx.fingerprint(command),
+                    )
+                )
+            self.app.save(*items)
             return campaign
 
-        return self.app._retrying(attempt)
+        return self.app._retrying(attempt, on_conflict=lambda: self._replay(command, ctx))
+
+    def _replay(self, command: LaunchCampaign, ctx: Context) -> Campaign | None:
+        """The campaign a keyed launch made before, if any (None without a key)."""
+        if not ctx.idempotency_key:
+            return None
+        try:
+            record: RequestRecord = self.app.repository.get(
+                RequestRecord.id_for(ctx.actor.id, ctx.idempotency_key)
+            )
+        except AggregateNotFoundError:
+            return None
+        if record.command != LAUNCH:
+            msg = "this Idempotency-Key was already used for a different request"
+            raise IdempotencyKeyReusedError(msg)
+        if record.fingerprint != ctx.fingerprint(command):
+            msg = "this Idempotency-Key was already used with a different body"
+            raise IdempotencyKeyReusedError(msg)
+        return self.get(ctx.actor, record.case_id)
 
     def get(self, actor: Actor | None, campaign_id: UUID) -> Campaign:
         """A campaign (every role but the admin; no actor: the console)."""

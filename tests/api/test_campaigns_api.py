@@ -194,3 +194,25 @@ def test_a_unit_a_target_concerns_never_learns_of_it_through_the_campaign(
     assert snapshot["targets"] == 0  # the clerk's unit holds `shown`: labour sees neither
     assert hidden["number"] not in str(snapshot)
     assert week(client, county, campaign, 1)["targets"] == 2
+
+
+def test_a_keyed_launch_launches_one_campaign(client: FlaskClient, county: County) -> None:
+    risk = Register(client, county).enter()
+    body = {
+        "name": "百日攻坚",
+        "kind": "backlog",
+        "starts_on": day_ago(0),
+        "ends_on": day_ago(-99),
+        "risk_ids": [risk["id"]],
+    }
+    h = {**county.headers("supervisor"), "Idempotency-Key": "launch-1"}
+
+    first = client.post(f"{API}/campaigns", json=body, headers=h)
+    again = client.post(f"{API}/campaigns", json=body, headers=h)
+    other = client.post(f"{API}/campaigns", json={**body, "name": "另一个"}, headers=h)
+
+    assert first.status_code == again.status_code == 201
+    assert again.get_json() == first.get_json()
+    assert_error(other, 422)
+    listed = ok(client.get(f"{API}/campaigns", headers=county.headers("supervisor")))["items"]
+    assert len(listed) == 1
