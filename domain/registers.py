@@ -45,9 +45,6 @@ from domain.values import (
     Status,
 )
 
-FIRST_RISK_YEAR = 2020
-"""No risk of the register was entered before this year (the register's first year)."""
-
 
 @dataclass(frozen=True)
 class RiskOutcome:
@@ -101,11 +98,6 @@ class Registers:
         """The ids of the risks entered in `year`, in number order."""
         log = EventSourcedLog(self.app.events, log_id(f"risks:{year}"), Logged)
         return (e.item_id for e in log.get())
-
-    def all_risk_ids(self) -> Iterator[UUID]:
-        """The ids of every risk, year by year."""
-        for year in range(FIRST_RISK_YEAR, local_date(self.app.clock()).year + 1):
-            yield from self.iter_risk_ids(year)
 
     # -- commands ----------------------------------------------------------------------------
     def execute(self, command: RegisterRisk | RiskCommand, ctx: Context) -> RiskOutcome:

@@ -20,6 +20,7 @@ from eventsourcing.domain import Aggregate
 
 from domain.cases import CLOCK_SKEW, LOCAL_TZ, local_date
 from domain.errors import DomainError, RuleViolationError, TransitionError
+from domain.lifecycle.core import EARLIEST_RECEIPT
 from domain.values import (
     Actor,
     Petitioner,
@@ -242,6 +243,10 @@ class Risk(Aggregate):
         accused_unit_ids: Sequence[UUID] = (),
     ) -> Self:
         """Enter a risk in the register; it is incomplete until its three duties are named."""
+        if stamp.occurred_at < EARLIEST_RECEIPT:
+            raise RuleViolationError(
+                "occurred_at", f"occurred_at lies before {EARLIEST_RECEIPT:%Y-%m-%d}"
+            )
         if not subject.strip():
             raise RuleViolationError("subject", "a risk needs a subject")
         if not description.strip():

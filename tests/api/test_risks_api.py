@@ -260,6 +260,7 @@ def test_bad_input_gets_field_errors_and_writes_nothing(
         ({"township_id": str(county.actors["clerk"].id)}, "township_id"),
         ({"subject": "  "}, "subject"),
         ({"occurred_at": "2099-01-01T00:00:00+08:00"}, "occurred_at"),
+        ({"occurred_at": "1999-12-31T00:00:00+08:00"}, "occurred_at"),
     ]
     for change, field in cases:
         response = client.post(f"{API}/risks", json=risk_body(county, **change), headers=h)
