@@ -16,13 +16,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from api.audit_schemas import HeadSchema, ProvenEventSchema
 from api.context import actor, expected_version, idempotency_key, services
 from api.schemas import (
     BINARY,
     IDEMPOTENCY_KEY_HEADER,
     IF_MATCH_HEADER,
     ActorSchema,
-    HistoryEventSchema,
+    HistoryQuerySchema,
     PetitionerSchema,
     choice,
     command_schema,
@@ -97,7 +98,8 @@ class RiskSchema(Schema):
     case_id = fields.UUID(allow_none=True)
     case_number = fields.String(allow_none=True)
     converted_at = fields.AwareDateTime(allow_none=True)
-    history = fields.List(fields.Nested(HistoryEventSchema))
+    history = fields.List(fields.Nested(ProvenEventSchema))
+    head = fields.Nested(HeadSchema, metadata={"description": "with `proofs=true`: the head"})
 
 
 class RiskQuerySchema(Schema):
@@ -291,10 +293,15 @@ class RiskReport(MethodView):
 class RiskResource(MethodView):
     """One risk."""
 
+    @blp.arguments(HistoryQuerySchema, location="query")
     @blp.response(200, RiskSchema)
-    def get(self, risk_id: UUID) -> tuple[dict[str, Any], dict[str, str]]:
-        """The risk now, with its history (every event, in order)."""
-        view = disclosure.read_risk(services().registers, actor(), risk_id)
+    def get(self, query: dict[str, Any], risk_id: UUID) -> tuple[dict[str, Any], dict[str, str]]:
+        """The risk now, with its history (every event, in order); with `proofs=true`, each
+        event's inclusion proof in the audit tree and the signed head they verify against."""
+        built = services()
+        view = disclosure.read_risk(built.registers, actor(), risk_id)
+        if query["proofs"]:
+            view = disclosure.add_risk_proofs(built.audit, view)
         return view, {"ETag": f'"{view["version"]}"'}
 
 

@@ -593,6 +593,16 @@ def read_risk(registers: Registers, viewer: Actor, risk_id: UUID) -> dict[str, A
     return view
 
 
+def add_risk_proofs(audit: AuditTrail, view: dict[str, Any]) -> dict[str, Any]:
+    """Add to each event of a risk's history its inclusion proof, and the head (as for cases)."""
+    head, proofs = audit.case_proofs(view["id"])
+    for entry in view["history"]:
+        proof = proofs.get(entry["version"])
+        entry.update(proof.as_json() if proof else NO_PROOF)
+    view["head"] = head.as_json()
+    return view
+
+
 def register_row(viewer: Actor, found: RegisterRow, names: Names) -> dict[str, Any]:
     """One row of the risk register as the viewer is shown it (people masked as for the risk)."""
     row = found.row

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from werkzeug.test import TestResponse
 
+from projections.merkle import verify_inclusion
 from tests.api.helpers import API, assert_error, now_iso, ok
 from tests.api.test_audit_api import access_log
 from tests.conftest import County
@@ -374,3 +375,30 @@ def test_the_access_log_leaves_out_a_risk_concerning_the_readers_unit(
     assert risk["id"] in {e["case_id"] for e in everyone}
     assert risk["id"] not in {e["case_id"] for e in mine}
     assert_error(client.get(f"{API}/risks/{risk['id']}", headers=theirs), 404)
+
+
+def test_a_risks_history_comes_with_inclusion_proofs_on_request(
+    client: FlaskClient, county: County
+) -> None:
+    register = Register(client, county)
+    risk = register.complete()
+
+    proven = ok(
+        client.get(
+            f"{API}/risks/{risk['id']}",
+            query_string={"proofs": "true"},
+            headers=county.headers("auditor"),
+        )
+    )
+
+    head = proven["head"]
+    for entry in proven["history"]:
+        path = [bytes.fromhex(p) for p in entry["inclusion_proof"]]
+        verify_inclusion(
+            bytes.fromhex(entry["leaf_hash"]),
+            entry["leaf_index"],
+            head["tree_size"],
+            path,
+            bytes.fromhex(head["root_hash"]),
+        )
+    assert "head" not in ok(register.get(risk["id"]))
