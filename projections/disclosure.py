@@ -26,6 +26,7 @@ from domain.access import (
     BUNDLE,
     EXPORT,
     IDENTITY,
+    READ_AGENDA,
     READ_CASE,
     READ_HISTORY,
     READ_RISK,
@@ -37,12 +38,12 @@ from domain.cases import Case
 from domain.directory import SYSTEM_ACTOR
 from domain.registers import Registers
 from domain.risks import Risk
-from domain.values import Actor, Category, Deadline, Level, Petitioner
+from domain.values import Actor, Category, Deadline, Level, Petitioner, RiskLevel
 from projections.audit_access import AccessEntry, AccessLog
 from projections.audit_signing import format_instant
 from projections.audit_trail import AuditTrail
 from projections.names import Names
-from projections.risk_register import RegisterRow, accusing_risks
+from projections.risk_register import RegisterRow, RiskRegister, accusing_risks
 from projections.sealer import PetitionerSealer
 from projections.sql import members, uuid_of
 from projections.store import ViewStore
@@ -669,3 +670,11 @@ def register_rows(
     if records:
         app.save(*records)
     return shown
+
+
+def agenda_risks(
+    app: Xinfang, risks: RiskRegister, viewer: Actor, level: RiskLevel | None = RiskLevel.GRAVE
+) -> list[dict[str, Any]]:
+    """The open risks (at `level`; by default the grave ones) for the weekly 联席会议's agenda,
+    as the viewer may see them; rows showing the people unmasked are logged (`read_agenda`)."""
+    return register_rows(app, viewer, risks.open_risks(viewer, level), READ_AGENDA)

@@ -15,6 +15,8 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from werkzeug.test import TestResponse
 
+from projections.bootstrap import Services
+from projections.disclosure import agenda_risks
 from projections.merkle import verify_inclusion
 from tests.api.helpers import API, assert_error, now_iso, ok
 from tests.api.test_audit_api import access_log
@@ -402,3 +404,24 @@ def test_a_risks_history_comes_with_inclusion_proofs_on_request(
             bytes.fromhex(head["root_hash"]),
         )
     assert "head" not in ok(register.get(risk["id"]))
+
+
+def test_the_meetings_agenda_reads_the_open_grave_risks_the_viewer_may_see(
+    client: FlaskClient, county: County, services: Services
+) -> None:
+    register = Register(client, county)
+    grave = register.complete(level="grave")
+    register.complete(level="serious")
+    closed = register.complete(level="grave")
+    ok(register.send("supervisor", closed["id"], "resolve", {"evidence": "调解协议"}))
+    hidden = register.enter(level="grave", accused_unit_ids=[str(county.units["labour"])])
+    services.catch_up()
+
+    for_head = agenda_risks(services.app, services.risks, county.actors["labour_head"])
+    for_dispatcher = agenda_risks(services.app, services.risks, county.actors["dispatcher"])
+
+    assert [r["number"] for r in for_dispatcher] == [grave["number"], hidden["number"]]
+    assert for_head == []
+    assert len(services.risks.open_risks(county.actors["dispatcher"])) == 3
+    logged = [e for e in access_log(client, county) if e["action"] == "read_agenda"]
+    assert {e["case_id"] for e in logged} == {grave["id"], hidden["id"]}
