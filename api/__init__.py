@@ -9,7 +9,18 @@ from flask import Flask, abort, send_from_directory
 from flask_smorest import Api
 from werkzeug.wrappers import Response
 
-from api import accountability, audit, cases, directory, ledger, reports, strict_query
+from api import (
+    accountability,
+    audit,
+    cases,
+    directory,
+    inspections,
+    ledger,
+    meetings,
+    reports,
+    strict_query,
+    tasks,
+)
 from api.context import authenticate
 from api.errors import ErrorResponses, register_error_handlers
 from api.guards import FAILED_LOGIN_WINDOW, LoginThrottle, check_json_body
@@ -58,6 +69,10 @@ def create_app(services: Services | None = None, config: dict[str, Any] | None =
     api.register_blueprint(accountability.blp)
     api.register_blueprint(reports.blp)
     api.register_blueprint(audit.blp)
+    # The registers of work (一会议三清单, 督查, 问责): docs/meetings.md, docs/inspections.md.
+    api.register_blueprint(meetings.blp)
+    api.register_blueprint(tasks.blp)
+    api.register_blueprint(inspections.blp)
     register_error_handlers(app)
     app.before_request(authenticate)
     app.before_request(check_json_body)
