@@ -26,6 +26,8 @@ from domain.values import Actor, Role, Stamp
 R = Role
 TASK_OVERSEERS = frozenset({R.DISPATCHER, R.SUPERVISOR, R.AUDITOR})
 """Roles that see every task (but one about a case accusing their unit)."""
+TASK_READERS = TASK_OVERSEERS | UNIT_ROLES | {R.LEADER}
+"""Roles that have task queues to read (others, the clerk and the admin, are refused)."""
 DUE_SOON_DAYS = 3
 """A task is due soon from this many working days before its due date (as a case's clocks)."""
 
@@ -241,3 +243,9 @@ def authorize(command: RecordCommand, actor: Actor, task: Task) -> None:
     if not allowed:
         msg = f"role '{actor.role.value}' may not '{command.verb}' this task"
         raise PermissionDeniedError(msg)
+
+
+def require_reader(actor: Actor) -> None:
+    """Refuse the task lists to roles outside TASK_READERS (403)."""
+    if actor.role not in TASK_READERS:
+        raise PermissionDeniedError(f"role '{actor.role.value}' may not read tasks")

@@ -24,6 +24,7 @@ from domain.errors import PermissionDeniedError
 from domain.meetings import Meeting
 from domain.register_values import AgendaItem, AgendaSource, TaskLevel, TaskStatus
 from domain.tasks import TASK_OVERSEERS, Task, task_level
+from domain.tasks import require_reader as require_task_reader
 from domain.values import Actor, Role
 from domain.visibility import OVERSEERS
 from projections import disclosure
@@ -286,6 +287,7 @@ class MeetingRegister:
     # -- tasks ---------------------------------------------------------------------------------
     def tasks(self, viewer: Actor, query: TaskQuery, today: date) -> list[dict[str, Any]]:
         """The tasks the viewer may see, filtered; each as `task_row` shows it."""
+        require_task_reader(viewer)
         where = task_filter(viewer, self.app.lineage(viewer.unit_id))
         if query.owner is not None:
             where.add("t.handler_id = ? OR t.leader_id = ?", query.owner.hex, query.owner.hex)
