@@ -15,6 +15,7 @@ from uuid import UUID, uuid4
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 
+from domain import deadlines as clocks
 from domain import tasks as task_rules
 from domain import visibility
 from domain.application import Context, Xinfang
@@ -23,19 +24,33 @@ from domain.commands.base import Ref
 from domain.commands.registers import (
     CloseTask,
     ConveneMeeting,
+    IssueFollowUp,
+    MarkTypical,
+    OpenInspection,
+    RecordAccountability,
     RecordCommand,
     RecordDecision,
+    RecordFinding,
     ReportTask,
 )
 from domain.directory import UNIT_ROLES, User
 from domain.errors import (
+    ConflictError,
     NotFoundError,
     PermissionDeniedError,
     RuleViolationError,
     StaleVersionError,
 )
+from domain.inspections import (
+    ACCOUNTABILITY_RECORD_READERS,
+    OVERDUE_LEVELS,
+    AccountabilityRecord,
+    Inspection,
+    sees_inspection,
+)
+from domain.lifecycle.core import local_date
 from domain.meetings import MEETING_READERS, Meeting
-from domain.register_values import AgendaItem, TaskOrigin
+from domain.register_values import AgendaItem, EventRef, OverdueRef, TaskLevel, TaskOrigin
 from domain.tasks import Task
 from domain.values import Actor, Role, Stamp
 
@@ -223,6 +238,146 @@ class Registers:
         task.close(stamp, **command.arguments())
         self.app.save(task)
         return task
+
+    # -- 督查 ---------------------------------------------------------------------------------
+    def inspection(self, actor: Actor, inspection_id: UUID) -> Inspection:
+        """An inspection the actor may read (overseers; the inspected unit's head): 403 else."""
+        inspection = self._load(inspection_id, Inspection, "inspection")
+        if not sees_inspection(actor, inspection.unit_id):
+            msg = f"role '{actor.role.value}' may not read this inspection"
+            raise PermissionDeniedError(msg)
+        return inspection
+
+    def _inspect(self, command: OpenInspection, ctx: Context) -> Inspection:
+        self._require_role(command, ctx.actor)
+        self._resolve(command, ctx.actor)
+        stamp = self._stamp(ctx)
+        inspection = Inspection.open(stamp, **command.arguments())
+        try:
+            self.app.repository.get(inspection.id)
+        except AggregateNotFoundError:
+            self.app.save(inspection)
+            return inspection
+        msg = f"the unit's inspection of {command.month} is recorded already (每月一次)"
+        raise ConflictError(msg)
+
+    def _inspection_command(self, command: RecordCommand, ctx: Context) -> Inspection:
+        self._require_role(command, ctx.actor)
+        target = command.target()
+        assert target is not None
+        inspection = self._load(target, Inspection, "inspection")
+        self._check_version(ctx, inspection)
+        return inspection
+
+    def _find(self, command: RecordFinding, ctx: Context) -> Inspection:
+        inspection = self._inspection_command(command, ctx)
+        stamp = self._stamp(ctx)
+        self._check_overdue(command.overdue, ctx.actor, local_date(stamp.occurred_at))
+        inspection.find(stamp, text=command.text, overdue=command.overdue)
+        self.app.save(inspection)
+        return inspection
+
+    def _order(self, command: IssueFollowUp, ctx: Context) -> Inspection:
+        inspection = self._inspection_command(command, ctx)
+        found = self._resolve(command, ctx.actor)
+        handler: User = found["handler_id"]
+        if handler.unit_id != inspection.unit_id:
+            msg = f"{handler.name} does not work in the inspected unit"
+            raise RuleViolationError("handler_id", msg)
+        stamp = self._stamp(ctx)
+        task_id = uuid4()
+        order = inspection.order(
+            stamp, task_id=task_id, task=command.task, due_date=command.due_date
+        )
+        task = Task.assign(
+            stamp,
+            task_id=task_id,
+            origin=TaskOrigin.INSPECTION,
+            source_id=inspection.id,
+            n=order.n,
+            problem=f"{inspection.month} 督查整改",
+            task=order.task,
+            due_date=order.due_date,
+            leader_id=command.leader_id,
+            unit_id=inspection.unit_id,
+            handler_id=command.handler_id,
+        )
+        self.app.save(inspection, task)
+        return inspection
+
+    def _mark_typical(self, command: MarkTypical, ctx: Context) -> Inspection:
+        inspection = self._inspection_command(command, ctx)
+        inspection.mark_typical(self._stamp(ctx), text=command.text)
+        self.app.save(inspection)
+        return inspection
+
+    def _check_overdue(self, refs: Sequence[OverdueRef], actor: Actor, today: date) -> None:
+        """Every record named is an overdue record the actor may see (a field error otherwise).
+
+        A deadline: its case, slot and due date, overdue, met late or missed on `today`; a task:
+        overdue or closed late. A case or task the actor may not see names nothing.
+        """
+        for ref in refs:
+            if ref.task_id is not None and ref.case_id is None:
+                try:
+                    task = self.task(actor, ref.task_id)
+                except NotFoundError:
+                    raise RuleViolationError("overdue", "no such task") from None
+                if task.level(today) not in {TaskLevel.OVERDUE, TaskLevel.CLOSED_LATE}:
+                    raise RuleViolationError("overdue", "the task is not overdue")
+                continue
+            if ref.case_id is None or ref.slot is None or ref.due_date is None or ref.task_id:
+                msg = "name a deadline (case_id, slot, due_date) or a task (task_id)"
+                raise RuleViolationError("overdue", msg)
+            case = self._seen_case(actor, ref.case_id, "overdue")
+            clocks_run = [*case.past_deadlines, *case.deadlines.values()]
+            matching = [d for d in clocks_run if d.name == ref.slot and d.due_date == ref.due_date]
+            if not any(clocks.level(d, today) in OVERDUE_LEVELS for d in matching):
+                msg = f"{case.number} {ref.slot} due {ref.due_date} is not an overdue record"
+                raise RuleViolationError("overdue", msg)
+
+    def _seen_case(self, actor: Actor, case_id: UUID, field: str) -> Case:
+        try:
+            return self.app.get_case(actor, case_id)
+        except NotFoundError:
+            raise RuleViolationError(field, "no such case") from None
+
+    # -- 问责 ---------------------------------------------------------------------------------
+    def accountability_record(self, actor: Actor, record_id: UUID) -> AccountabilityRecord:
+        """A 问责 record (supervisors, auditors: 403 for others)."""
+        require_accountability_reader(actor)
+        return self._load(record_id, AccountabilityRecord, "accountability record")
+
+    def _hold_accountable(
+        self, command: RecordAccountability, ctx: Context
+    ) -> AccountabilityRecord:
+        self._require_role(command, ctx.actor)
+        self._resolve(command, ctx.actor)
+        stamp = self._stamp(ctx)
+        self._check_overdue(command.overdue, ctx.actor, local_date(stamp.occurred_at))
+        self._check_events(command.events, ctx.actor)
+        if command.inspection_id is not None:
+            try:
+                self._load(command.inspection_id, Inspection, "inspection")
+            except NotFoundError:
+                raise RuleViolationError("inspection_id", "no such inspection") from None
+        record = AccountabilityRecord.record(stamp, record_id=uuid4(), **command.arguments())
+        self.app.save(record)
+        return record
+
+    def _check_events(self, refs: Sequence[EventRef], actor: Actor) -> None:
+        for ref in refs:
+            case = self._seen_case(actor, ref.case_id, "events")
+            if not 1 <= ref.version <= case.version:
+                msg = f"{case.number} has no event {ref.version} (it has {case.version})"
+                raise RuleViolationError("events", msg)
+
+
+def require_accountability_reader(actor: Actor) -> None:
+    """Refuse 问责 records to roles outside ACCOUNTABILITY_RECORD_READERS (403)."""
+    if actor.role not in ACCOUNTABILITY_RECORD_READERS:
+        msg = f"role '{actor.role.value}' may not read accountability records"
+        raise PermissionDeniedError(msg)
 
 
 def require_meeting_reader(actor: Actor) -> None:

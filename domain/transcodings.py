@@ -12,6 +12,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding, UUIDAsHex
 
 from domain import values
 from domain.cases import SupervisionOrder
+from domain.inspections import Finding, FollowUp, Typical
 from domain.meetings import MeetingDecision
 from domain.register_values import REGISTER_ENUMS, REGISTER_VALUE_OBJECTS
 
@@ -107,6 +108,9 @@ VALUE_OBJECTS: tuple[type[Any], ...] = (
     SupervisionOrder,
     *REGISTER_VALUE_OBJECTS,
     MeetingDecision,
+    Finding,
+    FollowUp,
+    Typical,
 )
 
 

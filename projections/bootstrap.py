@@ -19,7 +19,7 @@ from projections.audit_trail import AuditTrail
 from projections.bulletin import Bulletins
 from projections.ledger import Ledger
 from projections.ledger_projection import LedgerProjection
-from projections.meeting_register import RegisterProjection
+from projections.register_projection import RegisterProjection
 from projections.runner import Projection, Runner
 from projections.sealer import PetitionerSealer
 from projections.settings import AUDIT_KEY_FILE, CIPHER_KEY_FILE, Settings, make_private

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from domain import labels
 from domain.application import Xinfang
-from domain.cases import Case, local_date
+from domain.cases import Case
 from domain.directory import SYSTEM_ACTOR, UNIT_ROLES
 from domain.errors import PermissionDeniedError
 from domain.meetings import Meeting
@@ -30,140 +30,12 @@ from domain.visibility import OVERSEERS
 from projections import disclosure
 from projections.accountability import OVERDUE_NOW, Accountability
 from projections.names import Names
-from projections.runner import Item, Projection
 from projections.scorecards import month_bounds, rate
-from projections.sealer import PetitionerSealer
 from projections.sql import Where, hex_id, member, uuid_of
 from projections.store import ViewStore
 
-TASK_TOPIC = f"{Task.__module__}:{Task.__qualname__}."
-"""Topics of the Task aggregate's events start with this."""
-MEETING_TOPIC = f"{Meeting.__module__}:{Meeting.__qualname__}."
-
-TASK_TABLES = (
-    """CREATE TABLE IF NOT EXISTS {p}register_tasks (
-        task_id TEXT PRIMARY KEY, origin TEXT NOT NULL, source_id TEXT NOT NULL, n {int} NOT NULL,
-        problem TEXT NOT NULL, task TEXT NOT NULL, due_date TEXT NOT NULL, leader_id TEXT NOT NULL,
-        unit_id TEXT NOT NULL, handler_id TEXT NOT NULL, case_id TEXT, risk_id TEXT,
-        status TEXT NOT NULL, assigned_on TEXT NOT NULL, closed_on TEXT, closed_by_id TEXT,
-        reports {int} NOT NULL, last_report_on TEXT, version {int} NOT NULL,
-        updated_at TEXT NOT NULL)""",
-    "CREATE INDEX IF NOT EXISTS register_tasks_unit ON {p}register_tasks (unit_id)",
-    "CREATE INDEX IF NOT EXISTS register_tasks_due ON {p}register_tasks (due_date)",
-    """CREATE TABLE IF NOT EXISTS {p}register_meetings (
-        meeting_id TEXT PRIMARY KEY, held_on TEXT NOT NULL, title TEXT NOT NULL,
-        chair_id TEXT NOT NULL, agenda_items {int} NOT NULL, decisions {int} NOT NULL,
-        recorded_at TEXT NOT NULL, version {int} NOT NULL)""",
-)
-MEETING_COLUMNS = (
-    "meeting_id held_on title chair_id agenda_items decisions recorded_at version".split()
-)
-TASK_COLUMNS = (
-    "task_id origin source_id n problem task due_date leader_id unit_id handler_id case_id "
-    "risk_id status assigned_on closed_on closed_by_id reports last_report_on version updated_at"
-).split()
-
 SYSTEM_VIEWER = Actor(id=SYSTEM_ACTOR.id, name=SYSTEM_ACTOR.name, role=Role.AUDITOR, unit_id=None)
 """Agendas are drawn and the bulletin's figures counted as the all-seeing reader."""
-
-
-class RegisterProjection(Projection):
-    """Maintains register_tasks and register_meetings: one row per task and per meeting, from
-    the aggregates' own state (each event applied by its own apply())."""
-
-    name = "registers"
-    tables = TASK_TABLES
-    drops = ("register_tasks", "register_meetings")
-
-    def __init__(self, app: Xinfang) -> None:
-        self.app = app
-        self._records: dict[UUID, Any] = {}
-
-    def _advance(self, event: Any) -> Any:
-        record_id, version = event.originator_id, event.originator_version
-        record = self._records.get(record_id)
-        if isinstance(event, Task.Assigned | Meeting.Convened):
-            record = event.mutate(None)
-        else:
-            if record is None or record.version != version - 1:
-                record = self.app.repository.get(record_id, version=version - 1)
-            event.mutate(record)
-        self._records[record_id] = record
-        return record
-
-    def apply(self, store: ViewStore, cursor: Any, batch: Sequence[Item]) -> None:
-        """Upsert the row of every task and meeting the batch touched."""
-        tasks: dict[UUID, Task] = {}
-        meetings: dict[UUID, Meeting] = {}
-        for item in batch:
-            topic = item.notification.topic
-            if topic.startswith(TASK_TOPIC):
-                task = self._advance(item.event)
-                tasks[task.id] = task
-            elif topic.startswith(MEETING_TOPIC):
-                meeting = self._advance(item.event)
-                meetings[meeting.id] = meeting
-        rows = [[self._row(task)[c] for c in TASK_COLUMNS] for task in tasks.values()]
-        _upsert(store, cursor, "register_tasks", TASK_COLUMNS, rows)
-        rows = [[_meeting_row(m)[c] for c in MEETING_COLUMNS] for m in meetings.values()]
-        _upsert(store, cursor, "register_meetings", MEETING_COLUMNS, rows)
-
-    def _row(self, task: Task) -> dict[str, Any]:
-        people: list[Any] = []
-        if task.case_id is not None:
-            people = self.app.repository.get(task.case_id).petitioners
-        last = task.reports[-1].occurred_at if task.reports else None
-        return {
-            "task_id": task.id.hex,
-            "origin": task.origin.value,
-            "source_id": task.source_id.hex,
-            "n": task.n,
-            # The views keep no identity: texts about a case are stored redacted of its people.
-            "problem": PetitionerSealer.redact(task.problem, people),
-            "task": PetitionerSealer.redact(task.task, people),
-            "due_date": task.due_date.isoformat(),
-            "leader_id": task.leader_id.hex,
-            "unit_id": task.unit_id.hex,
-            "handler_id": task.handler_id.hex,
-            "case_id": hex_id(task.case_id),
-            "risk_id": hex_id(task.risk_id),
-            "status": task.status.value,
-            "assigned_on": local_date(task.assigned_at).isoformat(),
-            "closed_on": task.closed_on.isoformat() if task.closed_on else None,
-            "closed_by_id": hex_id(task.closed_by.id) if task.closed_by else None,
-            "reports": len(task.reports),
-            "last_report_on": local_date(last).isoformat() if last else None,
-            "version": task.version,
-            "updated_at": task.updated_at.isoformat(),
-        }
-
-
-def _upsert(
-    store: ViewStore, cursor: Any, table: str, columns: Sequence[str], rows: list[list[Any]]
-) -> None:
-    if not rows:
-        return
-    placeholders = ",".join("?" for _ in columns)
-    updates = ",".join(f"{c} = excluded.{c}" for c in columns[1:])
-    store.run_many(
-        cursor,
-        f"INSERT INTO {{p}}{table} VALUES ({placeholders}) "
-        f"ON CONFLICT ({columns[0]}) DO UPDATE SET {updates}",
-        rows,
-    )
-
-
-def _meeting_row(meeting: Meeting) -> dict[str, Any]:
-    return {
-        "meeting_id": meeting.id.hex,
-        "held_on": meeting.held_on.isoformat(),
-        "title": meeting.title,
-        "chair_id": meeting.chair_id.hex,
-        "agenda_items": len(meeting.agenda),
-        "decisions": len(meeting.decisions),
-        "recorded_at": meeting.recorded_at.isoformat(),
-        "version": meeting.version,
-    }
 
 
 # -- who sees which task (the SQL twin of domain.tasks.visible) --------------------------------
