@@ -18,11 +18,17 @@ from domain.cases import LOCAL_TZ
 from domain.commands.registers import (
     CloseTask,
     ConveneMeeting,
+    IssueFollowUp,
+    MarkTypical,
+    OpenInspection,
+    RecordAccountability,
     RecordCommand,
     RecordDecision,
+    RecordFinding,
     ReportTask,
 )
 from domain.directory import UNIT_ROLES
+from domain.inspections import ACCOUNTABILITY_RECORD_READERS, INSPECTION_READERS
 from domain.meetings import MEETING_READERS
 from domain.tasks import TASK_OVERSEERS
 from domain.values import Role
@@ -46,6 +52,11 @@ COMMANDS: dict[str, type[RecordCommand]] = {
     "POST /meetings/{id}/decisions": RecordDecision,
     "POST /tasks/{id}/report": ReportTask,
     "POST /tasks/{id}/close": CloseTask,
+    "POST /inspections": OpenInspection,
+    "POST /inspections/{id}/findings": RecordFinding,
+    "POST /inspections/{id}/orders": IssueFollowUp,
+    "POST /inspections/{id}/typical": MarkTypical,
+    "POST /accountability-records": RecordAccountability,
 }
 """The command each POST row issues."""
 
@@ -57,6 +68,10 @@ READS: dict[str, tuple[frozenset[Role], frozenset[Role], bool]] = {
     "GET /tasks": (TASK_OVERSEERS, UNIT_ROLES, True),
     "GET /tasks/{id}": (TASK_OVERSEERS, UNIT_ROLES, True),
     "GET /tasks/completion": (OVERSEERS, UNIT_ROLES, False),
+    "GET /inspections": (INSPECTION_READERS, frozenset({Role.UNIT_HEAD}), False),
+    "GET /inspections/{id}": (INSPECTION_READERS, frozenset({Role.UNIT_HEAD}), False),
+    "GET /accountability-records": (ACCOUNTABILITY_RECORD_READERS, frozenset(), False),
+    "GET /accountability-records/{id}": (ACCOUNTABILITY_RECORD_READERS, frozenset(), False),
 }
 """Who each read row lets in: roles always, unit roles of the record's unit, its leader."""
 
@@ -91,10 +106,13 @@ class Records:
     app: Xinfang
     meeting_id: str = ""
     task_id: str = ""
+    inspection_id: str = ""
+    record_id: str = ""
     sent: list[str] = field(default_factory=list)
 
     def prepare(self) -> None:
-        """Record the meeting and its decision; report the task done (so `close` applies)."""
+        """Record the meeting and its decision; report the task done (so `close` applies);
+        the first time, the housing bureau's inspection and a 问责 record."""
         self.office.drive("in_progress")
         made = self.post("supervisor", "/meetings", self.meeting_body())
         assert made.status_code == 201, made.get_json()
@@ -106,6 +124,14 @@ class Records:
             "handler", f"/tasks/{self.task_id}/report", {"text": "已完成", "completed": True}
         )
         assert reported.status_code == 200, reported.get_json()
+        if self.inspection_id:
+            return
+        inspected = self.post("supervisor", "/inspections", self.inspection("housing"))
+        assert inspected.status_code == 201, inspected.get_json()
+        self.inspection_id = inspected.get_json()["id"]
+        recorded = self.post("supervisor", "/accountability-records", self.accountability())
+        assert recorded.status_code == 201, recorded.get_json()
+        self.record_id = recorded.get_json()["id"]
 
     def meeting_body(self) -> dict[str, Any]:
         """A meeting held today, chaired by `leader`."""
@@ -127,19 +153,57 @@ class Records:
             "handler_id": str(actors["handler"].id),
         }
 
+    def inspection(self, unit: str) -> dict[str, Any]:
+        """The month's inspection of `unit`."""
+        return {
+            "month": county_day()[:7],
+            "unit_id": str(self.office.county.units[unit]),
+            "held_on": county_day(),
+            "checklist": [{"item": "tasks_on_time", "passed": False}],
+        }
+
+    def accountability(self) -> dict[str, Any]:
+        """A 问责 record resting on the housing bureau's inspection."""
+        return {
+            "unit_id": str(self.office.county.units["housing"]),
+            "inspection_id": self.inspection_id,
+            "decision": "reminder",
+            "decided_by": "县纪委监委",
+            "decided_on": county_day(),
+            "reason": "督查发现任务超期",
+        }
+
     def body(self, row: Row) -> Any:
         """The body of a POST row."""
+        actors = self.office.county.actors
         bodies: dict[str, Callable[[], Any]] = {
             "POST /meetings": self.meeting_body,
             "POST /meetings/{id}/decisions": self.decision,
             "POST /tasks/{id}/report": lambda: {"text": "进展"},
             "POST /tasks/{id}/close": lambda: {"evidence": "签收单"},
+            "POST /inspections": lambda: self.inspection("township"),
+            "POST /inspections/{id}/findings": lambda: {"text": "任务超期"},
+            "POST /inspections/{id}/orders": lambda: {
+                "task": "限期整改",
+                "due_date": county_day(7),
+                "leader_id": str(actors["leader"].id),
+                "handler_id": str(actors["handler"].id),
+            },
+            "POST /inspections/{id}/typical": lambda: {"text": "任务超期未办"},
+            "POST /accountability-records": self.accountability,
         }
         return bodies[row.endpoint]()
 
     def target(self, row: Row) -> str:
         """The id the row's `{id}` stands for."""
-        return self.task_id if row.path.startswith("/tasks/{id}") else self.meeting_id
+        for prefix, record_id in (
+            ("/tasks/{id}", self.task_id),
+            ("/inspections/{id}", self.inspection_id),
+            ("/accountability-records/{id}", self.record_id),
+        ):
+            if row.path.startswith(prefix):
+                return record_id
+        return self.meeting_id
 
     def post(self, who: str, path: str, body: Any) -> TestResponse:
         """POST as `who`."""
@@ -173,10 +237,12 @@ def test_every_register_row_holds_over_http(
     client: FlaskClient, county: County, xinfang: Xinfang, subtests: pytest.Subtests
 ) -> None:
     office = Office(client, county)
+    once: dict[str, str] = {}  # one inspection a month: recorded once, read by every row
     for row in ROWS:
         with subtests.test(row.endpoint):
-            records = Records(office, xinfang)
+            records = Records(office, xinfang, **once)
             records.prepare()
+            once = {"inspection_id": records.inspection_id, "record_id": records.record_id}
             before = records.position()
             allowed: list[str] = []
             for role in ROLES:
@@ -192,6 +258,8 @@ def test_every_register_row_holds_over_http(
                     response = records.send(stranger, row)
                     if on_a_task(row):
                         assert response.status_code == 404, (stranger, response.get_json())
+                    elif "{id}" in row.path:
+                        assert response.status_code == 403, (stranger, response.get_json())
                     else:
                         assert response.status_code == 200, (stranger, response.get_json())
                         shown = [
