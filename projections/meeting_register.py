@@ -411,6 +411,10 @@ class MeetingRegister:
         """
         if viewer.role not in OVERSEERS and viewer.role not in UNIT_ROLES:
             raise PermissionDeniedError(f"role '{viewer.role.value}' may not read task figures")
+        return self.tasks_completion(viewer, month, today)
+
+    def tasks_completion(self, viewer: Actor, month: str, today: date) -> list[dict[str, Any]]:
+        """The figures of `completion` over the tasks the viewer may see, for any viewer."""
         first, last = month_bounds(month)
         cutoff = min(last, today - timedelta(days=1))
         where = task_filter(viewer, self.app.lineage(viewer.unit_id))
@@ -441,6 +445,25 @@ class MeetingRegister:
             card["task_on_time_rate"] = rate(card["tasks_on_time"], card["tasks_due"])
             card["task_on_time_text"] = labels.rate_text(card["tasks_on_time"], card["tasks_due"])
         return cards
+
+
+TASK_FIGURES = ("tasks_due", "tasks_on_time", "tasks_late", "task_on_time_rate")
+
+
+def add_task_completion(
+    register: MeetingRegister,
+    viewer: Actor,
+    cards: Sequence[dict[str, Any]],
+    month: str,
+    today: date,
+) -> None:
+    """Put the month's task figures (任务按期销号) on each unit scorecard, counted over the tasks
+    the viewer may see (0 and None where the unit had no task due)."""
+    found = {c["unit_id"]: c for c in register.tasks_completion(viewer, month, today)}
+    for card in cards:
+        figures = found.get(card["unit_id"])
+        for name in TASK_FIGURES:
+            card[name] = figures[name] if figures else (None if name.endswith("rate") else 0)
 
 
 def bulletin_task_completion(register: MeetingRegister, month: str, today: date) -> list[Any]:

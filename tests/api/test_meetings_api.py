@@ -5,7 +5,7 @@ report and evidence and is attributed; the accused-unit and identity rules hold 
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -310,3 +310,25 @@ def test_task_completion_on_time_by_unit(client: FlaskClient, county: County) ->
     assert card["tasks_late"] == 2  # closed today, after its due date; the other still open
     assert card["tasks_on_time"] == 0
     assert card["task_on_time_text"] == "0.0%（0/2）"
+
+    # The unit scorecards carry the same figures beside the deadlines' (the housing bureau
+    # received a case that day, so it has a card).
+    yesterday = county_today() - timedelta(days=1)
+    received = office.register(
+        occurred_at=datetime.combine(yesterday, time(9), LOCAL_TZ).isoformat()
+    )
+    forward = {
+        "unit_id": str(county.units["housing"]),
+        "occurred_at": datetime.combine(yesterday, time(10), LOCAL_TZ).isoformat(),
+    }
+    ok(office.send("dispatcher", received["id"], "forward", forward))
+    scorecards = client.get(
+        f"{API}/accountability/units",
+        query_string={"month": days_ago(1)[:7]},
+        headers=office.headers("supervisor"),
+    )
+    body = ok(scorecards)
+    cards = {c["unit_id"]: c for c in body["items"] + body["insufficient_sample"]}
+    housing = cards[str(county.units["housing"])]
+    assert (housing["tasks_due"], housing["tasks_on_time"], housing["tasks_late"]) == (2, 0, 2)
+    assert all(c["tasks_due"] == 0 for u, c in cards.items() if u != str(county.units["housing"]))
