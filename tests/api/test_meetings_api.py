@@ -267,6 +267,34 @@ def test_a_leader_reads_the_meeting_without_the_cases_they_may_not_see(
         assert_error(refused, 403)
 
 
+def test_no_reader_of_a_meeting_is_shown_what_is_about_a_case_accusing_their_unit(
+    client: FlaskClient, county: County
+) -> None:
+    office = Office(client, county)
+    accusing = office.register(accused_unit_ids=[str(county.units["bureau"])])
+    ok(office.send("supervisor", accusing["id"], "flags", {"flag": "key_case", "on": True}))
+    meeting_id = convene(office).get_json()["id"]
+    risk = str(uuid4())
+    body = decision(county, case_id=accusing["id"], risk_id=risk)
+    made = decide(office, meeting_id, body)
+    assert made.get_json()["decisions"][0]["risk_id"] == risk
+    decide(office, meeting_id, decision(county, problem="全县信访积案化解进度滞后"))
+
+    bureau = ok(client.get(f"{API}/meetings/{meeting_id}", headers=office.headers("dispatcher")))
+    oversight = ok(client.get(f"{API}/meetings/{meeting_id}", headers=office.headers("auditor")))
+
+    assert [d["n"] for d in bureau["decisions"]] == [2]
+    assert accusing["id"] not in [a["case_id"] for a in bureau["agenda"]]
+    assert [d["n"] for d in oversight["decisions"]] == [1, 2]
+    assert accusing["id"] in [a["case_id"] for a in oversight["agenda"]]
+    minutes = client.get(
+        f"{API}/meetings/{meeting_id}/minutes.html", headers=office.headers("dispatcher")
+    )
+    assert accusing["number"] not in minutes.get_data(as_text=True)
+    bureau_tasks = tasks(office, "dispatcher")
+    assert [t["n"] for t in bureau_tasks] == [2]
+
+
 def test_the_minutes_print_the_three_lists(client: FlaskClient, county: County) -> None:
     office = Office(client, county)
     meeting_id = convene(office).get_json()["id"]
