@@ -7,12 +7,14 @@ from __future__ import annotations
 import io
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import openpyxl
 from flask.testing import FlaskClient
 
+from domain import labels
 from domain.cases import LOCAL_TZ
+from projections.bootstrap import Services
 from tests.api.helpers import API, PETITIONER, Office, assert_error, ok
 from tests.conftest import County
 
@@ -360,3 +362,21 @@ def test_task_completion_on_time_by_unit(client: FlaskClient, county: County) ->
     housing = cards[str(county.units["housing"])]
     assert (housing["tasks_due"], housing["tasks_on_time"], housing["tasks_late"]) == (2, 0, 2)
     assert all(c["tasks_due"] == 0 for u, c in cards.items() if u != str(county.units["housing"]))
+
+
+def test_the_registers_events_are_leaves_of_the_audit_tree(
+    client: FlaskClient, county: County, services: Services
+) -> None:
+    office = Office(client, county)
+    meeting_id = convene(office).get_json()["id"]
+    made = decide(office, meeting_id, decision(county))
+    task_id = made.get_json()["decisions"][0]["task_id"]
+    task_command(office, "handler", task_id, "report", {"text": "完成", "completed": True})
+    task_command(office, "supervisor", task_id, "close", {"evidence": "签收单"})
+
+    head = services.app.recorder.max_notification_id()
+    assert services.audit.tree_size() == head
+    kinds = [type(e).__qualname__ for e in services.app.events.get(UUID(task_id))]
+    assert kinds == ["Task.Assigned", "Task.Reported", "Task.Closed"]
+    assert set(kinds) <= set(labels.REGISTER_EVENT)
+    assert services.audit.verify().ok
