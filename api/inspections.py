@@ -11,8 +11,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.context import actor
-from api.register_context import RECORD_IF_MATCH, desk, record_context, register, today
-from api.schemas import ActorSchema, command_schema, month_field
+from api.register_context import RECORD_HEADERS, desk, record_context, register, today
+from api.schemas import IDEMPOTENCY_KEY_HEADER, ActorSchema, command_schema, month_field
 from api.tasks import TaskListRowSchema
 from domain.commands.registers import (
     IssueFollowUp,
@@ -211,6 +211,7 @@ def _inspection_answer(inspection: Inspection, status: int) -> Any:
 class Inspections(MethodView):
     """Record and list inspections."""
 
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER])
     @blp.arguments(command_schema(OpenInspection))
     @blp.response(201, InspectionSchema)
     def post(self, body: dict[str, Any]) -> Any:
@@ -258,7 +259,7 @@ def _register_commands() -> None:
         documented = blp.doc(
             summary=declaration.summary,
             description=declaration.__doc__,
-            parameters=[RECORD_IF_MATCH],
+            parameters=RECORD_HEADERS,
         )(blp.arguments(command_schema(declaration))(blp.response(status, InspectionSchema)(view)))
         blp.route(
             f"/inspections/<uuid:inspection_id>/{declaration.path}",
@@ -274,6 +275,7 @@ _register_commands()
 class AccountabilityRecords(MethodView):
     """Record and list 问责 records."""
 
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER])
     @blp.arguments(command_schema(RecordAccountability))
     @blp.response(201, AccountabilityRecordSchema)
     def post(self, body: dict[str, Any]) -> Any:

@@ -14,14 +14,14 @@ from openpyxl import Workbook
 
 from api.context import actor
 from api.register_context import (
-    RECORD_IF_MATCH,
+    RECORD_HEADERS,
     PersonRefSchema,
     desk,
     record_context,
     register,
     today,
 )
-from api.schemas import BINARY, ActorSchema, command_schema
+from api.schemas import BINARY, IDEMPOTENCY_KEY_HEADER, ActorSchema, command_schema
 from api.spreadsheets import XLSX, workbook_response, write_sheet
 from api.tasks import TaskListRowSchema
 from domain import labels
@@ -119,6 +119,7 @@ def _view(meeting: Meeting, status: int = 200) -> tuple[dict[str, Any], int, dic
 class Meetings(MethodView):
     """Record and list meetings."""
 
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER])
     @blp.arguments(command_schema(ConveneMeeting))
     @blp.response(201, MeetingSchema)
     def post(self, body: dict[str, Any]) -> Any:
@@ -151,7 +152,7 @@ class MeetingResource(MethodView):
 class MeetingDecisions(MethodView):
     """Decisions of a meeting."""
 
-    @blp.doc(parameters=[RECORD_IF_MATCH])
+    @blp.doc(parameters=RECORD_HEADERS)
     @blp.arguments(command_schema(RecordDecision))
     @blp.response(201, MeetingSchema)
     def post(self, body: dict[str, Any], meeting_id: UUID) -> Any:

@@ -8,7 +8,8 @@ from typing import Any
 
 from marshmallow import Schema, fields
 
-from api.context import actor, application, expected_version, services
+from api.context import actor, application, expected_version, idempotency_key, services
+from api.schemas import IDEMPOTENCY_KEY_HEADER
 from domain.application import Context
 from domain.cases import local_date
 from domain.registers import Registers
@@ -41,6 +42,7 @@ def record_context(body: dict[str, Any]) -> Context:
         reason=body.pop("reason", None),
         on_behalf_of=body.pop("on_behalf_of", None),
         expected_version=expected_version(),
+        idempotency_key=idempotency_key(),
     )
 
 
@@ -51,6 +53,9 @@ class PersonRefSchema(Schema):
     name = fields.String(allow_none=True)
 
 
+RECORD_HEADERS: list[dict[str, Any]] = []
+"""The headers every command of the registers documents (set below)."""
+
 RECORD_IF_MATCH = {
     "in": "header",
     "name": "If-Match",
@@ -58,3 +63,5 @@ RECORD_IF_MATCH = {
     "schema": {"type": "string"},
     "description": 'the record version the command expects, e.g. "3" (409 if it has moved on)',
 }
+
+RECORD_HEADERS.extend([RECORD_IF_MATCH, IDEMPOTENCY_KEY_HEADER])

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.context import actor
-from api.register_context import RECORD_IF_MATCH, desk, record_context, register, today
+from api.register_context import RECORD_HEADERS, desk, record_context, register, today
 from api.schemas import ActorSchema, choice, command_schema, month_field
 from domain.commands.registers import TASK_COMMANDS, RecordCommand
 from domain.register_values import TaskStatus
@@ -165,7 +165,7 @@ def _register_commands() -> None:
         documented = blp.doc(
             summary=declaration.summary,
             description=declaration.__doc__,
-            parameters=[RECORD_IF_MATCH],
+            parameters=RECORD_HEADERS,
         )(blp.arguments(command_schema(declaration))(blp.response(200, TaskSchema)(view)))
         blp.route(
             f"/tasks/<uuid:task_id>/{declaration.path}", methods=["POST"], endpoint=view.__name__

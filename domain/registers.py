@@ -33,9 +33,10 @@ from domain.commands.registers import (
     RecordFinding,
     ReportTask,
 )
-from domain.directory import UNIT_ROLES, User
+from domain.directory import UNIT_ROLES, RequestRecord, User
 from domain.errors import (
     ConflictError,
+    IdempotencyKeyReusedError,
     NotFoundError,
     PermissionDeniedError,
     RuleViolationError,
@@ -112,13 +113,63 @@ class Registers:
 
     # -- commands ------------------------------------------------------------------------------
     def execute(self, command: RecordCommand, ctx: Context) -> Aggregate:
-        """Run one command of the registers; returns the record it created or changed."""
-        handler: Callable[[Any, Context], Aggregate] = getattr(self, f"_{command.verb}")
+        """Run one command of the registers; returns the record it created or changed.
+
+        Retried if another writer got there first; a keyed request (Idempotency-Key) is applied
+        at most once, a retry answered with the record as the first answer left it.
+        """
+        handler: Callable[[Any, Context], list[Aggregate]] = getattr(self, f"_{command.verb}")
         if command.needs_reason and not (ctx.reason and ctx.reason.strip()):
-            # Checked again by nothing else: the register aggregates take the stamp as given.
             self._require_role(command, ctx.actor)
             raise RuleViolationError("reason", f"'{command.verb}' needs a reason")
-        return self.app._retrying(lambda: handler(command, ctx))
+        asked = ctx.fingerprint(command)
+
+        def attempt() -> Aggregate:
+            replayed = self._replay(command, ctx, asked)
+            if replayed is not None:
+                return replayed
+            changed = handler(command, ctx)
+            result = changed[0]
+            if ctx.idempotency_key:
+                changed.append(
+                    RequestRecord.record(
+                        actor_id=ctx.actor.id,
+                        key=ctx.idempotency_key,
+                        command=request_name(command),
+                        case_id=result.id,
+                        case_version=result.version,
+                        fingerprint=asked,
+                    )
+                )
+            self.app.save(*changed)
+            return result
+
+        return self.app._retrying(attempt)
+
+    def _replay(self, command: RecordCommand, ctx: Context, asked: str) -> Aggregate | None:
+        """The first result of this keyed request, if it was applied (None without a key)."""
+        if not ctx.idempotency_key:
+            return None
+        try:
+            record: Aggregate = self.app.repository.get(
+                RequestRecord.id_for(ctx.actor.id, ctx.idempotency_key)
+            )
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(record, RequestRecord) or record.command != request_name(command):
+            msg = "this Idempotency-Key was already used for a different request"
+            raise IdempotencyKeyReusedError(msg)
+        if record.fingerprint != asked:
+            msg = "this Idempotency-Key was already used with a different body"
+            raise IdempotencyKeyReusedError(msg)
+        first: Aggregate = self.app.repository.get(record.case_id, version=record.case_version)
+        if isinstance(first, Task) and not self.sees_task(ctx.actor, self.task_now(first.id)):
+            raise NotFoundError("no such task")
+        return first
+
+    def task_now(self, task_id: UUID) -> Task:
+        """A task as it stands now (no visibility check: the caller's)."""
+        return self._load(task_id, Task, "task")
 
     def _stamp(self, ctx: Context) -> Stamp:
         if ctx.on_behalf_of is not None:
@@ -172,7 +223,7 @@ class Registers:
         return user
 
     # -- 一会议三清单 ---------------------------------------------------------------------------
-    def _convene(self, command: ConveneMeeting, ctx: Context) -> Meeting:
+    def _convene(self, command: ConveneMeeting, ctx: Context) -> list[Aggregate]:
         self._require_role(command, ctx.actor)
         self._resolve(command, ctx.actor)
         stamp = self._stamp(ctx)
@@ -182,10 +233,9 @@ class Registers:
             agenda=list(self.draw_agenda(command.held_on)),
             **command.arguments(),
         )
-        self.app.save(meeting)
-        return meeting
+        return [meeting]
 
-    def _decide(self, command: RecordDecision, ctx: Context) -> Meeting:
+    def _decide(self, command: RecordDecision, ctx: Context) -> list[Aggregate]:
         self._require_role(command, ctx.actor)
         meeting = self._load(command.meeting_id, Meeting, "meeting")
         self._check_version(ctx, meeting)
@@ -216,8 +266,7 @@ class Registers:
             case_id=decision.case_id,
             risk_id=decision.risk_id,
         )
-        self.app.save(meeting, task)
-        return meeting
+        return [meeting, task]
 
     def _task_command(self, command: RecordCommand, ctx: Context) -> tuple[Task, Stamp]:
         target = command.target()
@@ -227,17 +276,15 @@ class Registers:
         task_rules.authorize(command, ctx.actor, task)
         return task, self._stamp(ctx)
 
-    def _report(self, command: ReportTask, ctx: Context) -> Task:
+    def _report(self, command: ReportTask, ctx: Context) -> list[Aggregate]:
         task, stamp = self._task_command(command, ctx)
         task.report(stamp, **command.arguments())
-        self.app.save(task)
-        return task
+        return [task]
 
-    def _close(self, command: CloseTask, ctx: Context) -> Task:
+    def _close(self, command: CloseTask, ctx: Context) -> list[Aggregate]:
         task, stamp = self._task_command(command, ctx)
         task.close(stamp, **command.arguments())
-        self.app.save(task)
-        return task
+        return [task]
 
     # -- 督查 ---------------------------------------------------------------------------------
     def inspection(self, actor: Actor, inspection_id: UUID) -> Inspection:
@@ -248,7 +295,7 @@ class Registers:
             raise PermissionDeniedError(msg)
         return inspection
 
-    def _inspect(self, command: OpenInspection, ctx: Context) -> Inspection:
+    def _inspect(self, command: OpenInspection, ctx: Context) -> list[Aggregate]:
         self._require_role(command, ctx.actor)
         self._resolve(command, ctx.actor)
         stamp = self._stamp(ctx)
@@ -256,8 +303,7 @@ class Registers:
         try:
             self.app.repository.get(inspection.id)
         except AggregateNotFoundError:
-            self.app.save(inspection)
-            return inspection
+            return [inspection]
         msg = f"the unit's inspection of {command.month} is recorded already (每月一次)"
         raise ConflictError(msg)
 
@@ -269,15 +315,14 @@ class Registers:
         self._check_version(ctx, inspection)
         return inspection
 
-    def _find(self, command: RecordFinding, ctx: Context) -> Inspection:
+    def _find(self, command: RecordFinding, ctx: Context) -> list[Aggregate]:
         inspection = self._inspection_command(command, ctx)
         stamp = self._stamp(ctx)
         self._check_overdue(command.overdue, ctx.actor, local_date(stamp.occurred_at))
         inspection.find(stamp, text=command.text, overdue=command.overdue)
-        self.app.save(inspection)
-        return inspection
+        return [inspection]
 
-    def _order(self, command: IssueFollowUp, ctx: Context) -> Inspection:
+    def _order(self, command: IssueFollowUp, ctx: Context) -> list[Aggregate]:
         inspection = self._inspection_command(command, ctx)
         found = self._resolve(command, ctx.actor)
         handler: User = found["handler_id"]
@@ -302,14 +347,12 @@ class Registers:
             unit_id=inspection.unit_id,
             handler_id=command.handler_id,
         )
-        self.app.save(inspection, task)
-        return inspection
+        return [inspection, task]
 
-    def _mark_typical(self, command: MarkTypical, ctx: Context) -> Inspection:
+    def _mark_typical(self, command: MarkTypical, ctx: Context) -> list[Aggregate]:
         inspection = self._inspection_command(command, ctx)
         inspection.mark_typical(self._stamp(ctx), text=command.text)
-        self.app.save(inspection)
-        return inspection
+        return [inspection]
 
     def _check_overdue(self, refs: Sequence[OverdueRef], actor: Actor, today: date) -> None:
         """Every record named is an overdue record the actor may see (a field error otherwise).
@@ -348,9 +391,7 @@ class Registers:
         require_accountability_reader(actor)
         return self._load(record_id, AccountabilityRecord, "accountability record")
 
-    def _hold_accountable(
-        self, command: RecordAccountability, ctx: Context
-    ) -> AccountabilityRecord:
+    def _hold_accountable(self, command: RecordAccountability, ctx: Context) -> list[Aggregate]:
         self._require_role(command, ctx.actor)
         self._resolve(command, ctx.actor)
         stamp = self._stamp(ctx)
@@ -362,8 +403,7 @@ class Registers:
             except NotFoundError:
                 raise RuleViolationError("inspection_id", "no such inspection") from None
         record = AccountabilityRecord.record(stamp, record_id=uuid4(), **command.arguments())
-        self.app.save(record)
-        return record
+        return [record]
 
     def _check_events(self, refs: Sequence[EventRef], actor: Actor) -> None:
         for ref in refs:
@@ -371,6 +411,11 @@ class Registers:
             if not 1 <= ref.version <= case.version:
                 msg = f"{case.number} has no event {ref.version} (it has {case.version})"
                 raise RuleViolationError("events", msg)
+
+
+def request_name(command: RecordCommand) -> str:
+    """How a register command is named in idempotency records (never as a case command)."""
+    return f"{command.record}:{command.verb}"
 
 
 def require_accountability_reader(actor: Actor) -> None:

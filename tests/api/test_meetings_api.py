@@ -380,3 +380,47 @@ def test_the_registers_events_are_leaves_of_the_audit_tree(
     assert kinds == ["Task.Assigned", "Task.Reported", "Task.Closed"]
     assert set(kinds) <= set(labels.REGISTER_EVENT)
     assert services.audit.verify().ok
+
+
+def test_a_keyed_request_is_applied_at_most_once(client: FlaskClient, county: County) -> None:
+    office = Office(client, county)
+    key = {"Idempotency-Key": "meeting-2026-48"}
+    body = {
+        "held_on": county_today().isoformat(),
+        "title": "联席会议",
+        "chair_id": str(county.actors["leader"].id),
+    }
+    send = client.post
+    first = send(f"{API}/meetings", json=body, headers=office.headers("supervisor", **key))
+    again = send(f"{API}/meetings", json=body, headers=office.headers("supervisor", **key))
+    assert first.status_code == again.status_code == 201
+    assert first.get_json()["id"] == again.get_json()["id"]
+    listed = client.get(f"{API}/meetings", headers=office.headers("auditor"))
+    assert len(ok(listed)["items"]) == 1
+    other = send(
+        f"{API}/meetings",
+        json={**body, "title": "另一次会议"},
+        headers=office.headers("supervisor", **key),
+    )
+    assert "Idempotency-Key" in assert_error(other, 422)["errors"]
+
+    meeting_id = first.get_json()["id"]
+    decided_key = {"Idempotency-Key": "decision-1"}
+    path = f"{API}/meetings/{meeting_id}/decisions"
+    for _ in range(2):
+        made = send(
+            path, json=decision(county), headers=office.headers("supervisor", **decided_key)
+        )
+        assert made.status_code == 201
+    assert len(made.get_json()["decisions"]) == 1
+    assert len(tasks(office, "supervisor")) == 1
+    task_id = made.get_json()["decisions"][0]["task_id"]
+    report = {"text": "完成", "completed": True}
+    for _ in range(2):
+        reported = client.post(
+            f"{API}/tasks/{task_id}/report",
+            json=report,
+            headers=office.headers("handler", **{"Idempotency-Key": "r1"}),
+        )
+        assert reported.status_code == 200
+    assert len(reported.get_json()["reports"]) == 1
