@@ -173,7 +173,7 @@ class InspectionRegister:
             where.add("typical_text IS NOT NULL" if query.typical else "typical_text IS NULL")
         rows = self.store.query(
             f"SELECT * FROM {{p}}register_inspections WHERE {where.sql} "
-            "ORDER BY month DESC, held_on DESC",
+            "ORDER BY month DESC, held_on DESC, inspection_id",
             where.params,
         )
         names = Names(self.app)
@@ -200,7 +200,7 @@ class InspectionRegister:
         rows = self.store.query(
             "SELECT inspection_id, month, unit_id, typical_text, typical_on "
             "FROM {p}register_inspections WHERE typical_on >= ? AND typical_on <= ? "
-            "ORDER BY typical_on, month",
+            "ORDER BY typical_on, month, inspection_id",
             [first.isoformat(), last.isoformat()],
         )
         names = Names(self.app)
@@ -285,7 +285,7 @@ class InspectionRegister:
             where.add("decided_on >= ? AND decided_on <= ?", first.isoformat(), last.isoformat())
         rows = self.store.query(
             f"SELECT * FROM {{p}}register_accountability WHERE {where.sql} "
-            "ORDER BY decided_on DESC, recorded_on DESC",
+            "ORDER BY decided_on DESC, recorded_on DESC, record_id",
             where.params,
         )
         names = Names(self.app)

@@ -113,7 +113,7 @@ def open_tasks(ctx: AgendaContext) -> list[AgendaItem]:
     until it is closed (销号), overdue or not."""
     rows = ctx.store.query(
         "SELECT task_id, case_id, due_date FROM {p}register_tasks WHERE status <> ? "
-        "AND assigned_on <= ? ORDER BY due_date, assigned_on, n",
+        "AND assigned_on <= ? ORDER BY due_date, assigned_on, n, task_id",
         [TaskStatus.CLOSED.value, ctx.held_on.isoformat()],
     )
     return [
@@ -174,7 +174,7 @@ class MeetingRegister:
             where.add(late if query.overdue else f"NOT ({late})", "closed", today.isoformat())
         rows = self.store.query(
             f"SELECT t.*, c.number FROM {TASK_FROM} WHERE {where.sql} "
-            "ORDER BY t.due_date, t.assigned_on, t.n",
+            "ORDER BY t.due_date, t.assigned_on, t.n, t.task_id",
             where.params,
         )
         names = Names(self.app)
@@ -384,7 +384,7 @@ class MeetingRegister:
     def meetings(self) -> list[dict[str, Any]]:
         """Every meeting, latest first (the caller checked the viewer may read meetings)."""
         rows = self.store.query(
-            "SELECT * FROM {p}register_meetings ORDER BY held_on DESC, recorded_at DESC"
+            "SELECT * FROM {p}register_meetings ORDER BY held_on DESC, recorded_at DESC, meeting_id"
         )
         names = Names(self.app)
         return [
