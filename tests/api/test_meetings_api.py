@@ -424,3 +424,29 @@ def test_a_keyed_request_is_applied_at_most_once(client: FlaskClient, county: Co
         )
         assert reported.status_code == 200
     assert len(reported.get_json()["reports"]) == 1
+
+
+def test_the_registers_view_is_rebuilt_from_the_log_alike(
+    client: FlaskClient, county: County, services: Services
+) -> None:
+    office = Office(client, county)
+    case = office.drive("in_progress")
+    meeting_id = convene(office, held_on=days_ago(4)).get_json()["id"]
+    for due in (days_ago(1), county_today().isoformat()):
+        decide(office, meeting_id, decision(county, case_id=case["id"], due_date=due))
+    first = tasks(office, "supervisor")[0]["id"]
+    task_command(office, "handler", first, "report", {"text": "完成", "completed": True})
+    task_command(office, "supervisor", first, "close", {"evidence": "签收单"})
+    before = (
+        tasks(office, "supervisor"),
+        ok(client.get(f"{API}/meetings", headers=office.headers("auditor"))),
+    )
+
+    services.runner.rebuild()
+
+    after = (
+        tasks(office, "supervisor"),
+        ok(client.get(f"{API}/meetings", headers=office.headers("auditor"))),
+    )
+    assert after == before
+    assert [t["status"] for t in after[0]] == ["closed", "open"]
