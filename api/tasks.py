@@ -145,6 +145,39 @@ class TaskResource(MethodView):
         return register().task_view(task, today()), {"ETag": f'"{task.version}"'}
 
 
+class TaskEventSchema(Schema):
+    """One entry of a task's history."""
+
+    version = fields.Integer()
+    type = fields.String()
+    type_label = fields.String()
+    recorded_at = fields.AwareDateTime()
+    occurred_at = fields.AwareDateTime()
+    actor = fields.Nested(ActorSchema)
+    reason = fields.String(allow_none=True)
+    on_behalf_of = fields.UUID(allow_none=True)
+    data = fields.Dict()
+
+
+class TaskHistorySchema(Schema):
+    """A task's complete trail."""
+
+    task_id = fields.UUID()
+    events = fields.List(fields.Nested(TaskEventSchema))
+
+
+@blp.route("/tasks/<uuid:task_id>/history")
+class TaskHistory(MethodView):
+    """The trail of one task."""
+
+    @blp.response(200, TaskHistorySchema)
+    def get(self, task_id: UUID) -> dict[str, Any]:
+        """Every event of the task in order (given, reported, closed), each with its actor, both
+        times and reason."""
+        task = desk().task(actor(), task_id)
+        return {"task_id": task.id, "events": register().task_history(task)}
+
+
 def _task_command(declaration: type[RecordCommand]) -> Any:
     def view(body: dict[str, Any], task_id: UUID) -> Any:
         ctx = record_context(body)

@@ -232,6 +232,34 @@ class MeetingRegister:
             "version": task.version,
         }
 
+    def task_history(self, task: Task) -> list[dict[str, Any]]:
+        """Every event of the task, in order: who (as they were), both times, why, and what,
+        its texts redacted of the case's petitioners (the caller checked the viewer sees it)."""
+        people = self._people(task.case_id)
+        entries = []
+        for event in self.app.events.get(task.id):
+            kind = type(event).__qualname__
+            data = {
+                name: disclosure.scrub(getattr(event, name), people)
+                for name in getattr(event, "__dataclass_fields__", {})
+                if name not in disclosure.STAMP_FIELDS
+            }
+            reason = getattr(event, "reason", None)
+            entries.append(
+                {
+                    "version": event.originator_version,
+                    "type": kind,
+                    "type_label": labels.REGISTER_EVENT.get(kind, kind),
+                    "recorded_at": getattr(event, "timestamp", None),
+                    "occurred_at": getattr(event, "occurred_at", None),
+                    "actor": getattr(event, "actor", None),
+                    "reason": disclosure.scrub(reason, people),
+                    "on_behalf_of": getattr(event, "on_behalf_of", None),
+                    "data": disclosure.plain(data),
+                }
+            )
+        return entries
+
     def _people(self, case_id: UUID | None) -> list[Any]:
         if case_id is None:
             return []

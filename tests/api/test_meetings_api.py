@@ -138,6 +138,16 @@ def test_a_decision_puts_a_task_in_the_handlers_queue_and_it_returns_until_close
     assert [r["actor"]["name"] for r in closed["reports"]] == ["钱办事", "钱办事"]
     again = task_command(office, "supervisor", task_id, "close", {"evidence": "工资发放表"})
     assert_error(again, 409)
+    trail = ok(client.get(f"{API}/tasks/{task_id}/history", headers=office.headers("auditor")))
+    assert [e["type_label"] for e in trail["events"]] == [
+        "交办任务",
+        "任务报告",
+        "任务报告",
+        "任务销号",
+    ]
+    assert [e["actor"]["name"] for e in trail["events"]] == ["卫督查", "钱办事", "钱办事", "卫督查"]
+    assert trail["events"][-1]["data"] == {"evidence": "工资发放表"}
+    assert PETITIONER["name"] not in str(trail)
     assert_error(task_command(office, "handler", task_id, "report", {"text": "补充"}), 409)
 
     # Closed, it no longer comes back; it stays late (a missed due date is never erased).

@@ -67,6 +67,7 @@ READS: dict[str, tuple[frozenset[Role], frozenset[Role], bool]] = {
     "GET /meetings/{id}/minutes.xlsx": (MEETING_READERS, frozenset(), False),
     "GET /tasks": (TASK_OVERSEERS, UNIT_ROLES, True),
     "GET /tasks/{id}": (TASK_OVERSEERS, UNIT_ROLES, True),
+    "GET /tasks/{id}/history": (TASK_OVERSEERS, UNIT_ROLES, True),
     "GET /tasks/completion": (OVERSEERS, UNIT_ROLES, False),
     "GET /inspections": (INSPECTION_READERS, frozenset({Role.UNIT_HEAD}), False),
     "GET /inspections/{id}": (INSPECTION_READERS, frozenset({Role.UNIT_HEAD}), False),
