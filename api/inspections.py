@@ -107,11 +107,21 @@ class TypicalSchema(Schema):
     marked_at = fields.AwareDateTime()
 
 
+class FactsSchema(Schema):
+    """What the registers say of the unit's month, beside the checklist."""
+
+    tasks_due = fields.Integer()
+    tasks_on_time = fields.Integer()
+    task_on_time_text = fields.String()
+    tasks_overdue_now = fields.Integer()
+
+
 class InspectionSchema(Schema):
     """One inspection."""
 
     id = fields.UUID()
     month = fields.String()
+    facts = fields.Nested(FactsSchema)
     unit_id = fields.UUID()
     unit_name = fields.String(allow_none=True)
     held_on = fields.Date()

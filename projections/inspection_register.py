@@ -25,7 +25,7 @@ from domain.inspections import (
 from domain.register_values import EventRef, OverdueRef, RecordDecisionKind
 from domain.values import Actor, Petitioner, Role, Rule
 from projections import disclosure
-from projections.meeting_register import MeetingRegister, task_row
+from projections.meeting_register import SYSTEM_VIEWER, MeetingRegister, task_row
 from projections.names import Names
 from projections.scorecards import month_bounds
 from projections.sql import Where, uuid_of
@@ -112,6 +112,7 @@ class InspectionRegister:
         return {
             "id": inspection.id,
             "month": inspection.month,
+            "facts": self._facts(inspection, today),
             "unit_id": inspection.unit_id,
             "unit_name": names.unit(inspection.unit_id.hex),
             "held_on": inspection.held_on,
@@ -155,6 +156,25 @@ class InspectionRegister:
             },
             "recorded_by": inspection.recorded_by,
             "version": inspection.version,
+        }
+
+    def _facts(self, inspection: Inspection, today: date) -> dict[str, Any]:
+        """What the registers say of the unit's month, beside the checklist: its tasks falling
+        due in the month and those closed on time (as `completion`), and its tasks open past
+        their due date today."""
+        unit = inspection.unit_id
+        cards = self.meetings.tasks_completion(SYSTEM_VIEWER, inspection.month, today)
+        card = next((c for c in cards if c["unit_id"] == unit), None)
+        late = self.store.query(
+            "SELECT COUNT(*) AS n FROM {p}register_tasks WHERE unit_id = ? AND status <> ? "
+            "AND due_date < ?",
+            [unit.hex, "closed", today.isoformat()],
+        )
+        return {
+            "tasks_due": card["tasks_due"] if card else 0,
+            "tasks_on_time": card["tasks_on_time"] if card else 0,
+            "task_on_time_text": card["task_on_time_text"] if card else labels.rate_text(0, 0),
+            "tasks_overdue_now": int(late[0]["n"]),
         }
 
     def inspections(self, viewer: Actor, query: InspectionQuery) -> list[dict[str, Any]]:

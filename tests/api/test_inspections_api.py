@@ -87,6 +87,7 @@ def test_a_finding_and_an_accountability_record_link_the_overdue_records_they_re
         "按时参加每周联席会议",
     ]
     assert_error(inspect(office), 409)  # once a month per unit
+    assert inspection["facts"]["tasks_overdue_now"] == 1  # the housing bureau's late task
 
     path = f"/inspections/{inspection['id']}/findings"
     found = post(
