@@ -15,10 +15,13 @@ from api import (
     campaigns,
     cases,
     directory,
+    inspections,
     ledger,
+    meetings,
     reports,
     risks,
     strict_query,
+    tasks,
 )
 from api.context import authenticate
 from api.errors import ErrorResponses, register_error_handlers
@@ -70,6 +73,10 @@ def create_app(services: Services | None = None, config: dict[str, Any] | None =
     api.register_blueprint(audit.blp)
     api.register_blueprint(risks.blp)  # the risk register (docs/risks.md)
     api.register_blueprint(campaigns.blp)  # campaigns (docs/campaigns.md)
+    # The registers of work (一会议三清单, 督查, 问责): docs/meetings.md, docs/inspections.md.
+    api.register_blueprint(meetings.blp)
+    api.register_blueprint(tasks.blp)
+    api.register_blueprint(inspections.blp)
     register_error_handlers(app)
     app.before_request(authenticate)
     app.before_request(check_json_body)

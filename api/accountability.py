@@ -14,6 +14,7 @@ from marshmallow import Schema, fields, validate
 
 from api.context import actor, application, services
 from api.ledger import LedgerRowSchema, ledger_as_of
+from api.register_context import register, today
 from api.schemas import instant, month_field
 from domain.access import READ_AGENDA, READ_BACKLOG, READ_LEDGER
 from domain.cases import local_date
@@ -22,6 +23,7 @@ from domain.values import Actor
 from domain.visibility import sees_activity_of
 from projections import disclosure
 from projections.accountability import MIN_VOLUME, Accountability, BacklogRules, require_reader
+from projections.meeting_register import add_task_completion
 
 blp = Blueprint(
     "accountability", __name__, url_prefix="/api/v1", description="Accountability views 问责"
@@ -222,6 +224,8 @@ class UnitScorecards(MethodView):
         deadlines due than the minimum sample are listed apart, never ranked."""
         cards = _cards(args, Accountability.unit_scorecards)
         every = cards["items"]
+        # 任务按期销号 of the registers of work beside the deadlines' figures (docs/meetings.md).
+        add_task_completion(register(), actor(), every, cards["month"], today())
         return {
             "month": cards["month"],
             "items": [c for c in every if c["rank"] is not None],

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
-from domain.commands import TEXT_LENGTH, Command, RegisterCase
+from domain.commands import TEXT_LENGTH, CaseCommand, Command, RegisterCase
 from domain.office import MAX_TOKEN_DAYS
 from domain.values import (
     Category,
@@ -350,10 +350,11 @@ def command_schema(declaration: type[Command]) -> type[Schema]:
     """
     base = ReasonedCommandSchema if declaration.needs_reason else CommandSchema
     hints = get_type_hints(declaration)
+    on_a_case = issubclass(declaration, CaseCommand)
     declared = {
         spec.name: argument_field(hints[spec.name], spec)
         for spec in dataclasses.fields(declaration)
-        if spec.name != "case_id" and not spec.metadata.get("in_path")
+        if not (on_a_case and spec.name == "case_id") and not spec.metadata.get("in_path")
     }
     title = declaration.__name__ + "Schema"
     return base.from_dict(declared, name=title)
@@ -393,6 +394,8 @@ def _scalar(kind: Any, meta: Mapping[str, Any], *, needed: bool, **options: Any)
         return choice(kind, **options)
     if kind is Petitioner:
         return fields.Nested(PetitionerSchema, **options)
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
+        return fields.Nested(value_schema(kind), **options)
     if kind is UUID:
         return fields.UUID(**options)
     if kind is datetime:
@@ -410,6 +413,34 @@ def _scalar(kind: Any, meta: Mapping[str, Any], *, needed: bool, **options: Any)
             validate=validate.Length(min=1 if needed else 0, max=longest), **options
         )
     raise TypeError(f"no API field for arguments of type {kind!r}")
+
+
+_VALUE_SCHEMAS: dict[type[Any], type[Schema]] = {}
+
+
+def value_schema(kind: type[Any]) -> type[Schema]:
+    """The schema of a value object an argument holds (its fields, loaded into the object)."""
+    if kind not in _VALUE_SCHEMAS:
+        hints = get_type_hints(kind)
+        declared: dict[str, Any] = {}
+        for spec in dataclasses.fields(kind):
+            hint = hints[spec.name]
+            optional = type(None) in get_args(hint)
+            inner = next(a for a in get_args(hint) if a is not type(None)) if optional else hint
+            has_default = spec.default is not dataclasses.MISSING
+            options: dict[str, Any] = (
+                {"load_default": spec.default, "allow_none": spec.default is None}
+                if has_default
+                else {"required": True}
+            )
+            declared[spec.name] = _scalar(inner, {}, needed=not has_default, **options)
+
+        def make(self: Schema, data: dict[str, Any], **_: Any) -> Any:
+            return kind(**data)
+
+        declared["make"] = post_load(make)
+        _VALUE_SCHEMAS[kind] = type(f"{kind.__name__}Schema", (Schema,), declared)
+    return _VALUE_SCHEMAS[kind]
 
 
 def _example(value: Any) -> Any:

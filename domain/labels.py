@@ -11,6 +11,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from typing import Any, TypeVar
 
+from domain.register_values import (
+    AgendaSource,
+    CheckItem,
+    RecordDecisionKind,
+    TaskLevel,
+    TaskOrigin,
+    TaskStatus,
+)
 from domain.values import (
     CampaignKind,
     Category,
@@ -317,7 +325,8 @@ def label(code: Enum | None) -> str:
     """The Chinese name of a code of the domain (blank for none)."""
     if code is None:
         return ""
-    return TABLES[type(code)][code]
+    table = TABLES.get(type(code)) or REGISTER_TABLES[type(code)]
+    return table[code]
 
 
 def label_of(enum: type[E], code: str | None) -> str:
@@ -328,7 +337,7 @@ def label_of(enum: type[E], code: str | None) -> str:
         member = enum(code)
     except ValueError:
         return code
-    return TABLES[enum][member]
+    return label(member)
 
 
 def event_label(name: str) -> str:
@@ -352,3 +361,74 @@ def percent_text(value: float | None) -> str:
 def rate_text(numerator: int, denominator: int) -> str:
     """A rate with its counts beside it: 66.7%（2/3）, or —（0/0）when nothing was due."""
     return f"{percent_text(percent(numerator, denominator))}（{numerator}/{denominator}）"
+
+
+# -- the registers of work: 一会议三清单, 督查, 问责 (domain/register_values.py) ---------
+AGENDA_SOURCE: Mapping[AgendaSource, str] = {
+    AgendaSource.KEY_CASE: "重点信访案件",
+    AgendaSource.OVERDUE_DEADLINE: "超期事项",
+    AgendaSource.BACKLOG: "信访积案",
+    AgendaSource.OPEN_TASK: "前次会议未销号任务",
+    AgendaSource.HIGH_RISK: "重大隐患",
+}
+TASK_STATUS: Mapping[TaskStatus, str] = {
+    TaskStatus.OPEN: "办理中",
+    TaskStatus.REPORTED: "已报结待销号",
+    TaskStatus.CLOSED: "已销号",
+}
+TASK_ORIGIN: Mapping[TaskOrigin, str] = {
+    TaskOrigin.MEETING: "联席会议决定",
+    TaskOrigin.INSPECTION: "督查整改要求",
+}
+TASK_LEVEL: Mapping[TaskLevel, str] = {
+    TaskLevel.OPEN: "未到期",
+    TaskLevel.DUE_SOON: "即将到期",
+    TaskLevel.OVERDUE: "超期未销号",
+    TaskLevel.CLOSED_ON_TIME: "按期销号",
+    TaskLevel.CLOSED_LATE: "逾期销号",
+}
+CHECK_ITEM: Mapping[CheckItem, str] = {
+    CheckItem.MEETING_HELD: "按时参加每周联席会议",
+    CheckItem.LISTS_COMPLETE: "三清单（问题、任务、责任）齐全",
+    CheckItem.TASKS_ON_TIME: "任务按期报结销号",
+    CheckItem.DEADLINES_KEPT: "信访事项无超期",
+    CheckItem.KEY_CASES_SPONSORED: "重点案件和积案落实包案领导",
+    CheckItem.LEDGER_CURRENT: "台账及时更新",
+}
+RECORD_DECISION: Mapping[RecordDecisionKind, str] = {
+    RecordDecisionKind.REMINDER: "谈话提醒",
+    RecordDecisionKind.CRITICISM: "批评教育",
+    RecordDecisionKind.CIRCULATED: "通报批评",
+    RecordDecisionKind.ADMONITION: "诫勉",
+    RecordDecisionKind.ORGANISATIONAL: "组织处理",
+    RecordDecisionKind.DISCIPLINARY: "纪律处分",
+    RecordDecisionKind.NONE: "不予问责",
+}
+REGISTER_TABLES: Mapping[type[Enum], Mapping[Any, str]] = {
+    AgendaSource: AGENDA_SOURCE,
+    TaskStatus: TASK_STATUS,
+    TaskOrigin: TASK_ORIGIN,
+    TaskLevel: TASK_LEVEL,
+    CheckItem: CHECK_ITEM,
+    RecordDecisionKind: RECORD_DECISION,
+}
+"""Every enum of domain.register_values and its labels (a test checks that none is missing)."""
+
+REGISTER_EVENT: Mapping[str, str] = {
+    "Meeting.Convened": "召开联席会议",
+    "Meeting.DecisionRecorded": "会议决定事项",
+    "Task.Assigned": "交办任务",
+    "Task.Reported": "任务报告",
+    "Task.Closed": "任务销号",
+    "Inspection.Opened": "督查",
+    "Inspection.FindingRecorded": "督查发现问题",
+    "Inspection.FollowUpOrdered": "督查整改要求",
+    "Inspection.MarkedTypical": "列为典型案例",
+    "AccountabilityRecord.Recorded": "问责",
+}
+"""The events of the registers, by aggregate and class name."""
+
+MINUTES_TITLE = "会议纪要"
+PROBLEM_LIST = "问题清单"
+TASK_LIST = "任务清单"
+RESPONSIBILITY_LIST = "责任清单"

@@ -12,6 +12,9 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding, UUIDAsHex
 
 from domain import values
 from domain.cases import SupervisionOrder
+from domain.inspections import Finding, FollowUp, Typical
+from domain.meetings import MeetingDecision
+from domain.register_values import REGISTER_ENUMS, REGISTER_VALUE_OBJECTS
 
 
 class DateAsISO(Transcoding):
@@ -89,10 +92,13 @@ class DataclassAsDict(Transcoding):
         return self.type(**{k: v for k, v in data.items() if k in self.known})
 
 
-ENUMS: tuple[type[Enum], ...] = tuple(
-    obj
-    for obj in vars(values).values()
-    if isinstance(obj, type) and issubclass(obj, Enum) and obj is not Enum
+ENUMS: tuple[type[Enum], ...] = (
+    tuple(
+        obj
+        for obj in vars(values).values()
+        if isinstance(obj, type) and issubclass(obj, Enum) and obj is not Enum
+    )
+    + REGISTER_ENUMS
 )
 VALUE_OBJECTS: tuple[type[Any], ...] = (
     values.Actor,
@@ -100,6 +106,11 @@ VALUE_OBJECTS: tuple[type[Any], ...] = (
     values.Holder,
     values.Deadline,
     SupervisionOrder,
+    *REGISTER_VALUE_OBJECTS,
+    MeetingDecision,
+    Finding,
+    FollowUp,
+    Typical,
 )
 
 

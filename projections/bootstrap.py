@@ -21,6 +21,7 @@ from projections.bulletin import Bulletins
 from projections.campaign_report import RuleTargets
 from projections.ledger import Ledger
 from projections.ledger_projection import LedgerProjection
+from projections.register_projection import RegisterProjection
 from projections.risk_register import RiskRegister, RiskRegisterProjection
 from projections.runner import Projection, Runner
 from projections.sealer import PetitionerSealer
@@ -66,7 +67,12 @@ class Services:
 
 def read_models(app: Xinfang, sealer: PetitionerSealer) -> list[Projection]:
     """Every view fed from the log, in the order they are caught up."""
-    return [LedgerProjection(app, sealer), AccessProjection(), RiskRegisterProjection(app, sealer)]
+    return [
+        LedgerProjection(app, sealer),
+        AccessProjection(),
+        RiskRegisterProjection(app, sealer),
+        RegisterProjection(app),
+    ]
 
 
 def bootstrap(

@@ -32,6 +32,7 @@ from domain.values import Role, Status
 from projections.bootstrap import Services, bootstrap
 from projections.settings import InstanceError, Settings, create_instance
 from scripts import demo as generator
+from scripts.demo.work_registers import populate_registers
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -138,6 +139,7 @@ LAZY_COMMANDS: dict[str, str] = {
     # the registers beside the cases (docs/risks.md, docs/campaigns.md)
     "risks": "scripts.register_commands:risks",
     "campaigns": "scripts.register_commands:campaigns",
+    "registers": "scripts.work_register_commands:registers",
 }
 """Commands kept in modules of their own (read models, audit); imported only when used."""
 
@@ -375,10 +377,16 @@ def demo(count: int, seed: int) -> None:
                     length=total, label="Building the read models", file=sys.stderr
                 ) as bar:
                     services.runner.catch_up(progress=bar.update)
+            registers = populate_registers(services, seed)
             elapsed = time.monotonic() - started
             click.echo(
                 f"Added {report.units} units, {report.users} users and {count} cases "
                 f"({report.events} events) in {elapsed:.1f} s (seed {seed})."
+            )
+            click.echo(
+                f"Registers: {registers.meetings} joint meetings, {registers.tasks} tasks "
+                f"({registers.closed} closed), {registers.inspections} inspections, "
+                f"{registers.accountability_records} accountability records."
             )
             click.echo("Cases by status:")
             for status in Status:

@@ -1,0 +1,231 @@
+"""The weekly joint meeting 联席会议 (一会议三清单): record it (its agenda is drawn by itself),
+read it, record its decisions (each puts a task in a queue), and print its minutes 会议纪要."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from flask import Response, render_template
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from openpyxl import Workbook
+
+from api.context import actor
+from api.register_context import (
+    RECORD_HEADERS,
+    PersonRefSchema,
+    desk,
+    record_context,
+    register,
+    today,
+)
+from api.schemas import BINARY, IDEMPOTENCY_KEY_HEADER, ActorSchema, command_schema
+from api.spreadsheets import XLSX, workbook_response, write_sheet
+from api.tasks import TaskListRowSchema
+from domain import labels
+from domain.commands.registers import ConveneMeeting, RecordDecision
+from domain.meetings import Meeting
+from domain.work_registers import require_meeting_reader
+
+blp = Blueprint(
+    "meetings", __name__, url_prefix="/api/v1", description="Joint meetings 联席会议 (一会议三清单)"
+)
+
+
+class AgendaItemSchema(Schema):
+    """One item of the agenda, as the viewer is shown it."""
+
+    source = fields.String()
+    source_label = fields.String()
+    case_id = fields.UUID(allow_none=True)
+    case_number = fields.String(allow_none=True)
+    subject = fields.String(allow_none=True)
+    case_status = fields.String(allow_none=True)
+    unit_name = fields.String(allow_none=True)
+    leader_name = fields.String(allow_none=True)
+    slot = fields.String(allow_none=True)
+    due_date = fields.Date(allow_none=True)
+    task_id = fields.UUID(allow_none=True)
+    risk_id = fields.UUID(allow_none=True)
+    task = fields.Nested(TaskListRowSchema, allow_none=True)
+
+
+class DecisionSchema(Schema):
+    """One decision: the problem, the task, who answers for it, the task it created."""
+
+    n = fields.Integer()
+    problem = fields.String()
+    task = fields.String()
+    due_date = fields.Date()
+    leader_id = fields.UUID()
+    leader_name = fields.String(allow_none=True)
+    unit_id = fields.UUID()
+    unit_name = fields.String(allow_none=True)
+    handler_id = fields.UUID()
+    handler_name = fields.String(allow_none=True)
+    case_id = fields.UUID(allow_none=True)
+    case_number = fields.String(allow_none=True)
+    risk_id = fields.UUID(allow_none=True)
+    task_id = fields.UUID()
+    task_status = fields.String()
+    task_level = fields.String(allow_none=True)
+    recorded_by = fields.Nested(ActorSchema)
+    occurred_at = fields.AwareDateTime()
+
+
+class MeetingSchema(Schema):
+    """A meeting: who, when, its agenda and its decisions."""
+
+    id = fields.UUID()
+    title = fields.String()
+    held_on = fields.Date()
+    place = fields.String()
+    chair_id = fields.UUID()
+    chair_name = fields.String(allow_none=True)
+    attendees = fields.List(fields.Nested(PersonRefSchema))
+    recorded_by = fields.Nested(ActorSchema)
+    recorded_at = fields.AwareDateTime()
+    agenda = fields.List(fields.Nested(AgendaItemSchema))
+    decisions = fields.List(fields.Nested(DecisionSchema))
+    version = fields.Integer()
+
+
+class MeetingRowSchema(Schema):
+    """A meeting as the list shows it."""
+
+    id = fields.UUID()
+    title = fields.String()
+    held_on = fields.Date()
+    chair_name = fields.String(allow_none=True)
+    agenda_items = fields.Integer()
+    decisions = fields.Integer()
+    version = fields.Integer()
+
+
+class MeetingListSchema(Schema):
+    """The meetings, latest first."""
+
+    items = fields.List(fields.Nested(MeetingRowSchema))
+
+
+def _view(meeting: Meeting, status: int = 200) -> tuple[dict[str, Any], int, dict[str, str]]:
+    view = register().meeting_view(actor(), meeting, today())
+    return view, status, {"ETag": f'"{meeting.version}"'}
+
+
+@blp.route("/meetings")
+class Meetings(MethodView):
+    """Record and list meetings."""
+
+    @blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER])
+    @blp.arguments(command_schema(ConveneMeeting))
+    @blp.response(201, MeetingSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Record a meeting (supervisor, dispatcher); its agenda is drawn as the county stands:
+        key cases, overdue deadlines, 积案, and every task of earlier meetings not yet closed."""
+        ctx = record_context(body)
+        meeting = desk().execute(ConveneMeeting(**body), ctx)
+        assert isinstance(meeting, Meeting)
+        return _view(meeting, 201)
+
+    @blp.response(200, MeetingListSchema)
+    def get(self) -> dict[str, Any]:
+        """Every meeting, latest first."""
+        require_meeting_reader(actor())
+        return {"items": register().meetings()}
+
+
+@blp.route("/meetings/<uuid:meeting_id>")
+class MeetingResource(MethodView):
+    """One meeting."""
+
+    @blp.response(200, MeetingSchema)
+    def get(self, meeting_id: UUID) -> Any:
+        """The meeting, its agenda and decisions (items about a case the caller may not see are
+        left out)."""
+        return _view(desk().meeting(actor(), meeting_id))
+
+
+@blp.route("/meetings/<uuid:meeting_id>/decisions")
+class MeetingDecisions(MethodView):
+    """Decisions of a meeting."""
+
+    @blp.doc(parameters=RECORD_HEADERS)
+    @blp.arguments(command_schema(RecordDecision))
+    @blp.response(201, MeetingSchema)
+    def post(self, body: dict[str, Any], meeting_id: UUID) -> Any:
+        """Record a decision (supervisor, dispatcher): the problem, the task and its due date,
+        the leader, unit and person answerable; a task goes into the handler's queue."""
+        ctx = record_context(body)
+        meeting = desk().execute(RecordDecision(meeting_id=meeting_id, **body), ctx)
+        assert isinstance(meeting, Meeting)
+        return _view(meeting, 201)
+
+
+def _minutes(meeting_id: UUID) -> dict[str, Any]:
+    meeting = desk().meeting(actor(), meeting_id)
+    return register().minutes(actor(), meeting, today())
+
+
+@blp.route("/meetings/<uuid:meeting_id>/minutes.html")
+class MinutesPage(MethodView):
+    """The printable minutes."""
+
+    @blp.response(200, BINARY, content_type="text/html", description="会议纪要")
+    def get(self, meeting_id: UUID) -> Response:
+        """The 会议纪要 with its three lists (问题清单, 任务清单, 责任清单), ready to print."""
+        page = render_template("minutes.html", m=_minutes(meeting_id), labels=labels)
+        return Response(page, mimetype="text/html")
+
+
+@blp.route("/meetings/<uuid:meeting_id>/minutes.xlsx")
+class MinutesWorkbook(MethodView):
+    """The minutes as a workbook."""
+
+    @blp.response(200, BINARY, content_type=XLSX, description="会议纪要.xlsx")
+    def get(self, meeting_id: UUID) -> Response:
+        """The three lists, one sheet each, and the agenda."""
+        minutes = _minutes(meeting_id)
+        return workbook_response(minutes_workbook(minutes), f"minutes-{minutes['held_on']}.xlsx")
+
+
+def minutes_workbook(m: dict[str, Any]) -> Workbook:
+    """The 会议纪要's lists, one sheet each, in Chinese."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = labels.PROBLEM_LIST
+    write_sheet(
+        sheet,
+        [("序号", 6), ("问题", 60), ("关联信访事项", 20)],
+        [(p["n"], p["problem"], p["case_number"] or "") for p in m["problems"]],
+    )
+    write_sheet(
+        book.create_sheet(labels.TASK_LIST),
+        [("序号", 6), ("任务", 60), ("完成时限", 14), ("状态", 14)],
+        [(t["n"], t["task"], t["due_date"].isoformat(), t["status"]) for t in m["tasks"]],
+    )
+    write_sheet(
+        book.create_sheet(labels.RESPONSIBILITY_LIST),
+        [("序号", 6), ("包案领导", 14), ("责任单位", 24), ("具体负责人", 14)],
+        [
+            (r["n"], r["leader_name"] or "", r["unit_name"] or "", r["handler_name"] or "")
+            for r in m["responsibilities"]
+        ],
+    )
+    write_sheet(
+        book.create_sheet("会议议题"),
+        [("来源", 20), ("信访事项", 20), ("事由", 40), ("期限", 14)],
+        [
+            (
+                a["source_label"],
+                a["case_number"] or "",
+                (a["task"] or {}).get("task") or a["subject"] or "",
+                a["due_date"].isoformat() if a["due_date"] else "",
+            )
+            for a in m["agenda"]
+        ],
+    )
+    return book

@@ -1,0 +1,258 @@
+"""督查 and 问责 over HTTP, on both backends: an inspection finding and a 问责 record link to
+the overdue records they rest on; follow-up orders are tasks in the unit's queue; an inspection
+marked 典型案例 reaches the bulletin's read function; the accused-unit and identity rules hold."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import uuid4
+
+from flask.testing import FlaskClient
+
+from projections.bootstrap import Services
+from projections.inspection_register import InspectionRegister, bulletin_typical_inspections
+from projections.meeting_register import MeetingRegister
+from tests.api.helpers import API, PETITIONER, Office, assert_error, ok
+from tests.api.test_meetings_api import convene, county_today, days_ago, decide, decision, tasks
+from tests.conftest import County
+
+
+def month() -> str:
+    """The county's current month."""
+    return county_today().strftime("%Y-%m")
+
+
+def late_case(office: Office, **overrides: Any) -> dict[str, Any]:
+    """A case registered 40 days ago and never sorted: its sorting deadline is overdue."""
+    received = (datetime.now(UTC) - timedelta(days=40)).isoformat()
+    return office.register(occurred_at=received, **overrides)
+
+
+def overdue_of(office: Office, case_id: str) -> dict[str, Any]:
+    """The case's overdue deadline as the overdue list shows it, as a reference."""
+    response = office.client.get(
+        f"{API}/accountability/overdue", headers=office.headers("supervisor")
+    )
+    items = [i for i in ok(response)["items"] if i["case_id"] == case_id]
+    missed = {"overdue", "severely_overdue", "met_late", "missed"}
+    item = next(i for i in items if i["level"] in missed)
+    return {"case_id": case_id, "slot": item["slot"], "due_date": item["due_date"]}
+
+
+def overdue_task(office: Office) -> str:
+    """A task of the housing bureau, overdue since yesterday."""
+    meeting_id = convene(office, held_on=days_ago(5)).get_json()["id"]
+    made = decide(office, meeting_id, decision(office.county, due_date=days_ago(1)))
+    task_id: str = made.get_json()["decisions"][0]["task_id"]
+    return task_id
+
+
+def post(office: Office, who: str, path: str, body: Any) -> Any:
+    """POST as `who`."""
+    return office.client.post(f"{API}{path}", json=body, headers=office.headers(who))
+
+
+def inspect(office: Office, unit: str = "housing", who: str = "supervisor") -> Any:
+    """The month's inspection of `unit`."""
+    return post(
+        office,
+        who,
+        "/inspections",
+        {
+            "month": month(),
+            "unit_id": str(office.county.units[unit]),
+            "held_on": county_today().isoformat(),
+            "checklist": [
+                {"item": "tasks_on_time", "passed": False, "note": "1项任务超期未销号"},
+                {"item": "meeting_held", "passed": True},
+            ],
+        },
+    )
+
+
+def test_a_finding_and_an_accountability_record_link_the_overdue_records_they_rest_on(
+    client: FlaskClient, county: County, services: Services
+) -> None:
+    office = Office(client, county)
+    case = late_case(office)
+    deadline = overdue_of(office, case["id"])
+    task_id = overdue_task(office)
+
+    made = inspect(office)
+    assert made.status_code == 201, made.get_json()
+    inspection = made.get_json()
+    assert [c["label"] for c in inspection["checklist"]] == [
+        "任务按期报结销号",
+        "按时参加每周联席会议",
+    ]
+    assert_error(inspect(office), 409)  # once a month per unit
+    assert inspection["facts"]["tasks_overdue_now"] == 1  # the housing bureau's late task
+
+    path = f"/inspections/{inspection['id']}/findings"
+    found = post(
+        office,
+        "supervisor",
+        path,
+        {"text": "任务和交办事项超期", "overdue": [deadline, {"task_id": task_id}]},
+    )
+    assert found.status_code == 201, found.get_json()
+    (finding,) = found.get_json()["findings"]
+    links = {link["kind"]: link for link in finding["overdue"]}
+    assert links["deadline"]["case_number"] == case["number"]
+    assert links["deadline"]["slot"] == deadline["slot"]
+    assert links["deadline"]["due_date"] == deadline["due_date"]
+    assert links["task"]["task_id"] == task_id
+    assert links["task"]["task"]["overdue"] is True
+
+    # Only overdue records may be named: a running clock, an unknown case, a task not late.
+    fresh = office.register()
+    on_time = {"case_id": fresh["id"], "slot": "sort_15", "due_date": county_today().isoformat()}
+    for bad in (on_time, {**deadline, "case_id": str(uuid4())}, {"slot": "sort_15"}):
+        refused = post(office, "supervisor", path, {"text": "问题", "overdue": [bad]})
+        assert "overdue" in assert_error(refused, 422)["errors"]
+    assert_error(post(office, "dispatcher", path, {"text": "问题"}), 403)
+
+    # A follow-up order is a task in the unit's queue.
+    orders = f"/inspections/{inspection['id']}/orders"
+    order = {
+        "task": "一周内完成超期任务清理并书面报告",
+        "due_date": (county_today() + timedelta(days=7)).isoformat(),
+        "leader_id": str(county.actors["leader"].id),
+        "handler_id": str(county.actors["handler2"].id),
+    }
+    ordered = post(office, "supervisor", orders, order)
+    assert ordered.status_code == 201, ordered.get_json()
+    (issued,) = ordered.get_json()["orders"]
+    queue = tasks(office, "handler2", owner=str(county.actors["handler2"].id))
+    assert [t["id"] for t in queue] == [issued["task_id"]]
+    assert queue[0]["origin"] == "inspection"
+    stranger = {**order, "handler_id": str(county.actors["labour_handler"].id)}
+    assert "handler_id" in assert_error(post(office, "supervisor", orders, stranger), 422)["errors"]
+
+    # 问责 on the same records, the case's registration and the inspection.
+    basis = {
+        "unit_id": str(county.units["housing"]),
+        "person_id": str(county.actors["handler"].id),
+        "overdue": [{"task_id": task_id}],
+        "events": [{"case_id": case["id"], "version": 1}],
+        "inspection_id": inspection["id"],
+        "decision": "criticism",
+        "decided_by": "县纪委监委",
+        "decided_on": county_today().isoformat(),
+        "outcome": "责令书面检查",
+        "reason": "联席会议交办任务超期未办",
+    }
+    recorded = post(office, "supervisor", "/accountability-records", basis)
+    assert recorded.status_code == 201, recorded.get_json()
+    record = recorded.get_json()
+    assert record["decision_label"] == "批评教育"
+    assert record["person_name"] == "钱办事"
+    assert [o["task_id"] for o in record["overdue"]] == [task_id]
+    assert record["events"][0]["type_label"] == "登记"
+    assert record["events"][0]["case_number"] == case["number"]
+    assert record["inspection"]["month"] == month()
+    assert record["recorded_by"]["name"] == "卫督查"
+
+    no_reason = {k: v for k, v in basis.items() if k != "reason"}
+    assert (
+        "reason"
+        in assert_error(post(office, "supervisor", "/accountability-records", no_reason), 422)[
+            "errors"
+        ]
+    )
+    no_basis = {**basis, "overdue": [], "events": [], "inspection_id": None}
+    assert_error(post(office, "supervisor", "/accountability-records", no_basis), 422)
+    no_event = {**basis, "events": [{"case_id": case["id"], "version": 99}]}
+    assert (
+        "events"
+        in assert_error(post(office, "supervisor", "/accountability-records", no_event), 422)[
+            "errors"
+        ]
+    )
+    assert_error(post(office, "dispatcher", "/accountability-records", basis), 403)
+
+    listed = client.get(f"{API}/accountability-records", headers=office.headers("auditor"))
+    assert [r["id"] for r in ok(listed)["items"]] == [record["id"]]
+    for who in ("head", "dispatcher", "clerk", "leader"):
+        refused = client.get(
+            f"{API}/accountability-records/{record['id']}", headers=office.headers(who)
+        )
+        assert_error(refused, 403)
+
+    # 典型案例: once, and the bulletin's read function lists it for the month.
+    typical = f"/inspections/{inspection['id']}/typical"
+    marked = ok(post(office, "supervisor", typical, {"text": "县住建局联席会议交办任务超期未办"}))
+    assert marked["typical"]["text"] == "县住建局联席会议交办任务超期未办"
+    assert_error(post(office, "supervisor", typical, {"text": "再次"}), 409)
+    services.catch_up()
+    register = InspectionRegister(
+        MeetingRegister(services.app, services.views, services.accountability)
+    )
+    (listed_typical,) = bulletin_typical_inspections(register, month())
+    assert listed_typical["unit_name"] == "县住建局"
+    assert listed_typical["text"] == "县住建局联席会议交办任务超期未办"
+    previous = (county_today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    assert bulletin_typical_inspections(register, previous) == []
+
+
+def test_an_inspected_unit_reads_its_inspection_without_what_accuses_it(
+    client: FlaskClient, county: County
+) -> None:
+    office = Office(client, county)
+    accusing = late_case(office, accused_unit_ids=[str(county.units["housing"])])
+    plain = late_case(office)  # sorted late: handed to the housing bureau, which sees it
+    forward = {"unit_id": str(county.units["housing"])}
+    ok(office.send("dispatcher", plain["id"], "forward", forward))
+    inspection = inspect(office).get_json()
+    links = [overdue_of(office, accusing["id"]), overdue_of(office, plain["id"])]
+    text = f"{PETITIONER['name']}反映的事项超期未分办"
+    path = f"/inspections/{inspection['id']}/findings"
+    assert post(office, "supervisor", path, {"text": text, "overdue": links}).status_code == 201
+
+    seen = client.get(f"{API}/inspections/{inspection['id']}", headers=office.headers("head"))
+    overseen = client.get(
+        f"{API}/inspections/{inspection['id']}", headers=office.headers("auditor")
+    )
+
+    shown = [link["case_id"] for link in ok(seen)["findings"][0]["overdue"]]
+    assert shown == [plain["id"]]
+    assert len(ok(overseen)["findings"][0]["overdue"]) == 2
+    for answer in (seen, overseen):
+        assert PETITIONER["name"] not in answer.get_data(as_text=True)
+    other = client.get(
+        f"{API}/inspections/{inspection['id']}", headers=office.headers("labour_head")
+    )
+    assert_error(other, 403)
+    mine = client.get(f"{API}/inspections", headers=office.headers("head"))
+    assert [i["id"] for i in ok(mine)["items"]] == [inspection["id"]]
+    assert (
+        ok(client.get(f"{API}/inspections", headers=office.headers("labour_head")))["items"] == []
+    )
+    assert_error(client.get(f"{API}/inspections", headers=office.headers("handler")), 403)
+
+
+def test_an_inspection_is_the_supervisors_and_needs_a_sound_checklist(
+    client: FlaskClient, county: County
+) -> None:
+    office = Office(client, county)
+    for who in ("dispatcher", "head", "auditor", "leader", "clerk", "admin"):
+        assert_error(inspect(office, who=who), 403)
+    body = {
+        "month": month(),
+        "unit_id": str(county.units["labour"]),
+        "held_on": county_today().isoformat(),
+        "checklist": [{"item": "meeting_held", "passed": True}] * 2,
+    }
+    assert (
+        "checklist" in assert_error(post(office, "supervisor", "/inspections", body), 422)["errors"]
+    )
+    bad_item = {**body, "checklist": [{"item": "nonsense", "passed": True}]}
+    assert (
+        "checklist"
+        in assert_error(post(office, "supervisor", "/inspections", bad_item), 422)["errors"]
+    )
+    early = {**body, "checklist": body["checklist"][:1], "month": "2099-01"}
+    assert_error(post(office, "supervisor", "/inspections", early), 422)
+    listed = client.get(f"{API}/inspections", headers=office.headers("supervisor"))
+    assert ok(listed)["items"] == []

@@ -1,0 +1,462 @@
+"""一会议三清单 over HTTP, on both backends: a decision puts a task in the handler's queue, the
+next meeting's agenda carries it while it is open (and overdue), closing it needs a completion
+report and evidence and is attributed; the accused-unit and identity rules hold throughout."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+import openpyxl
+from flask.testing import FlaskClient
+
+from domain import labels
+from domain.cases import LOCAL_TZ
+from projections.bootstrap import Services
+from tests.api.helpers import API, PETITIONER, Office, assert_error, ok
+from tests.conftest import County
+
+
+def county_today() -> date:
+    """Today in the county (Asia/Shanghai): the day meetings and tasks are dated by."""
+    return datetime.now(LOCAL_TZ).date()
+
+
+def days_ago(n: int) -> str:
+    """A county date `n` days before today."""
+    return (county_today() - timedelta(days=n)).isoformat()
+
+
+def convene(office: Office, who: str = "supervisor", **overrides: Any) -> Any:
+    """POST /meetings as `who`."""
+    county = office.county
+    body = {
+        "held_on": county_today().isoformat(),
+        "title": "县信访工作联席会议调度会",
+        "chair_id": str(county.actors["leader"].id),
+        "attendee_ids": [str(county.actors["head"].id), str(county.actors["dispatcher"].id)],
+        "place": "县委第二会议室",
+        **overrides,
+    }
+    return office.client.post(f"{API}/meetings", json=body, headers=office.headers(who))
+
+
+def decision(county: County, **overrides: Any) -> dict[str, Any]:
+    """A decision for the housing bureau's handler, sponsored by `leader`."""
+    return {
+        "problem": "张三反映拖欠工资问题久拖未决",
+        "task": "督促施工方一周内结清张三的工资",
+        "due_date": county_today().isoformat(),
+        "leader_id": str(county.actors["leader"].id),
+        "unit_id": str(county.units["housing"]),
+        "handler_id": str(county.actors["handler"].id),
+        **overrides,
+    }
+
+
+def decide(office: Office, meeting_id: str, body: dict[str, Any], who: str = "supervisor") -> Any:
+    """POST /meetings/{id}/decisions."""
+    return office.client.post(
+        f"{API}/meetings/{meeting_id}/decisions", json=body, headers=office.headers(who)
+    )
+
+
+def tasks(office: Office, who: str, **query: str) -> list[dict[str, Any]]:
+    """GET /tasks as `who`."""
+    response = office.client.get(f"{API}/tasks", query_string=query, headers=office.headers(who))
+    items: list[dict[str, Any]] = ok(response)["items"]
+    return items
+
+
+def task_command(office: Office, who: str, task_id: str, path: str, body: Any) -> Any:
+    """POST /tasks/{id}/{path}."""
+    return office.client.post(
+        f"{API}/tasks/{task_id}/{path}", json=body, headers=office.headers(who)
+    )
+
+
+def test_a_decision_puts_a_task_in_the_handlers_queue_and_it_returns_until_closed(
+    client: FlaskClient, county: County
+) -> None:
+    office = Office(client, county)
+    case = office.drive("in_progress")
+    first = convene(office, held_on=days_ago(10))
+    assert first.status_code == 201, first.get_json()
+    meeting_id = first.get_json()["id"]
+
+    made = decide(office, meeting_id, decision(county, case_id=case["id"], due_date=days_ago(5)))
+    assert made.status_code == 201, made.get_json()
+    (decided,) = made.get_json()["decisions"]
+    task_id = decided["task_id"]
+    assert decided["case_number"] == case["number"]
+    assert decided["leader_name"] == "陈县长"
+    assert decided["unit_name"] == "县住建局"
+    assert decided["handler_name"] == "钱办事"
+
+    # In the handler's queue (and the unit's, and the leader's), not in another unit's.
+    queue = tasks(office, "handler", owner=str(county.actors["handler"].id))
+    assert [t["id"] for t in queue] == [task_id]
+    assert queue[0]["overdue"] is True
+    assert queue[0]["level"] == "overdue"
+    assert queue[0]["level_label"] == "超期未销号"
+    assert [t["id"] for t in tasks(office, "head")] == [task_id]
+    assert [t["id"] for t in tasks(office, "leader", overdue="true")] == [task_id]
+    assert tasks(office, "labour_head") == []
+    assert tasks(office, "leader2") == []
+    assert tasks(office, "handler", overdue="false") == []
+    assert_error(client.get(f"{API}/tasks/{task_id}", headers=office.headers("labour_head")), 404)
+
+    # The next meeting's agenda carries the open, overdue task.
+    second = convene(office)
+    assert second.status_code == 201, second.get_json()
+    carried = [a for a in second.get_json()["agenda"] if a["source"] == "open_task"]
+    assert [a["task_id"] for a in carried] == [task_id]
+    assert carried[0]["task"]["overdue"] is True
+    assert carried[0]["source_label"] == "前次会议未销号任务"
+
+    # Closing needs a completion report first, then evidence.
+    refused = task_command(office, "supervisor", task_id, "close", {"evidence": "工资发放表"})
+    assert "报结" in assert_error(refused, 409)["message"]
+    progress = task_command(office, "handler", task_id, "report", {"text": "已约谈施工方"})
+    assert ok(progress)["status"] == "open"
+    done = task_command(
+        office, "handler", task_id, "report", {"text": "工资已全部结清", "completed": True}
+    )
+    assert ok(done)["status"] == "reported"
+    blank = task_command(office, "supervisor", task_id, "close", {"evidence": "  "})
+    assert "evidence" in assert_error(blank, 422)["errors"]
+    assert_error(task_command(office, "supervisor", task_id, "close", {}), 422)
+    assert_error(task_command(office, "handler", task_id, "close", {"evidence": "工资发放表"}), 403)
+    closed = ok(task_command(office, "supervisor", task_id, "close", {"evidence": "工资发放表"}))
+    assert closed["status"] == "closed"
+    assert closed["evidence"] == "工资发放表"
+    assert closed["closed_by"]["name"] == "卫督查"
+    assert closed["closed_by"]["role"] == "supervisor"
+    assert closed["level"] == "closed_late"
+    assert [r["actor"]["name"] for r in closed["reports"]] == ["钱办事", "钱办事"]
+    again = task_command(office, "supervisor", task_id, "close", {"evidence": "工资发放表"})
+    assert_error(again, 409)
+    trail = ok(client.get(f"{API}/tasks/{task_id}/history", headers=office.headers("auditor")))
+    assert [e["type_label"] for e in trail["events"]] == [
+        "交办任务",
+        "任务报告",
+        "任务报告",
+        "任务销号",
+    ]
+    assert [e["actor"]["name"] for e in trail["events"]] == ["卫督查", "钱办事", "钱办事", "卫督查"]
+    assert trail["events"][-1]["data"] == {"evidence": "工资发放表"}
+    assert PETITIONER["name"] not in str(trail)
+    assert_error(task_command(office, "handler", task_id, "report", {"text": "补充"}), 409)
+
+    # Closed, it no longer comes back; it stays late (a missed due date is never erased).
+    third = convene(office)
+    assert [a for a in third.get_json()["agenda"] if a["source"] == "open_task"] == []
+    assert tasks(office, "supervisor", status="closed")[0]["level"] == "closed_late"
+
+
+def test_a_task_not_yet_due_returns_open_and_the_agenda_draws_key_cases_and_overdue(
+    client: FlaskClient, county: County
+) -> None:
+    office = Office(client, county)
+    case = office.drive("in_progress")
+    ok(office.send("supervisor", case["id"], "flags", {"flag": "key_case", "on": True}))
+    first = convene(office).get_json()
+    assert [a["case_id"] for a in first["agenda"] if a["source"] == "key_case"] == [case["id"]]
+    due = (county_today() + timedelta(days=20)).isoformat()
+    decide(office, first["id"], decision(county, due_date=due))
+
+    agenda = convene(office).get_json()["agenda"]
+    (carried,) = [a for a in agenda if a["source"] == "open_task"]
+    assert carried["task"]["overdue"] is False
+    assert carried["task"]["level"] == "open"
+
+
+def test_who_may_record_meetings_and_decisions_and_bad_input_records_nothing(
+    client: FlaskClient, county: County
+) -> None:
+    office = Office(client, county)
+    for who in ("clerk", "head", "handler", "leader", "auditor", "admin"):
+        assert_error(convene(office, who), 403)
+    future = convene(office, held_on=(county_today() + timedelta(days=2)).isoformat())
+    assert "held_on" in assert_error(future, 422)["errors"]
+    not_a_leader = convene(office, chair_id=str(county.actors["head"].id))
+    assert "chair_id" in assert_error(not_a_leader, 422)["errors"]
+    meeting_id = convene(office, "dispatcher").get_json()["id"]
+
+    bad = {
+        "handler_id": str(county.actors["labour_handler"].id),  # not of the unit named
+        "leader_id": str(county.actors["head"].id),  # not a leader
+    }
+    for field, value in bad.items():
+        refused = decide(office, meeting_id, decision(county, **{field: value}))
+        assert field in assert_error(refused, 422)["errors"]
+    early = decide(office, meeting_id, decision(county, due_date=days_ago(3)))
+    assert "due_date" in assert_error(early, 422)["errors"]
+    missing = decide(office, meeting_id, {"problem": "问题"})
+    assert {"task", "due_date", "unit_id"} <= set(assert_error(missing, 422)["errors"])
+    assert_error(decide(office, meeting_id, decision(county), who="head"), 403)
+    assert_error(decide(office, str(uuid4()), decision(county)), 404)
+
+    view = ok(client.get(f"{API}/meetings/{meeting_id}", headers=office.headers("auditor")))
+    assert view["decisions"] == []
+    assert tasks(office, "supervisor") == []
+
+
+def test_a_case_the_caller_may_not_see_is_an_id_that_names_nothing(
+    client: FlaskClient, county: County
+) -> None:
+    office = Office(client, county)
+    meeting_id = convene(office, "dispatcher").get_json()["id"]
+    hidden = office.register(accused_unit_ids=[str(county.units["bureau"])])
+
+    unseen = decide(office, meeting_id, decision(county, case_id=hidden["id"]), "dispatcher")
+    unknown = decide(office, meeting_id, decision(county, case_id=str(uuid4())), "dispatcher")
+
+    assert assert_error(unseen, 422) == assert_error(unknown, 422)
+
+
+def test_a_task_never_goes_to_an_accused_unit_nor_shows_to_one(
+    client: FlaskClient, county: County
+) -> None:
+    office = Office(client, county)
+    meeting_id = convene(office).get_json()["id"]
+    accusing_housing = office.register(accused_unit_ids=[str(county.units["housing"])])
+    refused = decide(office, meeting_id, decision(county, case_id=accusing_housing["id"]))
+    assert "unit_id" in assert_error(refused, 422)["errors"]
+
+    # A case accusing the labour bureau, its task with the housing bureau: the labour bureau's
+    # people never see it, whatever their role; overseers of that bureau neither.
+    accusing_labour = office.register(accused_unit_ids=[str(county.units["labour"])])
+    made = decide(office, meeting_id, decision(county, case_id=accusing_labour["id"]))
+    task_id = made.get_json()["decisions"][0]["task_id"]
+    assert [t["id"] for t in tasks(office, "handler")] == [task_id]
+    for who in ("labour_head", "labour_handler"):
+        assert tasks(office, who) == []
+        assert_error(client.get(f"{API}/tasks/{task_id}", headers=office.headers(who)), 404)
+
+
+def test_registers_never_show_a_petitioners_identity(client: FlaskClient, county: County) -> None:
+    office = Office(client, county)
+    case = office.drive("in_progress")
+    meeting_id = convene(office).get_json()["id"]
+    made = decide(office, meeting_id, decision(county, case_id=case["id"]))
+    task_id = made.get_json()["decisions"][0]["task_id"]
+    task_command(
+        office, "handler", task_id, "report", {"text": "张三已领到工资", "completed": True}
+    )
+
+    answers = [
+        made.get_data(as_text=True),
+        client.get(f"{API}/tasks", headers=office.headers("head")).get_data(as_text=True),
+        client.get(f"{API}/tasks/{task_id}", headers=office.headers("head")).get_data(as_text=True),
+        client.get(
+            f"{API}/meetings/{meeting_id}/minutes.html", headers=office.headers("leader")
+        ).get_data(as_text=True),
+    ]
+    for text in answers:
+        assert PETITIONER["name"] not in text
+    assert "拖欠工资问题" in answers[0]
+
+
+def test_a_leader_reads_the_meeting_without_the_cases_they_may_not_see(
+    client: FlaskClient, county: County
+) -> None:
+    office = Office(client, county)
+    sponsored = office.drive("in_progress")
+    meeting_id = convene(office).get_json()["id"]
+    decide(office, meeting_id, decision(county, case_id=sponsored["id"]))
+    decide(office, meeting_id, decision(county, problem="全县信访积案化解进度滞后"))
+
+    mine = ok(client.get(f"{API}/meetings/{meeting_id}", headers=office.headers("leader")))
+    other = ok(client.get(f"{API}/meetings/{meeting_id}", headers=office.headers("leader2")))
+
+    assert [d["n"] for d in mine["decisions"]] == [1, 2]
+    assert [d["n"] for d in other["decisions"]] == [2]
+    for who in ("clerk", "head", "handler", "admin"):
+        refused = client.get(f"{API}/meetings/{meeting_id}", headers=office.headers(who))
+        assert_error(refused, 403)
+
+
+def test_no_reader_of_a_meeting_is_shown_what_is_about_a_case_accusing_their_unit(
+    client: FlaskClient, county: County
+) -> None:
+    office = Office(client, county)
+    accusing = office.register(accused_unit_ids=[str(county.units["bureau"])])
+    ok(office.send("supervisor", accusing["id"], "flags", {"flag": "key_case", "on": True}))
+    meeting_id = convene(office).get_json()["id"]
+    risk = str(uuid4())
+    body = decision(county, case_id=accusing["id"], risk_id=risk)
+    made = decide(office, meeting_id, body)
+    assert made.get_json()["decisions"][0]["risk_id"] == risk
+    decide(office, meeting_id, decision(county, problem="全县信访积案化解进度滞后"))
+
+    bureau = ok(client.get(f"{API}/meetings/{meeting_id}", headers=office.headers("dispatcher")))
+    oversight = ok(client.get(f"{API}/meetings/{meeting_id}", headers=office.headers("auditor")))
+
+    assert [d["n"] for d in bureau["decisions"]] == [2]
+    assert accusing["id"] not in [a["case_id"] for a in bureau["agenda"]]
+    assert [d["n"] for d in oversight["decisions"]] == [1, 2]
+    assert accusing["id"] in [a["case_id"] for a in oversight["agenda"]]
+    minutes = client.get(
+        f"{API}/meetings/{meeting_id}/minutes.html", headers=office.headers("dispatcher")
+    )
+    assert accusing["number"] not in minutes.get_data(as_text=True)
+    bureau_tasks = tasks(office, "dispatcher")
+    assert [t["n"] for t in bureau_tasks] == [2]
+
+
+def test_the_minutes_print_the_three_lists(client: FlaskClient, county: County) -> None:
+    office = Office(client, county)
+    meeting_id = convene(office).get_json()["id"]
+    decide(office, meeting_id, decision(county, problem="某小区逾期交房", task="制定交房方案"))
+
+    page = client.get(f"{API}/meetings/{meeting_id}/minutes.html", headers=office.headers("leader"))
+    assert page.status_code == 200
+    assert page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    for text in ("会议纪要", "问题清单", "任务清单", "责任清单", "某小区逾期交房", "制定交房方案"):
+        assert text in html
+    assert "http" not in html.split("<body>")[0]  # nothing loaded from outside
+
+    sheet = client.get(
+        f"{API}/meetings/{meeting_id}/minutes.xlsx", headers=office.headers("auditor")
+    )
+    assert sheet.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(sheet.get_data()))
+    assert book.sheetnames[:3] == ["问题清单", "任务清单", "责任清单"]
+    assert book["责任清单"]["B2"].value == "陈县长"
+    assert book["问题清单"]["B2"].value == "某小区逾期交房"
+
+
+def test_task_completion_on_time_by_unit(client: FlaskClient, county: County) -> None:
+    office = Office(client, county)
+    meeting_id = convene(office, held_on=days_ago(3)).get_json()["id"]
+    for _ in range(2):
+        decide(office, meeting_id, decision(county, due_date=days_ago(1)))
+    task_id = tasks(office, "supervisor")[0]["id"]
+    task_command(office, "handler", task_id, "report", {"text": "完成", "completed": True})
+    task_command(office, "supervisor", task_id, "close", {"evidence": "材料"})
+
+    response = client.get(
+        f"{API}/tasks/completion",
+        query_string={"month": days_ago(1)[:7]},
+        headers=office.headers("supervisor"),
+    )
+    (card,) = ok(response)["items"]
+    assert card["unit_name"] == "县住建局"
+    assert card["tasks_due"] == 2
+    assert card["tasks_late"] == 2  # closed today, after its due date; the other still open
+    assert card["tasks_on_time"] == 0
+    assert card["task_on_time_text"] == "0.0%（0/2）"
+
+    # The unit scorecards carry the same figures beside the deadlines' (the housing bureau
+    # received a case that day, so it has a card).
+    yesterday = county_today() - timedelta(days=1)
+    received = office.register(
+        occurred_at=datetime.combine(yesterday, time(9), LOCAL_TZ).isoformat()
+    )
+    forward = {
+        "unit_id": str(county.units["housing"]),
+        "occurred_at": datetime.combine(yesterday, time(10), LOCAL_TZ).isoformat(),
+    }
+    ok(office.send("dispatcher", received["id"], "forward", forward))
+    scorecards = client.get(
+        f"{API}/accountability/units",
+        query_string={"month": days_ago(1)[:7]},
+        headers=office.headers("supervisor"),
+    )
+    body = ok(scorecards)
+    cards = {c["unit_id"]: c for c in body["items"] + body["insufficient_sample"]}
+    housing = cards[str(county.units["housing"])]
+    assert (housing["tasks_due"], housing["tasks_on_time"], housing["tasks_late"]) == (2, 0, 2)
+    assert all(c["tasks_due"] == 0 for u, c in cards.items() if u != str(county.units["housing"]))
+
+
+def test_the_registers_events_are_leaves_of_the_audit_tree(
+    client: FlaskClient, county: County, services: Services
+) -> None:
+    office = Office(client, county)
+    meeting_id = convene(office).get_json()["id"]
+    made = decide(office, meeting_id, decision(county))
+    task_id = made.get_json()["decisions"][0]["task_id"]
+    task_command(office, "handler", task_id, "report", {"text": "完成", "completed": True})
+    task_command(office, "supervisor", task_id, "close", {"evidence": "签收单"})
+
+    head = services.app.recorder.max_notification_id()
+    assert services.audit.tree_size() == head
+    kinds = [type(e).__qualname__ for e in services.app.events.get(UUID(task_id))]
+    assert kinds == ["Task.Assigned", "Task.Reported", "Task.Closed"]
+    assert set(kinds) <= set(labels.REGISTER_EVENT)
+    assert services.audit.verify().ok
+
+
+def test_a_keyed_request_is_applied_at_most_once(client: FlaskClient, county: County) -> None:
+    office = Office(client, county)
+    key = {"Idempotency-Key": "meeting-2026-48"}
+    body = {
+        "held_on": county_today().isoformat(),
+        "title": "联席会议",
+        "chair_id": str(county.actors["leader"].id),
+    }
+    send = client.post
+    first = send(f"{API}/meetings", json=body, headers=office.headers("supervisor", **key))
+    again = send(f"{API}/meetings", json=body, headers=office.headers("supervisor", **key))
+    assert first.status_code == again.status_code == 201
+    assert first.get_json()["id"] == again.get_json()["id"]
+    listed = client.get(f"{API}/meetings", headers=office.headers("auditor"))
+    assert len(ok(listed)["items"]) == 1
+    other = send(
+        f"{API}/meetings",
+        json={**body, "title": "另一次会议"},
+        headers=office.headers("supervisor", **key),
+    )
+    assert "Idempotency-Key" in assert_error(other, 422)["errors"]
+
+    meeting_id = first.get_json()["id"]
+    decided_key = {"Idempotency-Key": "decision-1"}
+    path = f"{API}/meetings/{meeting_id}/decisions"
+    for _ in range(2):
+        made = send(
+            path, json=decision(county), headers=office.headers("supervisor", **decided_key)
+        )
+        assert made.status_code == 201
+    assert len(made.get_json()["decisions"]) == 1
+    assert len(tasks(office, "supervisor")) == 1
+    task_id = made.get_json()["decisions"][0]["task_id"]
+    report = {"text": "完成", "completed": True}
+    for _ in range(2):
+        reported = client.post(
+            f"{API}/tasks/{task_id}/report",
+            json=report,
+            headers=office.headers("handler", **{"Idempotency-Key": "r1"}),
+        )
+        assert reported.status_code == 200
+    assert len(reported.get_json()["reports"]) == 1
+
+
+def test_the_registers_view_is_rebuilt_from_the_log_alike(
+    client: FlaskClient, county: County, services: Services
+) -> None:
+    office = Office(client, county)
+    case = office.drive("in_progress")
+    meeting_id = convene(office, held_on=days_ago(4)).get_json()["id"]
+    for due in (days_ago(1), county_today().isoformat()):
+        decide(office, meeting_id, decision(county, case_id=case["id"], due_date=due))
+    first = tasks(office, "supervisor")[0]["id"]
+    task_command(office, "handler", first, "report", {"text": "完成", "completed": True})
+    task_command(office, "supervisor", first, "close", {"evidence": "签收单"})
+    before = (
+        tasks(office, "supervisor"),
+        ok(client.get(f"{API}/meetings", headers=office.headers("auditor"))),
+    )
+
+    services.runner.rebuild()
+
+    after = (
+        tasks(office, "supervisor"),
+        ok(client.get(f"{API}/meetings", headers=office.headers("auditor"))),
+    )
+    assert after == before
+    assert [t["status"] for t in after[0]] == ["closed", "open"]
