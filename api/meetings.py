@@ -49,6 +49,13 @@ class AgendaItemSchema(Schema):
     due_date = fields.Date(allow_none=True)
     task_id = fields.UUID(allow_none=True)
     risk_id = fields.UUID(allow_none=True)
+    risk_number = fields.String(allow_none=True)
+    risk_level = fields.String(allow_none=True)
+    risk_level_label = fields.String(allow_none=True)
+    township_name = fields.String(allow_none=True)
+    identity_masked = fields.Boolean(
+        allow_none=True, metadata={"description": "a risk's item: its people masked (subject)"}
+    )
     task = fields.Nested(TaskListRowSchema, allow_none=True)
 
 
@@ -68,6 +75,7 @@ class DecisionSchema(Schema):
     case_id = fields.UUID(allow_none=True)
     case_number = fields.String(allow_none=True)
     risk_id = fields.UUID(allow_none=True)
+    risk_number = fields.String(allow_none=True)
     task_id = fields.UUID()
     task_status = fields.String()
     task_level = fields.String(allow_none=True)

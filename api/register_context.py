@@ -13,20 +13,26 @@ from api.schemas import IDEMPOTENCY_KEY_HEADER
 from domain.application import Context
 from domain.cases import local_date
 from domain.work_registers import WorkRegisters
+from projections.attribution import deadline_unit
 from projections.meeting_register import MeetingRegister, agenda_drawer
 
 
 def desk() -> WorkRegisters:
-    """The registers' use cases, drawing agendas from this instance's read side."""
+    """The registers' use cases, drawing agendas (and telling whose a deadline is) from this
+    instance's read side."""
     built = services()
-    return WorkRegisters(built.app, agenda_drawer(built.accountability, built.views))
+    return WorkRegisters(
+        built.app,
+        agenda_drawer(built.accountability, built.views, built.risks),
+        deadline_unit(built.views),
+    )
 
 
 def register() -> MeetingRegister:
     """The registers' read side, caught up with the log."""
     built = services()
     built.catch_up()
-    return MeetingRegister(built.app, built.views, built.accountability)
+    return MeetingRegister(built.app, built.views, built.accountability, built.risks)
 
 
 def today() -> date:

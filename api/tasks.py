@@ -53,7 +53,10 @@ class TaskRowSchema(Schema):
     handler_name = fields.String(allow_none=True)
     case_id = fields.UUID(allow_none=True)
     case_number = fields.String(allow_none=True)
-    risk_id = fields.UUID(allow_none=True)
+    risk_id = fields.UUID(
+        allow_none=True, metadata={"description": "only to a reader who may see the risk"}
+    )
+    risk_number = fields.String(allow_none=True)
     status = fields.String()
     status_label = fields.String()
     level = fields.String()
@@ -142,7 +145,7 @@ class TaskResource(MethodView):
     def get(self, task_id: UUID) -> tuple[dict[str, Any], dict[str, str]]:
         """The task, its reports and its closing."""
         task = desk().task(actor(), task_id)
-        return register().task_view(task, today()), {"ETag": f'"{task.version}"'}
+        return register().task_view(actor(), task, today()), {"ETag": f'"{task.version}"'}
 
 
 class TaskEventSchema(Schema):
@@ -184,7 +187,7 @@ def _task_command(declaration: type[RecordCommand]) -> Any:
         command: Any = declaration
         task = desk().execute(command(task_id=task_id, **body), ctx)
         assert isinstance(task, Task)
-        return register().task_view(task, today()), {"ETag": f'"{task.version}"'}
+        return register().task_view(actor(), task, today()), {"ETag": f'"{task.version}"'}
 
     view.__name__ = f"task_{declaration.verb}"
     view.__doc__ = f"{declaration.summary}.\n\n{declaration.__doc__}"

@@ -52,12 +52,17 @@ from domain.inspections import (
 from domain.lifecycle.core import local_date
 from domain.meetings import MEETING_READERS, Meeting
 from domain.register_values import AgendaItem, EventRef, OverdueRef, TaskLevel, TaskOrigin
+from domain.registers import Registers
+from domain.risks import Risk
 from domain.tasks import Task
-from domain.values import Actor, Role, Stamp
+from domain.values import Actor, Deadline, Role, Stamp
 
 TRecord = TypeVar("TRecord", bound=Aggregate)
 AgendaDrawer = Callable[[date], Sequence[AgendaItem]]
 """Draws a meeting's agenda as the county stands, for a meeting held on the given day."""
+DeadlineUnit = Callable[[UUID, Deadline], UUID | None]
+"""The unit that answers for a deadline of a case (the read side's attribution rule, the one the
+overdue list uses: projections/attribution.py)."""
 
 
 def no_agenda(held_on: date) -> Sequence[AgendaItem]:
@@ -68,9 +73,15 @@ def no_agenda(held_on: date) -> Sequence[AgendaItem]:
 class WorkRegisters:
     """The registers' use cases over the application's event store."""
 
-    def __init__(self, app: Xinfang, draw_agenda: AgendaDrawer = no_agenda) -> None:
+    def __init__(
+        self,
+        app: Xinfang,
+        draw_agenda: AgendaDrawer = no_agenda,
+        deadline_unit: DeadlineUnit | None = None,
+    ) -> None:
         self.app = app
         self.draw_agenda = draw_agenda
+        self.deadline_unit = deadline_unit
 
     # -- reads ---------------------------------------------------------------------------------
     def _load(self, record_id: UUID, kind: type[TRecord], label: str) -> TRecord:
@@ -207,7 +218,8 @@ class WorkRegisters:
         return found
 
     def _referred(self, refers: Ref, item_id: UUID, name: str, actor: Actor) -> Any:
-        """One referenced record; a case the caller may not see is an id that names nothing."""
+        """One referenced record; a case or risk the caller may not see is an id that names
+        nothing (the same 422 as an unknown id)."""
         if refers is Ref.UNIT:
             return self.app.get_unit(item_id, field=name)
         if refers is Ref.CASE:
@@ -215,6 +227,11 @@ class WorkRegisters:
                 return self.app.get_case(actor, item_id)
             except NotFoundError:
                 raise RuleViolationError(name, "no such case") from None
+        if refers is Ref.RISK:
+            try:
+                return Registers(self.app).get_risk(actor, item_id)
+            except NotFoundError:
+                raise RuleViolationError(name, "no such risk") from None
         user: User = self.app.get_user(item_id, field=name)
         if refers is Ref.LEADER and user.role is not Role.LEADER:
             raise RuleViolationError(name, f"{user.name} is a {user.role.value}, not leader")
@@ -244,9 +261,15 @@ class WorkRegisters:
         if handler.unit_id != command.unit_id:
             raise RuleViolationError("handler_id", f"{handler.name} does not work in that unit")
         case: Case | None = found.get("case_id")
-        if case is not None and visibility.is_accused(case, self.app.lineage(command.unit_id)):
+        lineage = self.app.lineage(command.unit_id)
+        if case is not None and visibility.is_accused(case, lineage):
             raise RuleViolationError(
                 "unit_id", "the case accuses this unit (or its parent): it cannot take the task"
+            )
+        risk: Risk | None = found.get("risk_id")
+        if risk is not None and visibility.accused_in(risk.standing(), lineage):
+            raise RuleViolationError(
+                "unit_id", "the risk concerns this unit (or its parent): it cannot take the task"
             )
         stamp = self._stamp(ctx)
         task_id = uuid4()
@@ -318,7 +341,8 @@ class WorkRegisters:
     def _find(self, command: RecordFinding, ctx: Context) -> list[Aggregate]:
         inspection = self._inspection_command(command, ctx)
         stamp = self._stamp(ctx)
-        self._check_overdue(command.overdue, ctx.actor, local_date(stamp.occurred_at))
+        today = local_date(stamp.occurred_at)
+        self._check_overdue(command.overdue, ctx.actor, today, inspection.unit_id)
         inspection.find(stamp, text=command.text, overdue=command.overdue)
         return [inspection]
 
@@ -354,11 +378,16 @@ class WorkRegisters:
         inspection.mark_typical(self._stamp(ctx), text=command.text)
         return [inspection]
 
-    def _check_overdue(self, refs: Sequence[OverdueRef], actor: Actor, today: date) -> None:
-        """Every record named is an overdue record the actor may see (a field error otherwise).
+    def _check_overdue(
+        self, refs: Sequence[OverdueRef], actor: Actor, today: date, unit_id: UUID
+    ) -> None:
+        """Every record named is an overdue record of `unit_id` that the actor may see (a field
+        error on `overdue` otherwise).
 
-        A deadline: its case, slot and due date, overdue, met late or missed on `today`; a task:
-        overdue or closed late. A case or task the actor may not see names nothing.
+        A deadline: its case, slot and due date, overdue, met late or missed on `today`, and
+        answered for by the unit (as the overdue list attributes it: `deadline_unit`); a task:
+        overdue or closed late, and the unit's task. A case or task the actor may not see names
+        nothing.
         """
         for ref in refs:
             if ref.task_id is not None and ref.case_id is None:
@@ -368,6 +397,8 @@ class WorkRegisters:
                     raise RuleViolationError("overdue", "no such task") from None
                 if task.level(today) not in {TaskLevel.OVERDUE, TaskLevel.CLOSED_LATE}:
                     raise RuleViolationError("overdue", "the task is not overdue")
+                if task.unit_id != unit_id:
+                    raise RuleViolationError("overdue", "the task is another unit's")
                 continue
             if ref.case_id is None or ref.slot is None or ref.due_date is None or ref.task_id:
                 msg = "name a deadline (case_id, slot, due_date) or a task (task_id)"
@@ -375,8 +406,14 @@ class WorkRegisters:
             case = self._seen_case(actor, ref.case_id, "overdue")
             clocks_run = [*case.past_deadlines, *case.deadlines.values()]
             matching = [d for d in clocks_run if d.name == ref.slot and d.due_date == ref.due_date]
-            if not any(clocks.level(d, today) in OVERDUE_LEVELS for d in matching):
+            late = [d for d in matching if clocks.level(d, today) in OVERDUE_LEVELS]
+            if not late:
                 msg = f"{case.number} {ref.slot} due {ref.due_date} is not an overdue record"
+                raise RuleViolationError("overdue", msg)
+            if self.deadline_unit is None:
+                raise RuleViolationError("overdue", "no read side here to tell whose deadline")
+            if all(self.deadline_unit(case.id, d) != unit_id for d in late):
+                msg = f"{case.number} {ref.slot} due {ref.due_date} is another unit's record"
                 raise RuleViolationError("overdue", msg)
 
     def _seen_case(self, actor: Actor, case_id: UUID, field: str) -> Case:
@@ -395,7 +432,8 @@ class WorkRegisters:
         self._require_role(command, ctx.actor)
         self._resolve(command, ctx.actor)
         stamp = self._stamp(ctx)
-        self._check_overdue(command.overdue, ctx.actor, local_date(stamp.occurred_at))
+        today = local_date(stamp.occurred_at)
+        self._check_overdue(command.overdue, ctx.actor, today, command.unit_id)
         self._check_events(command.events, ctx.actor)
         if command.inspection_id is not None:
             try:

@@ -12,10 +12,11 @@ after an objection was upheld. The rules are written out in docs/accountability.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from domain.values import Deadline
 from projections.store import ViewStore
@@ -108,3 +109,14 @@ class Strips:
                 held.get("leader_id"),
             )
         return Responsible(held["unit_id"], held.get("handler_id"), held.get("leader_id"))
+
+
+def deadline_unit(store: ViewStore) -> Callable[[UUID, Deadline], UUID | None]:
+    """The unit that answers for a deadline of a case, by this module's rule (as the overdue
+    list attributes it): what an inspection finding or a 问责 record may name as the unit's."""
+
+    def unit(case_id: UUID, deadline: Deadline) -> UUID | None:
+        found = Strips.load(store, [case_id.hex]).responsible(case_id.hex, deadline).unit_id
+        return UUID(found) if found else None
+
+    return unit

@@ -678,3 +678,13 @@ def agenda_risks(
     """The open risks (at `level`; by default the grave ones) for the weekly 联席会议's agenda,
     as the viewer may see them; rows showing the people unmasked are logged (`read_agenda`)."""
     return register_rows(app, viewer, risks.open_risks(viewer, level), READ_AGENDA)
+
+
+def meeting_risks(
+    app: Xinfang, viewer: Actor, found: Mapping[UUID, RegisterRow]
+) -> dict[UUID, dict[str, Any]]:
+    """The risks a meeting's agenda names, as the viewer is shown them (the caller passes only
+    those the viewer may see: `RiskRegister.seen`); rows showing the people unmasked — the whole
+    subject — are logged (`read_agenda`)."""
+    shown = register_rows(app, viewer, list(found.values()), READ_AGENDA)
+    return {row["risk_id"]: row for row in shown}

@@ -25,11 +25,12 @@ from domain.meetings import Meeting
 from domain.register_values import AgendaItem, AgendaSource, TaskLevel, TaskStatus
 from domain.tasks import TASK_OVERSEERS, Task, task_level
 from domain.tasks import require_reader as require_task_reader
-from domain.values import Actor, Role
+from domain.values import Actor, RiskLevel, Role
 from domain.visibility import OVERSEERS
 from projections import disclosure
 from projections.accountability import OVERDUE_NOW, Accountability
 from projections.names import Names
+from projections.risk_register import RiskRegister
 from projections.scorecards import month_bounds, rate
 from projections.sql import Where, hex_id, member, uuid_of
 from projections.store import ViewStore
@@ -72,10 +73,12 @@ class TaskQuery:
 # -- the agenda's sources ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class AgendaContext:
-    """What an agenda source reads: the accountability views, the view store, the meeting day."""
+    """What an agenda source reads: the accountability views, the view store, the risk
+    register, the meeting day."""
 
     accountability: Accountability
     store: ViewStore
+    risks: RiskRegister
     held_on: date
 
 
@@ -112,7 +115,7 @@ def open_tasks(ctx: AgendaContext) -> list[AgendaItem]:
     """Every task of earlier meetings and inspections not yet closed: it comes back by itself
     until it is closed (销号), overdue or not."""
     rows = ctx.store.query(
-        "SELECT task_id, case_id, due_date FROM {p}register_tasks WHERE status <> ? "
+        "SELECT task_id, case_id, risk_id, due_date FROM {p}register_tasks WHERE status <> ? "
         "AND assigned_on <= ? ORDER BY due_date, assigned_on, n, task_id",
         [TaskStatus.CLOSED.value, ctx.held_on.isoformat()],
     )
@@ -121,26 +124,39 @@ def open_tasks(ctx: AgendaContext) -> list[AgendaItem]:
             AgendaSource.OPEN_TASK,
             task_id=UUID(r["task_id"]),
             case_id=uuid_of(r["case_id"]),
+            risk_id=uuid_of(r["risk_id"]),
             due_date=date.fromisoformat(r["due_date"]),
         )
         for r in rows
     ]
 
 
-AGENDA_SOURCES: list[AgendaSourceFn] = [key_cases, overdue_deadlines, backlog_cases, open_tasks]
-"""The sources of a meeting's agenda, in the order it lists them. The risk register adds its
-high-level risks (AgendaSource.HIGH_RISK) by appending its source here."""
+def high_risks(ctx: AgendaContext) -> list[AgendaItem]:
+    """The risk register's open risks of level 重大 (RiskLevel.GRAVE), in register order."""
+    rows = ctx.risks.open_risks(SYSTEM_VIEWER, RiskLevel.GRAVE)
+    return [AgendaItem(AgendaSource.HIGH_RISK, risk_id=UUID(r.row["risk_id"])) for r in rows]
+
+
+AGENDA_SOURCES: list[AgendaSourceFn] = [
+    key_cases,
+    overdue_deadlines,
+    backlog_cases,
+    high_risks,
+    open_tasks,
+]
+"""The sources of a meeting's agenda, in the order it lists them."""
 
 
 def agenda_drawer(
     accountability: Accountability,
     store: ViewStore,
+    risks: RiskRegister,
     sources: Sequence[AgendaSourceFn] | None = None,
 ) -> Callable[[date], list[AgendaItem]]:
     """The agenda drawer the meeting use case calls when a meeting is recorded."""
 
     def draw(held_on: date) -> list[AgendaItem]:
-        ctx = AgendaContext(accountability, store, held_on)
+        ctx = AgendaContext(accountability, store, risks, held_on)
         return [item for source in sources or AGENDA_SOURCES for item in source(ctx)]
 
     return draw
@@ -151,10 +167,13 @@ class MeetingRegister:
     """Queries and views of meetings and tasks, filtered by the rules of domain/tasks.py and
     domain/visibility.py."""
 
-    def __init__(self, app: Xinfang, store: ViewStore, accountability: Accountability) -> None:
+    def __init__(
+        self, app: Xinfang, store: ViewStore, accountability: Accountability, risks: RiskRegister
+    ) -> None:
         self.app = app
         self.store = store
         self.ledger = accountability.ledger
+        self.risks = risks
 
     # -- tasks ---------------------------------------------------------------------------------
     def tasks(self, viewer: Actor, query: TaskQuery, today: date) -> list[dict[str, Any]]:
@@ -178,7 +197,15 @@ class MeetingRegister:
             where.params,
         )
         names = Names(self.app)
-        return [task_row(row, names, today) for row in rows]
+        links = self.risk_numbers(viewer, [uuid_of(r["risk_id"]) for r in rows])
+        return [task_row(row, names, today, links) for row in rows]
+
+    def risk_numbers(self, viewer: Actor, risk_ids: Collection[UUID | None]) -> dict[UUID, str]:
+        """The numbers of those of `risk_ids` the viewer may see (the risks' visibility rule):
+        a task or a decision shows its link to a risk only to them."""
+        return {
+            rid: found.row["number"] for rid, found in self.risks.seen(viewer, risk_ids).items()
+        }
 
     def task_rows(self, task_ids: Sequence[UUID]) -> dict[UUID, Mapping[str, Any]]:
         """The register rows of these tasks (any viewer: the caller filters)."""
@@ -192,12 +219,15 @@ class MeetingRegister:
         )
         return {UUID(r["task_id"]): r for r in rows}
 
-    def task_view(self, task: Task, today: date) -> dict[str, Any]:
-        """One task with its reports and closing (the caller checked the viewer sees it)."""
+    def task_view(self, viewer: Actor, task: Task, today: date) -> dict[str, Any]:
+        """One task with its reports and closing (the caller checked the viewer sees it); its
+        link to a risk only if the viewer may see the risk."""
         names = Names(self.app)
         people = self._people(task.case_id)
         level = task.level(today)
         number = self._case_numbers([task.case_id]).get(task.case_id) if task.case_id else None
+        seen = self.risk_numbers(viewer, [task.risk_id])
+        risk_number = seen.get(task.risk_id) if task.risk_id else None
         return {
             "id": task.id,
             "origin": task.origin.value,
@@ -209,7 +239,8 @@ class MeetingRegister:
             **_people_named(names, task.leader_id, task.unit_id, task.handler_id),
             "case_id": task.case_id,
             "case_number": number,
-            "risk_id": task.risk_id,
+            "risk_id": task.risk_id if risk_number else None,
+            "risk_number": risk_number,
             "status": task.status.value,
             "status_label": labels.label(task.status),
             "level": level.value,
@@ -295,25 +326,37 @@ class MeetingRegister:
 
     def meeting_view(self, viewer: Actor, meeting: Meeting, today: date) -> dict[str, Any]:
         """The meeting as the viewer is shown it: every agenda item and decision but those
-        about a case the viewer may not see (a leader sees those about cases they sponsor)."""
+        about a case or a risk the viewer may not see (a leader sees those about the cases and
+        risks they sponsor); the people of a risk on the agenda as projections/disclosure.py
+        shows them (logged)."""
         names = Names(self.app)
         task_ids = [i.task_id for i in meeting.agenda if i.task_id is not None]
         task_ids += [d.task_id for d in meeting.decisions]
         tasks = self.task_rows(task_ids)
         about = [i.case_id for i in meeting.agenda] + [d.case_id for d in meeting.decisions]
         cases = self.visible_cases(viewer, about)
+        named = [i.risk_id for i in meeting.agenda] + [d.risk_id for d in meeting.decisions]
+        named += [uuid_of(t["risk_id"]) for t in tasks.values()]
+        risks = self.risks.seen(viewer, named)
+        links = {rid: found.row["number"] for rid, found in risks.items()}
 
-        def shown(case_id: UUID | None) -> bool:
-            return case_id is None or case_id in cases
+        def shown(case_id: UUID | None, risk_id: UUID | None) -> bool:
+            return (case_id is None or case_id in cases) and (risk_id is None or risk_id in risks)
 
+        items = [item for item in meeting.agenda if shown(item.case_id, item.risk_id)]
+        on_agenda = {
+            i.risk_id: risks[i.risk_id]
+            for i in items
+            if i.source is AgendaSource.HIGH_RISK and i.risk_id is not None
+        }
+        disclosed = disclosure.meeting_risks(self.app, viewer, on_agenda)
         agenda = [
-            self._agenda_item(item, cases, tasks, names, today)
-            for item in meeting.agenda
-            if shown(item.case_id)
+            self._agenda_item(item, cases, tasks, names, today, risks=disclosed, links=links)
+            for item in items
         ]
         decisions = []
         for d in meeting.decisions:
-            if not shown(d.case_id):
+            if not shown(d.case_id, d.risk_id):
                 continue
             row = tasks.get(d.task_id)
             decisions.append(
@@ -327,6 +370,7 @@ class MeetingRegister:
                     "case_id": d.case_id,
                     "case_number": cases[d.case_id]["number"] if d.case_id else None,
                     "risk_id": d.risk_id,
+                    "risk_number": links.get(d.risk_id) if d.risk_id else None,
                     "task_id": d.task_id,
                     "task_status": row["status"] if row else TaskStatus.OPEN.value,
                     "task_level": _row_level(row, today).value if row else None,
@@ -356,9 +400,13 @@ class MeetingRegister:
         tasks: Mapping[UUID, Mapping[str, Any]],
         names: Names,
         today: date,
+        *,
+        risks: Mapping[UUID, Mapping[str, Any]],
+        links: Mapping[UUID, str],
     ) -> dict[str, Any]:
         case = cases.get(item.case_id) if item.case_id else None
         task = tasks.get(item.task_id) if item.task_id else None
+        risk = risks.get(item.risk_id) if item.risk_id else None
         view: dict[str, Any] = {
             "source": item.source.value,
             "source_label": labels.label(item.source),
@@ -373,10 +421,26 @@ class MeetingRegister:
             "due_date": item.due_date,
             "task_id": item.task_id,
             "risk_id": item.risk_id,
+            "risk_number": links.get(item.risk_id) if item.risk_id else None,
+            "risk_level": None,
+            "risk_level_label": None,
+            "township_name": None,
+            "identity_masked": None,
             "task": None,
         }
+        if risk is not None:
+            # As projections/disclosure.py shows the risk's row to this viewer (logged there).
+            view.update(
+                subject=risk["subject"],
+                unit_name=risk["unit_name"],
+                leader_name=risk["leader_name"],
+                risk_level=risk["level"],
+                risk_level_label=labels.label_of(RiskLevel, risk["level"]),
+                township_name=risk["township_name"],
+                identity_masked=risk["identity_masked"],
+            )
         if task is not None:
-            view["task"] = task_row(task, names, today)
+            view["task"] = task_row(task, names, today, links)
         return view
 
     def minutes(self, viewer: Actor, meeting: Meeting, today: date) -> dict[str, Any]:
@@ -500,9 +564,17 @@ def bulletin_task_completion(register: MeetingRegister, month: str, today: date)
     return register.completion(SYSTEM_VIEWER, month, today)
 
 
-def task_row(row: Mapping[str, Any], names: Names, today: date) -> dict[str, Any]:
-    """One task of a list, as any viewer who may see it is shown it."""
+def task_row(
+    row: Mapping[str, Any],
+    names: Names,
+    today: date,
+    risk_numbers: Mapping[UUID, str] | None = None,
+) -> dict[str, Any]:
+    """One task of a list, as any viewer who may see it is shown it; its link to a risk only
+    if the risk is among `risk_numbers` (those the viewer may see: MeetingRegister.risk_numbers)."""
     level = _row_level(row, today)
+    risk_id = uuid_of(row["risk_id"])
+    risk_number = (risk_numbers or {}).get(risk_id) if risk_id else None
     closed_on = date.fromisoformat(row["closed_on"]) if row["closed_on"] else None
     due = date.fromisoformat(row["due_date"])
     return {
@@ -518,7 +590,8 @@ def task_row(row: Mapping[str, Any], names: Names, today: date) -> dict[str, Any
         ),
         "case_id": uuid_of(row["case_id"]),
         "case_number": row.get("number"),
-        "risk_id": uuid_of(row["risk_id"]),
+        "risk_id": risk_id if risk_number else None,
+        "risk_number": risk_number,
         "status": row["status"],
         "status_label": labels.label(TaskStatus(row["status"])),
         "level": level.value,

@@ -10,7 +10,7 @@ reads are named as in `ledger_cases`, so the SQL twin of domain/visibility.py
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -213,6 +213,19 @@ class RiskRegister:
         For the weekly 联席会议's agenda (high-level risks: `level=RiskLevel.GRAVE`).
         """
         return self.export(viewer, RiskQuery(status=RiskStatus.OPEN, level=level))
+
+    def seen(self, viewer: Actor, risk_ids: Collection[UUID | None]) -> dict[UUID, RegisterRow]:
+        """The rows of those of `risk_ids` the viewer may know exist (the visibility rule's SQL
+        twin, as every query here): for the meetings and tasks that name a risk."""
+        ids = sorted({r.hex for r in risk_ids if r is not None})
+        if not ids:
+            return {}
+        where = case_filter(viewer, self.app.lineage(viewer.unit_id))
+        where.add(f"c.risk_id IN ({','.join('?' for _ in ids)})", *ids)
+        rows = self.store.query(
+            f"SELECT * FROM {{p}}risk_register c WHERE {where.sql}", where.params
+        )
+        return {UUID(row["risk_id"]): self._opened(row) for row in rows}
 
     def monthly(self, viewer: Actor, month: str) -> list[dict[str, Any]]:
         """The month's 排查 report (`YYYY-MM`): per township and level, the risks found in the

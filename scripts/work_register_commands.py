@@ -24,7 +24,9 @@ from scripts.cli import echo_table, opened
 
 def _registers(services: Services) -> tuple[MeetingRegister, date]:
     services.catch_up()
-    register = MeetingRegister(services.app, services.views, services.accountability)
+    register = MeetingRegister(
+        services.app, services.views, services.accountability, services.risks
+    )
     return register, local_date(services.app.clock())
 
 

@@ -54,6 +54,8 @@ class Ref(Enum):
     """A user of the directory (any role) whom the command is about."""
     CASE = "case"
     """Another case (the command receives the loaded case)."""
+    RISK = "risk"
+    """A risk of the register (隐患); one the caller may not see names nothing, as for a case."""
 
 
 @dataclass(frozen=True)

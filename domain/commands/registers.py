@@ -104,7 +104,9 @@ class RecordDecision(
     unit_id: UUID = unit_arg("the unit answerable (责任单位)")
     handler_id: UUID = arg("the person answerable (具体负责人) in that unit", refers=Ref.UNIT_STAFF)
     case_id: UUID | None = arg("the case the decision is about", default=None, refers=Ref.CASE)
-    risk_id: UUID | None = arg("the risk (隐患) the decision is about", default=None)
+    risk_id: UUID | None = arg(
+        "the risk (隐患) the decision is about", default=None, refers=Ref.RISK
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -33,6 +33,7 @@ from domain.register_values import CheckItem, CheckResult, OverdueRef, RecordDec
 from domain.tasks import Task
 from domain.values import Actor, Role
 from domain.work_registers import WorkRegisters
+from projections.attribution import deadline_unit
 from projections.bootstrap import Services
 from projections.meeting_register import SYSTEM_VIEWER, agenda_drawer
 
@@ -75,7 +76,11 @@ class RegisterDemo:
         self.rng = rng
         self.now = self.app.clock()
         self.today = local_date(self.now)
-        self.desk = WorkRegisters(self.app, agenda_drawer(services.accountability, services.views))
+        self.desk = WorkRegisters(
+            self.app,
+            agenda_drawer(services.accountability, services.views, services.risks),
+            deadline_unit(services.views),
+        )
         users = self.app.users(SYSTEM_ACTOR)
         self.leaders = [u for u in users if u.role is Role.LEADER]
         self.supervisor = next(u for u in users if u.role is Role.SUPERVISOR).as_actor

@@ -29,6 +29,16 @@ def late_case(office: Office, **overrides: Any) -> dict[str, Any]:
     return office.register(occurred_at=received, **overrides)
 
 
+def held_late_case(office: Office, unit: str = "housing", **overrides: Any) -> dict[str, Any]:
+    """A case registered 40 days ago and handed to `unit` the next day, never accepted: a
+    deadline of the unit's (as the overdue list attributes it) is overdue."""
+    case = late_case(office, **overrides)
+    forwarded = (datetime.now(UTC) - timedelta(days=39)).isoformat()
+    body = {"unit_id": str(office.county.units[unit]), "occurred_at": forwarded}
+    ok(office.send("dispatcher", case["id"], "forward", body))
+    return case
+
+
 def overdue_of(office: Office, case_id: str) -> dict[str, Any]:
     """The case's overdue deadline as the overdue list shows it, as a reference."""
     response = office.client.get(
@@ -75,7 +85,7 @@ def test_a_finding_and_an_accountability_record_link_the_overdue_records_they_re
     client: FlaskClient, county: County, services: Services
 ) -> None:
     office = Office(client, county)
-    case = late_case(office)
+    case = held_late_case(office)
     deadline = overdue_of(office, case["id"])
     task_id = overdue_task(office)
 
@@ -187,7 +197,7 @@ def test_a_finding_and_an_accountability_record_link_the_overdue_records_they_re
     assert_error(post(office, "supervisor", typical, {"text": "再次"}), 409)
     services.catch_up()
     register = InspectionRegister(
-        MeetingRegister(services.app, services.views, services.accountability)
+        MeetingRegister(services.app, services.views, services.accountability, services.risks)
     )
     (listed_typical,) = bulletin_typical_inspections(register, month())
     assert listed_typical["unit_name"] == "县住建局"
@@ -201,13 +211,16 @@ def test_an_inspected_unit_reads_its_inspection_without_what_accuses_it(
 ) -> None:
     office = Office(client, county)
     accusing = late_case(office, accused_unit_ids=[str(county.units["housing"])])
-    plain = late_case(office)  # sorted late: handed to the housing bureau, which sees it
-    forward = {"unit_id": str(county.units["housing"])}
-    ok(office.send("dispatcher", plain["id"], "forward", forward))
+    plain = held_late_case(office)  # the housing bureau's record, which it sees
     inspection = inspect(office).get_json()
-    links = [overdue_of(office, accusing["id"]), overdue_of(office, plain["id"])]
-    text = f"{PETITIONER['name']}反映的事项超期未分办"
+    text = f"{PETITIONER['name']}反映的事项超期未受理"
     path = f"/inspections/{inspection['id']}/findings"
+    # A case accusing the unit is never the unit's record (the bureau's sorting clock ran late).
+    refused = post(
+        office, "supervisor", path, {"text": text, "overdue": [overdue_of(office, accusing["id"])]}
+    )
+    assert "overdue" in assert_error(refused, 422)["errors"]
+    links = [overdue_of(office, plain["id"])]
     assert post(office, "supervisor", path, {"text": text, "overdue": links}).status_code == 201
 
     seen = client.get(f"{API}/inspections/{inspection['id']}", headers=office.headers("head"))
@@ -217,7 +230,7 @@ def test_an_inspected_unit_reads_its_inspection_without_what_accuses_it(
 
     shown = [link["case_id"] for link in ok(seen)["findings"][0]["overdue"]]
     assert shown == [plain["id"]]
-    assert len(ok(overseen)["findings"][0]["overdue"]) == 2
+    assert len(ok(overseen)["findings"][0]["overdue"]) == 1
     for answer in (seen, overseen):
         assert PETITIONER["name"] not in answer.get_data(as_text=True)
     other = client.get(
@@ -256,3 +269,58 @@ def test_an_inspection_is_the_supervisors_and_needs_a_sound_checklist(
     assert_error(post(office, "supervisor", "/inspections", early), 422)
     listed = client.get(f"{API}/inspections", headers=office.headers("supervisor"))
     assert ok(listed)["items"] == []
+
+
+def test_a_finding_and_a_record_name_only_the_overdue_records_of_their_unit(
+    client: FlaskClient, county: County
+) -> None:
+    office = Office(client, county)
+    labour_case = held_late_case(office, "labour")
+    labour_deadline = overdue_of(office, labour_case["id"])
+    meeting_id = convene(office, held_on=days_ago(5)).get_json()["id"]
+    labour = {"unit_id": str(county.units["labour"])}
+    labour |= {"handler_id": str(county.actors["labour_handler"].id), "due_date": days_ago(1)}
+    made = decide(office, meeting_id, decision(county, **labour))
+    labour_task = made.get_json()["decisions"][0]["task_id"]
+    housing = inspect(office).get_json()
+    path = f"/inspections/{housing['id']}/findings"
+
+    # The labour bureau's records are not the housing bureau's: refused on `overdue`, nothing
+    # written.
+    for other in (labour_deadline, {"task_id": labour_task}):
+        refused = post(office, "supervisor", path, {"text": "超期", "overdue": [other]})
+        assert "overdue" in assert_error(refused, 422)["errors"]
+    seen = client.get(f"{API}/inspections/{housing['id']}", headers=office.headers("auditor"))
+    assert ok(seen)["findings"] == []
+    assert ok(seen)["version"] == housing["version"]
+
+    # The same records are the labour bureau's own.
+    inspected = inspect(office, "labour").get_json()
+    both = [labour_deadline, {"task_id": labour_task}]
+    found = post(
+        office,
+        "supervisor",
+        f"/inspections/{inspected['id']}/findings",
+        {"text": "超期", "overdue": both},
+    )
+    assert found.status_code == 201, found.get_json()
+    assert len(found.get_json()["findings"][0]["overdue"]) == 2
+
+    # A 问责 record rests on overdue records of the unit it holds accountable.
+    basis = {
+        "unit_id": str(county.units["housing"]),
+        "overdue": both,
+        "decision": "reminder",
+        "decided_by": "县纪委监委",
+        "decided_on": county_today().isoformat(),
+        "reason": "交办任务超期未办",
+    }
+    for other in both:
+        wrong = {**basis, "overdue": [other]}
+        refused = post(office, "supervisor", "/accountability-records", wrong)
+        assert "overdue" in assert_error(refused, 422)["errors"]
+    listed = client.get(f"{API}/accountability-records", headers=office.headers("auditor"))
+    assert ok(listed)["items"] == []
+    right = {**basis, "unit_id": str(county.units["labour"])}
+    recorded = post(office, "supervisor", "/accountability-records", right)
+    assert recorded.status_code == 201, recorded.get_json()

@@ -16,6 +16,8 @@ from domain import labels
 from domain.cases import LOCAL_TZ
 from projections.bootstrap import Services
 from tests.api.helpers import API, PETITIONER, Office, assert_error, ok
+from tests.api.test_audit_api import access_log
+from tests.api.test_risks_api import PERSON, Register
 from tests.conftest import County
 
 
@@ -286,7 +288,7 @@ def test_no_reader_of_a_meeting_is_shown_what_is_about_a_case_accusing_their_uni
     accusing = office.register(accused_unit_ids=[str(county.units["bureau"])])
     ok(office.send("supervisor", accusing["id"], "flags", {"flag": "key_case", "on": True}))
     meeting_id = convene(office).get_json()["id"]
-    risk = str(uuid4())
+    risk = Register(client, county).complete()["id"]
     body = decision(county, case_id=accusing["id"], risk_id=risk)
     made = decide(office, meeting_id, body)
     assert made.get_json()["decisions"][0]["risk_id"] == risk
@@ -460,3 +462,144 @@ def test_the_registers_view_is_rebuilt_from_the_log_alike(
     )
     assert after == before
     assert [t["status"] for t in after[0]] == ["closed", "open"]
+
+
+# -- the risk register on the meeting (docs/meetings.md "The agenda", "Decisions and tasks") ------
+def risk_rows(view: dict[str, Any]) -> list[dict[str, Any]]:
+    """The agenda's high-level risk items."""
+    return [a for a in view["agenda"] if a["source"] == "high_risk"]
+
+
+def test_the_agenda_carries_the_open_grave_risks_to_the_readers_who_may_see_them(
+    client: FlaskClient, county: County
+) -> None:
+    office = Office(client, county)
+    risks = Register(client, county)
+    subject = f"{PERSON['name']}承包地边界纠纷"
+    grave = risks.complete(level="grave", subject=subject)
+    risks.complete(level="serious")
+    ended = risks.complete(level="grave")
+    ok(risks.send("supervisor", ended["id"], "resolve", {"evidence": "调解协议"}))
+    accusing = risks.enter(level="grave", accused_unit_ids=[str(county.units["bureau"])])
+    # Its sponsor replaced: the first leader still sees it (a former sponsor), its people masked.
+    handed = risks.complete(level="grave", subject=subject)
+    leader2 = str(county.actors["leader2"].id)
+    ok(
+        risks.send(
+            "dispatcher", handed["id"], "assign", {"leader_id": leader2, "reason": "分工调整"}
+        )
+    )
+
+    meeting = convene(office)
+    assert meeting.status_code == 201, meeting.get_json()
+    meeting_id = meeting.get_json()["id"]
+
+    def agenda(who: str) -> list[dict[str, Any]]:
+        view = ok(client.get(f"{API}/meetings/{meeting_id}", headers=office.headers(who)))
+        return risk_rows(view)
+
+    overseen = agenda("auditor")
+    assert [a["risk_id"] for a in overseen] == [grave["id"], accusing["id"], handed["id"]]
+    first = overseen[0]
+    assert first["risk_number"] == grave["number"]
+    assert first["source_label"] == "重大隐患"
+    assert (first["risk_level"], first["risk_level_label"]) == ("grave", "重大")
+    assert first["township_name"] == "城关镇"
+    assert first["unit_name"] == "县住建局"
+    assert first["leader_name"] == "陈县长"
+    assert first["subject"] == subject
+    assert first["identity_masked"] is False
+    # The bureau's dispatcher never sees the risk concerning the bureau.
+    assert [a["risk_id"] for a in agenda("dispatcher")] == [grave["id"], handed["id"]]
+    # A leader sees the risks they sponsor (or sponsored), no other.
+    mine = agenda("leader")
+    assert [a["risk_id"] for a in mine] == [grave["id"], handed["id"]]
+    assert mine[0]["identity_masked"] is False
+    assert mine[1]["identity_masked"] is True
+    assert PERSON["name"] not in mine[1]["subject"]
+    assert [a["risk_id"] for a in agenda("leader2")] == [handed["id"]]
+    assert agenda("leader2")[0]["identity_masked"] is False
+    minutes = client.get(
+        f"{API}/meetings/{meeting_id}/minutes.xlsx", headers=office.headers("dispatcher")
+    )
+    book = openpyxl.load_workbook(io.BytesIO(minutes.data))
+    texts = {str(c.value) for row in book["会议议题"].iter_rows() for c in row}
+    assert accusing["subject"] not in texts
+    assert subject in texts
+
+    # Every disclosure of the people (the whole subject) is logged; a masked row is not.
+    logged = [e for e in access_log(client, county) if e["action"] == "read_agenda"]
+    by_leader = {
+        e["case_id"] for e in logged if e["actor"]["id"] == str(county.actors["leader"].id)
+    }
+    assert by_leader == {grave["id"]}
+    by_dispatcher = {
+        e["case_id"] for e in logged if e["actor"]["id"] == str(county.actors["dispatcher"].id)
+    }
+    assert by_dispatcher == {grave["id"], handed["id"]}
+
+
+def test_a_decision_names_a_risk_the_caller_may_see_and_its_task_links_it_to_those_who_may(
+    client: FlaskClient, county: County
+) -> None:
+    office = Office(client, county)
+    risks = Register(client, county)
+    meeting_id = convene(office, "dispatcher").get_json()["id"]
+    hidden = risks.enter(accused_unit_ids=[str(county.units["bureau"])])
+
+    unseen = decide(office, meeting_id, decision(county, risk_id=hidden["id"]), "dispatcher")
+    unknown = decide(office, meeting_id, decision(county, risk_id=str(uuid4())), "dispatcher")
+    assert "risk_id" in assert_error(unknown, 422)["errors"]
+    assert assert_error(unseen, 422) == assert_error(unknown, 422)
+    # A risk concerning a unit is never given to that unit as a task.
+    concerning = risks.enter(accused_unit_ids=[str(county.units["housing"])])
+    refused = decide(office, meeting_id, decision(county, risk_id=concerning["id"]))
+    assert "unit_id" in assert_error(refused, 422)["errors"]
+    view = ok(client.get(f"{API}/meetings/{meeting_id}", headers=office.headers("auditor")))
+    assert view["decisions"] == []
+
+    # A risk of the housing bureau's, and one of the labour bureau's, both given to housing.
+    own = risks.complete()
+    labours = risks.enter()
+    ok(
+        risks.send(
+            "dispatcher",
+            labours["id"],
+            "assign",
+            {
+                "leader_id": str(county.actors["leader2"].id),
+                "unit_id": str(county.units["labour"]),
+                "handler_id": str(county.actors["labour_handler"].id),
+            },
+        )
+    )
+    made = decide(office, meeting_id, decision(county, risk_id=own["id"]), "dispatcher")
+    assert made.status_code == 201, made.get_json()
+    (first,) = made.get_json()["decisions"]
+    assert (first["risk_id"], first["risk_number"]) == (own["id"], own["number"])
+    other = decide(office, meeting_id, decision(county, risk_id=labours["id"]), "dispatcher")
+    assert other.status_code == 201, other.get_json()
+    second = other.get_json()["decisions"][1]
+    assert second["risk_number"] == labours["number"]
+
+    # The housing handler's queue has both tasks; the link only to the risk it may see.
+    queue = {t["id"]: t for t in tasks(office, "handler")}
+    assert queue[first["task_id"]]["risk_number"] == own["number"]
+    assert queue[second["task_id"]]["risk_id"] is None
+    assert queue[second["task_id"]]["risk_number"] is None
+    one = ok(client.get(f"{API}/tasks/{second['task_id']}", headers=office.headers("handler")))
+    assert (one["risk_id"], one["risk_number"]) == (None, None)
+    seen = ok(client.get(f"{API}/tasks/{second['task_id']}", headers=office.headers("supervisor")))
+    assert (seen["risk_id"], seen["risk_number"]) == (labours["id"], labours["number"])
+    # A leader reads the decisions about the risks they sponsor, as about cases.
+    mine = ok(client.get(f"{API}/meetings/{meeting_id}", headers=office.headers("leader")))
+    assert [d["risk_id"] for d in mine["decisions"]] == [own["id"]]
+    theirs = ok(client.get(f"{API}/meetings/{meeting_id}", headers=office.headers("leader2")))
+    assert [d["risk_id"] for d in theirs["decisions"]] == [labours["id"]]
+
+    # The next meeting's agenda carries the open tasks, each to those who may see its risk.
+    later = convene(office).get_json()["id"]
+    carried = ok(client.get(f"{API}/meetings/{later}", headers=office.headers("leader")))
+    open_items = [a for a in carried["agenda"] if a["source"] == "open_task"]
+    assert [a["task_id"] for a in open_items] == [first["task_id"]]
+    assert open_items[0]["task"]["risk_number"] == own["number"]

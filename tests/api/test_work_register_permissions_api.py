@@ -4,6 +4,8 @@ may not see), and a refused request records nothing."""
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,17 +37,38 @@ from domain.values import Role
 from domain.visibility import OVERSEERS
 from tests.api.helpers import API, Office
 from tests.api.test_permissions_api import (
+    CELLS,
+    DOC,
     REGISTER_PATHS,
     ROLES,
     STRANGER_OF,
     USER_OF,
     Row,
-    documented_rows,
     expected_cell,
 )
 from tests.conftest import County
 
-ROWS = [row for row in documented_rows() if row.path.startswith(REGISTER_PATHS)]
+SECTION = "## The registers of work"
+
+
+def work_register_rows() -> list[Row]:
+    """The rows of the registers' own table in docs/permissions.md (the section `SECTION`)."""
+    lines = DOC.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(SECTION))
+    at = next(i for i in range(start, len(lines)) if lines[i].startswith("| endpoint |"))
+    header = [c.strip() for c in lines[at].strip("|").split("|")][1:]
+    assert header == list(ROLES)
+    rows = []
+    for line in itertools.takewhile(lambda text: text.startswith("|"), lines[at:]):
+        match = re.match(r"\| `(GET|POST|DELETE) ([^`]+)` \|(.*)\|$", line)
+        if match:
+            cells = [c.strip() for c in match.group(3).split("|")]
+            assert set(cells) <= CELLS, line
+            rows.append(Row(match.group(1), match.group(2), dict(zip(ROLES, cells, strict=True))))
+    return rows
+
+
+ROWS = [row for row in work_register_rows() if row.path.startswith(REGISTER_PATHS)]
 
 COMMANDS: dict[str, type[RecordCommand]] = {
     "POST /meetings": ConveneMeeting,

@@ -91,7 +91,7 @@ def test_the_sql_twin_shows_exactly_the_tasks_the_rule_lets_each_actor_see(
         assert not accused_above, (unit, case)
         made.append((units[unit], people[leader].id, cases[case]))
     services.catch_up()
-    register = MeetingRegister(app, services.views, services.accountability)
+    register = MeetingRegister(app, services.views, services.accountability, services.risks)
     stored = {}
     for record in app.repository.get(meeting.id).decisions:
         task = app.repository.get(record.task_id)
