@@ -221,7 +221,8 @@ def visible(
     """Whether a task exists for the actor (others get 404).
 
     Overseers see every task; the staff of its unit and its responsible leader see it; nobody of
-    a unit accused by the task's case (or of a unit below one) sees it, whatever the role.
+    a unit accused by the task's case or concerned by its risk (`accused`: both), or of a unit
+    below one, sees it, whatever the role.
     """
     if not set(accused).isdisjoint(unit_lineage):
         return False

@@ -110,7 +110,9 @@ class WorkRegisters:
         """Whether the task exists for the actor (domain/tasks.py `visible`)."""
         accused: list[UUID] = []
         if task.case_id is not None:
-            accused = self._case(task.case_id).accused_unit_ids
+            accused += self._case(task.case_id).accused_unit_ids
+        if task.risk_id is not None:
+            accused += self._load(task.risk_id, Risk, "risk").accused_unit_ids
         return task_rules.visible(
             actor,
             unit_id=task.unit_id,

@@ -3,9 +3,10 @@ queues and filters over it, the agenda's sources, the meeting and task views, th
 three lists, and task completion on time by unit.
 
 Who sees a task is domain/tasks.py's rule (`visible`); `task_filter` is its SQL twin over
-`register_tasks t` (joined to the case's ledger row `c`). Texts of meetings and tasks are shown
-redacted of the petitioners of the case they are about, to every viewer: the registers never
-show an identity (the case does, and logs it).
+`register_tasks t` (joined to the case's ledger row `c` and the risk's register row `r`).
+Texts of meetings and tasks are shown redacted of the petitioners of the case and the people of
+the risk they are about, to every viewer: the registers never show an identity (the case and the
+risk do, and log it).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from uuid import UUID
 
 from domain import labels
 from domain.application import Xinfang
-from domain.cases import Case
 from domain.directory import SYSTEM_ACTOR, UNIT_ROLES
 from domain.errors import PermissionDeniedError
 from domain.meetings import Meeting
@@ -30,6 +30,7 @@ from domain.visibility import OVERSEERS
 from projections import disclosure
 from projections.accountability import OVERDUE_NOW, Accountability
 from projections.names import Names
+from projections.register_projection import task_people
 from projections.risk_register import RiskRegister
 from projections.scorecards import month_bounds, rate
 from projections.sql import Where, hex_id, member, uuid_of
@@ -41,10 +42,12 @@ SYSTEM_VIEWER = Actor(id=SYSTEM_ACTOR.id, name=SYSTEM_ACTOR.name, role=Role.AUDI
 
 # -- who sees which task (the SQL twin of domain.tasks.visible) --------------------------------
 def task_filter(viewer: Actor, unit_lineage: Collection[UUID]) -> Where:
-    """The rows of `register_tasks t` (LEFT JOIN ledger_cases c) the viewer may know exist."""
+    """The rows of `register_tasks t` (LEFT JOIN ledger_cases c, risk_register r) the viewer
+    may know exist."""
     where = Where()
     for unit_id in unit_lineage:
         where.add("c.accused IS NULL OR c.accused NOT LIKE ?", member(unit_id))
+        where.add("r.accused IS NULL OR r.accused NOT LIKE ?", member(unit_id))
     if viewer.role in TASK_OVERSEERS:
         return where
     if viewer.role in UNIT_ROLES:
@@ -56,7 +59,10 @@ def task_filter(viewer: Actor, unit_lineage: Collection[UUID]) -> Where:
     return where
 
 
-TASK_FROM = "{p}register_tasks t LEFT JOIN {p}ledger_cases c ON c.case_id = t.case_id"
+TASK_FROM = (
+    "{p}register_tasks t LEFT JOIN {p}ledger_cases c ON c.case_id = t.case_id "
+    "LEFT JOIN {p}risk_register r ON r.risk_id = t.risk_id"
+)
 
 
 @dataclass(frozen=True)
@@ -223,7 +229,7 @@ class MeetingRegister:
         """One task with its reports and closing (the caller checked the viewer sees it); its
         link to a risk only if the viewer may see the risk."""
         names = Names(self.app)
-        people = self._people(task.case_id)
+        people = task_people(self.app, task)
         level = task.level(today)
         number = self._case_numbers([task.case_id]).get(task.case_id) if task.case_id else None
         seen = self.risk_numbers(viewer, [task.risk_id])
@@ -266,7 +272,7 @@ class MeetingRegister:
     def task_history(self, task: Task) -> list[dict[str, Any]]:
         """Every event of the task, in order: who (as they were), both times, why, and what,
         its texts redacted of the case's petitioners (the caller checked the viewer sees it)."""
-        people = self._people(task.case_id)
+        people = task_people(self.app, task)
         entries = []
         for event in self.app.events.get(task.id):
             kind = type(event).__qualname__
@@ -290,13 +296,6 @@ class MeetingRegister:
                 }
             )
         return entries
-
-    def _people(self, case_id: UUID | None) -> list[Any]:
-        if case_id is None:
-            return []
-        case: Any = self.app.repository.get(case_id)
-        assert isinstance(case, Case)
-        return list(case.petitioners)
 
     def _case_numbers(self, case_ids: Sequence[UUID | None]) -> dict[UUID | None, str]:
         ids = sorted({c.hex for c in case_ids if c is not None})

@@ -129,16 +129,15 @@ class RegisterProjection(Projection):
         }
 
     def _row(self, task: Task) -> dict[str, Any]:
-        people: list[Any] = []
-        if task.case_id is not None:
-            people = self.app.repository.get(task.case_id).petitioners
+        people = task_people(self.app, task)
         last = task.reports[-1].occurred_at if task.reports else None
         return {
             "task_id": task.id.hex,
             "origin": task.origin.value,
             "source_id": task.source_id.hex,
             "n": task.n,
-            # The views keep no identity: texts about a case are stored redacted of its people.
+            # The views keep no identity: texts about a case or a risk are stored redacted of
+            # its people.
             "problem": PetitionerSealer.redact(task.problem, people),
             "task": PetitionerSealer.redact(task.task, people),
             "due_date": task.due_date.isoformat(),
@@ -217,3 +216,13 @@ def _accountability_row(record: AccountabilityRecord) -> dict[str, Any]:
         "recorded_on": local_date(record.recorded_at).isoformat(),
         "version": record.version,
     }
+
+
+def task_people(app: Xinfang, task: Task) -> list[Any]:
+    """The people a task's texts are redacted of: its case's petitioners and its risk's people."""
+    people: list[Any] = []
+    if task.case_id is not None:
+        people += app.repository.get(task.case_id).petitioners
+    if task.risk_id is not None:
+        people += app.repository.get(task.risk_id).people
+    return people

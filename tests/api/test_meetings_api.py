@@ -573,7 +573,8 @@ def test_a_decision_names_a_risk_the_caller_may_see_and_its_task_links_it_to_tho
             },
         )
     )
-    made = decide(office, meeting_id, decision(county, risk_id=own["id"]), "dispatcher")
+    named = decision(county, risk_id=own["id"], problem=f"{PERSON['name']}与邻户承包地纠纷")
+    made = decide(office, meeting_id, named, "dispatcher")
     assert made.status_code == 201, made.get_json()
     (first,) = made.get_json()["decisions"]
     assert (first["risk_id"], first["risk_number"]) == (own["id"], own["number"])
@@ -589,6 +590,15 @@ def test_a_decision_names_a_risk_the_caller_may_see_and_its_task_links_it_to_tho
     assert queue[second["task_id"]]["risk_number"] is None
     one = ok(client.get(f"{API}/tasks/{second['task_id']}", headers=office.headers("handler")))
     assert (one["risk_id"], one["risk_number"]) == (None, None)
+    # Texts about a risk are shown redacted of its people, to everybody (as about a case).
+    for answer in (
+        made,
+        client.get(f"{API}/tasks", headers=office.headers("supervisor")),
+        client.get(f"{API}/tasks/{first['task_id']}", headers=office.headers("handler")),
+        client.get(f"{API}/tasks/{first['task_id']}/history", headers=office.headers("head")),
+    ):
+        assert PERSON["name"] not in answer.get_data(as_text=True)
+        assert "与邻户承包地纠纷" in answer.get_data(as_text=True)
     seen = ok(client.get(f"{API}/tasks/{second['task_id']}", headers=office.headers("supervisor")))
     assert (seen["risk_id"], seen["risk_number"]) == (labours["id"], labours["number"])
     # A leader reads the decisions about the risks they sponsor, as about cases.
