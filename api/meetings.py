@@ -207,8 +207,8 @@ def minutes_workbook(m: dict[str, Any]) -> Workbook:
     sheet.title = labels.PROBLEM_LIST
     write_sheet(
         sheet,
-        [("序号", 6), ("问题", 60), ("关联信访事项", 20)],
-        [(p["n"], p["problem"], p["case_number"] or "") for p in m["problems"]],
+        [("序号", 6), ("问题", 60), ("关联信访事项/隐患", 20)],
+        [(p["n"], p["problem"], p["case_number"] or p["risk_number"] or "") for p in m["problems"]],
     )
     write_sheet(
         book.create_sheet(labels.TASK_LIST),
@@ -225,11 +225,11 @@ def minutes_workbook(m: dict[str, Any]) -> Workbook:
     )
     write_sheet(
         book.create_sheet("会议议题"),
-        [("来源", 20), ("信访事项", 20), ("事由", 40), ("期限", 14)],
+        [("来源", 20), ("信访事项/隐患", 20), ("事由", 40), ("期限", 14)],
         [
             (
                 a["source_label"],
-                a["case_number"] or "",
+                a["case_number"] or a["risk_number"] or "",
                 (a["task"] or {}).get("task") or a["subject"] or "",
                 a["due_date"].isoformat() if a["due_date"] else "",
             )

@@ -449,7 +449,12 @@ class MeetingRegister:
         return {
             **view,
             "problems": [
-                {"n": d["n"], "problem": d["problem"], "case_number": d["case_number"]}
+                {
+                    "n": d["n"],
+                    "problem": d["problem"],
+                    "case_number": d["case_number"],
+                    "risk_number": d["risk_number"],
+                }
                 for d in decisions
             ],
             "tasks": [

@@ -526,6 +526,13 @@ def test_the_agenda_carries_the_open_grave_risks_to_the_readers_who_may_see_them
     texts = {str(c.value) for row in book["会议议题"].iter_rows() for c in row}
     assert accusing["subject"] not in texts
     assert subject in texts
+    assert grave["number"] in texts
+    assert accusing["number"] not in texts
+    page = client.get(
+        f"{API}/meetings/{meeting_id}/minutes.html", headers=office.headers("leader2")
+    ).get_data(as_text=True)
+    assert handed["number"] in page
+    assert grave["number"] not in page
 
     # Every disclosure of the people (the whole subject) is logged; a masked row is not.
     logged = [e for e in access_log(client, county) if e["action"] == "read_agenda"]
