@@ -97,20 +97,23 @@ class Row:
 
 
 def documented_rows() -> list[Row]:
-    """The rows of the matrix table in docs/permissions.md."""
+    """The rows of the matrix tables headed `| endpoint |` in docs/permissions.md: the cases and
+    the directory, then the registers of work (the risk register's table, headed `| register
+    endpoint |`, is tests/api/test_register_permissions_api.py's)."""
     lines = DOC.read_text(encoding="utf-8").splitlines()
-    header = next(line for line in lines if line.startswith("| endpoint |"))
-    assert [c.strip() for c in header.strip("|").split("|")][1:] == list(ROLES)
+    starts = [i for i, line in enumerate(lines) if line.startswith("| endpoint |")]
+    assert starts, "docs/permissions.md has no permission table"
     rows = []
-    # The matrix of the cases and the directory: the first table (the registers' rows follow
-    # in their own table, tests/api/test_register_permissions_api.py).
-    table = itertools.takewhile(lambda line: line.startswith("|"), lines[lines.index(header) :])
-    for line in table:
-        match = re.match(r"\| `(GET|POST|DELETE) ([^`]+)` \|(.*)\|$", line)
-        if match:
-            cells = [c.strip() for c in match.group(3).split("|")]
-            assert set(cells) <= CELLS, line
-            rows.append(Row(match.group(1), match.group(2), dict(zip(ROLES, cells, strict=True))))
+    for start in starts:
+        assert [c.strip() for c in lines[start].strip("|").split("|")][1:] == list(ROLES)
+        for line in itertools.takewhile(lambda line: line.startswith("|"), lines[start:]):
+            match = re.match(r"\| `(GET|POST|DELETE) ([^`]+)` \|(.*)\|$", line)
+            if match:
+                cells = [c.strip() for c in match.group(3).split("|")]
+                assert set(cells) <= CELLS, line
+                rows.append(
+                    Row(match.group(1), match.group(2), dict(zip(ROLES, cells, strict=True)))
+                )
     return rows
 
 
