@@ -9,7 +9,7 @@ from flask import Flask, abort, send_from_directory
 from flask_smorest import Api
 from werkzeug.wrappers import Response
 
-from api import accountability, audit, cases, directory, ledger, reports, strict_query
+from api import accountability, audit, cases, directory, ledger, pages, reports, strict_query
 from api.context import authenticate
 from api.errors import ErrorResponses, register_error_handlers
 from api.guards import FAILED_LOGIN_WINDOW, LoginThrottle, check_json_body
@@ -62,6 +62,9 @@ def create_app(services: Services | None = None, config: dict[str, Any] | None =
     app.before_request(authenticate)
     app.before_request(check_json_body)
     strict_query.install(app)
+    # The web pages (api/pages, docs/web.md): their own session cookie and CSRF; the API above
+    # keeps answering bearer tokens only.
+    pages.install(app)
 
     @app.get(f"{SWAGGER_ASSETS}<path:filename>")
     def docs_assets(filename: str) -> Response:
