@@ -380,6 +380,8 @@ FIELD: Mapping[str, str] = {
     "granted": "是否回避",
     "reason": "理由",
     "occurred_at": "实际发生时间（补录时填写）",
+    "intake_unit_id": "登记单位",
+    "reopens": "重新启动",
     "name": "姓名",
     "id_number": "身份证号",
     "phone": "联系电话",

@@ -182,7 +182,7 @@ EVENT_ENUMS: dict[str, tuple[type[Enum], ...]] = {
     "action": (HearingAction,),
 }
 PEOPLE_FIELDS = frozenset({"handler_id", "leader_id", "person_id", "prev_handler_id"})
-UNIT_FIELDS = frozenset({"unit_id", "prev_unit_id"})
+UNIT_FIELDS = frozenset({"unit_id", "prev_unit_id", "intake_unit_id", "accused_unit_ids"})
 
 
 def role_name(role: Any) -> str:

@@ -66,9 +66,12 @@ class Desk:
         problems = self.page.evaluate(A11Y_SCRIPT)
         assert problems == [], f"{self.page.url}: {problems}"
 
-    def shot(self, name: str) -> None:
-        """Save the page as docs/ui/<name>.png (the viewport: what a 1366x768 screen shows)."""
+    def shot(self, name: str, at: str | None = None) -> None:
+        """Save the page as docs/ui/<name>.png (the viewport: what a 1366x768 screen shows),
+        scrolled to the element `at` if given."""
         SHOTS.mkdir(parents=True, exist_ok=True)
+        if at is not None:
+            self.page.locator(at).evaluate("e => e.scrollIntoView({block: 'start'})")
         self.page.screenshot(path=str(SHOTS / f"{name}.png"))
 
     def act(self, verb: str, fill: dict[str, str] | None = None, **select: str) -> None:
@@ -123,7 +126,7 @@ def test_a_whole_case_through_the_pages(site: tuple[str, County]) -> None:
     base, county = site
     requests: list[str] = []
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--lang=zh-CN"])
         try:
             walk(browser, base, county, requests)
         finally:
@@ -221,6 +224,7 @@ def walk(browser: Any, base: str, county: County, requests: list[str]) -> None:
     handler.checked()
     handler.shot("handler")
     handler.open(case_path)
+    handler.shot("case-actions", at="#actions-title")
     handler.act("start_work", {"occurred_at": local_now(150)})
     assert "办理中" in handler.status()
     # A visit without its time is refused beside the field, nothing recorded.
@@ -280,7 +284,7 @@ def walk(browser: Any, base: str, county: County, requests: list[str]) -> None:
         assert who in rows
     assert "县住建局" in rows
     auditor.checked()
-    auditor.shot("auditor-timeline")
+    auditor.shot("auditor-timeline", at="#timeline-title")
     auditor.open("/audit")
     assert "访问记录" in auditor.page.locator("main").inner_text()
     auditor.checked()

@@ -20,3 +20,8 @@ document.addEventListener("click", function (event) {
   copy.querySelectorAll(".error").forEach(function (e) { e.remove(); });
   last.after(copy);
 });
+
+// "打印" prints the page (the print style leaves out the navigation and the forms).
+document.addEventListener("click", function (event) {
+  if (event.target.closest("[data-print]")) { window.print(); }
+});
