@@ -12,6 +12,7 @@ import re
 import time
 from html.parser import HTMLParser
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -556,25 +557,46 @@ def test_the_ledger_page_filters_pages_and_exports_the_same_selection(
     assert "export" in actions
 
 
-@pytest.mark.parametrize(
-    ("path", "allowed"),
-    [
-        ("/overdue", {"clerk", "dispatcher", "head", "handler", "leader", "supervisor", "auditor"}),
-        (
-            "/scorecards",
-            {"clerk", "dispatcher", "head", "handler", "leader", "supervisor", "auditor"},
-        ),
-        ("/agenda", {"clerk", "dispatcher", "head", "handler", "leader", "supervisor", "auditor"}),
-        ("/bulletin", {"dispatcher", "supervisor", "auditor"}),
-        ("/audit", {"supervisor", "auditor"}),
-    ],
-)
-def test_overseers_pages_follow_the_api_s_roles(
-    flask_app: Flask, county: County, path: str, allowed: set[str]
+PERMISSIONS = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
+ROLE_KEYS = {"unit_head": "head"}
+"""The test county's user of each role (by its role's name, except the unit head)."""
+
+
+def page_rows() -> list[tuple[str, dict[str, bool]]]:
+    """The pages table of docs/permissions.md: each page and whether each role opens it."""
+    lines = PERMISSIONS.read_text(encoding="utf-8").splitlines()
+    header = next(line for line in lines if line.startswith("| page |"))
+    roles = [c.strip() for c in header.strip("|").split("|")][1:]
+    rows = []
+    for line in lines:
+        match = re.match(r"\| page `([^`]+)` \|(.*)\|$", line)
+        if match:
+            cells = [c.strip() for c in match.group(2).split("|")]
+            assert set(cells) <= {"✓", "—"}, line
+            rows.append((match.group(1), {r: c == "✓" for r, c in zip(roles, cells, strict=True)}))
+    return rows
+
+
+def test_the_pages_table_lists_every_page_of_the_site(flask_app: Flask) -> None:
+    documented = {path for path, _ in page_rows()}
+    own = {
+        rule.rule
+        for rule in flask_app.url_map.iter_rules()
+        if rule.endpoint.startswith("pages.")
+        and "GET" in (rule.methods or set())
+        and "<" not in rule.rule
+        and rule.endpoint not in {"pages.login", "pages.ledger_export"}
+    }
+    assert documented == own
+
+
+@pytest.mark.parametrize(("path", "allowed"), page_rows())
+def test_every_page_opens_for_the_roles_of_the_table(
+    flask_app: Flask, county: County, path: str, allowed: dict[str, bool]
 ) -> None:
-    for who in ("clerk", "dispatcher", "head", "handler", "leader", "supervisor", "auditor"):
-        response = desk(flask_app, county, who).get(path)
-        assert response.status_code == (200 if who in allowed else 403), (who, path)
+    for role, opens in allowed.items():
+        response = desk(flask_app, county, ROLE_KEYS.get(role, role)).get(path)
+        assert response.status_code == (200 if opens else 403), (role, path)
         assert "Traceback" not in response.text
 
 
