@@ -7,6 +7,7 @@ histories, the ledger for rows, the accountability views) and every form runs a 
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -535,10 +536,9 @@ def command(case_id: UUID, verb: str) -> Any:
             form.errors.append(message)
         return form
 
-    if any(f.metadata.get("refers") is Ref.CASE for f in _fields(declaration)):
-        body = _case_numbers(declaration, body)
-        if isinstance(body, forms.Form):
-            return case_page(case_id, failed=body, status=422)
+    unknown = _case_numbers(declaration, body)
+    if unknown:
+        return case_page(case_id, failed=failed(unknown), answer_n=n, status=422)
     try:
         loaded = forms.load(declaration, body)
     except ValidationError as err:
@@ -566,29 +566,26 @@ def command(case_id: UUID, verb: str) -> Any:
     return redirect(url_for("pages.case", case_id=case_id))
 
 
-def _fields(declaration: type[CaseCommand]) -> list[Any]:
-    import dataclasses
-
-    return list(dataclasses.fields(declaration))
-
-
-def _case_numbers(declaration: type[CaseCommand], body: dict[str, Any]) -> Any:
-    """Case numbers typed into a form (XF-2026-000012) as the case ids the API takes, looked up
-    among the cases the user may see only (another is answered as no such case)."""
+def _case_numbers(declaration: type[CaseCommand], body: dict[str, Any]) -> dict[str, list[str]]:
+    """Put the case id in place of a case number typed into a field naming another case
+    (XF-2026-000012), looked up among the cases the user may see only: any other number is
+    answered as no such case. Returns the field errors of numbers not found."""
     built = services()
-    for spec in _fields(declaration):
+    errors: dict[str, list[str]] = {}
+    for spec in dataclasses.fields(declaration):
         if spec.metadata.get("refers") is not Ref.CASE or spec.name not in body:
             continue
         typed = str(body[spec.name]).strip()
         if forms.as_uuid(typed) is not None:
             continue
         items, _ = built.ledger.search(
-            actor(), LedgerQuery(q=typed, page_size=5), today_in_county(built.app)
+            actor(), LedgerQuery(number=typed.upper(), page_size=1), today_in_county(built.app)
         )
-        exact = [row for row in items if row["number"] == typed.upper()]
-        if exact:
-            body[spec.name] = str(exact[0]["case_id"])
-    return body
+        if items:
+            body[spec.name] = str(items[0]["case_id"])
+        else:
+            errors[spec.name] = ["没有此编号的事项，或您无权查看"]
+    return errors
 
 
 # -- the ledger ---------------------------------------------------------------------------------

@@ -675,3 +675,37 @@ def test_a_page_for_an_unknown_status_never_shows_a_stack_trace(
         assert "Traceback" not in response.text
         assert "<h1>" in response.text
     assert Status.REGISTERED  # the enum the pages label
+
+
+def test_merging_names_the_other_case_by_its_number(
+    flask_app: Flask, county: County, office: Office
+) -> None:
+    merged = office.register(subject="拖欠工资")
+    carrying = office.register(subject="拖欠工资（重复）")
+    dispatcher = desk(flask_app, county, "dispatcher")
+    action = f"{case_url(merged)}/actions/merge"
+    unknown = post_form(dispatcher, case_url(merged), action, {"into_case_id": "XF-1999-999999"})
+    assert unknown.status_code == 422
+    assert "没有此编号的事项" in field_block(unknown.text, "merge-into_case_id")
+    response = post_form(dispatcher, case_url(merged), action, {"into_case_id": carrying["number"]})
+    assert response.status_code == 302
+    assert office.get(merged["id"]).get_json()["merged_into"] == carrying["id"]
+
+
+def test_the_supervisor_publishes_a_bulletin_from_its_page(
+    flask_app: Flask, county: County
+) -> None:
+    supervisor = desk(flask_app, county, "supervisor")
+    page = supervisor.get("/bulletin")
+    assert page.status_code == 200
+    month = re.search(r"(\d{4}-\d{2}) 月通报", page.text)
+    assert month is not None
+    assert "草稿" in page.text
+    response = post_form(supervisor, "/bulletin", f"/bulletin/{month[1]}/publish", {})
+    assert response.status_code == 302
+    assert "已发布" in supervisor.get("/bulletin", query_string={"month": month[1]}).text
+    printable = supervisor.get(f"/bulletin/{month[1]}.html")
+    assert printable.status_code == 200
+    auditor = desk(flask_app, county, "auditor")
+    refused = post_form(auditor, "/bulletin", f"/bulletin/{month[1]}/publish", {})
+    assert refused.status_code == 403
