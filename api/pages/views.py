@@ -8,6 +8,7 @@ histories, the ledger for rows, the accountability views) and every form runs a 
 from __future__ import annotations
 
 import dataclasses
+import logging
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -80,6 +81,7 @@ from projections.accountability import Accountability, require_reader
 from projections.ledger import LedgerQuery
 from projections.names import Names
 
+logger = logging.getLogger(__name__)
 blp = Blueprint(
     "pages",
     __name__,
@@ -95,6 +97,8 @@ AUDIT_ROLES = permissions.AUDIT_ROLES
 @blp.before_request
 def guard() -> BaseResponse | None:
     """CSRF on every POST (before anything changes), then the session."""
+    if request.endpoint == "pages.static":
+        return None
     if request.method == "POST":
         signin.protect()
     if request.endpoint in PUBLIC:
@@ -260,6 +264,15 @@ def domain_error(err: DomainError) -> tuple[str, int]:
     return page("pages/error.html", code, title=TITLES.get(code, "无法办理"), message=err.message)
 
 
+@blp.errorhandler(Exception)
+def unexpected(err: Exception) -> tuple[str, int]:
+    """A defect: logged with its trace for the operator, a plain Chinese page for the reader."""
+    logger.exception("page %s failed", request.path, exc_info=err)
+    return page(
+        "pages/error.html", 500, title=TITLES[500], message="系统出现错误，已记录，请稍后再试。"
+    )
+
+
 @blp.errorhandler(HTTPException)
 def http_error(err: HTTPException) -> tuple[str, int]:
     """Any other HTTP error, in Chinese."""
@@ -318,6 +331,8 @@ def home() -> Any:
         month = today.strftime("%Y-%m")
         extra["cards"] = built.accountability.leader_scorecards(viewer, month, today)
         extra["month"] = month
+        since = built.app.clock() - timedelta(days=30)
+        extra["actions"] = built.accountability.actor_activity(viewer, viewer.id, since, None)
     if viewer.role in AUDIT_ROLES and viewer.role is not Role.SUPERVISOR:
         extra["head"] = built.audit.head().as_json()
     return page("pages/home.html", sections=sections, today=today, **extra)

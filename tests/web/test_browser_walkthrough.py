@@ -247,9 +247,13 @@ def walk(browser: Any, base: str, county: County, requests: list[str]) -> None:
     )
     assert "已答复" in handler.status()
 
-    # The leader sees the sponsored case.
+    # The leader sees the sponsored case, receives the petitioner and sees the record.
     leader = Desk(browser, base, tokens["leader"], requests)
     assert number in leader.page.locator("main").inner_text()
+    leader.open(case_path)
+    leader.act("record_visit", {"held_at": local_now(2), "notes": "县长接访"}, kind="接访")
+    leader.open("/")
+    assert "接谈记录" in leader.page.locator("main").inner_text()
     leader.checked()
     leader.shot("leader")
 

@@ -22,6 +22,7 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
 from api import create_app
+from api.pages import queues
 from api.pages.forms import chinese
 from domain import permissions
 from domain.commands import CASE_COMMANDS
@@ -91,6 +92,24 @@ def test_signing_in_sets_a_guarded_cookie_and_goes_to_the_work_queue(
     home = client.get("/")
     assert home.status_code == 200
     assert "登记员工作台" in home.text
+
+
+def test_signing_in_goes_back_only_to_a_page_of_this_site(
+    client: FlaskClient, county: County
+) -> None:
+    for target, expected in (
+        ("/ledger", "/ledger"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example/", "/"),
+    ):
+        browser = client.application.test_client()
+        form = browser.get("/login", query_string={"next": target})
+        response = browser.post(
+            "/login",
+            query_string={"next": target},
+            data={"token": county.tokens["clerk"], "csrf_token": csrf_of(form.text)},
+        )
+        assert response.headers["Location"] == expected
 
 
 def test_the_cookie_is_secure_behind_https(flask_app: Flask, county: County) -> None:
@@ -709,3 +728,22 @@ def test_the_supervisor_publishes_a_bulletin_from_its_page(
     auditor = desk(flask_app, county, "auditor")
     refused = post_form(auditor, "/bulletin", f"/bulletin/{month[1]}/publish", {})
     assert refused.status_code == 403
+
+
+def test_a_defect_is_a_plain_page_and_a_logged_trace(
+    flask_app: Flask,
+    county: County,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    browser = desk(flask_app, county, "clerk")
+
+    def broken(*_: Any) -> Any:
+        raise RuntimeError("a defect")
+
+    monkeypatch.setattr(queues, "queue", broken)
+    response = browser.get("/")
+    assert response.status_code == 500
+    assert "<h1>系统错误</h1>" in response.text
+    assert "RuntimeError" not in response.text
+    assert "a defect" in caplog.text
