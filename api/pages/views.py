@@ -32,7 +32,7 @@ from api import ledger as ledger_api
 from api import reports
 from api.context import actor, application, services
 from api.errors import STATUS_OF
-from api.pages import duplicates, forms, queues, signin
+from api.pages import duplicates, forms, queues, signin, wording
 from api.schemas import is_month
 from domain import permissions
 from domain.access import READ_LEDGER
@@ -261,7 +261,8 @@ def domain_error(err: DomainError) -> tuple[str, int]:
         return page(
             "pages/error.html", 404, title=TITLES[404], message="没有此事项，或您无权查看。"
         )
-    return page("pages/error.html", code, title=TITLES.get(code, "无法办理"), message=err.message)
+    title = TITLES.get(code, "无法办理")
+    return page("pages/error.html", code, title=title, message=wording.refusal(err))
 
 
 @blp.errorhandler(Exception)
@@ -416,14 +417,17 @@ def register() -> Any:
     try:
         outcome = application().execute(RegisterCase(**loaded), ctx)
     except RuleViolationError as err:
+        words = wording.refusal(err)
         form = forms.build(
             RegisterCase,
             action,
             choices,
             sent=shown,
-            errors={err.field: [err.message]},
+            errors={err.field: [words]},
             petitioner_rows=rows,
         )
+        if err.field not in {i.name for i in form.inputs}:
+            form.errors.append(words)
         return page("pages/register.html", 422, form=form, checked=found)
     flash(f"已登记：{outcome.case.number}")
     return redirect(url_for("pages.case", case_id=outcome.case.id))
@@ -490,12 +494,16 @@ def case_page(
     def unit_named(value: UUID | None) -> str:
         return (names.unit(value.hex) or "") if value else ""
 
+    drawn = [] if as_of is not None else case_forms(case, failed, answer_n)
+    # A form whose command the case no longer offers (it moved on): its refusal goes on top.
+    refused = failed if failed is not None and failed not in drawn else None
     return page(
         "pages/case.html",
         status,
         case=view,
         events=events,
-        forms=[] if as_of is not None else case_forms(case, failed, answer_n),
+        refused=refused,
+        forms=drawn,
         as_of=as_of,
         may_as_of=viewer.role in AS_OF_READERS,
         named=named,
@@ -570,13 +578,14 @@ def command(case_id: UUID, verb: str) -> Any:
         app.execute(declaration(case_id=case_id, **loaded, **path), ctx)
     except RuleViolationError as err:
         name = err.field if err.field in {i.name for i in failed({}).inputs} else None
-        form = failed({name: [err.message]} if name else {}, None if name else err.message)
+        words = wording.refusal(err)
+        form = failed({name: [words]} if name else {}, None if name else words)
         return case_page(case_id, failed=form, answer_n=n, status=422)
     except NotFoundError:
         raise
     except DomainError as err:
         code = next(s for t, s in STATUS_OF.items() if isinstance(err, t))
-        return case_page(case_id, failed=failed({}, err.message), answer_n=n, status=code)
+        return case_page(case_id, failed=failed({}, wording.refusal(err)), answer_n=n, status=code)
     flash(f"已办理：{COMMAND.get(declaration.verb, declaration.verb)}")
     return redirect(url_for("pages.case", case_id=case_id))
 

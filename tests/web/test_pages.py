@@ -747,3 +747,40 @@ def test_a_defect_is_a_plain_page_and_a_logged_trace(
     assert "<h1>系统错误</h1>" in response.text
     assert "RuntimeError" not in response.text
     assert "a defect" in caplog.text
+
+
+def test_refusals_of_the_domain_read_in_chinese(
+    flask_app: Flask, county: County, office: Office
+) -> None:
+    view = office.drive("in_progress")
+    handler = desk(flask_app, county, "handler")
+    too_early = post_form(
+        handler,
+        case_url(view),
+        f"{case_url(view)}/actions/record_visit",
+        {"kind": "home_visit", "held_at": "2001-01-01T09:00"},
+    )
+    assert too_early.status_code == 422
+    assert "不能早于登记时间" in field_block(too_early.text, "record_visit-held_at")
+    future = post_form(
+        handler,
+        case_url(view),
+        f"{case_url(view)}/actions/record_visit",
+        {"kind": "home_visit", "held_at": "2099-01-01T09:00"},
+    )
+    assert "不能晚于现在" in field_block(future.text, "record_visit-held_at")
+    # A form sent after the case moved on: its status no longer allows the command.
+    html = handler.get(case_url(view)).text
+    office.send(
+        "handler",
+        view["id"],
+        "respond",
+        {
+            "outcome": "explained",
+            "text": "已答复",
+            "delivered_at": office.get(view["id"]).get_json()["updated_at"],
+        },
+    )
+    late = handler.post(f"{case_url(view)}/actions/start_work", data={"csrf_token": csrf_of(html)})
+    assert late.status_code == 409
+    assert "不能办理“开始办理”" in late.text
