@@ -799,6 +799,12 @@ def petitioner_text(people: list[Petitioner | dict[str, Any]]) -> str:
 
 
 @blp.app_template_global()
+def days_until(deadline: dict[str, Any] | None) -> int | None:
+    """Days left on a ledger row's deadline, as of the county's today."""
+    return queues.days_left(deadline, today_in_county(application()))
+
+
+@blp.app_template_global()
 def petitioners(people: list[Any]) -> str:
     """Petitioners' names for a table cell."""
     return petitioner_text(people)
