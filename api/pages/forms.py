@@ -214,7 +214,9 @@ def received(declaration: type[Command], form: MultiDict[str, str]) -> dict[str,
     for spec, hint in _declared(declaration):
         kind, _, many = _kind(hint)
         if kind is Petitioner:
-            body[spec.name] = _petitioners(form)
+            people = _petitioners(form)
+            if people:
+                body[spec.name] = people
             continue
         if many:
             values = [v for v in form.getlist(spec.name) if v]
