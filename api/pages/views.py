@@ -622,6 +622,8 @@ def _ledger_args() -> dict[str, Any]:
     for key in raw:
         values = [v for v in request.args.getlist(key) if v != ""]
         multi[key] = values if key == "status" else values[-1]
+    if "as_of" in multi:
+        multi["as_of"] = forms.local_moment(multi["as_of"])
     try:
         args: dict[str, Any] = ledger_api.LedgerQuerySchema().load(multi)
     except ValidationError as err:
@@ -660,6 +662,8 @@ def ledger() -> Any:
         selection=selection,
         units=application().units(),
         today=today,
+        as_of=args["as_of"],
+        may_as_of=viewer.role in AS_OF_READERS,
     )
 
 

@@ -289,6 +289,12 @@ def walk(browser: Any, base: str, county: County, requests: list[str]) -> None:
     assert "县住建局" in rows
     auditor.checked()
     auditor.shot("auditor-timeline", at="#timeline-title")
+    # Printed, the case keeps its facts and timeline and leaves out navigation and forms.
+    auditor.page.emulate_media(media="print")
+    assert not auditor.page.locator("header.top").is_visible()
+    assert not auditor.page.locator("form").first.is_visible()
+    assert auditor.page.locator("table.timeline").is_visible()
+    auditor.page.emulate_media(media="screen")
     auditor.open("/audit")
     assert "访问记录" in auditor.page.locator("main").inner_text()
     auditor.checked()

@@ -565,6 +565,13 @@ def test_the_ledger_page_filters_pages_and_exports_the_same_selection(
     bad = supervisor.get("/ledger", query_string={"page_size": "0"})
     assert bad.status_code == 422
     assert "筛选条件有误" in bad.text
+    before = supervisor.get("/ledger", query_string={"as_of": "2001-01-01T00:00"})
+    assert before.status_code == 200
+    assert "共 0 件" in before.text
+    refused = desk(flask_app, county, "clerk").get(
+        "/ledger", query_string={"as_of": "2001-01-01T00:00"}
+    )
+    assert refused.status_code == 403
     export = supervisor.get("/ledger.xlsx", query_string={"status": "forwarded"})
     assert export.status_code == 200
     sheet = load_workbook(BytesIO(export.data)).active
