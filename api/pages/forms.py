@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from typing import Any, get_args, get_origin, get_type_hints
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
@@ -57,6 +57,8 @@ class Form:
     action: str
     inputs: list[Input]
     errors: list[str] = field(default_factory=list)
+    key: str = field(default_factory=lambda: uuid4().hex)
+    """The form's Idempotency-Key: a form sent twice (a double click, a reload) applies once."""
 
     @property
     def has_errors(self) -> bool:
@@ -328,3 +330,12 @@ def as_uuid(value: str) -> UUID | None:
         return UUID(value)
     except ValueError:
         return None
+
+
+KEY = re.compile(r"[0-9a-f]{32}")
+
+
+def request_key(form: MultiDict[str, str]) -> str | None:
+    """The Idempotency-Key a form carries (None if it carries none or something else)."""
+    key = form.get("idempotency_key", "")
+    return key if KEY.fullmatch(key) else None

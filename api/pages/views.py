@@ -396,6 +396,10 @@ def register() -> Any:
         return page("pages/register.html", 422, form=form, checked=None)
     built = services()
     built.catch_up()
+    key = forms.request_key(request.form)
+    if key is not None and built.app.applied(viewer, key):
+        # Sent again (a double click, a reload): the first answer, without a second check.
+        return _register(loaded, viewer, key, form_for=None)
     found = duplicates.check(
         built.app,
         built.ledger,
@@ -408,20 +412,30 @@ def register() -> Any:
     if request.form.get("intent") == "check" or (found.found and not confirmed):
         form = forms.build(RegisterCase, action, choices, sent=shown, petitioner_rows=rows)
         return page("pages/register.html", form=form, checked=found)
+    return _register(loaded, viewer, key, form_for=(shown, rows, found))
+
+
+def _register(loaded: dict[str, Any], viewer: Any, key: str | None, *, form_for: Any) -> Any:
+    """Register the loaded case through `Xinfang.execute`; a refusal naming a field goes back
+    to the form (`form_for`: what was sent, its petitioner rows, the check's findings)."""
     ctx = Context(
         actor=viewer,
         occurred_at=loaded.pop("occurred_at", None),
         reason=loaded.pop("reason", None),
         on_behalf_of=loaded.pop("on_behalf_of", None),
+        idempotency_key=key,
     )
     try:
         outcome = application().execute(RegisterCase(**loaded), ctx)
     except RuleViolationError as err:
+        if form_for is None:
+            raise
+        shown, rows, found = form_for
         words = wording.refusal(err)
         form = forms.build(
             RegisterCase,
-            action,
-            choices,
+            url_for("pages.register"),
+            directory_choices(),
             sent=shown,
             errors={err.field: [words]},
             petitioner_rows=rows,
@@ -572,6 +586,7 @@ def command(case_id: UUID, verb: str) -> Any:
         reason=loaded.pop("reason", None),
         on_behalf_of=loaded.pop("on_behalf_of", None),
         expected_version=request.form.get("version", type=int),
+        idempotency_key=forms.request_key(request.form),
     )
     path = {"n": n} if declaration.verb == "answer_supervision_order" else {}
     try:

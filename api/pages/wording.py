@@ -12,6 +12,7 @@ import re
 from domain.bulletins import BulletinStateError
 from domain.errors import (
     DomainError,
+    IdempotencyKeyReusedError,
     PermissionDeniedError,
     RuleViolationError,
     StaleVersionError,
@@ -54,6 +55,8 @@ def refusal(err: DomainError) -> str:
     if isinstance(err, TransitionError):
         action = COMMAND.get(err.command, err.command)
         return f"事项当前状态为“{_status(err.status)}”，不能办理“{action}”。请刷新页面查看。"
+    if isinstance(err, IdempotencyKeyReusedError):
+        return "此表单已提交过，请刷新页面后重新填写。"
     if isinstance(err, StaleVersionError):
         return "该事项已被他人更新，请刷新页面，核对后重新办理。"
     if isinstance(err, PermissionDeniedError):

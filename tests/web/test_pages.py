@@ -791,3 +791,41 @@ def test_refusals_of_the_domain_read_in_chinese(
     late = handler.post(f"{case_url(view)}/actions/start_work", data={"csrf_token": csrf_of(html)})
     assert late.status_code == 409
     assert "不能办理“开始办理”" in late.text
+
+
+def test_a_form_sent_twice_applies_once(
+    flask_app: Flask, county: County, office: Office, services: Services
+) -> None:
+    clerk = desk(flask_app, county, "clerk")
+    html = clerk.get("/cases/new").text
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', html)
+    assert key is not None
+    data = {**INTAKE, "idempotency_key": key[1], "csrf_token": csrf_of(html)}
+    first = clerk.post("/cases/new", data=data)
+    again = clerk.post("/cases/new", data=data)
+    assert first.status_code == again.status_code == 302
+    assert first.headers["Location"] == again.headers["Location"]
+    ledger = office.client.get(f"{API}/ledger", headers=county.headers("auditor")).get_json()
+    assert ledger["total"] == 1
+    # The same key with something else in the form is refused, in words.
+    changed = clerk.post("/cases/new", data={**data, "subject": "另一件事"})
+    assert changed.status_code == 422
+    assert "此表单已提交过" in changed.text
+    # A command form too: the second click is answered with the first result.
+    view = office.register(subject="噪音扰民", petitioners=[{"name": "钱七"}])
+    dispatcher = desk(flask_app, county, "dispatcher")
+    page = dispatcher.get(case_url(view)).text
+    form_key = re.search(
+        r'id="form-forward".*?name="idempotency_key" value="([0-9a-f]{32})"', page, re.S
+    )
+    assert form_key is not None
+    sent = {
+        "unit_id": str(county.units["housing"]),
+        "version": str(view["version"]),
+        "idempotency_key": form_key[1],
+        "csrf_token": csrf_of(page),
+    }
+    assert dispatcher.post(f"{case_url(view)}/actions/forward", data=sent).status_code == 302
+    assert dispatcher.post(f"{case_url(view)}/actions/forward", data=sent).status_code == 302
+    events = office.history(view["id"])
+    assert [e["type"] for e in events].count("Forwarded") == 1
