@@ -140,3 +140,10 @@ def test_an_empty_form_is_refused_field_by_field_as_the_api_refuses_an_empty_bod
         api = outcome(lambda d=declaration: command_schema(d)().load({}))
         page = outcome(lambda d=declaration: forms.load(d, forms.received(d, MultiDict())))
         assert page == api
+
+
+def test_every_command_has_its_chinese_name() -> None:
+    from domain.labels import COMMAND
+
+    assert {forms.verb_of(d) for d in DECLARATIONS} == set(COMMAND)
+    assert all(not name.isascii() for name in COMMAND.values())
