@@ -30,12 +30,13 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from api import ledger as ledger_api
 from api import reports
+from api.accountability import CASE_SECTIONS
 from api.context import actor, application, services
 from api.errors import STATUS_OF
 from api.pages import duplicates, forms, queues, signin, wording
 from api.schemas import is_month
 from domain import permissions
-from domain.access import READ_LEDGER
+from domain.access import READ_AGENDA, READ_BACKLOG, READ_LEDGER
 from domain.application import Context, today_in_county
 from domain.commands import BY_VERB, CASE_COMMANDS, CaseCommand, Ref, RegisterCase
 from domain.directory import UNIT_ROLES
@@ -733,9 +734,6 @@ def agenda() -> Any:
     today = today_in_county(built.app)
     found = built.accountability.agenda(viewer, today)
     backlog = built.accountability.backlog(viewer, today)
-    from api.accountability import CASE_SECTIONS
-    from domain.access import READ_AGENDA, READ_BACKLOG
-
     rows = [item for section in CASE_SECTIONS for item in found[section]]
     disclosure.record_rows(built.app, viewer, rows, READ_AGENDA)
     disclosure.record_rows(built.app, viewer, backlog, READ_BACKLOG)

@@ -19,7 +19,7 @@ from werkzeug.datastructures import MultiDict
 from api.pages import forms
 from api.schemas import command_schema
 from domain.commands import CASE_COMMANDS, Command, Ref, RegisterCase
-from domain.labels import FIELD
+from domain.labels import COMMAND, FIELD
 from domain.values import Petitioner
 
 DECLARATIONS: tuple[type[Command], ...] = (RegisterCase, *CASE_COMMANDS)
@@ -143,7 +143,5 @@ def test_an_empty_form_is_refused_field_by_field_as_the_api_refuses_an_empty_bod
 
 
 def test_every_command_has_its_chinese_name() -> None:
-    from domain.labels import COMMAND
-
     assert {forms.verb_of(d) for d in DECLARATIONS} == set(COMMAND)
     assert all(not name.isascii() for name in COMMAND.values())
