@@ -79,7 +79,11 @@ class Desk:
         form = self.page.locator(f"#form-{verb}")
         assert form.count() == 1, f"no form for {verb} on {self.page.url}"
         for name, value in (fill or {}).items():
-            self.page.fill(f"#{verb}-{name}", value)
+            field = self.page.locator(f"#{verb}-{name}")
+            summary = form.locator("details:not([open]) summary")
+            if not field.is_visible() and summary.count():
+                summary.click()  # the optional fields (补录时间、理由) are folded away
+            field.fill(value)
         for name, text in select.items():
             self.page.select_option(f"#{verb}-{name}", label=text)
         form.locator("button[type=submit]").click()
