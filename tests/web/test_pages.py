@@ -277,9 +277,11 @@ def test_as_of_shows_the_case_as_it_stood(flask_app: Flask, county: County, offi
     assert "· 已登记" in page.text
     assert "可办理的操作" not in page.text
     assert "· 已转送" in auditor.get(case_url(view)).text
-    handler = desk(flask_app, county, "head")
-    refused = handler.get(case_url(view), query_string={"as_of": moment})
-    assert refused.status_code == 403
+    # As the API: whoever may see the case now may see how it stood (the unit it went to too).
+    head = desk(flask_app, county, "head").get(case_url(view), query_string={"as_of": moment})
+    assert head.status_code == 200
+    assert "· 已登记" in head.text
+    assert auditor.get(case_url(view), query_string={"as_of": "昨天"}).status_code == 422
 
 
 # -- forms -----------------------------------------------------------------------------------------
