@@ -1,4 +1,4 @@
-# xinfang: `make run` serves a demo county on http://127.0.0.1:8000, `make test` runs the tests.
+# xinfang: `make run` serves a demo county on http://127.0.0.1:8000 (web pages and API), `make test` runs the tests.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
@@ -28,6 +28,7 @@ run: $(STAMP)
 	out=$$($(BIN)/xinfang demo); echo "$$out"; \
 	clerk=$$(awk '$$1 == "clerk" { print $$NF }' <<< "$$out"); \
 	echo; \
+	echo "Sign in at http://$(HOST):$(PORT)/ (the web pages) with a token printed above, e.g. the clerk's: $${clerk:-$$admin}"; \
 	echo "API:  http://$(HOST):$(PORT)/api/v1    docs: http://$(HOST):$(PORT)/api/docs"; \
 	echo "Sign in with a token printed above (Authorization: Bearer <token>), e.g. as the clerk:"; \
 	echo "  curl -H 'Authorization: Bearer $${clerk:-$$admin}' http://$(HOST):$(PORT)/api/v1/me"; \

@@ -18,6 +18,7 @@ from api import (
     inspections,
     ledger,
     meetings,
+    pages,
     reports,
     risks,
     strict_query,
@@ -81,6 +82,9 @@ def create_app(services: Services | None = None, config: dict[str, Any] | None =
     app.before_request(authenticate)
     app.before_request(check_json_body)
     strict_query.install(app)
+    # The web pages (api/pages, docs/web.md): their own session cookie and CSRF; the API above
+    # keeps answering bearer tokens only.
+    pages.install(app)
 
     @app.get(f"{SWAGGER_ASSETS}<path:filename>")
     def docs_assets(filename: str) -> Response:

@@ -165,7 +165,8 @@ def ledger_as_of(moment: datetime | None) -> Iterator[tuple[Ledger, date]]:
         REPLAYS.release()
 
 
-def _query(args: dict[str, Any]) -> LedgerQuery:
+def ledger_query(args: dict[str, Any]) -> LedgerQuery:
+    """The ledger query of parsed LedgerQuerySchema arguments."""
     return LedgerQuery(
         status=tuple(s.value for s in args["status"]),
         unit_id=args["unit_id"],
@@ -191,7 +192,7 @@ class LedgerPage(MethodView):
     @blp.response(200, LedgerPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Filtered, sorted, paged ledger rows (optionally as of a past moment)."""
-        query = _query(args)
+        query = ledger_query(args)
         viewer = actor()
         with ledger_as_of(args["as_of"]) as (ledger, today):
             items, total = ledger.search(viewer, query, today)
@@ -240,26 +241,32 @@ class LedgerWorkbook(MethodView):
     @blp.response(200, BINARY, content_type=XLSX, description="台账.xlsx")
     def get(self, args: dict[str, Any]) -> Response:
         """The same selection as GET /ledger (all pages), as .xlsx with Chinese headers."""
-        query = _query(args)
-        rows: list[list[Any]] = []
-        exported: list[dict[str, Any]] = []
-        with ledger_as_of(args["as_of"]) as (ledger, today):
-            page = 1
-            while True:
-                selection = replace(query, page=page, page_size=500)
-                items, total = ledger.search(actor(), selection, today)
-                rows += [ledger_cells(i) for i in items]
-                exported += items
-                if page * 500 >= total:
-                    break
-                page += 1
-        disclosure.record_rows(services().app, actor(), exported, EXPORT, always=True)
-        workbook = Workbook()
-        sheet = workbook.active
-        assert sheet is not None
-        sheet.title = "台账"
-        write_sheet(sheet, HEADERS, rows)
-        return workbook_response(workbook, f"ledger-{today.isoformat()}.xlsx")
+        return ledger_workbook(args)
+
+
+def ledger_workbook(args: dict[str, Any]) -> Response:
+    """The selection of `args` (LedgerQuerySchema, every page) as a workbook for the caller;
+    the export is logged (the API's /ledger.xlsx and the ledger page's export)."""
+    query = ledger_query(args)
+    rows: list[list[Any]] = []
+    exported: list[dict[str, Any]] = []
+    with ledger_as_of(args["as_of"]) as (ledger, today):
+        page = 1
+        while True:
+            selection = replace(query, page=page, page_size=500)
+            items, total = ledger.search(actor(), selection, today)
+            rows += [ledger_cells(i) for i in items]
+            exported += items
+            if page * 500 >= total:
+                break
+            page += 1
+    disclosure.record_rows(services().app, actor(), exported, EXPORT, always=True)
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "台账"
+    write_sheet(sheet, HEADERS, rows)
+    return workbook_response(workbook, f"ledger-{today.isoformat()}.xlsx")
 
 
 class IdentitySearchSchema(Schema):

@@ -116,30 +116,35 @@ class BulletinPage(MethodView):
     @blp.alt_response(409, response="CONFLICT", description="Published in an older format")
     def get(self, month: str) -> Response:
         """A printable page with charts (everything inline: no outside assets)."""
-        bulletin = _printable(month)
-        figures = bulletin["figures"]
-        page = render_template(
-            "bulletin.html",
-            bulletin=bulletin,
-            figures=figures,
-            text=bulletin_text,
-            changed=bulletin_text.changed(bulletin["differences"]),
-            trend=charts.grouped_bars(
-                figures["trend_by_channel"], lambda code: label_of(Channel, code)
-            ),
-            volume=charts.bars([(i["label"], i["count"]) for i in figures["by_area"]]),
-            overdue=charts.bars([(i["unit"], i["count"]) for i in figures["most_overdue_units"]]),
-            on_time=charts.bars(
-                [
-                    (i["unit"], i["on_time_completion_percent"])
-                    for i in figures["on_time_rates"]
-                    if i["rank"] is not None and i["on_time_completion_percent"] is not None
-                ],
-                suffix="%",
-                digits=1,
-            ),
-        )
-        return Response(page, mimetype="text/html")
+        return bulletin_page(month)
+
+
+def bulletin_page(month: str) -> Response:
+    """The printable bulletin of `month` for the caller (the API's .html and the web page)."""
+    bulletin = _printable(month)
+    figures = bulletin["figures"]
+    page = render_template(
+        "bulletin.html",
+        bulletin=bulletin,
+        figures=figures,
+        text=bulletin_text,
+        changed=bulletin_text.changed(bulletin["differences"]),
+        trend=charts.grouped_bars(
+            figures["trend_by_channel"], lambda code: label_of(Channel, code)
+        ),
+        volume=charts.bars([(i["label"], i["count"]) for i in figures["by_area"]]),
+        overdue=charts.bars([(i["unit"], i["count"]) for i in figures["most_overdue_units"]]),
+        on_time=charts.bars(
+            [
+                (i["unit"], i["on_time_completion_percent"])
+                for i in figures["on_time_rates"]
+                if i["rank"] is not None and i["on_time_completion_percent"] is not None
+            ],
+            suffix="%",
+            digits=1,
+        ),
+    )
+    return Response(page, mimetype="text/html")
 
 
 @blp.route(f"/reports/monthly/{MONTH_PATH}.xlsx", parameters=MONTH_PARAMETERS)

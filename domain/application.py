@@ -328,6 +328,15 @@ class Xinfang(Office):
         position = max((r.notification.id for r in recordings), default=None)
         return Outcome(case=case, position=position)
 
+    def applied(self, actor: Actor, idempotency_key: str) -> bool:
+        """Whether a request of `actor` with this Idempotency-Key was applied already (the web
+        pages then skip what comes before `execute`, which answers with the first result)."""
+        try:
+            self.repository.get(RequestRecord.id_for(actor.id, idempotency_key))
+        except AggregateNotFoundError:
+            return False
+        return True
+
     def _replay(self, ctx: Context, command: Command, asked: str) -> Outcome | None:
         """The first result of this keyed request, if it was applied (None without a key)."""
         if not ctx.idempotency_key:

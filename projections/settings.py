@@ -88,6 +88,12 @@ class Settings:
         cipher_key = base64.b64decode(self._cipher_key())
         return hmac.new(cipher_key, b"xinfang:credential-id", hashlib.sha256).digest()
 
+    def session_key(self) -> bytes:
+        """The key that signs the web pages' session cookies (and their CSRF tokens), derived
+        from the cipher key: the same in every worker, never written down on its own."""
+        cipher_key = base64.b64decode(self._cipher_key())
+        return hmac.new(cipher_key, b"xinfang:web-session", hashlib.sha256).digest()
+
     def _cipher_key(self) -> str:
         key_file = self.key_path(CIPHER_KEY_FILE)
         if not key_file.exists():
