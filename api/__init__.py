@@ -9,7 +9,7 @@ from flask import Flask, abort, send_from_directory
 from flask_smorest import Api
 from werkzeug.wrappers import Response
 
-from api import accountability, audit, cases, directory, ledger, reports, strict_query
+from api import accountability, audit, cases, directory, documents, ledger, reports, strict_query
 from api.context import authenticate
 from api.errors import ErrorResponses, register_error_handlers
 from api.guards import FAILED_LOGIN_WINDOW, LoginThrottle, check_json_body
@@ -54,6 +54,7 @@ def create_app(services: Services | None = None, config: dict[str, Any] | None =
     api.register_blueprint(directory.meta)
     api.register_blueprint(directory.blp)
     api.register_blueprint(cases.blp)
+    api.register_blueprint(documents.blp)
     api.register_blueprint(ledger.blp)
     api.register_blueprint(accountability.blp)
     api.register_blueprint(reports.blp)

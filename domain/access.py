@@ -25,10 +25,20 @@ BUNDLE = "bundle_download"
 READ_LEDGER = "read_ledger"
 READ_AGENDA = "read_agenda"
 READ_BACKLOG = "read_backlog"
-ACTIONS = (READ_CASE, READ_HISTORY, EXPORT, BUNDLE, READ_LEDGER, READ_AGENDA, READ_BACKLOG)
+PRINT_DOCUMENT = "print_document"
+ACTIONS = (
+    READ_CASE,
+    READ_HISTORY,
+    EXPORT,
+    BUNDLE,
+    READ_LEDGER,
+    READ_AGENDA,
+    READ_BACKLOG,
+    PRINT_DOCUMENT,
+)
 """What the viewer did: read the case, read its history, export it (CLI), download a bundle,
 read its row in a ledger page (or the list of cases ready to close), in the weekly agenda, in
-the backlog register."""
+the backlog register, print one of its documents (文书, named by its 文号)."""
 
 
 class Access(Aggregate):
@@ -47,6 +57,8 @@ class Access(Aggregate):
         operator: str | None = None
         """The console account that ran the command (`xinfang audit export`), e.g. `li@srv1`;
         None for requests over the API, whose actor signed in. Absent from earlier records."""
+        document: str | None = None
+        """The document printed (`print_document`): its kind and 文号. Absent elsewhere."""
 
         def apply(self, aggregate: Any) -> None:
             """Keep what was disclosed."""
@@ -56,12 +68,14 @@ class Access(Aggregate):
             access.action = self.action
             access.fields = list(self.fields)
             access.operator = self.operator
+            access.document = self.document
 
     actor: Actor
     case_id: UUID
     action: str
     fields: list[str]
     operator: str | None
+    document: str | None = None
 
     @classmethod
     def record(
@@ -72,8 +86,10 @@ class Access(Aggregate):
         action: str,
         fields: list[str],
         operator: str | None = None,
+        document: str | None = None,
     ) -> Access:
-        """Record that `actor` was shown `fields` of a case by `action` (run by `operator`)."""
+        """Record that `actor` was shown `fields` of a case by `action` (run by `operator`;
+        `document` names the document printed)."""
         if action not in ACTIONS:
             raise ValueError(f"unknown access action {action!r}")
         return cls._create(
@@ -83,4 +99,5 @@ class Access(Aggregate):
             action=action,
             fields=list(fields),
             operator=operator,
+            document=document,
         )

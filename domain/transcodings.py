@@ -12,6 +12,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding, UUIDAsHex
 
 from domain import values
 from domain.cases import SupervisionOrder
+from domain.documents import IssuedDocument
 
 
 class DateAsISO(Transcoding):
@@ -100,6 +101,7 @@ VALUE_OBJECTS: tuple[type[Any], ...] = (
     values.Holder,
     values.Deadline,
     SupervisionOrder,
+    IssuedDocument,
 )
 
 
