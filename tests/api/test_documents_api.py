@@ -171,9 +171,16 @@ def test_a_masked_viewer_gets_the_document_without_identity(
         headers=county.headers("auditor"),
     )
     assert access.status_code == 200, access.get_json()
-    actions = [(e["actor"]["name"], e["action"], e["fields"]) for e in access.get_json()]
-    assert (county.actors["clerk"].name, "print_document", ["petitioner_identity"]) in actions
-    assert (county.actors["leader"].name, "print_document", []) in actions
+    actions = [
+        (e["actor"]["name"], e["action"], e["fields"], e["document"]) for e in access.get_json()
+    ]
+    number = NUMBER.search(text)
+    assert number is not None
+    notice = f"受理告知书 {number.group()}"
+    clerk, leader = county.actors["clerk"].name, county.actors["leader"].name
+    assert (clerk, "print_document", ["petitioner_identity"], notice) in actions
+    assert (leader, "print_document", [], notice) in actions
+    assert (leader, "print_document", [], "送达回证") in actions
 
 
 def test_a_user_of_an_accused_unit_gets_404(client: FlaskClient, county: County) -> None:
