@@ -24,6 +24,7 @@ RED = (196, 18, 24)
 BLACK = (17, 17, 17)
 GREY = (90, 90, 90)
 PDF = "application/pdf"
+MM_PER_POINT = 25.4 / 72
 
 
 class Sheet(FPDF):  # type: ignore[misc]
@@ -69,7 +70,9 @@ class Sheet(FPDF):  # type: ignore[misc]
     def paragraph(self, text: str, *, size: float = 14) -> None:
         """A body paragraph, its first line indented by two characters."""
         self.set_font(SERIF, size=size)
-        self.multi_cell(0, size * 0.62, f"\u3000\u3000{text}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        with self.text_columns(text_align="J", line_height=1.4) as columns:
+            with columns.paragraph(first_line_indent=2 * size * MM_PER_POINT) as body:
+                body.write(text)
         self.ln(1.5)
 
     def seal(self, office: str, seal: str, dated: str) -> None:
