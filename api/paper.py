@@ -70,9 +70,12 @@ class Sheet(FPDF):  # type: ignore[misc]
     def paragraph(self, text: str, *, size: float = 14) -> None:
         """A body paragraph, its first line indented by two characters."""
         self.set_font(SERIF, size=size)
-        with self.text_columns(text_align="J", line_height=1.4) as columns:
-            with columns.paragraph(first_line_indent=2 * size * MM_PER_POINT) as body:
-                body.write(text)
+        indent = 2 * size * MM_PER_POINT
+        with (
+            self.text_columns(text_align="J", line_height=1.4) as columns,
+            columns.paragraph(first_line_indent=indent) as body,
+        ):
+            body.write(text)
         self.ln(1.5)
 
     def seal(self, office: str, seal: str, dated: str) -> None:
