@@ -208,6 +208,8 @@ def test_bulletins_refuse_bad_months_and_readers_without_the_role(
             ("clerk", BULLETIN),
             ("head", BULLETIN),
             ("leader", f"{BULLETIN}.xlsx"),
+            ("handler", f"{BULLETIN}.pdf"),
+            ("supervisor", "/reports/monthly/2025-13.pdf"),
         )
     }
 
@@ -218,6 +220,8 @@ def test_bulletins_refuse_bad_months_and_readers_without_the_role(
         ("clerk", BULLETIN): 403,
         ("head", BULLETIN): 403,
         ("leader", f"{BULLETIN}.xlsx"): 403,
+        ("handler", f"{BULLETIN}.pdf"): 403,
+        ("supervisor", "/reports/monthly/2025-13.pdf"): 422,
     }
 
 
@@ -241,8 +245,10 @@ def test_a_bulletin_published_in_the_older_shape_differs_in_its_format_only(
     bulletin = read(client, county, "supervisor", BULLETIN)
     page = fetch(client, county, "supervisor", f"{BULLETIN}.html")
     workbook = fetch(client, county, "supervisor", f"{BULLETIN}.xlsx")
+    pdf = fetch(client, county, "supervisor", f"{BULLETIN}.pdf")
 
     assert (bulletin["published"], bulletin["figures"]) == (True, older)
+    assert pdf.status_code == 409
     assert bulletin["differences"] == [{"path": "format", "published": None, "now": 2}]
     assert (page.status_code, workbook.status_code) == (409, 409)
     assert "旧格式" in page.get_json()["message"]
