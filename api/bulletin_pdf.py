@@ -12,14 +12,29 @@ from typing import Any
 from fpdf.enums import Align, TableBordersLayout, TableCellFillMode, XPos, YPos
 from fpdf.fonts import FontFace
 
-from api.bulletin_document import Bars, BulletinDocument, Stacked, Table
+from api.bulletin_document import Bars, BulletinDocument, Section, Stacked, Table
 from api.charts import PALETTE, ticks
 from api.paper import BLACK, GREY, RED, SANS, SERIF, Sheet
+from api.spreadsheets import text_width
 
 HEADER_FACE = FontFace(family=SANS, size_pt=9, fill_color=(238, 243, 250))
 TOTAL_FACE = FontFace(family=SANS, fill_color=(240, 240, 240))
 ROW_HEIGHT = 7.5
 """Roughly how tall a table row prints (mm): a one-line cell and its padding."""
+MIN_ROWS = 3
+"""Rows a table keeps together on either side of a page break."""
+
+
+def column_widths(table: Table) -> tuple[float, ...]:
+    """Relative column widths from the content (CJK characters count double), each column
+    between 6 and 40 characters wide, so long texts wrap and short figures stay narrow."""
+    lines = [table.headers, *table.rows, *([table.total] if table.total else [])]
+    widths = []
+    for column in range(len(table.headers)):
+        longest = max(text_width(row[column]) for row in lines if column < len(row))
+        header = text_width(table.headers[column])
+        widths.append(float(min(max(longest, min(header, 12), 6), 40)))
+    return tuple(widths)
 
 
 def _rgb(colour: str) -> tuple[int, int, int]:
@@ -33,15 +48,13 @@ def _table(sheet: Sheet, table: Table) -> None:
     colour = (176, 0, 0) if table.css == "red" else BLACK
     sheet.set_text_color(*colour)
     rows: list[Sequence[Any]] = [*table.rows, *([table.total] if table.total else [])]
-    # A table that fits on a page starts on a new one rather than leave rows behind; a longer
-    # one starts with at least three rows under its header (repeated on every page).
-    needed = ROW_HEIGHT * (len(rows) + 1)
-    usable = sheet.h - sheet.t_margin - sheet.b_margin
-    if sheet.will_page_break(min(needed, ROW_HEIGHT * 4)) or (
-        needed < usable and sheet.will_page_break(needed)
-    ):
+    # Never a row or two alone: a table that breaks leaves at least three rows under its
+    # header on each side of the break (the header is repeated on the next page).
+    room = (sheet.h - sheet.b_margin - sheet.get_y()) / ROW_HEIGHT - 1
+    if room < len(rows) and (room < MIN_ROWS or len(rows) - room < MIN_ROWS):
         sheet.add_page()
     with sheet.table(
+        col_widths=column_widths(table),
         headings_style=HEADER_FACE,
         line_height=5.5,
         padding=1.2,
@@ -151,6 +164,19 @@ def _stacked(sheet: Sheet, chart: Stacked) -> None:
     sheet.set_xy(sheet.l_margin, base + 7)
 
 
+def _opening(section: Section) -> float:
+    """The height a section's heading needs below it on the same page: its paragraphs and its
+    chart, or the first rows of its first table (a heading never ends a page)."""
+    height = 12.0 + 12.0 * len(section.paragraphs)
+    if isinstance(section.chart, Bars) and section.chart.rows:
+        return height + 5.5 * len(section.chart.rows) + 10
+    if isinstance(section.chart, Stacked) and section.chart.series:
+        return height + 76
+    if section.tables:
+        return height + ROW_HEIGHT * min(len(section.tables[0].rows) + 2, MIN_ROWS + 1)
+    return height + 8
+
+
 def bulletin_pdf(document: BulletinDocument) -> Sheet:
     """The bulletin on A4 pages with the page numbers in the footer."""
     sheet = Sheet(f"{document.office}　{document.title}　{document.issue}")
@@ -182,7 +208,7 @@ def bulletin_pdf(document: BulletinDocument) -> Sheet:
             new_y=YPos.NEXT,
         )
     for section in document.sections:
-        if sheet.will_page_break(30):
+        if sheet.will_page_break(_opening(section)):
             sheet.add_page()
         sheet.ln(2)
         sheet.text_line(section.title, size=13, font=SANS, height=8)
