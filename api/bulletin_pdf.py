@@ -27,13 +27,13 @@ MIN_ROWS = 3
 
 def column_widths(table: Table) -> tuple[float, ...]:
     """Relative column widths from the content (CJK characters count double), each column
-    between 6 and 40 characters wide, so long texts wrap and short figures stay narrow."""
-    lines = [table.headers, *table.rows, *([table.total] if table.total else [])]
+    between 6 and 40 characters wide, so long texts wrap, short figures stay narrow and a
+    long header wraps rather than widen its column."""
+    lines = [*table.rows, *([table.total] if table.total else [])]
     widths = []
-    for column in range(len(table.headers)):
-        longest = max(text_width(row[column]) for row in lines if column < len(row))
-        header = text_width(table.headers[column])
-        widths.append(float(min(max(longest, min(header, 12), 6), 40)))
+    for column, title in enumerate(table.headers):
+        longest = max((text_width(row[column]) for row in lines if column < len(row)), default=0)
+        widths.append(float(min(max(longest + 2, min(text_width(title), 12), 6), 40)))
     return tuple(widths)
 
 
