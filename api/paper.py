@@ -7,7 +7,8 @@ glyphs; fpdf2 draws the pages. Nothing is fetched at run time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -68,14 +69,25 @@ class Sheet(FPDF):  # type: ignore[misc]
         )
 
     def paragraph(self, text: str, *, size: float = 14) -> None:
-        """A body paragraph, its first line indented by two characters."""
+        """A body paragraph, its first line indented by two characters, broken into lines as
+        Chinese print breaks them (no closing punctuation opens a line, no opening one ends
+        it, a number or case number is never split)."""
         self.set_font(SERIF, size=size)
         indent = 2 * size * MM_PER_POINT
-        with (
-            self.text_columns(text_align="J", line_height=1.4) as columns,
-            columns.paragraph(first_line_indent=indent) as body,
-        ):
-            body.write(text)
+        width = self.w - self.l_margin - self.r_margin
+        height = size * MM_PER_POINT * 1.55
+        lines = wrap(text, width, indent, self.get_string_width)
+        for index, line in enumerate(lines):
+            room = width - (indent if index == 0 else 0)
+            # Justified as Chinese print is: the slack spread between the characters of every
+            # line but the last (unless a long unbroken run leaves too much of it).
+            slack = room - self.get_string_width(line)
+            last = index == len(lines) - 1
+            if not last and len(line) > 1 and slack < size * MM_PER_POINT * 1.5:
+                self.set_char_spacing(slack / (len(line) - 1) / MM_PER_POINT)
+            self.set_x(self.l_margin + (indent if index == 0 else 0))
+            self.cell(room, height, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            self.set_char_spacing(0)
         self.ln(1.5)
 
     def seal(self, office: str, seal: str, dated: str) -> None:
@@ -122,6 +134,37 @@ class Sheet(FPDF):  # type: ignore[misc]
         answer = Response(body, mimetype=PDF)
         answer.headers["Content-Disposition"] = disposition(filename, inline=True)
         return answer
+
+
+CLOSING = set("，。、；：？！）》」』】〕”’…%）,.;:?!)")
+"""Characters that never open a line (they stay with the character before them)."""
+OPENING = set("（《「『【〔“‘(")
+"""Characters that never end a line (they go with the character after them)."""
+UNBROKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9./:%+\-]*|.", re.DOTALL)
+"""A run of Latin letters and digits (a number, a date, a case number) is one unit."""
+
+
+def wrap(text: str, width: float, indent: float, measure: Callable[[str], float]) -> list[str]:
+    """`text` broken into lines of at most `width` (the first `indent` narrower) by the rules
+    of Chinese print (避头尾): closing punctuation joins the unit before it, opening the one
+    after it; Latin and digit runs stay whole."""
+    units: list[str] = []
+    for piece in UNBROKEN.findall(text):
+        if units and (piece[0] in CLOSING or units[-1][-1] in OPENING):
+            units[-1] += piece
+        else:
+            units.append(piece)
+    lines, line = [], ""
+    room = width - indent
+    for unit in units:
+        if line and measure(line + unit) > room:
+            lines.append(line)
+            line, room = unit.lstrip(), width
+        else:
+            line += unit
+    if line:
+        lines.append(line)
+    return lines
 
 
 def disposition(filename: str, *, inline: bool = False) -> str:
