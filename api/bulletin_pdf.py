@@ -14,7 +14,7 @@ from fpdf.fonts import FontFace
 
 from api.bulletin_document import Bars, BulletinDocument, Section, Stacked, Table
 from api.charts import PALETTE, ticks
-from api.paper import BLACK, GREY, RED, SANS, SERIF, Sheet
+from api.paper import BLACK, GREY, RED, SANS, SERIF, Sheet, render, text_of
 from api.spreadsheets import text_width
 
 HEADER_FACE = FontFace(family=SANS, size_pt=9, fill_color=(238, 243, 250))
@@ -177,9 +177,20 @@ def _opening(section: Section) -> float:
     return height + 8
 
 
-def bulletin_pdf(document: BulletinDocument) -> Sheet:
+def bulletin_pdf(document: BulletinDocument) -> bytes:
     """The bulletin on A4 pages with the page numbers in the footer."""
-    sheet = Sheet(f"{document.office}　{document.title}　{document.issue}")
+    return render(
+        lambda sheet: _draw(sheet, document),
+        text=text_of(document) + DRAWN_TEXT,
+        footer=f"{document.office}　{document.title}　{document.issue}",
+    )
+
+
+DRAWN_TEXT = "发布后数据变更（来自后续更正事件）：发布时现在→件%"
+"""What the drawing adds to the document's own text."""
+
+
+def _draw(sheet: Sheet, document: BulletinDocument) -> None:
     sheet.add_page()
     sheet.set_text_color(*RED)
     sheet.text_line(document.office, size=24, align=Align.C, height=12)
@@ -229,4 +240,3 @@ def bulletin_pdf(document: BulletinDocument) -> Sheet:
     for line in document.footer:
         sheet.text_line(line, size=8, font=SANS, height=4.5)
     sheet.set_text_color(*BLACK)
-    return sheet

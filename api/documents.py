@@ -16,7 +16,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.context import actor, application
-from api.paper import paper_pdf
+from api.paper import paper_pdf, pdf_response
 from api.schemas import BINARY
 from domain.application import Context
 from domain.commands import IssueDocument
@@ -105,4 +105,4 @@ class CaseDocument(MethodView):
             ).case
         paper = disclosure.document(app, viewer, case, wanted)
         name = f"{paper.title}-{case.number}" + (f"-{paper.number}" if paper.number else "")
-        return paper_pdf(paper).response(f"{name}.pdf")
+        return pdf_response(paper_pdf(paper), f"{name}.pdf")

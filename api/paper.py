@@ -1,22 +1,26 @@
 """PDF pages as a county office prints them: A4, an embedded CJK font, page numbers.
 
 The font is Noto Serif SC / Noto Sans SC (SIL Open Font License) as shipped by the PyPI package
-`pylopdf-fonts-zh-cn`, embedded (subset) in every PDF, so every viewer and printer shows the same
-glyphs; fpdf2 draws the pages. Nothing is fetched at run time.
+`pylopdf-fonts-zh-cn`, embedded in every PDF as a TrueType subset of the characters the document
+prints (api/fonts.py), so every viewer and printer shows the same glyphs; fpdf2 draws the pages.
+Nothing is fetched at run time.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import tempfile
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import pylopdf_fonts_zh_cn as cjk_fonts
 from flask import Response
 from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
+from api.fonts import SANS_SOURCE, SERIF_SOURCE, truetype_subset
 from projections.documents import Paper
 
 SERIF = "NotoSerifSC"
@@ -28,14 +32,23 @@ PDF = "application/pdf"
 MM_PER_POINT = 25.4 / 72
 
 
-class Sheet(FPDF):  # type: ignore[misc]
-    """A4 portrait (or landscape) pages with the CJK fonts and a 第 N 页 共 M 页 footer."""
+STATIC_TEXT = (
+    "".join(chr(code) for code in range(0x20, 0x7F)) + "第页共　（）：，。、；“”《》〔〕—…→"
+)
+"""Characters every page may print besides its own text (the page numbers, punctuation)."""
 
-    def __init__(self, footer: str = "", *, landscape: bool = False) -> None:
-        super().__init__(orientation="L" if landscape else "P", unit="mm", format="A4")
+
+class Sheet(FPDF):  # type: ignore[misc]
+    """A4 portrait pages with the CJK fonts (subsets of `characters`, written into `folder`)
+    and a 第 N 页 共 M 页 footer."""
+
+    def __init__(self, footer: str, *, characters: frozenset[str], folder: Path) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
         self.footer_text = footer
-        self.add_font(SERIF, fname=str(cjk_fonts.serif_path()))
-        self.add_font(SANS, fname=str(cjk_fonts.sans_path()))
+        for family, source in ((SERIF, SERIF_SOURCE), (SANS, SANS_SOURCE)):
+            path = folder / f"{family}.ttf"
+            path.write_bytes(truetype_subset(source, characters))
+            self.add_font(family, fname=str(path))
         self.set_margins(left=26, top=25, right=24)
         self.set_auto_page_break(auto=True, margin=22)
         self.set_creator("xinfang")
@@ -128,12 +141,47 @@ class Sheet(FPDF):  # type: ignore[misc]
                 row.cell(value or ("\n\n" if height > 10 else " "))
         self.ln(height / 2)
 
-    def response(self, filename: str) -> Response:
-        """The PDF as a download (inline: browsers show it, offices print it)."""
-        body = bytes(self.output())
-        answer = Response(body, mimetype=PDF)
-        answer.headers["Content-Disposition"] = disposition(filename, inline=True)
-        return answer
+    def missing(self) -> set[str]:
+        """Characters drawn that the embedded fonts lack (none, once `render` is done)."""
+        return {chr(code) for font in self.fonts.values() for code in font.missing_glyphs}
+
+
+def text_of(value: Any) -> str:
+    """Every text a document model holds (to cut the fonts down to its characters)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return "".join(text_of(getattr(value, f.name)) for f in dataclasses.fields(value))
+    if isinstance(value, dict):
+        return "".join(text_of(k) + text_of(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return "".join(text_of(item) for item in value)
+    return ""
+
+
+def render(draw: Callable[[Sheet], None], *, text: str, footer: str) -> bytes:
+    """Draw a document and return its PDF, the fonts cut down to the characters it prints
+    (drawn again with the fonts completed should it print one that `text` lacked)."""
+    characters = frozenset(text + footer + STATIC_TEXT)
+    for _ in range(2):
+        with tempfile.TemporaryDirectory() as folder:
+            sheet = Sheet(footer, characters=characters, folder=Path(folder))
+            draw(sheet)
+            body = bytes(sheet.output())
+            missing = sheet.missing()
+        if not missing:
+            break
+        characters |= missing
+    return body
+
+
+def pdf_response(body: bytes, filename: str) -> Response:
+    """A PDF as a download (inline: browsers show it, offices print it)."""
+    answer = Response(body, mimetype=PDF)
+    answer.headers["Content-Disposition"] = disposition(filename, inline=True)
+    return answer
 
 
 CLOSING = set("，。、；：？！）》」』】〕”’…%）,.;:?!)")
@@ -174,12 +222,15 @@ def disposition(filename: str, *, inline: bool = False) -> str:
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def paper_pdf(paper: Paper) -> Sheet:
+def paper_pdf(paper: Paper) -> bytes:
     """A case document on A4: the red head (office, 文号), title, body, seal block."""
     footer = f"案件编号 {paper.case_number}"
     if paper.masked:
         footer += "　（信访人身份信息已按查看权限遮蔽，不得作为送达文书使用）"
-    sheet = Sheet(footer)
+    return render(lambda sheet: _draw_paper(sheet, paper), text=text_of(paper), footer=footer)
+
+
+def _draw_paper(sheet: Sheet, paper: Paper) -> None:
     sheet.add_page()
     sheet.set_text_color(*RED)
     sheet.text_line(paper.office.office, size=26, align=Align.C, height=14)
@@ -200,4 +251,3 @@ def paper_pdf(paper: Paper) -> Sheet:
     for text in paper.paragraphs:
         sheet.paragraph(text)
     sheet.seal(paper.office.office, paper.office.seal, paper.dated)
-    return sheet

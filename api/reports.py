@@ -12,6 +12,7 @@ from marshmallow import Schema, fields
 from api import bulletin_document, bulletin_text, charts
 from api.bulletin_document import BulletinDocument
 from api.bulletin_pdf import bulletin_pdf
+from api.paper import pdf_response
 from api.bulletin_sheets import bulletin_workbook
 from api.context import actor, services
 from api.schemas import BINARY, MONTH_PATTERN, is_month
@@ -136,7 +137,7 @@ class BulletinPdf(MethodView):
     def get(self, month: str) -> Response:
         """The same document as the printable page, as PDF (A4, embedded font)."""
         document = _document(month)
-        return bulletin_pdf(document).response(f"{document.office}月通报-{month}.pdf")
+        return pdf_response(bulletin_pdf(document), f"{document.office}月通报-{month}.pdf")
 
 
 @blp.route(f"/reports/monthly/{MONTH_PATH}.xlsx", parameters=MONTH_PARAMETERS)

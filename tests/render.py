@@ -32,6 +32,8 @@ def require_poppler() -> None:
 
 
 def _run(tool: str, pdf: bytes, *args: str) -> str:
+    """The tool's output; poppler must have read the PDF without a complaint on stderr
+    (such as "Mismatch between font type and embedded font file")."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "doc.pdf"
         path.write_bytes(pdf)
@@ -41,6 +43,8 @@ def _run(tool: str, pdf: bytes, *args: str) -> str:
             check=True,
             timeout=60,
         )
+    complaints = done.stderr.decode("utf-8", errors="replace").strip()
+    assert not complaints, f"{tool}: {complaints}"
     return done.stdout.decode("utf-8")
 
 
@@ -56,7 +60,15 @@ def pdf_fonts(pdf: bytes) -> list[dict[str, str]]:
     for line in lines:
         parts = line.split()
         # name, type (several words), encoding, emb, sub, uni, object id, generation
-        fonts.append({"name": parts[0], "emb": parts[-5], "sub": parts[-4], "uni": parts[-3]})
+        fonts.append(
+            {
+                "name": parts[0],
+                "type": " ".join(parts[1:-6]),
+                "emb": parts[-5],
+                "sub": parts[-4],
+                "uni": parts[-3],
+            }
+        )
     return fonts
 
 

@@ -101,7 +101,7 @@ def test_the_published_bulletin_prints_as_a_document_in_html_pdf_and_excel(
     assert [round(v) for v in page_size(pdf.data)] == [595, 842]
     fonts = pdf_fonts(pdf.data)
     assert fonts
-    assert all(f["emb"] == "yes" for f in fonts), fonts
+    assert all(f["emb"] == "yes" and f["type"] == "CID TrueType" for f in fonts), fonts
     pages = pdf_pages(pdf.data)
     text = re.sub(r"\s", "", pdf_text(pdf.data))
     assert english_words(text) == [], english_words(text)

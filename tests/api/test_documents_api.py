@@ -50,7 +50,7 @@ def looked_at(response: TestResponse) -> str:
     assert (round(width), round(height)) == (round(A4[0]), round(A4[1]))
     fonts = pdf_fonts(body)
     assert fonts
-    assert all(f["emb"] == "yes" for f in fonts), fonts
+    assert all(f["emb"] == "yes" and f["type"] == "CID TrueType" for f in fonts), fonts
     assert any("NotoSerifSC" in f["name"] for f in fonts), fonts
     return re.sub(r"\s", "", pdf_text(body))
 
