@@ -12,9 +12,9 @@ from marshmallow import Schema, fields
 from api import bulletin_document, bulletin_text, charts
 from api.bulletin_document import BulletinDocument
 from api.bulletin_pdf import bulletin_pdf
-from api.paper import pdf_response
 from api.bulletin_sheets import bulletin_workbook
 from api.context import actor, services
+from api.paper import pdf_response
 from api.schemas import BINARY, MONTH_PATTERN, is_month
 from api.spreadsheets import XLSX, workbook_response
 from domain.bulletins import BulletinStateError
