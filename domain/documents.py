@@ -85,6 +85,9 @@ class IssuedDocument:
     number: str
     issued_on: date
     issued_by: str
+    basis: str = ""
+    """What the document rests on (the response delivered on a day, the unit sent to…): a
+    new basis (a second response after 重新办理, a slip to the next unit) is a new document."""
 
 
 class DocumentStateError(TransitionError):

@@ -16,6 +16,33 @@ from domain.values import DocumentKind, Rule, Stamp, Status
 K = DocumentKind
 
 
+def basis_of(case: CaseCore, kind: DocumentKind) -> str:
+    """What the document of `kind` rests on now. A document is issued once per basis: its
+    reprints keep its number, while a new act (a second response after 重新办理, a second review
+    decision, a further extension, the case sent to another unit) is a new document."""
+    clocks = [*case.past_deadlines, *case.deadlines.values()]
+
+    def last(rule: Rule) -> str:
+        found = [d for d in clocks if d.rule is rule]
+        if not found:
+            return ""
+        clock = found[-1]
+        return f"{clock.started_on}:{clock.met_on}:{clock.extended_days}"
+
+    if kind is K.RESPONSE:
+        return f"{case.delivered_on}"
+    if kind is K.REVIEW_DECISION:
+        return last(Rule.REVIEW_DECIDE_30)
+    if kind is K.RECHECK_DECISION:
+        return last(Rule.RECHECK_DECIDE_30)
+    if kind is K.EXTENSION_NOTICE:
+        handling = [d for d in clocks if d.rule is Rule.HANDLE_60 and d.extended_days]
+        return f"{handling[-1].started_on}:{handling[-1].extended_days}" if handling else ""
+    if kind is K.TRANSFER_SLIP:
+        return f"{case.unit_id.hex if case.unit_id else ''}:{case.mode}"
+    return ""
+
+
 class Documents(Phase):
     """The documents issued for the case, each with the 文号 it was given."""
 
@@ -34,6 +61,7 @@ class Documents(Phase):
                 number=self.number,
                 issued_on=local_date(self.occurred_at),
                 issued_by=self.actor.name,
+                basis=basis_of(case, self.kind),
             )
             case.issued_documents = (*case.issued_documents, issued)
 
@@ -58,8 +86,13 @@ class Documents(Phase):
         self._record(self.DocumentIssued, stamp, kind=kind, number=number)
 
     def document(self, kind: DocumentKind) -> IssuedDocument | None:
-        """The document of `kind` as issued, if it was."""
-        return next((d for d in self.issued_documents if d.kind is kind), None)
+        """The document of `kind` issued for what the case now rests on, if it was (an earlier
+        one, for a superseded act, stays in `issued_documents`)."""
+        basis = basis_of(self, kind)
+        return next(
+            (d for d in reversed(self.issued_documents) if d.kind is kind and d.basis == basis),
+            None,
+        )
 
     def document_refusal(self, kind: DocumentKind) -> str | None:
         """Why the case's state does not allow the document of `kind` (None if it does)."""

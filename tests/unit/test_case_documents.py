@@ -14,8 +14,16 @@ from domain.documents import (
     document_number,
 )
 from domain.errors import ConflictError, RuleViolationError, TransitionError
-from domain.values import DocumentKind, Status
-from tests.unit.builders import CLERK, HEAD, SUPERVISOR, story_in
+from domain.values import Decision, DocumentKind, Status
+from tests.unit.builders import (
+    CLERK,
+    DISPATCHER,
+    HEAD,
+    LABOUR,
+    LINEAGE,
+    SUPERVISOR,
+    story_in,
+)
 
 K = DocumentKind
 S = Status
@@ -99,3 +107,44 @@ def test_a_supervisor_marks_a_typical_case_with_a_text_that_a_later_mark_replace
     story.case.mark_typical(story.stamp(SUPERVISOR), text="一次化解")
     assert [e.text for e in story.flush()] == ["联合接访化解", "一次化解"]
     assert story.case.typical_text == "一次化解"
+
+
+def test_a_new_act_is_a_new_document_and_the_old_one_keeps_its_number() -> None:
+    story = story_in(S.RESPONDED)
+    case = story.case
+    case.issue_document(story.stamp(HEAD), kind=K.RESPONSE, prefix="某信", serial=1)
+    first = case.document(K.RESPONSE)
+    assert first is not None
+    # Reviewed and sent back (重新办理): the unit answers again, a new 处理意见书.
+    story.request_review().decide_review(Decision.REDO).respond()
+    assert case.document(K.RESPONSE) is None
+    assert K.RESPONSE in case.documents_allowed()
+    case.issue_document(story.stamp(HEAD), kind=K.RESPONSE, prefix="某信", serial=2)
+    second = case.document(K.RESPONSE)
+    assert second is not None
+    assert second.number.endswith("〕2号")
+    assert [d.number for d in case.issued_documents if d.kind is K.RESPONSE] == [
+        first.number,
+        second.number,
+    ]
+    # The review decision that sent it back is a document of its own, issued once.
+    case.issue_document(story.stamp(SUPERVISOR), kind=K.REVIEW_DECISION, prefix="某信", serial=1)
+    with pytest.raises(ConflictError):
+        case.issue_document(
+            story.stamp(SUPERVISOR), kind=K.REVIEW_DECISION, prefix="某信", serial=2
+        )
+
+
+def test_a_case_sent_on_to_another_unit_gets_a_new_transfer_slip() -> None:
+    story = story_in(S.IN_PROGRESS)
+    case = story.case
+    case.issue_document(story.stamp(DISPATCHER), kind=K.TRANSFER_SLIP, prefix="某信", serial=1)
+    assert case.document(K.TRANSFER_SLIP) is not None
+    case.reassign(
+        story.stamp(DISPATCHER, "劳动保障事项"), unit_id=LABOUR, unit_lineage=LINEAGE[LABOUR]
+    )
+    assert case.document(K.TRANSFER_SLIP) is None
+    case.issue_document(story.stamp(DISPATCHER), kind=K.TRANSFER_SLIP, prefix="某信", serial=2)
+    slip = case.document(K.TRANSFER_SLIP)
+    assert slip is not None
+    assert slip.number.endswith("〕2号")
