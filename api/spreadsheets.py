@@ -1,4 +1,4 @@
-"""Excel workbooks (.xlsx) as county offices keep them: Chinese headers, frozen header row."""
+"""Excel workbooks (.xlsx) as county offices keep and print them (docs/documents.md, "台账")."""
 
 from __future__ import annotations
 
@@ -20,30 +20,6 @@ from api.paper import disposition
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
-
-
-def write_sheet(
-    sheet: Worksheet, headers: Sequence[tuple[str, int]], rows: Sequence[Sequence[Any]]
-) -> None:
-    """Fill a sheet: bold frozen header row, given widths, every text stored as text."""
-    for column, (title, width) in enumerate(headers, start=1):
-        cell = sheet.cell(row=1, column=column, value=title)
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center")
-        sheet.column_dimensions[get_column_letter(column)].width = width
-    for r, values in enumerate(rows, start=2):
-        for c, value in enumerate(values, start=1):
-            target: Any = sheet.cell(row=r, column=c)
-            if isinstance(value, str):
-                # Control characters that XML cannot carry would make the whole export fail.
-                target.value = ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", value)
-                # A petitioner's text that starts with "=" is text, never a formula.
-                target.data_type = "s"
-            else:
-                target.value = value
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = sheet.dimensions
 
 
 def workbook_response(workbook: Workbook, filename: str) -> Response:
