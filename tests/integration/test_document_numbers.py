@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.application import Context, Xinfang
-from domain.commands import IssueDocument
+from domain.commands import IssueDocument, MarkTypical, RecordProgress
 from domain.documents import NUMBERED, OfficeProfile
 from domain.errors import ConflictError, DomainError
 from domain.values import DocumentKind
@@ -62,3 +62,28 @@ def test_numbers_run_per_kind_and_year_and_never_change(
         )
         assert serials == list(range(1, len(serials) + 1)), (kind, serials)
     assert all(n.startswith("某信") for n in given_numbers.values())
+
+
+def test_issued_documents_and_the_typical_mark_survive_a_snapshot() -> None:
+    app = Xinfang(env={"PERSISTENCE_MODULE": "eventsourcing.popo"})
+    county = build_county(app)
+    desk = Desk(app, county)
+    case = desk.register()
+    desk.run(case, "dispatcher", "forward", unit_id=desk.unit("housing"))
+    desk.run(case, "head", "accept", handler_id=desk.person("handler"))
+    kind = DocumentKind.ACCEPTANCE_NOTICE
+    app.execute(IssueDocument(case_id=case, kind=kind), Context(actor=county.actors["clerk"]))
+    app.execute(
+        MarkTypical(case_id=case, text="联合接访化解"), Context(actor=county.actors["supervisor"])
+    )
+    for n in range(60):  # past the snapshot interval (50 events)
+        app.execute(
+            RecordProgress(case_id=case, note=f"进展{n}"), Context(actor=county.actors["handler"])
+        )
+    assert app.snapshots is not None
+    assert list(app.snapshots.get(case))
+    loaded = app.repository.get(case)
+    issued = loaded.document(kind)
+    assert issued is not None
+    assert issued.number.startswith("县信受告〔")
+    assert loaded.typical_text == "联合接访化解"
