@@ -191,3 +191,20 @@ def test_a_user_of_an_accused_unit_gets_404(client: FlaskClient, county: County)
             response = client.get(f"{API}/cases/{case['id']}/{path}", headers=county.headers(who))
             assert_error(response, 404)
         assert_error(office.send(who, case["id"], "documents", {"kind": "transfer_slip"}), 404)
+
+
+def test_only_those_who_may_issue_print_a_document_first(
+    client: FlaskClient, county: County
+) -> None:
+    office = Office(client, county)
+    case = office.drive("accepted")
+    before = office.history(case["id"])
+    for who in ("auditor", "leader"):  # they may read the case, not issue its documents
+        refused = pdf(client, county, case["id"], "acceptance_notice", who)
+        assert_error(refused, 403)
+    assert office.history(case["id"]) == before
+    assert listed(client, county, case["id"], "auditor")["acceptance_notice"]["number"] is None
+    issued = pdf(client, county, case["id"], "acceptance_notice", "handler")
+    assert issued.status_code == 200
+    # Once issued, whoever may see the case may print it again.
+    assert pdf(client, county, case["id"], "acceptance_notice", "auditor").status_code == 200
