@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -36,7 +37,15 @@ BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 OVERDUE_FILL = PatternFill("solid", fgColor="F8CBAD")
 DATE_FORMAT = "yyyy-mm-dd"
 PERCENT_FORMAT = "0.0%"
-MAX_WIDTH = 40
+MAX_WIDTH = 16
+"""The widest a column gets (CJK characters count two): longer texts wrap, so that the 21
+columns of the ledger print one page wide at a legible size."""
+HEADER_MIN = 8
+"""A header wider than its content wraps instead of widening its column beyond this."""
+CJK_DRAWN = 0.85
+"""How much of its counted width (two per CJK character) a text takes when drawn."""
+LINE_HEIGHT = 15
+"""Points per line of a wrapped cell (11 pt text)."""
 PAGE_NUMBERS = "第 &P 页 共 &N 页"
 """The footer of every printed page (Excel and LibreOffice fill in the numbers)."""
 
@@ -81,7 +90,7 @@ def print_sheet(
         cell.border = BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     marked = set(highlight)
-    widths = [text_width(h) for h in headers]
+    widths = [min(text_width(h), HEADER_MIN) for h in headers]
     for offset, values in enumerate(rows):
         r = header_row + 1 + offset
         for c, value in enumerate(values, start=1):
@@ -100,8 +109,25 @@ def print_sheet(
             if offset in marked:
                 target.fill = OVERDUE_FILL
             widths[c - 1] = max(widths[c - 1], text_width(value))
-    for column, needed in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = min(needed + 2, MAX_WIDTH)
+    final = [min(needed + 1, MAX_WIDTH) for needed in widths]
+    for column, width_ in enumerate(final, start=1):
+        sheet.column_dimensions[get_column_letter(column)].width = width_
+    # Wrapped rows are given their height (LibreOffice keeps the default one otherwise).
+    for offset, values in enumerate(rows):
+        lines = max(
+            (
+                math.ceil(text_width(v) * CJK_DRAWN / max(final[c] - 1, 1))
+                for c, v in enumerate(values)
+            ),
+            default=1,
+        )
+        if lines > 1:
+            sheet.row_dimensions[header_row + 1 + offset].height = LINE_HEIGHT * lines
+    header_lines = max(
+        math.ceil(text_width(h) * CJK_DRAWN / max(w - 1, 1))
+        for h, w in zip(headers, final, strict=True)
+    )
+    sheet.row_dimensions[header_row].height = LINE_HEIGHT * max(header_lines, 1)
     last = header_row + len(rows)
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1).coordinate
     sheet.auto_filter.ref = f"A{header_row}:{get_column_letter(width)}{max(last, header_row)}"
@@ -112,8 +138,8 @@ def print_sheet(
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     sheet.print_options.horizontalCentered = True
-    sheet.page_margins.left = sheet.page_margins.right = 0.4
-    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    sheet.page_margins.left = sheet.page_margins.right = 0.3
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.5
     footer: Any = sheet.oddFooter
     footer.center.text = PAGE_NUMBERS
     footer.center.size = 9

@@ -16,6 +16,7 @@ import pytest
 
 POPPLER = ("pdftotext", "pdffonts", "pdftoppm", "pdfinfo")
 INSTALL_HINT = "apt-get install -y poppler-utils"
+OFFICE_HINT = "apt-get install -y --no-install-recommends libreoffice-calc-nogui"
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "documents"
 """Where the test run writes a PNG of each document (docs/documents.md shows them)."""
 
@@ -29,6 +30,46 @@ def require_poppler() -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(message + " (CI=true: the documents must be rendered)")
     pytest.skip(message)
+
+
+def require_office() -> None:
+    """Skip (fail in CI) unless LibreOffice (`soffice`) can print workbooks, and poppler."""
+    require_poppler()
+    if shutil.which("soffice") is not None:
+        return
+    message = f"soffice not installed: {OFFICE_HINT}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message + " (CI=true: the printed ledger must be looked at)")
+    pytest.skip(message)
+
+
+def printed_workbook(xlsx: bytes) -> bytes:
+    """The workbook as LibreOffice prints it (its page set-up applied), as PDF."""
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "book.xlsx"
+        source.write_bytes(xlsx)
+        profile = Path(folder) / "profile"
+        subprocess.run(
+            [
+                "soffice",
+                f"-env:UserInstallation=file://{profile}",
+                "--headless",
+                "--convert-to",
+                "pdf",
+                "--outdir",
+                folder,
+                str(source),
+            ],
+            capture_output=True,
+            check=True,
+            timeout=240,
+        )
+        return (Path(folder) / "book.pdf").read_bytes()
+
+
+def page_texts(pdf: bytes) -> list[str]:
+    """The text of each page."""
+    return _run("pdftotext", pdf, "-layout", "-enc", "UTF-8").split("\f")[:-1]
 
 
 def _run(tool: str, pdf: bytes, *args: str) -> str:
@@ -84,16 +125,21 @@ def pdf_pages(pdf: bytes) -> int:
     raise AssertionError("pdfinfo printed no page count")
 
 
-def page_size(pdf: bytes) -> tuple[float, float]:
-    """The first page's size in points, as pdfinfo reads it."""
+def page_size(pdf: bytes, page: int = 1) -> tuple[float, float]:
+    """A page's size in points, as pdfinfo reads it."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "doc.pdf"
         path.write_bytes(pdf)
-        done = subprocess.run(["pdfinfo", str(path)], capture_output=True, check=True, timeout=60)
+        done = subprocess.run(
+            ["pdfinfo", "-f", str(page), "-l", str(page), str(path)],
+            capture_output=True,
+            check=True,
+            timeout=60,
+        )
     for line in done.stdout.decode().splitlines():
-        if line.startswith("Page size:"):
-            words = line.split()
-            return float(words[2]), float(words[4])
+        if line.startswith(("Page size:", f"Page {page:4d} size:")):
+            words = line.split(":", 1)[1].split()
+            return float(words[0]), float(words[2])
     raise AssertionError("pdfinfo printed no page size")
 
 
