@@ -7,10 +7,12 @@ import re
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from tests.api.helpers import API, Office, assert_error, ok
+from tests.api.test_concurrency_api import all_at_once
 from tests.conftest import County
 from tests.render import page_size, pdf_fonts, pdf_text, require_poppler, save_png
 
@@ -208,3 +210,23 @@ def test_only_those_who_may_issue_print_a_document_first(
     assert issued.status_code == 200
     # Once issued, whoever may see the case may print it again.
     assert pdf(client, county, case["id"], "acceptance_notice", "auditor").status_code == 200
+
+
+def test_documents_printed_at_once_on_many_cases_get_distinct_numbers(
+    flask_app: Flask, client: FlaskClient, county: County
+) -> None:
+    office = Office(client, county)
+    cases = [office.drive("accepted", sponsor=None)["id"] for _ in range(6)]
+
+    def send(each: FlaskClient, i: int) -> TestResponse:
+        return each.get(
+            f"{API}/cases/{cases[i]}/documents/acceptance_notice.pdf",
+            headers=county.headers("clerk"),
+        )
+
+    answers = all_at_once(flask_app, send, writers=len(cases))
+
+    assert [a.status_code for a in answers] == [200] * len(cases)
+    numbers = [listed(client, county, c, "clerk")["acceptance_notice"]["number"] for c in cases]
+    serials = sorted(int(re.search(r"〕(\d+)号", n).group(1)) for n in numbers)  # type: ignore[union-attr]
+    assert serials == list(range(1, len(cases) + 1))
