@@ -127,6 +127,19 @@ def test_the_published_bulletin_prints_as_a_document_in_html_pdf_and_excel(
         assert sheet.page_setup.fitToWidth == 1, sheet.title
         assert sheet.oddFooter.center.text == "第 &P 页 共 &N 页", sheet.title
 
+    # A case marked typical after publication shows as a difference, said in Chinese.
+    rows = read(client, september, "supervisor", "/ledger", received_from="2026-09-01")["items"]
+    later = client.post(
+        f"{API}/cases/{rows[1]['case_id']}/typical",
+        json={"text": "补列的典型案例", "occurred_at": local(date(2026, 9, 29)).isoformat()},
+        headers=september.headers("supervisor"),
+    )
+    assert later.status_code == 200, later.get_json()
+    again = fetch(client, september, "auditor", f"{BULLETIN}.html").get_data(as_text=True)
+    differences = visible_text(again.split('class="diff"')[1].split("</div>")[0])
+    assert "典型案例" in differences
+    assert english_words(visible_text(again)) == []
+
 
 def test_the_issue_number_and_the_printing_day_are_the_countys() -> None:
     assert issue_of("2026-11") == "2026年第11期"
