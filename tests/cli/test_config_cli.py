@@ -7,7 +7,7 @@ from pathlib import Path
 from domain.application import Context
 from domain.commands import IssueDocument
 from domain.values import DocumentKind
-from projections.settings import Settings
+from projections.settings import Settings, create_instance
 from tests.cli.test_cli import application, environ, xinfang
 from tests.conftest import build_county
 from tests.integration.helpers_read import Desk
@@ -52,3 +52,16 @@ def test_config_without_an_instance_says_to_run_init(tmp_path: Path) -> None:
     result = xinfang(env, "config", "show", ok=False)
     assert result.exit_code == 1
     assert "xinfang init" in result.output
+
+
+def test_a_backup_keeps_the_issuing_office_and_a_restore_brings_it_back(tmp_path: Path) -> None:
+    source = Settings(home=tmp_path / "home")
+    create_instance(source)
+    env = environ(source)
+    xinfang(env, "config", "set", "office", "某某县信访局")
+    xinfang(env, "backup", str(tmp_path / "copy"), "--with-signing-key")
+    target = Settings(home=tmp_path / "elsewhere")
+
+    xinfang(environ(target), "restore", str(tmp_path / "copy"))
+
+    assert target.office_profile().office == "某某县信访局"
