@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from api.fonts import SERIF_SOURCE
+
 POPPLER = ("pdftotext", "pdffonts", "pdftoppm", "pdfinfo")
 INSTALL_HINT = "apt-get install -y poppler-utils"
 OFFICE_HINT = "apt-get install -y --no-install-recommends libreoffice-calc-nogui"
@@ -43,12 +45,28 @@ def require_office() -> None:
     pytest.skip(message)
 
 
+FONTS_CONF = """<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "fonts.dtd">
+<fontconfig>
+  <include ignore_missing="yes">/etc/fonts/fonts.conf</include>
+  <dir>{fonts}</dir>
+  <cachedir>{cache}</cachedir>
+</fontconfig>
+"""
+"""The system's fonts plus the CJK fonts of the PyPI package the PDFs embed, so LibreOffice
+has Chinese glyphs on a machine without a CJK font package."""
+
+
 def printed_workbook(xlsx: bytes) -> bytes:
     """The workbook as LibreOffice prints it (its page set-up applied), as PDF."""
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "book.xlsx"
         source.write_bytes(xlsx)
         profile = Path(folder) / "profile"
+        fonts_conf = Path(folder) / "fonts.conf"
+        fonts_conf.write_text(
+            FONTS_CONF.format(fonts=SERIF_SOURCE.parent, cache=Path(folder) / "fontcache")
+        )
         subprocess.run(
             [
                 "soffice",
@@ -63,6 +81,7 @@ def printed_workbook(xlsx: bytes) -> bytes:
             capture_output=True,
             check=True,
             timeout=240,
+            env={**os.environ, "FONTCONFIG_FILE": str(fonts_conf)},
         )
         return (Path(folder) / "book.pdf").read_bytes()
 
