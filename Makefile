@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export XINFANG_HOME ?= ./var
 
-.PHONY: run test lint install
+.PHONY: run test lint install poppler
 
 # The virtualenv is created once; dependencies are reinstalled only when pyproject.toml changes.
 $(BIN)/python:
@@ -38,8 +38,20 @@ run: $(STAMP)
 	echo; \
 	exec $(BIN)/xinfang serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) poppler
 	$(BIN)/pytest
+
+# The document tests render PDFs with poppler-utils and print the ledger with LibreOffice:
+# installed here when we may (root with apt-get); otherwise those tests skip and say how to
+# install them (with CI=true they fail).
+poppler:
+	@command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && \
+	command -v soffice >/dev/null 2>&1 || \
+	{ if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && \
+	    apt-get install -y -qq --no-install-recommends poppler-utils libreoffice-calc-nogui; \
+	  else echo "poppler-utils or LibreOffice missing: document tests will skip" \
+	    "(apt-get install -y poppler-utils libreoffice-calc-nogui)"; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -15,6 +15,7 @@ from api import (
     campaigns,
     cases,
     directory,
+    documents,
     inspections,
     ledger,
     meetings,
@@ -68,6 +69,7 @@ def create_app(services: Services | None = None, config: dict[str, Any] | None =
     api.register_blueprint(directory.meta)
     api.register_blueprint(directory.blp)
     api.register_blueprint(cases.blp)
+    api.register_blueprint(documents.blp)
     api.register_blueprint(ledger.blp)
     api.register_blueprint(accountability.blp)
     api.register_blueprint(reports.blp)

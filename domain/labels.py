@@ -27,6 +27,7 @@ from domain.values import (
     DayUnit,
     Decision,
     Disposition,
+    DocumentKind,
     Flag,
     HearingAction,
     Level,
@@ -141,6 +142,16 @@ NOTICE_KIND: Mapping[NoticeKind, str] = {
     NoticeKind.RECHECK: "复核意见告知",
     NoticeKind.OTHER: "其他告知",
 }
+DOCUMENT_KIND: Mapping[DocumentKind, str] = {
+    DocumentKind.ACCEPTANCE_NOTICE: "受理告知书",
+    DocumentKind.NOT_ACCEPTED_NOTICE: "不予受理告知书",
+    DocumentKind.EXTENSION_NOTICE: "延期办理告知书",
+    DocumentKind.RESPONSE: "信访事项处理意见书",
+    DocumentKind.REVIEW_DECISION: "信访事项复查意见书",
+    DocumentKind.RECHECK_DECISION: "信访事项复核意见书",
+    DocumentKind.TRANSFER_SLIP: "信访事项转送（交办）单",
+    DocumentKind.DELIVERY_RECEIPT: "送达回证",
+}
 HEARING_ACTION: Mapping[HearingAction, str] = {
     HearingAction.START: "听证开始",
     HearingAction.END: "听证结束",
@@ -241,6 +252,7 @@ TABLES: Mapping[type[Enum], Mapping[Any, str]] = {
     Decision: DECISION,
     Flag: FLAG,
     NoticeKind: NOTICE_KIND,
+    DocumentKind: DOCUMENT_KIND,
     HearingAction: HEARING_ACTION,
     DayUnit: DAY_UNIT,
     Rule: RULE,
@@ -296,6 +308,8 @@ EVENT: Mapping[str, str] = {
     "RecusalDeclared": "回避",
     "RecusalRequested": "申请回避",
     "RecusalDecided": "回避决定",
+    "DocumentIssued": "出具文书",
+    "MarkedTypical": "列为典型案例",
 }
 """The events of a case, by class name (as the ledger's actions store them)."""
 

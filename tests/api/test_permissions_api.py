@@ -265,7 +265,7 @@ class Probe:
         client, headers = self.office.client, self.office.headers(who)
         target = self.user_id if self.row.on_an_account else self.case_id
         path = self.row.path.replace("{id}", target).replace("{n}", "1")
-        path = path.replace("{token_id}", self.token_id)
+        path = path.replace("{token_id}", self.token_id).replace("{kind}", "transfer_slip")
         if self.row.command is not None:
             return self.office.send(who, self.case_id, self.row.command, self.body)
         if self.row.method == "POST":
@@ -303,7 +303,7 @@ def plan(row: Row) -> tuple[list[tuple[str, int]], list[str]]:
 def is_routed(client: FlaskClient, row: Row) -> bool:
     """Whether the app serves the row's endpoint at all."""
     path = API + row.path.split("?")[0].replace("{id}", "0" * 32).replace("{n}", "1")
-    path = path.replace("{token_id}", "0" * 32)
+    path = path.replace("{token_id}", "0" * 32).replace("{kind}", "transfer_slip")
     path = path.replace("0" * 32, "00000000-0000-0000-0000-000000000000")
     try:
         client.application.url_map.bind("localhost").match(path, method=row.method)
