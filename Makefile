@@ -1,4 +1,4 @@
-# xinfang: `make run` serves a demo county on http://127.0.0.1:8000, `make test` runs the tests.
+# xinfang: `make run` serves a demo county on http://127.0.0.1:8000 (web pages and API), `make test` runs the tests.
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export XINFANG_HOME ?= ./var
 
-.PHONY: run test lint install
+.PHONY: run test lint install poppler
 
 # The virtualenv is created once; dependencies are reinstalled only when pyproject.toml changes.
 $(BIN)/python:
@@ -28,6 +28,7 @@ run: $(STAMP)
 	out=$$($(BIN)/xinfang demo); echo "$$out"; \
 	clerk=$$(awk '$$1 == "clerk" { print $$NF }' <<< "$$out"); \
 	echo; \
+	echo "Sign in at http://$(HOST):$(PORT)/ (the web pages) with a token printed above, e.g. the clerk's: $${clerk:-$$admin}"; \
 	echo "API:  http://$(HOST):$(PORT)/api/v1    docs: http://$(HOST):$(PORT)/api/docs"; \
 	echo "Sign in with a token printed above (Authorization: Bearer <token>), e.g. as the clerk:"; \
 	echo "  curl -H 'Authorization: Bearer $${clerk:-$$admin}' http://$(HOST):$(PORT)/api/v1/me"; \
@@ -37,8 +38,20 @@ run: $(STAMP)
 	echo; \
 	exec $(BIN)/xinfang serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) poppler
 	$(BIN)/pytest
+
+# The document tests render PDFs with poppler-utils and print the ledger with LibreOffice:
+# installed here when we may (root with apt-get); otherwise those tests skip and say how to
+# install them (with CI=true they fail).
+poppler:
+	@command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && \
+	command -v soffice >/dev/null 2>&1 || \
+	{ if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && \
+	    apt-get install -y -qq --no-install-recommends poppler-utils libreoffice-calc-nogui; \
+	  else echo "poppler-utils or LibreOffice missing: document tests will skip" \
+	    "(apt-get install -y poppler-utils libreoffice-calc-nogui)"; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

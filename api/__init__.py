@@ -15,9 +15,11 @@ from api import (
     campaigns,
     cases,
     directory,
+    documents,
     inspections,
     ledger,
     meetings,
+    pages,
     reports,
     risks,
     strict_query,
@@ -67,6 +69,7 @@ def create_app(services: Services | None = None, config: dict[str, Any] | None =
     api.register_blueprint(directory.meta)
     api.register_blueprint(directory.blp)
     api.register_blueprint(cases.blp)
+    api.register_blueprint(documents.blp)
     api.register_blueprint(ledger.blp)
     api.register_blueprint(accountability.blp)
     api.register_blueprint(reports.blp)
@@ -81,6 +84,9 @@ def create_app(services: Services | None = None, config: dict[str, Any] | None =
     app.before_request(authenticate)
     app.before_request(check_json_body)
     strict_query.install(app)
+    # The web pages (api/pages, docs/web.md): their own session cookie and CSRF; the API above
+    # keeps answering bearer tokens only.
+    pages.install(app)
 
     @app.get(f"{SWAGGER_ASSETS}<path:filename>")
     def docs_assets(filename: str) -> Response:

@@ -78,6 +78,10 @@ class AccessEntrySchema(Schema):
         allow_none=True,
         metadata={"description": "the console account that ran a CLI export; null over the API"},
     )
+    document = fields.String(
+        allow_none=True,
+        metadata={"description": "the document printed (print_document): its title and 文号"},
+    )
 
 
 class ProvenEventSchema(HistoryEventSchema):

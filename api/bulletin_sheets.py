@@ -8,32 +8,100 @@ from typing import Any
 from openpyxl import Workbook
 
 from api import bulletin_text as text
-from api.spreadsheets import write_sheet
+from api.bulletin_document import issue_of, local_day
+from api.spreadsheets import PERCENT_FORMAT, print_sheet
+from domain.documents import OfficeProfile
 from domain.errors import RuleViolationError
+from domain.labels import NO_RATE, percent
 
 RANKED_SHEET = (
-    ("榜单", 14),
-    ("名次", 6),
-    ("单位", 20),
-    ("应办结件", 10),
-    ("按期办结件", 10),
-    ("按期办结率", 16),
-    ("超期件", 8),
-    ("严重超期件", 10),
-    ("说明", 40),
+    "榜单",
+    "名次",
+    "单位",
+    "应办结件",
+    "按期办结件",
+    "按期办结率",
+    "超期件",
+    "严重超期件",
+    "说明",
 )
 
 
-def bulletin_workbook(figures: Mapping[str, Any]) -> Workbook:
-    """The sheets 总量, 按期率, 红黑榜, 被投诉单位 and 其他指标 of one month's figures."""
+def _fraction(numerator: int, denominator: int) -> float | str:
+    """A rate as a number Excel formats as a percentage (0.0%), or — when nothing was due."""
+    value = percent(numerator, denominator)
+    return NO_RATE if value is None else value / 100
+
+
+def _overview(workbook: Workbook, bulletin: Mapping[str, Any], office: OfficeProfile) -> None:
+    """The first sheet: which bulletin this is (month, 期号, status) and its headline figures."""
+    figures = bulletin["figures"]
+    month = figures["month"]
+    sheet = workbook.create_sheet("概况", 0)
+    rates = figures["on_time_rates"]
+    rated = figures["satisfaction"]
+    status = (
+        f"已发布（{local_day(bulletin['published_at'])}印发，{bulletin.get('published_by', '')}）"
+        if bulletin["published"]
+        else "草稿（未发布）"
+    )
+    head = bulletin.get("head") or {}
+    rows: list[tuple[str, Any]] = [
+        ("发文机关", office.office),
+        ("期号", issue_of(month)),
+        ("月份", month),
+        ("状态", status),
+        ("统计截至", figures["as_of"]),
+        ("数据日志位置", bulletin["position"]),
+        ("审计树根", head.get("root_hash", "（草稿无签名树根）")),
+        ("本月受理登记（件）", figures["received"]),
+        ("上月受理登记（件）", figures["received_previous_month"]),
+        ("重复信访（件次）", figures["repeat_petitions"]),
+        ("积案在办（件）", figures["backlog_open"]),
+        ("领导接访（次）", figures["leader_receptions"]),
+        (
+            "及时受理率（全县）",
+            _fraction(
+                sum(r["notices_on_time"] for r in rates), sum(r["notices_due"] for r in rates)
+            ),
+        ),
+        (
+            "按期办结率（全县）",
+            _fraction(
+                sum(r["handling_on_time"] for r in rates), sum(r["handling_due"] for r in rates)
+            ),
+        ),
+        (
+            "满意率（满意与基本满意／参评）",
+            _fraction(rated["satisfied"] + rated["basically_satisfied"], rated["rated"]),
+        ),
+        ("红榜单位（个）", len(figures["red_list"])),
+        ("黑榜单位（个）", len(figures["black_list"])),
+        ("典型案例（件）", len(figures.get("typical_cases", []))),
+    ]
+    print_sheet(
+        sheet,
+        (f"{office.office}信访工作月通报（{issue_of(month)}）", f"{month} 月　{status}"),
+        ("项目", "数值"),
+        rows,
+        formats={1: PERCENT_FORMAT},
+        landscape=False,
+    )
+
+
+def bulletin_workbook(bulletin: Mapping[str, Any], office: OfficeProfile) -> Workbook:
+    """The sheets 概况, 总量, 按期率, 红黑榜, 被投诉单位, 典型案例 and 其他指标 of one month's
+    bulletin, each set up to print (A4, one page wide, header repeated, page numbers)."""
+    figures = bulletin["figures"]
     workbook = Workbook()
     first = workbook.active
     if first is None:
         raise RuleViolationError("month", "无法生成工作簿")
     first.title = "总量"
-    write_sheet(
+    print_sheet(
         first,
-        (("维度", 14), ("项目", 22), ("本月", 10), ("上月", 10), ("增减", 10)),
+        (),
+        ("维度", "项目", "本月", "上月", "增减"),
         [
             (dimension, row["label"], row["count"], row["previous"], row["change"])
             for dimension, key in (
@@ -44,18 +112,19 @@ def bulletin_workbook(figures: Mapping[str, Any]) -> Workbook:
             for row in figures[key]
         ],
     )
-    write_sheet(
+    print_sheet(
         workbook.create_sheet("按期率"),
+        (),
         (
-            ("单位", 20),
-            ("名次", 6),
-            ("应告知件", 10),
-            ("按期告知件", 10),
-            ("及时受理率", 16),
-            ("应办结件", 10),
-            ("按期办结件", 10),
-            ("按期办结率", 16),
-            ("样本", 36),
+            "单位",
+            "名次",
+            "应告知件",
+            "按期告知件",
+            "及时受理率",
+            "应办结件",
+            "按期办结件",
+            "按期办结率",
+            "样本",
         ),
         [
             (
@@ -63,17 +132,19 @@ def bulletin_workbook(figures: Mapping[str, Any]) -> Workbook:
                 r["rank"] or "—",
                 r["notices_due"],
                 r["notices_on_time"],
-                text.timely(r),
+                _fraction(r["notices_on_time"], r["notices_due"]),
                 r["handling_due"],
                 r["handling_on_time"],
-                text.on_time(r),
+                _fraction(r["handling_on_time"], r["handling_due"]),
                 r["sample"],
             )
             for r in figures["on_time_rates"]
         ],
+        formats={4: PERCENT_FORMAT, 7: PERCENT_FORMAT},
     )
-    write_sheet(
+    print_sheet(
         workbook.create_sheet("红黑榜"),
+        (),
         RANKED_SHEET,
         [
             (
@@ -95,14 +166,26 @@ def bulletin_workbook(figures: Mapping[str, Any]) -> Workbook:
             for r in figures[key]
         ],
     )
-    write_sheet(
+    print_sheet(
         workbook.create_sheet("被投诉单位"),
-        (("单位", 20), ("件数", 8)),
+        (),
+        ("单位", "件数"),
         [(r["unit"], r["count"]) for r in figures["most_complained_units"]],
+        landscape=False,
     )
-    write_sheet(
+    print_sheet(
+        workbook.create_sheet("典型案例"),
+        (),
+        ("案件编号", "类别", "责任单位", "典型意义"),
+        [
+            (c["number"], c["category"], c["unit"], c["text"])
+            for c in figures.get("typical_cases", [])
+        ],
+    )
+    print_sheet(
         workbook.create_sheet("其他指标"),
-        (("指标", 24), ("数值", 40)),
+        (),
+        ("指标", "数值"),
         [
             ("重复信访（件次）", figures["repeat_petitions"]),
             ("积案在办（件）", figures["backlog_open"]),
@@ -115,19 +198,17 @@ def bulletin_workbook(figures: Mapping[str, Any]) -> Workbook:
             ("复查决定", text.outcomes(figures["review_outcomes"])),
             ("复核决定", text.outcomes(figures["recheck_outcomes"])),
         ],
+        landscape=False,
     )
-    write_sheet(
+    print_sheet(
         workbook.create_sheet("隐患排查化解"),
-        (
-            ("乡镇", 16),
-            ("本月新排查", 12),
-            ("本月化解销号", 12),
-            ("本月转信访事项", 14),
-            ("月末在化解", 12),
-        ),
+        (),
+        ("乡镇", "本月新排查", "本月化解销号", "本月转信访事项", "月末在化解"),
         [
             (r["township"], r["found"], r["resolved"], r["converted"], r["open"])
             for r in figures.get("risks_by_township", [])
         ],
+        landscape=False,
     )
+    _overview(workbook, bulletin, office)
     return workbook

@@ -63,6 +63,10 @@ FIGURE_NAMES: Mapping[str, str] = {
     "basically_satisfied": "基本满意",
     "unsatisfied": "不满意",
     "percent": "满意率",
+    "typical_cases": "典型案例",
+    "number": "案件编号",
+    "category": "类别",
+    "text": "典型意义",
 }
 """The Chinese name of every key of the figures (compute_figures)."""
 

@@ -16,7 +16,7 @@ from api.schemas import IDEMPOTENCY_KEY_HEADER, ActorSchema, command_schema, mon
 from api.tasks import TaskListRowSchema
 from domain.commands.registers import (
     IssueFollowUp,
-    MarkTypical,
+    MarkInspectionTypical,
     OpenInspection,
     RecordAccountability,
     RecordCommand,
@@ -264,7 +264,11 @@ def _inspection_command(declaration: type[RecordCommand], status: int) -> Any:
 
 def _register_commands() -> None:
     """One POST per declared inspection command, its body schema derived from it."""
-    for declaration, status in ((RecordFinding, 201), (IssueFollowUp, 201), (MarkTypical, 200)):
+    for declaration, status in (
+        (RecordFinding, 201),
+        (IssueFollowUp, 201),
+        (MarkInspectionTypical, 200),
+    ):
         view = _inspection_command(declaration, status)
         documented = blp.doc(
             summary=declaration.summary,

@@ -22,7 +22,7 @@ from openpyxl import Workbook
 from api.context import actor, services
 from api.guards import TooManyAttemptsError
 from api.schemas import BINARY, choice, day, instant
-from api.spreadsheets import XLSX, workbook_response, write_sheet
+from api.spreadsheets import XLSX, print_sheet, workbook_response
 from domain import permissions
 from domain.access import EXPORT, READ_CASE, READ_LEDGER
 from domain.cases import local_date
@@ -40,32 +40,36 @@ from domain.values import (
 from domain.visibility import AS_OF_READERS
 from projections import disclosure
 from projections.ledger import SORTS, Ledger, LedgerQuery
+from projections.names import Names
 from projections.replay import ledger_at, position_at
 
 blp = Blueprint("ledger", __name__, url_prefix="/api/v1", description="Case ledger 台账")
 
 HEADERS = (
-    ("案件编号", 17),
-    ("登记日期", 12),
-    ("信访渠道", 11),
-    ("信访类别", 12),
-    ("信访人", 16),
-    ("事由", 36),
-    ("地点", 18),
-    ("责任单位", 16),
-    ("包案领导", 10),
-    ("具体负责人", 10),
-    ("状态", 12),
-    ("当前期限", 14),
-    ("到期日", 12),
-    ("期限状态", 10),
-    ("标记", 14),
-    ("重复信访次数", 8),
-    ("答复结果", 10),
-    ("三到位一处理", 24),
-    ("满意度", 10),
-    ("办结日期", 12),
+    "序号",
+    "案件编号",
+    "登记日期",
+    "信访渠道",
+    "信访类别",
+    "信访人",
+    "事由",
+    "地点",
+    "责任单位",
+    "包案领导",
+    "具体负责人",
+    "状态",
+    "当前期限",
+    "到期日",
+    "期限状态",
+    "标记",
+    "重复信访次数",
+    "答复结果",
+    "三到位一处理",
+    "满意度",
+    "办结日期",
 )
+"""The columns of the printed ledger (docs/documents.md, "台账"): 序号 first."""
+OVERDUE_LEVELS = frozenset({"overdue", "severely_overdue"})
 
 
 class LedgerQuerySchema(Schema):
@@ -165,7 +169,8 @@ def ledger_as_of(moment: datetime | None) -> Iterator[tuple[Ledger, date]]:
         REPLAYS.release()
 
 
-def _query(args: dict[str, Any]) -> LedgerQuery:
+def ledger_query(args: dict[str, Any]) -> LedgerQuery:
+    """The ledger query of parsed LedgerQuerySchema arguments."""
     return LedgerQuery(
         status=tuple(s.value for s in args["status"]),
         unit_id=args["unit_id"],
@@ -191,7 +196,7 @@ class LedgerPage(MethodView):
     @blp.response(200, LedgerPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Filtered, sorted, paged ledger rows (optionally as of a past moment)."""
-        query = _query(args)
+        query = ledger_query(args)
         viewer = actor()
         with ledger_as_of(args["as_of"]) as (ledger, today):
             items, total = ledger.search(viewer, query, today)
@@ -205,12 +210,17 @@ class LedgerPage(MethodView):
         }
 
 
-def ledger_cells(item: dict[str, Any]) -> list[Any]:
-    """One ledger row as the Excel columns of HEADERS."""
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def ledger_cells(n: int, item: dict[str, Any]) -> list[Any]:
+    """Row `n` of the ledger as the Excel columns of HEADERS (dates as date cells)."""
     deadline = item["deadline"] or {}
     return [
+        n,
         item["number"],
-        item["received_on"],
+        _day(item["received_on"]),
         label_of(Channel, item["channel"]),
         label_of(Category, item["category"]),
         "、".join(p["name"] for p in item["petitioners"]),
@@ -221,15 +231,42 @@ def ledger_cells(item: dict[str, Any]) -> list[Any]:
         item["handler_name"] or "",
         label_of(Status, item["status"]),
         label_of(Rule, deadline.get("rule")),
-        deadline.get("due_date", ""),
+        _day(deadline.get("due_date")),
         deadline_state(deadline.get("level")) + ("（暂定）" if deadline.get("provisional") else ""),
         "、".join(label_of(Flag, f) for f in item["flags"]),
         item["repeat_count"],
         label_of(Outcome, item["outcome"]),
         "、".join(label_of(Disposition, d) for d in item["dispositions"]),
         label_of(Satisfaction, item["satisfaction"]),
-        item["closed_on"] or "",
+        _day(item["closed_on"]),
     ]
+
+
+def filter_words(args: dict[str, Any], unit_name: str | None) -> str:
+    """The ledger's filter in words, for the title of the printed ledger."""
+    words = []
+    if args["status"]:
+        words.append("状态：" + "、".join(label_of(Status, s.value) for s in args["status"]))
+    if args["unit_id"] is not None:
+        words.append(f"责任单位：{unit_name or args['unit_id']}")
+    for key, enum, name in (
+        ("category", Category, "类别"),
+        ("channel", Channel, "渠道"),
+        ("flag", Flag, "标记"),
+    ):
+        if args[key] is not None:
+            words.append(f"{name}：{label_of(enum, args[key].value)}")
+    if args["overdue"] is not None:
+        words.append("仅超期件" if args["overdue"] else "不含超期件")
+    if args["ready_to_close"] is not None:
+        words.append("仅期满待办结" if args["ready_to_close"] else "不含期满待办结")
+    if args["q"]:
+        words.append(f"关键词：{args['q']}")
+    if args["received_from"] or args["received_to"]:
+        since = args["received_from"].isoformat() if args["received_from"] else "最早"
+        until = args["received_to"].isoformat() if args["received_to"] else "今"
+        words.append(f"登记日期：{since} 至 {until}")
+    return "；".join(words) or "全部信访事项"
 
 
 @blp.route("/ledger.xlsx")
@@ -240,26 +277,51 @@ class LedgerWorkbook(MethodView):
     @blp.response(200, BINARY, content_type=XLSX, description="台账.xlsx")
     def get(self, args: dict[str, Any]) -> Response:
         """The same selection as GET /ledger (all pages), as .xlsx with Chinese headers."""
-        query = _query(args)
-        rows: list[list[Any]] = []
-        exported: list[dict[str, Any]] = []
-        with ledger_as_of(args["as_of"]) as (ledger, today):
-            page = 1
-            while True:
-                selection = replace(query, page=page, page_size=500)
-                items, total = ledger.search(actor(), selection, today)
-                rows += [ledger_cells(i) for i in items]
-                exported += items
-                if page * 500 >= total:
-                    break
-                page += 1
-        disclosure.record_rows(services().app, actor(), exported, EXPORT, always=True)
-        workbook = Workbook()
-        sheet = workbook.active
-        assert sheet is not None
-        sheet.title = "台账"
-        write_sheet(sheet, HEADERS, rows)
-        return workbook_response(workbook, f"ledger-{today.isoformat()}.xlsx")
+        return ledger_workbook(args)
+
+
+def ledger_workbook(args: dict[str, Any]) -> Response:
+    """The selection of `args` (LedgerQuerySchema, every page) as a workbook for the caller;
+    the export is logged (the API's /ledger.xlsx and the ledger page's export)."""
+    query = ledger_query(args)
+    rows: list[list[Any]] = []
+    overdue: list[int] = []
+    exported: list[dict[str, Any]] = []
+    with ledger_as_of(args["as_of"]) as (ledger, today):
+        page = 1
+        while True:
+            selection = replace(query, page=page, page_size=500)
+            items, total = ledger.search(actor(), selection, today)
+            for item in items:
+                if (item["deadline"] or {}).get("level") in OVERDUE_LEVELS:
+                    overdue.append(len(rows))
+                rows.append(ledger_cells(len(rows) + 1, item))
+            exported += items
+            if page * 500 >= total:
+                break
+            page += 1
+    built = services()
+    disclosure.record_rows(built.app, actor(), exported, EXPORT, always=True)
+    office = built.settings.office_profile()
+    names = Names(built.app)
+    unit = names.unit(args["unit_id"].hex) if args["unit_id"] else None
+    moment = f"{today.isoformat()}" + ("（按历史时点重放）" if args["as_of"] else "")
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = "台账"
+    print_sheet(
+        sheet,
+        (
+            f"{office.county}信访事项台账",
+            f"{office.office}　截至 {moment}　筛选：{filter_words(args, unit)}"
+            f"　共 {len(rows)} 件（超期件底色标红）",
+        ),
+        HEADERS,
+        rows,
+        highlight=overdue,
+    )
+    return workbook_response(workbook, f"台账-{today.isoformat()}.xlsx")
 
 
 class IdentitySearchSchema(Schema):

@@ -9,16 +9,17 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from api import bulletin_text, charts
+from api import bulletin_document, bulletin_text, charts
+from api.bulletin_document import BulletinDocument
+from api.bulletin_pdf import bulletin_pdf
 from api.bulletin_sheets import bulletin_workbook
 from api.context import actor, services
+from api.paper import pdf_response
 from api.schemas import BINARY, MONTH_PATTERN, is_month
 from api.spreadsheets import XLSX, workbook_response
 from domain.bulletins import BulletinStateError
 from domain.cases import local_date
 from domain.errors import RuleViolationError
-from domain.labels import label_of
-from domain.values import Channel
 from projections.bulletin import FORMAT
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Monthly bulletin 月通报")
@@ -63,6 +64,13 @@ def _bulletin(month: str) -> dict[str, Any]:
     built = services()
     built.catch_up()
     return built.bulletins.get(actor(), checked(month), local_date(built.app.clock()))
+
+
+def _document(month: str) -> BulletinDocument:
+    """The bulletin of `month` as it is printed (page and PDF alike)."""
+    bulletin = _printable(month)
+    office = services().settings.office_profile()
+    return bulletin_document.build(bulletin, office, bulletin_text.changed(bulletin["differences"]))
 
 
 def _printable(month: str) -> dict[str, Any]:
@@ -115,31 +123,26 @@ class BulletinPage(MethodView):
     @blp.response(200, BINARY, content_type="text/html", description="月通报")
     @blp.alt_response(409, response="CONFLICT", description="Published in an older format")
     def get(self, month: str) -> Response:
-        """A printable page with charts (everything inline: no outside assets)."""
-        bulletin = _printable(month)
-        figures = bulletin["figures"]
-        page = render_template(
-            "bulletin.html",
-            bulletin=bulletin,
-            figures=figures,
-            text=bulletin_text,
-            changed=bulletin_text.changed(bulletin["differences"]),
-            trend=charts.grouped_bars(
-                figures["trend_by_channel"], lambda code: label_of(Channel, code)
-            ),
-            volume=charts.bars([(i["label"], i["count"]) for i in figures["by_area"]]),
-            overdue=charts.bars([(i["unit"], i["count"]) for i in figures["most_overdue_units"]]),
-            on_time=charts.bars(
-                [
-                    (i["unit"], i["on_time_completion_percent"])
-                    for i in figures["on_time_rates"]
-                    if i["rank"] is not None and i["on_time_completion_percent"] is not None
-                ],
-                suffix="%",
-                digits=1,
-            ),
-        )
-        return Response(page, mimetype="text/html")
+        """A printable page (A4) with charts and their tables (everything inline)."""
+        return bulletin_page(month)
+
+
+def bulletin_page(month: str) -> Response:
+    """The printable bulletin of `month` for the caller (the API's .html and the web page)."""
+    page = render_template("bulletin.html", doc=_document(month), chart=charts.chart)
+    return Response(page, mimetype="text/html")
+
+
+@blp.route(f"/reports/monthly/{MONTH_PATH}.pdf", parameters=MONTH_PARAMETERS)
+class BulletinPdf(MethodView):
+    """The bulletin as a PDF document."""
+
+    @blp.response(200, BINARY, content_type="application/pdf", description="月通报.pdf")
+    @blp.alt_response(409, response="CONFLICT", description="Published in an older format")
+    def get(self, month: str) -> Response:
+        """The same document as the printable page, as PDF (A4, embedded font)."""
+        document = _document(month)
+        return pdf_response(bulletin_pdf(document), f"{document.office}月通报-{month}.pdf")
 
 
 @blp.route(f"/reports/monthly/{MONTH_PATH}.xlsx", parameters=MONTH_PARAMETERS)
@@ -150,5 +153,7 @@ class BulletinWorkbook(MethodView):
     @blp.alt_response(409, response="CONFLICT", description="Published in an older format")
     def get(self, month: str) -> Response:
         """The bulletin's tables, one sheet each, in Chinese; rates with their counts."""
-        workbook = bulletin_workbook(_printable(month)["figures"])
-        return workbook_response(workbook, f"bulletin-{month}.xlsx")
+        bulletin = _printable(month)
+        office = services().settings.office_profile()
+        workbook = bulletin_workbook(bulletin, office)
+        return workbook_response(workbook, f"月通报-{month}.xlsx")

@@ -32,6 +32,7 @@ RISK_ACTIONS = (READ_RISK, READ_RISK_REGISTER, EXPORT_RISK_REGISTER)
 """Disclosures of the people involved in a risk (docs/risks.md): reading the risk with its
 history, its row in the register, the register exported (a workbook, logged even when masked).
 The record's `case_id` then names the risk."""
+PRINT_DOCUMENT = "print_document"
 ACTIONS = (
     READ_CASE,
     READ_HISTORY,
@@ -41,10 +42,11 @@ ACTIONS = (
     READ_AGENDA,
     READ_BACKLOG,
     *RISK_ACTIONS,
+    PRINT_DOCUMENT,
 )
 """What the viewer did: read the case, read its history, export it (CLI), download a bundle,
 read its row in a ledger page (or the list of cases ready to close), in the weekly agenda, in
-the backlog register."""
+the backlog register, print one of its documents (文书, named by its 文号)."""
 
 
 class Access(Aggregate):
@@ -63,6 +65,8 @@ class Access(Aggregate):
         operator: str | None = None
         """The console account that ran the command (`xinfang audit export`), e.g. `li@srv1`;
         None for requests over the API, whose actor signed in. Absent from earlier records."""
+        document: str | None = None
+        """The document printed (`print_document`): its kind and 文号. Absent elsewhere."""
 
         def apply(self, aggregate: Any) -> None:
             """Keep what was disclosed."""
@@ -72,12 +76,14 @@ class Access(Aggregate):
             access.action = self.action
             access.fields = list(self.fields)
             access.operator = self.operator
+            access.document = self.document
 
     actor: Actor
     case_id: UUID
     action: str
     fields: list[str]
     operator: str | None
+    document: str | None = None
 
     @classmethod
     def record(
@@ -88,8 +94,10 @@ class Access(Aggregate):
         action: str,
         fields: list[str],
         operator: str | None = None,
+        document: str | None = None,
     ) -> Access:
-        """Record that `actor` was shown `fields` of a case by `action` (run by `operator`)."""
+        """Record that `actor` was shown `fields` of a case by `action` (run by `operator`;
+        `document` names the document printed)."""
         if action not in ACTIONS:
             raise ValueError(f"unknown access action {action!r}")
         return cls._create(
@@ -99,4 +107,5 @@ class Access(Aggregate):
             action=action,
             fields=list(fields),
             operator=operator,
+            document=document,
         )

@@ -19,7 +19,7 @@ from eventsourcing.persistence import Recording
 from domain import deadlines as clocks
 from domain import permissions, visibility
 from domain.cases import Case, local_date, make_stamp
-from domain.commands import CaseCommand, Command, Ref, RegisterCase
+from domain.commands import CaseCommand, Command, IssueDocument, Ref, RegisterCase
 from domain.directory import (
     UNIT_ROLES,
     Logged,
@@ -27,6 +27,7 @@ from domain.directory import (
     Unit,
     log_id,
 )
+from domain.documents import NUMBERED, OfficeProfile, sequence_name
 from domain.errors import (
     IdempotencyKeyReusedError,
     NotFoundError,
@@ -74,8 +75,9 @@ class Batch:
 
     items: dict[object, Any] = field(default_factory=dict)
     cases: dict[UUID, Case] = field(default_factory=dict)
-    numbers: dict[int, int] = field(default_factory=dict)
-    """The next case number of each year, as numbers are handed out in the batch."""
+    numbers: dict[str, int] = field(default_factory=dict)
+    """The next entry of each numbering log (cases of a year, documents of a kind and year),
+    as numbers are handed out in the batch."""
 
     def stage(self, items: Sequence[Any]) -> None:
         """Keep the changed aggregates (each once, with all its pending events) and the
@@ -109,6 +111,9 @@ class Xinfang(Office):
     name = "Xinfang"
     snapshotting_intervals = {Case: 50}  # noqa: RUF012 (the library's class attribute)
     _batch: Batch | None = None
+    office: Callable[[], OfficeProfile] = OfficeProfile
+    """The issuing office (name, 文号 prefix, seal) as configured now (`xinfang config`); the
+    composition root sets the instance's, read anew for each document issued."""
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -203,15 +208,33 @@ class Xinfang(Office):
 
     def _number(self, year: int, case_id: UUID) -> Logged:
         """The next entry of the year's case log: its version is the case's number."""
-        case_log = EventSourcedLog(self.events, log_id(f"cases:{year}"), Logged)
+        return self._next_entry(f"cases:{year}", case_id)
+
+    def _next_entry(self, name: str, item_id: UUID) -> Logged:
+        """The next entry of a numbering log, which refuses two items one number (a writer
+        that loses the race retries with the next)."""
+        numbering = EventSourcedLog(self.events, log_id(name), Logged)
         if self._batch is None:
-            return case_log.trigger_event(item_id=case_id)
-        n = self._batch.numbers.get(year)
+            return numbering.trigger_event(item_id=item_id)
+        n = self._batch.numbers.get(name)
         if n is None:
-            last = case_log.get_last()
+            last = numbering.get_last()
             n = last.originator_version + 1 if last else 1
-        self._batch.numbers[year] = n + 1
-        return case_log.trigger_event(next_originator_version=n, item_id=case_id)
+        self._batch.numbers[name] = n + 1
+        return numbering.trigger_event(next_originator_version=n, item_id=item_id)
+
+    def _document_serial(
+        self, command: IssueDocument, stamp: Stamp, case: Case, kwargs: dict[str, Any]
+    ) -> list[Logged]:
+        """The 文号 of a document to issue: the next entry of its kind's log of the year (saved
+        with the case's event), and the office's prefix as configured now."""
+        kwargs.update(prefix=self.office().number_prefix, serial=0)
+        if command.kind not in NUMBERED or case.document(command.kind) is not None:
+            return []  # the aggregate refuses it, saying why
+        year = local_date(stamp.occurred_at).year
+        entry = self._next_entry(sequence_name(command.kind, year), case.id)
+        kwargs["serial"] = entry.originator_version
+        return [entry]
 
     def _apply(self, command: CaseCommand, ctx: Context, asked: str) -> Outcome:
         case = self._load_case(command.case_id)
@@ -221,12 +244,15 @@ class Xinfang(Office):
         permissions.authorize(command, ctx.actor, case)
         kwargs, others = self._resolve(command, case, ctx.actor)
         stamp = self._stamp(ctx)
+        entries: list[Logged] = []
+        if isinstance(command, IssueDocument):
+            entries = self._document_serial(command, stamp, case, kwargs)
         method: Callable[..., None] = getattr(case, command.verb)
         method(stamp, **kwargs)
         # Cross-aggregate work: the case merged into carries the other half of the merge.
         for into in others:
             into.absorb(stamp, merged=case)
-        return self._commit(ctx, command, case, others, asked)
+        return self._commit(ctx, command, case, [*others, *entries], asked)
 
     def _after_conflict(self, command: CaseCommand, ctx: Context, asked: str) -> Outcome | None:
         """After losing a race: a stale If-Match is the caller's to resolve, a keyed retry
@@ -327,6 +353,15 @@ class Xinfang(Office):
         recordings: list[Recording[UUID]] = self.save(*items)
         position = max((r.notification.id for r in recordings), default=None)
         return Outcome(case=case, position=position)
+
+    def applied(self, actor: Actor, idempotency_key: str) -> bool:
+        """Whether a request of `actor` with this Idempotency-Key was applied already (the web
+        pages then skip what comes before `execute`, which answers with the first result)."""
+        try:
+            self.repository.get(RequestRecord.id_for(actor.id, idempotency_key))
+        except AggregateNotFoundError:
+            return False
+        return True
 
     def _replay(self, ctx: Context, command: Command, asked: str) -> Outcome | None:
         """The first result of this keyed request, if it was applied (None without a key)."""

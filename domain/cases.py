@@ -15,6 +15,7 @@ from domain.lifecycle.core import (
     local_date,
     make_stamp,
 )
+from domain.lifecycle.documents import Documents
 from domain.lifecycle.handling import Handling
 from domain.lifecycle.recusal import Recusal
 from domain.lifecycle.review import Review
@@ -23,7 +24,7 @@ from domain.lifecycle.sorting import Sorting
 __all__ = ["CLOCK_SKEW", "LOCAL_TZ", "Case", "SupervisionOrder", "local_date", "make_stamp"]
 
 
-class Case(Sorting, Handling, Review, Activities, Recusal, CaseCore):
+class Case(Sorting, Handling, Review, Activities, Recusal, Documents, CaseCore):
     """A petition matter from registration to closing; every change is an event."""
 
     def __init__(self) -> None:

@@ -78,6 +78,15 @@ def project_aggregate(
     return aggregate
 
 
+@dataclass(frozen=True)
+class SignIn:
+    """Who signed in with which token: the user, the token's id and its credential's id."""
+
+    user_id: UUID
+    token_id: UUID
+    credential_id: UUID
+
+
 class Office(Application[UUID]):
     """The directory of units and users, and what every use case of the office shares:
     the clock, the listeners told of each save, and the one retry loop of every write."""
@@ -307,8 +316,21 @@ class Office(Application[UUID]):
             found = (credential.user_id, credential.token_id)
             self._credentials[credential_id] = found
         user_id, token_id = found
-        user = self._current_user(user_id)
-        user.signs_in_with(token_id, credential_id, self.clock())
+        return self.resume(SignIn(user_id, token_id, credential_id))
+
+    def sign_in(self, token: str) -> SignIn:
+        """What a browser session keeps of a sign-in with `token` (never the token itself):
+        `resume` checks it again on every request, as `authenticate` checks a token."""
+        actor = self.authenticate(token)
+        credential_id = Credential.id_for(self._credential_key, token)
+        _, token_id = self._credentials[credential_id]
+        return SignIn(actor.id, token_id, credential_id)
+
+    def resume(self, signed_in: SignIn) -> Actor:
+        """The actor of a sign-in as they are now: refused (AuthenticationError) once the user
+        is disabled or the token revoked or expired, as the token itself would be."""
+        user = self._current_user(signed_in.user_id)
+        user.signs_in_with(signed_in.token_id, signed_in.credential_id, self.clock())
         return user.as_actor
 
     def _current_user(self, user_id: UUID) -> User:

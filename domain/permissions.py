@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from domain.cases import Case
-from domain.commands import CaseCommand, Command
+from domain.commands import CaseCommand, Command, Permission
 from domain.errors import PermissionDeniedError
 from domain.values import Actor, Role
 from domain.visibility import Standing, Tie, ties
@@ -20,17 +20,10 @@ def authorize(command: Command, actor: Actor, case: Case | None = None) -> None:
 
     `case` is the case a command applies to (None for registering a new one).
     """
-    rule = command.permission
     if case is not None and actor.id in case.recused_ids:
         msg = "you have stepped aside from this case (回避) and may no longer act on it"
         raise PermissionDeniedError(msg)
-    tied = ties(actor, Standing.of(case)) if case is not None else frozenset()
-    allowed = (
-        actor.role in rule.anyone_of
-        or (actor.role in rule.unit_roles and Tie.RESPONSIBLE_UNIT in tied)
-        or (case is not None and actor.role is R.LEADER and command.leader_may(Tie.SPONSOR in tied))
-    )
-    if not allowed:
+    if not _allowed(command.permission, actor, case, command.leader_may):
         what = (
             f"'{command.verb}' on this case"
             if isinstance(command, CaseCommand)
@@ -38,6 +31,33 @@ def authorize(command: Command, actor: Actor, case: Case | None = None) -> None:
         )
         msg = f"role '{actor.role.value}' may not {what}"
         raise PermissionDeniedError(msg)
+
+
+def _allowed(
+    rule: Permission, actor: Actor, case: Case | None, leader_may: Callable[[bool], bool]
+) -> bool:
+    tied = ties(actor, Standing.of(case)) if case is not None else frozenset()
+    return (
+        actor.role in rule.anyone_of
+        or (actor.role in rule.unit_roles and Tie.RESPONSIBLE_UNIT in tied)
+        or (case is not None and actor.role is R.LEADER and leader_may(Tie.SPONSOR in tied))
+    )
+
+
+def offered(declaration: type[CaseCommand], actor: Actor, case: Case) -> bool:
+    """Whether a form for the command is offered to `actor` on `case`: the case's status allows
+    it (its declaration's `allowed_in`) and `authorize` would let the actor issue it with some
+    arguments (a command whose `leader_may` depends on its arguments, such as a visit, is
+    offered to a leader if the declaration lets leaders issue it at all)."""
+    if case.status not in declaration.allowed_in or actor.id in case.recused_ids:
+        return False
+    rule = declaration.permission
+
+    def leader_may(sponsors: bool) -> bool:
+        widened = declaration.leader_may is not Command.leader_may
+        return (sponsors and rule.sponsor) or (widened and rule.sponsor)
+
+    return _allowed(rule, actor, case, leader_may)
 
 
 def require_role(actor: Actor, roles: Collection[Role], what: str) -> None:

@@ -12,6 +12,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding, UUIDAsHex
 
 from domain import values
 from domain.cases import SupervisionOrder
+from domain.documents import IssuedDocument
 from domain.inspections import Finding, FollowUp, Typical
 from domain.meetings import MeetingDecision
 from domain.register_values import REGISTER_ENUMS, REGISTER_VALUE_OBJECTS
@@ -111,6 +112,7 @@ VALUE_OBJECTS: tuple[type[Any], ...] = (
     Finding,
     FollowUp,
     Typical,
+    IssuedDocument,
 )
 
 

@@ -144,6 +144,19 @@ class NoticeKind(Enum):
     OTHER = "other"
 
 
+class DocumentKind(Enum):
+    """Documents of a case printed for the petitioner or a unit (docs/documents.md)."""
+
+    ACCEPTANCE_NOTICE = "acceptance_notice"
+    NOT_ACCEPTED_NOTICE = "not_accepted_notice"
+    EXTENSION_NOTICE = "extension_notice"
+    RESPONSE = "response"
+    REVIEW_DECISION = "review_decision"
+    RECHECK_DECISION = "recheck_decision"
+    TRANSFER_SLIP = "transfer_slip"
+    DELIVERY_RECEIPT = "delivery_receipt"
+
+
 class HearingAction(Enum):
     """Start or end of a recheck hearing (pauses the recheck clock)."""
 

@@ -25,7 +25,7 @@ from domain.commands.registers import (
     CloseTask,
     ConveneMeeting,
     IssueFollowUp,
-    MarkTypical,
+    MarkInspectionTypical,
     OpenInspection,
     RecordAccountability,
     RecordCommand,
@@ -375,7 +375,7 @@ class WorkRegisters:
         )
         return [inspection, task]
 
-    def _mark_typical(self, command: MarkTypical, ctx: Context) -> list[Aggregate]:
+    def _mark_typical(self, command: MarkInspectionTypical, ctx: Context) -> list[Aggregate]:
         inspection = self._inspection_command(command, ctx)
         inspection.mark_typical(self._stamp(ctx), text=command.text)
         return [inspection]

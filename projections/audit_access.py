@@ -25,7 +25,8 @@ ACCESS_TABLES = (
     """CREATE TABLE IF NOT EXISTS {p}audit_access (
         position {bigint} PRIMARY KEY, recorded_at TEXT NOT NULL, actor_id TEXT NOT NULL,
         actor_name TEXT NOT NULL, actor_role TEXT NOT NULL, actor_unit_id TEXT,
-        case_id TEXT NOT NULL, action TEXT NOT NULL, fields TEXT NOT NULL, operator TEXT)""",
+        case_id TEXT NOT NULL, action TEXT NOT NULL, fields TEXT NOT NULL, operator TEXT,
+        document TEXT)""",
     "CREATE INDEX IF NOT EXISTS audit_access_actor ON {p}audit_access (actor_id, recorded_at)",
     "CREATE INDEX IF NOT EXISTS audit_access_case ON {p}audit_access (case_id, recorded_at)",
     "CREATE INDEX IF NOT EXISTS audit_access_time ON {p}audit_access (recorded_at)",
@@ -40,16 +41,18 @@ class AccessProjection(Projection):
     drops = ("audit_access",)
 
     def create(self, store: ViewStore) -> None:
-        """Create the table, and add the `operator` column to one made before it existed
-        (earlier rows: NULL, as their events named no operator)."""
+        """Create the table, and add the `operator` and `document` columns to one made before
+        they existed (earlier rows: NULL, as their events named no operator, no document)."""
         super().create(store)
-        if "operator" not in store.columns("audit_access"):
+        for column in ("operator", "document"):
+            if column in store.columns("audit_access"):
+                continue
             try:
                 with store.transaction() as cursor:
-                    store.run(cursor, "ALTER TABLE {p}audit_access ADD COLUMN operator TEXT")
+                    store.run(cursor, f"ALTER TABLE {{p}}audit_access ADD COLUMN {column} TEXT")
             except Exception:
                 # Another process starting at the same moment added it first.
-                if "operator" not in store.columns("audit_access"):
+                if column not in store.columns("audit_access"):
                     raise
 
     def apply(self, store: ViewStore, cursor: Any, batch: Sequence[Item]) -> None:
@@ -72,13 +75,14 @@ class AccessProjection(Projection):
                     event.action,
                     ",".join(event.fields),
                     event.operator,
+                    getattr(event, "document", None),
                 )
             )
         store.run_many(
             cursor,
             "INSERT INTO {p}audit_access (position, recorded_at, actor_id, actor_name, "
-            "actor_role, actor_unit_id, case_id, action, fields, operator) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?)",
+            "actor_role, actor_unit_id, case_id, action, fields, operator, document) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
 
@@ -94,6 +98,8 @@ class AccessEntry:
     action: str
     fields: list[str]
     operator: str | None = None
+    document: str | None = None
+    """The document printed (`print_document`): its title and 文号."""
 
 
 class AccessLog:
@@ -141,6 +147,7 @@ class AccessLog:
                 action=row["action"],
                 fields=[f for f in row["fields"].split(",") if f],
                 operator=row["operator"],
+                document=row["document"],
             )
             for row in rows
         ]

@@ -91,6 +91,7 @@ def bootstrap(
         credential_key=settings.credential_key(),
         token_days=settings.token_days,
     )
+    app.office = settings.office_profile
     views = ViewStore.open(settings)
     sealer = PetitionerSealer(settings.key_path(CIPHER_KEY_FILE).read_text().strip())
     runner = Runner(app, views, read_models(app, sealer))

@@ -26,6 +26,7 @@ from domain.access import (
     BUNDLE,
     EXPORT,
     IDENTITY,
+    PRINT_DOCUMENT,
     READ_AGENDA,
     READ_CASE,
     READ_HISTORY,
@@ -36,12 +37,14 @@ from domain.access import (
 from domain.application import Xinfang, today_in_county
 from domain.cases import Case
 from domain.directory import SYSTEM_ACTOR
+from domain.labels import label
 from domain.registers import Registers
 from domain.risks import Risk
-from domain.values import Actor, Category, Deadline, Level, Petitioner, RiskLevel
+from domain.values import Actor, Category, Deadline, DocumentKind, Level, Petitioner, RiskLevel
 from projections.audit_access import AccessEntry, AccessLog
 from projections.audit_signing import format_instant
 from projections.audit_trail import AuditTrail
+from projections.documents import Paper, compose
 from projections.names import Names
 from projections.risk_register import RegisterRow, RiskRegister, accusing_risks
 from projections.sealer import PetitionerSealer
@@ -299,6 +302,43 @@ def operator_history(app: Xinfang, case: Case) -> dict[str, Any]:
     sees = visibility.sees_identity(OPERATOR, case)
     record(app, OPERATOR, case, READ_HISTORY, sees=sees)
     return history_view(case, list(app.events.get(case.id)), sees=sees)
+
+
+# -- documents (文书) ------------------------------------------------------------------------------
+def document(app: Xinfang, viewer: Actor, case: Case, kind: DocumentKind) -> Paper:
+    """The document of `kind` of `case` (which the viewer may see) as they are shown it:
+    the petitioner masked and free text redacted unless they see the identity.
+
+    Printing is handing a case out of the system: it is logged always (with the 文号), naming
+    the identity among the fields when it was shown.
+    """
+    sees = visibility.sees_identity(viewer, case)
+    people = list(case.petitioners)
+
+    def redact(text: str) -> str:
+        return text if sees else PetitionerSealer.redact(text, people)
+
+    paper = compose(
+        case,
+        list(app.events.get(case.id)),
+        kind,
+        office=app.office(),
+        names=Names(app),
+        petitioners=people if sees else [p.masked() for p in people],
+        redact=(lambda text: text)
+        if sees
+        else (lambda text: PetitionerSealer.redact(text, people)),
+        masked=not sees,
+        today=today_in_county(app),
+    )
+    fields = disclosed_fields(case, sees=sees)
+    printed = f"{label(kind)} {paper.number}" if paper.number else label(kind)
+    app.save(
+        Access.record(
+            actor=viewer, case_id=case.id, action=PRINT_DOCUMENT, fields=fields, document=printed
+        )
+    )
+    return paper
 
 
 # -- proofs and bundles ------------------------------------------------------------------------

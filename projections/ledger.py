@@ -61,6 +61,8 @@ class LedgerQuery:
     received_from: date | None = None
     received_to: date | None = None
     ready_to_close: bool | None = None
+    number: str | None = None
+    """One case by its number (the pages look a typed number up among the visible cases)."""
     page: int = 1
     page_size: int = 50
     sort: str = "-received_on"
@@ -87,6 +89,8 @@ class Ledger:
             where.add(f"status IN ({','.join('?' for _ in query.status)})", *query.status)
         if query.unit_id is not None:
             where.add("unit_id = ?", query.unit_id.hex)
+        if query.number is not None:
+            where.add("number = ?", query.number)
         if query.category:
             where.add("category = ?", query.category)
         if query.channel:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from uuid import uuid4
 import psycopg
 from eventsourcing.cryptography import AESCipher
 
+from domain.documents import OfficeProfile
 from domain.office import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 from projections.audit_keys import create_signing_key
 from projections.audit_recorders import AUDITED_RECORDERS
@@ -29,6 +31,8 @@ from projections.record_binding import MAPPER_TOPIC
 CIPHER_KEY_FILE = "keys/cipher.key"
 AUDIT_KEY_FILE = "keys/audit_ed25519.pem"
 PASSTHROUGH_PREFIXES = ("POSTGRES_", "SQLITE_LOCK_TIMEOUT", "AGGREGATE_CACHE")
+OFFICE_FILE = "office.json"
+"""The issuing office's settings (`xinfang config`): name, 文号 prefix, seal placeholder."""
 SQLITE_FILES = ("xinfang.db", "views.db")
 """The instance's databases on SQLite (their -wal and -shm files take the same mode)."""
 
@@ -75,6 +79,27 @@ class Settings:
         """The SQLite file of the event store (embedded default)."""
         return self.home / "xinfang.db"
 
+    def office_profile(self) -> OfficeProfile:
+        """The issuing office as configured now (defaults until `xinfang config set`)."""
+        path = self.home / OFFICE_FILE
+        if not path.is_file():
+            return OfficeProfile()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            raise InstanceError(f"{path} is not valid JSON: {error}") from None
+        if not isinstance(data, dict):
+            raise InstanceError(f"{path} must hold a JSON object")
+        return OfficeProfile.from_mapping(data)
+
+    def save_office_profile(self, profile: OfficeProfile) -> None:
+        """Store the issuing office's settings (read anew by every document and bulletin)."""
+        path = self.home / OFFICE_FILE
+        text = json.dumps(profile.as_mapping(), ensure_ascii=False, indent=2) + "\n"
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+
     def key_path(self, relative: str) -> Path:
         """A key file inside the instance."""
         return self.home / relative
@@ -87,6 +112,12 @@ class Settings:
         """
         cipher_key = base64.b64decode(self._cipher_key())
         return hmac.new(cipher_key, b"xinfang:credential-id", hashlib.sha256).digest()
+
+    def session_key(self) -> bytes:
+        """The key that signs the web pages' session cookies (and their CSRF tokens), derived
+        from the cipher key: the same in every worker, never written down on its own."""
+        cipher_key = base64.b64decode(self._cipher_key())
+        return hmac.new(cipher_key, b"xinfang:web-session", hashlib.sha256).digest()
 
     def _cipher_key(self) -> str:
         key_file = self.key_path(CIPHER_KEY_FILE)

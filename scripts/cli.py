@@ -133,6 +133,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "verify": "scripts.audit_commands:verify",
     "audit": "scripts.audit_commands:audit",
     "backup": "scripts.ops_commands:backup",
+    "config": "scripts.config_commands:config",
     "deadlines": "scripts.deadline_commands:deadlines",
     "restore": "scripts.ops_commands:restore",
     "users": "scripts.account_commands:users",

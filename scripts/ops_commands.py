@@ -20,7 +20,13 @@ from pathlib import Path
 
 import click
 
-from projections.settings import AUDIT_KEY_FILE, CIPHER_KEY_FILE, Settings, make_private
+from projections.settings import (
+    AUDIT_KEY_FILE,
+    CIPHER_KEY_FILE,
+    OFFICE_FILE,
+    Settings,
+    make_private,
+)
 from scripts.cli import settings_from_environ
 
 MANIFEST = "manifest.json"
@@ -118,12 +124,17 @@ def backup(path: Path, without_keys: bool, with_signing_key: bool) -> None:
     keys = [] if without_keys else _key_names(settings, signing_key=with_signing_key)
     if keys:
         _copy_keys(settings.key_path("keys"), path / "keys", keys)
+    # The issuing office (`xinfang config`) goes with the data it prints.
+    configured = [OFFICE_FILE] if (settings.home / OFFICE_FILE).is_file() else []
+    for name in configured:
+        shutil.copy2(settings.home / name, path / name)
     manifest = {
         "created_at": datetime.now(UTC).isoformat(),
         "backend": settings.dialect,
         "schema": settings.extra_env.get("POSTGRES_SCHEMA") if settings.is_postgres else None,
         "files": files,
         "keys": keys,
+        "settings": configured,
     }
     (path / MANIFEST).write_text(json.dumps(manifest, indent=2))
     click.echo(f"backed up {settings.home} ({settings.dialect}) to {path}")
@@ -175,5 +186,7 @@ def restore(path: Path, force: bool) -> None:
             for stale in (f"{name}-wal", f"{name}-shm"):
                 (settings.home / stale).unlink(missing_ok=True)
             _sqlite_copy(path / name, settings.home / name)
+    for name in manifest.get("settings", []):  # absent from backups made before it existed
+        shutil.copy2(path / name, settings.home / name)
     make_private(settings)
     click.echo(f"restored {path} into {settings.home}; run `xinfang verify` to check it")

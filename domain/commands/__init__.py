@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from domain.commands import activities, handling, intake, review
+from domain.commands import activities, documents, handling, intake, review
 from domain.commands.activities import (
     AnswerSupervisionOrder,
     ChangeHandler,
@@ -37,6 +37,7 @@ from domain.commands.base import (
     Permission,
     Ref,
 )
+from domain.commands.documents import IssueDocument, MarkTypical
 from domain.commands.handling import (
     ApproveReport,
     Extend,
@@ -70,7 +71,7 @@ from domain.commands.review import (
 )
 from domain.values import Status
 
-PHASES = (intake, handling, review, activities)
+PHASES = (intake, handling, review, activities, documents)
 """The modules of declarations, in the order of a case's life."""
 
 CASE_COMMANDS: tuple[type[CaseCommand], ...] = tuple(
@@ -124,8 +125,10 @@ __all__ = [
     "Extend",
     "Forward",
     "Hearing",
+    "IssueDocument",
     "IssueSupervisionOrder",
     "LinkPetition",
+    "MarkTypical",
     "Merge",
     "NotAccept",
     "NotifyPetitioner",

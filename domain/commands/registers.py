@@ -198,7 +198,7 @@ class IssueFollowUp(
 
 
 @dataclass(frozen=True, kw_only=True)
-class MarkTypical(
+class MarkInspectionTypical(
     RecordCommand,
     path="typical",
     verb="mark_typical",
@@ -242,7 +242,7 @@ class RecordAccountability(
 
 MEETING_COMMANDS = (ConveneMeeting, RecordDecision)
 TASK_COMMANDS = (ReportTask, CloseTask)
-INSPECTION_COMMANDS = (OpenInspection, RecordFinding, IssueFollowUp, MarkTypical)
+INSPECTION_COMMANDS = (OpenInspection, RecordFinding, IssueFollowUp, MarkInspectionTypical)
 ACCOUNTABILITY_COMMANDS = (RecordAccountability,)
 REGISTER_COMMANDS: tuple[type[RecordCommand], ...] = (
     *MEETING_COMMANDS,

@@ -13,6 +13,7 @@ from eventsourcing.domain import Aggregate
 
 from domain import deadlines as clocks
 from domain.commands import ALLOWED, REASON_REQUIRED
+from domain.documents import IssuedDocument
 from domain.errors import RuleViolationError, TransitionError
 from domain.values import (
     TERMINAL_STATUSES,
@@ -242,6 +243,10 @@ class CaseCore(Aggregate):
     """People who stepped aside (回避): they may no longer act on the case."""
     recusal_requests: list[UUID]
     """People the petitioner asked to step aside, not yet decided."""
+    issued_documents: tuple[IssuedDocument, ...]
+    """Documents issued with their 文号 (default in domain/lifecycle/documents.py)."""
+    typical_text: str | None
+    """The supervisor's note on a typical case (典型案例), if marked."""
 
     # -- creation ----------------------------------------------------------------------------
     @classmethod

@@ -18,7 +18,7 @@ from domain.commands.registers import (
     CloseTask,
     ConveneMeeting,
     IssueFollowUp,
-    MarkTypical,
+    MarkInspectionTypical,
     OpenInspection,
     RecordAccountability,
     RecordDecision,
@@ -276,7 +276,9 @@ class RegisterDemo:
             return
         unit = self.app.get_unit(unit_id).name
         self._run(
-            MarkTypical(inspection_id=inspection.id, text=f"{unit}联席会议交办任务久拖不办"),
+            MarkInspectionTypical(
+                inspection_id=inspection.id, text=f"{unit}联席会议交办任务久拖不办"
+            ),
             supervisor,
             when,
         )

@@ -220,6 +220,8 @@ def command_body(path: str, county: County) -> dict[str, Any]:
             "person_id": str(user["handler2"].id),
             "reason": "信访人称其有利害关系",
         },
+        "documents": {"kind": "transfer_slip"},
+        "typical": {"text": "多部门联合化解拖欠工资问题"},
         "recusal-decision": {
             "person_id": str(user["handler2"].id),
             "granted": True,

@@ -22,6 +22,7 @@ from tests.integration.helpers_read import Desk, fetch, read
 FORMULA = '=HYPERLINK("http://evil.example/","点我")'
 SCRIPT = "<script>alert(1)</script>"
 HEADERS = [
+    "序号",
     "案件编号",
     "登记日期",
     "信访渠道",
@@ -288,9 +289,9 @@ def test_the_excel_export_holds_the_same_rows_as_the_json_ledger(
 
         sheet = workbook_rows(client, county, "supervisor", **query)
 
-        assert [cell.value for cell in sheet[1]] == HEADERS
-        assert sheet.freeze_panes == "A2"
-        assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == numbers
+        assert [cell.value for cell in sheet[3]] == HEADERS
+        assert sheet.freeze_panes == "A4"
+        assert [row[1] for row in sheet.iter_rows(min_row=4, values_only=True)] == numbers
         assert len(numbers) == json_rows["total"]
 
 
@@ -304,7 +305,7 @@ def test_text_that_looks_like_a_formula_or_markup_is_kept_verbatim_and_never_a_f
     subjects = {name: row["subject"] for name, row in zip(office.names(rows), rows, strict=True)}
     assert (subjects["formula"], subjects["script"]) == (FORMULA, SCRIPT)
     assert (view["subject"], view["content"]) == (FORMULA, FORMULA)
-    cells = {row[0].value: row[5] for row in sheet.iter_rows(min_row=2)}
+    cells = {row[1].value: row[6] for row in sheet.iter_rows(min_row=4)}
     formula, script = (cells[n] for n in office.numbers("formula", "script"))
     assert (formula.value, formula.data_type) == (FORMULA, "s")
     assert (script.value, script.data_type) == (SCRIPT, "s")
@@ -356,7 +357,7 @@ def test_users_of_an_accused_unit_never_see_the_case_that_accuses_it(
         sheet = workbook_rows(client, county, who)
         return {
             "ledger": {i["number"] for i in ledger(client, county, who)["items"]},
-            "xlsx": {r[0] for r in sheet.iter_rows(min_row=2, values_only=True)},
+            "xlsx": {r[1] for r in sheet.iter_rows(min_row=4, values_only=True)},
             "overdue": {
                 i["number"] for i in read(client, county, who, "/accountability/overdue")["items"]
             },
@@ -407,7 +408,7 @@ def test_petitioner_identity_is_masked_for_a_unit_that_no_longer_holds_the_case(
         "supervisor": [UNMASKED],
         "auditor": [UNMASKED],
     }
-    assert [r[4] for r in sheet.iter_rows(min_row=2, values_only=True)] == ["张*"]
+    assert [r[5] for r in sheet.iter_rows(min_row=4, values_only=True)] == ["张*"]
     assert "张三" not in {c for row in sheet.iter_rows(values_only=True) for c in row if c}
 
 
@@ -433,6 +434,6 @@ def test_the_ledger_as_of_a_moment_between_two_commands_shows_the_status_then(
         (later, "registered"),
         (case, "accepted"),
     ]
-    assert [(r[0], r[10]) for r in sheet.iter_rows(min_row=2, values_only=True)] == [
+    assert [(r[1], r[11]) for r in sheet.iter_rows(min_row=4, values_only=True)] == [
         (then["items"][0]["number"], "已转送")
     ]

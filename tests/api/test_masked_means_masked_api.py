@@ -28,6 +28,7 @@ from projections.settings import Settings
 from tests.api.helpers import API, Office, command_body, ok
 from tests.conftest import County
 from tests.integration.test_personal_data_at_rest import stored_columns, stored_files
+from tests.render import pdf_text, require_poppler
 
 NAME = "欧阳明远"
 ID_NUMBER = "51012319850607123X"
@@ -67,6 +68,8 @@ def shown(response: TestResponse) -> str:
     assert response.status_code in (200, 201), response.get_data(as_text=True)
     if response.mimetype == "application/json":
         return json.dumps(response.get_json(), ensure_ascii=False)
+    if response.mimetype == "application/pdf":
+        return pdf_text(response.data)
     workbook = load_workbook(io.BytesIO(response.data))
     return "\n".join(
         str(cell) for sheet in workbook for row in sheet.iter_rows(values_only=True) for cell in row
@@ -125,6 +128,13 @@ def test_no_spelling_of_the_identity_reaches_a_masked_viewer_or_the_views(
     while_held = office.history(case_id)[3]["recorded_at"]
     reception = {**command_body("visits", county), "kind": "reception"}
     reception["notes"] = f"接待{TYPED['name with a space']}"
+    require_poppler()
+    documents = ("acceptance_notice", "transfer_slip", "delivery_receipt")
+    for kind in documents:  # printed first (and numbered) by the bureau, which sees the identity
+        printed = client.get(
+            f"{API}/cases/{case_id}/documents/{kind}.pdf", headers=county.headers("dispatcher")
+        )
+        assert leaks(shown(printed)), kind
 
     for who in MASKED_VIEWERS:
         headers = county.headers(who)
@@ -138,6 +148,12 @@ def test_no_spelling_of_the_identity_reaches_a_masked_viewer_or_the_views(
             "overdue": client.get(f"{API}/accountability/overdue", headers=headers),
             "agenda": client.get(f"{API}/accountability/agenda", headers=headers),
             "backlog": client.get(f"{API}/accountability/backlog", headers=headers),
+            **{
+                f"{kind}.pdf": client.get(
+                    f"{API}/cases/{case_id}/documents/{kind}.pdf", headers=headers
+                )
+                for kind in documents
+            },
         }
         if who == "leader":
             answers["command answer"] = office.send(who, case_id, "visits", reception)

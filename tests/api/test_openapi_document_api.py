@@ -17,6 +17,8 @@ FILES = {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     ),
     "/api/v1/reports/monthly/{month}.html": "text/html",
+    "/api/v1/reports/monthly/{month}.pdf": "application/pdf",
+    "/api/v1/cases/{case_id}/documents/{kind}.pdf": "application/pdf",
 }
 
 

@@ -97,20 +97,23 @@ class Row:
 
 
 def documented_rows() -> list[Row]:
-    """The rows of the matrix table in docs/permissions.md."""
+    """The rows of the matrix tables headed `| endpoint |` in docs/permissions.md: the cases and
+    the directory, then the registers of work (the risk register's table, headed `| register
+    endpoint |`, is tests/api/test_register_permissions_api.py's)."""
     lines = DOC.read_text(encoding="utf-8").splitlines()
-    header = next(line for line in lines if line.startswith("| endpoint |"))
-    assert [c.strip() for c in header.strip("|").split("|")][1:] == list(ROLES)
+    starts = [i for i, line in enumerate(lines) if line.startswith("| endpoint |")]
+    assert starts, "docs/permissions.md has no permission table"
     rows = []
-    # The matrix of the cases and the directory: the first table (the registers' rows follow
-    # in their own table, tests/api/test_register_permissions_api.py).
-    table = itertools.takewhile(lambda line: line.startswith("|"), lines[lines.index(header) :])
-    for line in table:
-        match = re.match(r"\| `(GET|POST|DELETE) ([^`]+)` \|(.*)\|$", line)
-        if match:
-            cells = [c.strip() for c in match.group(3).split("|")]
-            assert set(cells) <= CELLS, line
-            rows.append(Row(match.group(1), match.group(2), dict(zip(ROLES, cells, strict=True))))
+    for start in starts:
+        assert [c.strip() for c in lines[start].strip("|").split("|")][1:] == list(ROLES)
+        for line in itertools.takewhile(lambda line: line.startswith("|"), lines[start:]):
+            match = re.match(r"\| `(GET|POST|DELETE) ([^`]+)` \|(.*)\|$", line)
+            if match:
+                cells = [c.strip() for c in match.group(3).split("|")]
+                assert set(cells) <= CELLS, line
+                rows.append(
+                    Row(match.group(1), match.group(2), dict(zip(ROLES, cells, strict=True)))
+                )
     return rows
 
 
@@ -262,7 +265,7 @@ class Probe:
         client, headers = self.office.client, self.office.headers(who)
         target = self.user_id if self.row.on_an_account else self.case_id
         path = self.row.path.replace("{id}", target).replace("{n}", "1")
-        path = path.replace("{token_id}", self.token_id)
+        path = path.replace("{token_id}", self.token_id).replace("{kind}", "transfer_slip")
         if self.row.command is not None:
             return self.office.send(who, self.case_id, self.row.command, self.body)
         if self.row.method == "POST":
@@ -300,7 +303,7 @@ def plan(row: Row) -> tuple[list[tuple[str, int]], list[str]]:
 def is_routed(client: FlaskClient, row: Row) -> bool:
     """Whether the app serves the row's endpoint at all."""
     path = API + row.path.split("?")[0].replace("{id}", "0" * 32).replace("{n}", "1")
-    path = path.replace("{token_id}", "0" * 32)
+    path = path.replace("{token_id}", "0" * 32).replace("{kind}", "transfer_slip")
     path = path.replace("0" * 32, "00000000-0000-0000-0000-000000000000")
     try:
         client.application.url_map.bind("localhost").match(path, method=row.method)

@@ -105,7 +105,28 @@ def test_the_bulletin_is_also_a_workbook_and_a_printable_page_without_outside_as
 
     assert workbook.status_code == 200
     book = load_workbook(io.BytesIO(workbook.data))
-    assert book.sheetnames == ["总量", "按期率", "红黑榜", "被投诉单位", "其他指标", "隐患排查化解"]
+    assert book.sheetnames == [
+        "概况",
+        "总量",
+        "按期率",
+        "红黑榜",
+        "被投诉单位",
+        "典型案例",
+        "其他指标",
+        "隐患排查化解",
+    ]
+    overview = dict(book["概况"].iter_rows(min_row=4, values_only=True))
+    assert (overview["月份"], overview["期号"], overview["状态"]) == (
+        MONTH,
+        "2025年第9期",
+        "草稿（未发布）",
+    )
+    assert overview["本月受理登记（件）"] == 3
+    rate_cells = [row[1] for row in book["概况"].iter_rows(min_row=4) if "率" in row[0].value]
+    assert [c.number_format for c in rate_cells] == ["0.0%"] * 3
+    assert overview["满意率（满意与基本满意／参评）"] == "—"  # nobody rated
+    rates = book["按期率"]
+    assert all(rates.cell(row=r, column=8).number_format == "0.0%" for r in range(2, 4))
     totals = list(book["总量"].iter_rows(values_only=True))
     assert totals[0] == ("维度", "项目", "本月", "上月", "增减")
     assert ("渠道", "来信", 2, 1, 1) in totals
@@ -115,7 +136,9 @@ def test_the_bulletin_is_also_a_workbook_and_a_printable_page_without_outside_as
     assert page.status_code == 200
     assert page.mimetype == "text/html"
     html = page.get_data(as_text=True)
-    assert f"{MONTH} 信访工作月通报" in html
+    assert "信访工作月通报" in html
+    assert "2025年第9期" in html
+    assert "@page { size: A4" in html
     assert html.count("<svg") >= 2
     assert "http://" not in html
     assert "https://" not in html
@@ -186,6 +209,8 @@ def test_bulletins_refuse_bad_months_and_readers_without_the_role(
             ("clerk", BULLETIN),
             ("head", BULLETIN),
             ("leader", f"{BULLETIN}.xlsx"),
+            ("handler", f"{BULLETIN}.pdf"),
+            ("supervisor", "/reports/monthly/2025-13.pdf"),
         )
     }
 
@@ -196,6 +221,8 @@ def test_bulletins_refuse_bad_months_and_readers_without_the_role(
         ("clerk", BULLETIN): 403,
         ("head", BULLETIN): 403,
         ("leader", f"{BULLETIN}.xlsx"): 403,
+        ("handler", f"{BULLETIN}.pdf"): 403,
+        ("supervisor", "/reports/monthly/2025-13.pdf"): 422,
     }
 
 
@@ -219,8 +246,10 @@ def test_a_bulletin_published_in_the_older_shape_differs_in_its_format_only(
     bulletin = read(client, county, "supervisor", BULLETIN)
     page = fetch(client, county, "supervisor", f"{BULLETIN}.html")
     workbook = fetch(client, county, "supervisor", f"{BULLETIN}.xlsx")
+    pdf = fetch(client, county, "supervisor", f"{BULLETIN}.pdf")
 
     assert (bulletin["published"], bulletin["figures"]) == (True, older)
+    assert pdf.status_code == 409
     assert bulletin["differences"] == [{"path": "format", "published": None, "now": 2}]
     assert (page.status_code, workbook.status_code) == (409, 409)
     assert "旧格式" in page.get_json()["message"]

@@ -46,7 +46,7 @@ def test_the_bulletin_counts_risks_by_township_and_recomputes_them_identically(
     expected = {"township": "城关镇", "found": 2, "resolved": 1, "converted": 0, "open": 2}
     assert draft["figures"]["risks_by_township"] == [expected]
     page = fetch(client, county, "auditor", f"{BULLETIN}.html").get_data(as_text=True)
-    assert "十、隐患排查化解（按乡镇）" in page
+    assert "十二、隐患排查化解（按乡镇）" in page
     workbook = load_workbook(
         io.BytesIO(fetch(client, county, "supervisor", f"{BULLETIN}.xlsx").data)
     )

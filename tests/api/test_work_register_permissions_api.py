@@ -21,7 +21,7 @@ from domain.commands.registers import (
     CloseTask,
     ConveneMeeting,
     IssueFollowUp,
-    MarkTypical,
+    MarkInspectionTypical,
     OpenInspection,
     RecordAccountability,
     RecordCommand,
@@ -78,7 +78,7 @@ COMMANDS: dict[str, type[RecordCommand]] = {
     "POST /inspections": OpenInspection,
     "POST /inspections/{id}/findings": RecordFinding,
     "POST /inspections/{id}/orders": IssueFollowUp,
-    "POST /inspections/{id}/typical": MarkTypical,
+    "POST /inspections/{id}/typical": MarkInspectionTypical,
     "POST /accountability-records": RecordAccountability,
 }
 """The command each POST row issues."""

@@ -356,3 +356,21 @@ def test_a_case_goes_through_review_and_recheck_to_termination_over_http(
     reviewed_at = urllib.parse.quote(events[6]["recorded_at"])
     then = office.call("GET", f"/cases/{cid}?as_of={reviewed_at}", "supervisor")
     assert (then["status"], then["version"], then["review_decision"]) == ("reviewed", 7, "upheld")
+
+
+def test_the_served_root_is_the_sign_in_page_and_a_token_signs_in(county: Office) -> None:
+    """`xinfang serve` (what `make run` starts) serves the web pages: `/` shows the sign-in form
+    to a visitor, and a token printed by the CLI signs in through it (issue 13)."""
+    root = county.base.removesuffix("/api/v1")
+    jar = urllib.request.HTTPCookieProcessor()
+    browser = urllib.request.build_opener(jar)
+    with browser.open(f"{root}/", timeout=20) as response:
+        assert response.url.startswith(f"{root}/login")
+        page = response.read().decode()
+    assert 'name="token"' in page
+    assert "<h1>登录</h1>" in page
+    csrf = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    form = urllib.parse.urlencode({"token": county.tokens["clerk"], "csrf_token": csrf}).encode()
+    with browser.open(f"{root}/login", data=form, timeout=20) as response:
+        assert response.url == f"{root}/"
+        assert "登记员工作台" in response.read().decode()

@@ -97,6 +97,8 @@ change_leader                .   .   x   .   .   .   x   .
 declare_recusal              .   .   .   x   x   x   .   .
 request_recusal              .   x   x   .   .   .   .   .
 decide_recusal               .   .   x   x   .   .   .   .
+issue_document               .   x   x   x   x   .   x   .
+mark_typical                 .   .   .   .   .   .   x   .
 """
 ROWS = {line.split()[0]: line.split()[1:] for line in TABLE.strip().splitlines()[1:]}
 EXPECTED: dict[str, set[Role]] = {
@@ -167,7 +169,7 @@ def test_the_matrix_has_one_row_per_command_of_the_case() -> None:
 
 def test_the_expected_table_reads_as_domain_md_says() -> None:
     assert TABLE.split()[:9] == ["command", "adm", "clk", "dsp", "uh", "hdl", "ldr", "sup", "aud"]
-    assert len(ROWS) == len(TABLE.strip().splitlines()) - 1 == 38
+    assert len(ROWS) == len(TABLE.strip().splitlines()) - 1 == 40
     assert EXPECTED["decide_objection"] == EXPECTED["reassign"] == {R.DISPATCHER}
     assert EXPECTED["hearing"] == {R.SUPERVISOR}
     assert EXPECTED["change_leader"] == {R.SUPERVISOR, R.DISPATCHER}
@@ -212,6 +214,7 @@ def test_the_unit_bound_rows_are_the_ones_of_the_responsible_unit() -> None:
         "decide_recusal",
         "declare_recusal",
         "extend",
+        "issue_document",
         "object",
         "record_dispositions",
         "record_progress",

@@ -1,0 +1,55 @@
+"""`xinfang config`: the issuing office printed on documents, the ledger and the bulletin.
+
+The settings live in the instance folder (office.json) and are read anew for every document,
+so a change takes effect at once; a document issued before keeps the 文号 it was given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import click
+
+from domain.documents import CONFIG_KEYS
+from projections.settings import CIPHER_KEY_FILE, InstanceError, Settings
+from scripts.cli import echo_table, settings_from_environ
+
+
+@click.group()
+def config() -> None:
+    """The issuing office: county, office name, 文号 prefix, seal placeholder."""
+
+
+def _instance_settings() -> Settings:
+    settings = settings_from_environ()
+    if not settings.key_path(CIPHER_KEY_FILE).exists():
+        raise click.ClickException(f"no instance at {settings.home}: run `xinfang init` first")
+    return settings
+
+
+@config.command("show")
+def config_show() -> None:
+    """Print every setting with its value and what it is for."""
+    settings = _instance_settings()
+    try:
+        profile = settings.office_profile().as_mapping()
+    except InstanceError as err:
+        raise click.ClickException(str(err)) from None
+    echo_table(("key", "value", "meaning"), [(k, profile[k], m) for k, m in CONFIG_KEYS.items()])
+
+
+@config.command("set")
+@click.argument("key", type=click.Choice(sorted(CONFIG_KEYS)))
+@click.argument("value")
+def config_set(key: str, value: str) -> None:
+    """Set one setting (e.g. `xinfang config set number_prefix X信`)."""
+    text = value.strip()
+    if not text or len(text) > 100:
+        raise click.BadParameter("give 1 to 100 characters", param_hint="VALUE")
+    settings = _instance_settings()
+    try:
+        profile = settings.office_profile()
+    except InstanceError as err:
+        raise click.ClickException(str(err)) from None
+    settings.save_office_profile(replace(profile, **{key: text}))
+    click.echo(f"{key} = {text}")
