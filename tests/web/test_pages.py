@@ -578,7 +578,9 @@ def test_the_ledger_page_filters_pages_and_exports_the_same_selection(
     assert export.status_code == 200
     sheet = load_workbook(BytesIO(export.data)).active
     assert sheet is not None
-    numbers = [row[0].value for row in sheet.iter_rows(min_row=2)]
+    # Two title rows and the header above the cases (docs/documents.md, the printed ledger).
+    assert [c.value for c in sheet[3][:2]] == ["序号", "案件编号"]
+    numbers = [row[1].value for row in sheet.iter_rows(min_row=4)]
     assert numbers == [forwarded["number"]]
     services.catch_up()
     actions = {e.action for e in services.access.query(actor_id=county.actors["supervisor"].id)}
