@@ -312,13 +312,14 @@ def _risk_forms(risk: Any, failed: forms.Form | None) -> list[forms.Form]:
 
 
 def _risk_choices(risk: Any) -> forms.Choices:
-    """Staff choices of a risk's forms: the 责任单位's staff once one is named."""
+    """Staff choices of a risk's forms: the 责任单位's staff once one is named (any unit's staff
+    before: naming the unit and its 具体负责人 together)."""
 
     class Responsible:
-        unit_id = risk.responsible_unit_id
+        unit_id = risk.unit_id
         intake_unit_id = None
 
-    return directory_choices(Responsible if risk.responsible_unit_id else None)
+    return directory_choices(Responsible if risk.unit_id else None)
 
 
 def risk_page(

@@ -59,6 +59,7 @@ from domain.labels import (
     rate_text,
 )
 from domain.lifecycle.core import LOCAL_TZ
+from domain.register_values import TaskStatus
 from domain.values import (
     Category,
     Channel,
@@ -180,6 +181,7 @@ def helpers() -> dict[str, Any]:
             "RiskStatus": RiskStatus,
             "RiskKind": RiskKind,
             "RiskSource": RiskSource,
+            "TaskStatus": TaskStatus,
         },
         "FIELD_R": REGISTER_FIELD,
     }
