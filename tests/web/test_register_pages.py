@@ -160,6 +160,30 @@ def test_a_risk_is_entered_from_its_form_and_its_commands_are_offered_by_role(
     assert again.status_code in {403, 409}
 
 
+def test_a_risk_converted_from_its_page_links_the_case_both_ways(
+    flask_app: Flask, client: FlaskClient, county: County
+) -> None:
+    risk = Register(client, county).enter()
+    url = f"/risks/{risk['id']}"
+    clerk = desk(flask_app, county, "clerk")
+    missing = post_form(clerk, url, f"{url}/actions/convert", {"channel": "visit"})
+    assert missing.status_code == 422
+    block = missing.text[missing.text.index('id="ConvertRisk-category"') :][:1500]
+    assert "此项必填" in block
+    converted = post_form(
+        clerk, url, f"{url}/actions/convert", {"channel": "visit", "category": "claim"}
+    )
+    assert converted.status_code == 302, converted.text
+    page = clerk.get(url).text
+    view = ok(client.get(f"{API}/risks/{risk['id']}", headers=county.headers("auditor")))
+    assert view["case_number"] in page
+    assert f"/cases/{view['case_id']}" in page
+    assert 'id="form-ConvertRisk"' not in page
+    case_page = clerk.get(f"/cases/{view['case_id']}")
+    assert case_page.status_code == 200
+    assert f'href="{url}"' in case_page.text  # and back to the risk
+
+
 def test_a_risk_page_masks_its_people_answers_the_accused_404_and_logs_disclosures(
     flask_app: Flask, client: FlaskClient, county: County
 ) -> None:
@@ -264,6 +288,8 @@ def test_a_decision_recorded_on_the_meeting_page_goes_into_the_handlers_queue(
     head_queue = desk(flask_app, county, "head").get("/").text
     assert "督促施工方一周内结清张三的工资" in head_queue
     assert "督促施工方" not in desk(flask_app, county, "labour_handler").get("/").text
+    assert "督促施工方一周内结清张三的工资" in desk(flask_app, county, "leader").get("/").text
+    assert "督促施工方" not in desk(flask_app, county, "leader2").get("/").text
 
     (task,) = ok(client.get(f"{API}/tasks", headers=county.headers("handler")))["items"]
     task_url = f"/tasks/{task['id']}"
