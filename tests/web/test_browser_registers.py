@@ -188,11 +188,33 @@ def walk(browser: Any, base: str, county: County, requests: list[str]) -> None:
         },
     )
     supervisor.open(f"/inspections/{inspection['id']}")
+    finding = supervisor.page.locator("#form-RecordFinding")
+    finding.get_by_label("任务 组织双方现场勘界并调解", exact=False).check()
     supervisor.act("RecordFinding", {"text": "联席会议交办任务超期未销号"})
+    assert "任务：组织双方现场勘界并调解" in supervisor.page.locator("main").inner_text()
     supervisor.act("MarkTypical", {"text": "某局交办任务超期未办"})
     assert "典型案例" in supervisor.page.locator("main").inner_text()
     supervisor.checked()
     supervisor.shot("inspection")
+    supervisor.open("/accountability")
+    record = supervisor.page.locator("#form-RecordAccountability")
+    record.get_by_label("任务 组织双方现场勘界并调解", exact=False).check()
+    supervisor.act(
+        "RecordAccountability",
+        {
+            "decided_by": "县纪委监委",
+            "decided_on": county_day(),
+            "outcome": "责令书面检查",
+            "reason": "联席会议交办任务超期未办结",
+        },
+        unit_id="县住建局",
+        decision="批评教育",
+    )
+    shown = supervisor.page.locator("main").inner_text()
+    assert "批评教育" in shown
+    assert "任务：组织双方现场勘界并调解" in shown
+    supervisor.checked()
+    supervisor.shot("accountability-record")
     supervisor.open("/accountability")
     supervisor.checked()
     supervisor.shot("accountability")
