@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import re
 from io import BytesIO
+from uuid import UUID
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
+from domain import permissions
+from domain.commands.risks import AssignRisk, ConvertRisk, RecordRiskStep, ResolveRisk
+from domain.errors import NotFoundError, PermissionDeniedError
+from domain.values import Category, Channel
+from projections.bootstrap import Services
 from tests.api.helpers import API, Office, ok
 from tests.api.test_audit_api import access_log
 from tests.api.test_campaigns_api import launch
@@ -158,6 +164,39 @@ def test_a_risk_is_entered_from_its_form_and_its_commands_are_offered_by_role(
     # Forbidden for a role the declaration does not name: refused, nothing recorded.
     again = post_form(handler, url, f"{url}/actions/resolve", {"evidence": "x"})
     assert again.status_code in {403, 409}
+
+
+def test_a_risk_page_offers_exactly_the_commands_authorize_register_allows(
+    flask_app: Flask, client: FlaskClient, county: County, services: Services
+) -> None:
+    register = Register(client, county)
+    risk = register.complete()
+    samples = {
+        AssignRisk: {},
+        RecordRiskStep: {"text": "x"},
+        ResolveRisk: {"evidence": "x"},
+        ConvertRisk: {"channel": Channel.VISIT, "category": Category.CLAIM},
+    }
+    for who in ("clerk", "dispatcher", "head", "handler", "labour_handler", "leader2", "leader"):
+        actor = county.actors[who]
+        browser = desk(flask_app, county, who)
+        try:
+            found = services.registers.get_risk(actor, UUID(risk["id"]))
+        except NotFoundError:
+            assert browser.get(f"/risks/{risk['id']}").status_code == 404, who
+            continue
+        expected = set()
+        for declaration, args in samples.items():
+            command = declaration(risk_id=found.id, **args)
+            try:
+                permissions.authorize_register(command, actor, found.standing(), "x")
+            except PermissionDeniedError:
+                continue
+            expected.add(declaration.__name__)
+        html = browser.get(f"/risks/{risk['id']}").text
+        offered = set(re.findall(r'id="form-([A-Za-z]+)"', html))
+        assert offered == expected, who
+    assert offered == {"RecordRiskStep", "ResolveRisk"}  # the sponsoring leader, last seen
 
 
 def test_a_risk_converted_from_its_page_links_the_case_both_ways(
