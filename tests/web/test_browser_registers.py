@@ -136,6 +136,15 @@ def walk(browser: Any, base: str, county: County, requests: list[str]) -> None:
     assert "责任清单" in main
     dispatcher.checked()
     dispatcher.shot("meeting", at="h2:has-text('问题清单')")
+    # Printed, the meeting keeps its three lists and leaves out navigation and forms.
+    dispatcher.page.emulate_media(media="print")
+    assert not dispatcher.page.locator("header.top").is_visible()
+    assert not dispatcher.page.locator("#form-RecordDecision").is_visible()
+    assert dispatcher.page.locator("h2:has-text('责任清单')").is_visible()
+    dispatcher.page.emulate_media(media="screen")
+    dispatcher.page.click("text=会议纪要（打印）")
+    dispatcher.page.wait_for_load_state()
+    assert "任务清单" in dispatcher.page.content()
     dispatcher.open("/meetings")
     dispatcher.checked()
     dispatcher.shot("meetings")

@@ -354,6 +354,27 @@ def test_a_decision_recorded_on_the_meeting_page_goes_into_the_handlers_queue(
     assert desk(flask_app, county, "handler").get(url).status_code == 403
 
 
+def test_a_decision_names_its_case_by_number_among_the_cases_the_user_may_see(
+    flask_app: Flask, county: County, office: Office
+) -> None:
+    case = office.register()
+    meeting = convene(office, held_on=days_ago(1)).get_json()
+    url = f"/meetings/{meeting['id']}"
+    supervisor = desk(flask_app, county, "supervisor")
+    unknown = post_form(
+        supervisor, url, f"{url}/decisions", {**decision(county), "case_id": "XF-1999-999999"}
+    )
+    assert unknown.status_code == 422
+    block = unknown.text[unknown.text.index('id="RecordDecision-case_id"') :][:600]
+    assert "没有此编号的事项" in block
+    named = post_form(
+        supervisor, url, f"{url}/decisions", {**decision(county), "case_id": case["number"]}
+    )
+    assert named.status_code == 302, named.text
+    page = supervisor.get(url).text
+    assert f"/cases/{case['id']}" in page
+
+
 # -- campaigns, inspections, 问责 -----------------------------------------------------------------
 def test_the_campaign_page_shows_a_weekly_snapshot_and_the_final_report(
     flask_app: Flask, client: FlaskClient, county: County
