@@ -112,7 +112,7 @@ class CampaignReportSchema(CampaignFiguresSchema):
     weekly_resolved = fields.List(fields.Nested(CampaignWeeklySchema))
 
 
-def _shown(campaign: Campaign) -> dict[str, Any]:
+def shown_campaign(campaign: Campaign) -> dict[str, Any]:
     """The campaign with the targets the caller may see."""
     view = campaign_view(campaign)
     view["targets"] = [
@@ -141,13 +141,13 @@ class Campaigns(MethodView):
             idempotency_key=idempotency_key(),
         )
         campaign = built.campaigns.launch(LaunchCampaign(**body), ctx)
-        return _shown(campaign)
+        return shown_campaign(campaign)
 
     @blp.response(200, CampaignListSchema)
     def get(self) -> dict[str, Any]:
         """Every campaign, in the order launched (targets limited to those the viewer sees)."""
         built = services()
-        return {"items": [_shown(c) for c in built.campaigns.all(actor())]}
+        return {"items": [shown_campaign(c) for c in built.campaigns.all(actor())]}
 
 
 @blp.route("/campaigns/<uuid:campaign_id>")
@@ -157,7 +157,7 @@ class CampaignResource(MethodView):
     @blp.response(200, CampaignSchema)
     def get(self, campaign_id: UUID) -> dict[str, Any]:
         """The campaign and the targets the viewer may see."""
-        return _shown(services().campaigns.get(actor(), campaign_id))
+        return shown_campaign(services().campaigns.get(actor(), campaign_id))
 
 
 @blp.route("/campaigns/<uuid:campaign_id>/weeks/<int:n>")

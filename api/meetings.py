@@ -177,6 +177,12 @@ def _minutes(meeting_id: UUID) -> dict[str, Any]:
     return register().minutes(actor(), meeting, today())
 
 
+def minutes_page(meeting_id: UUID) -> Response:
+    """The printable 会议纪要 as the caller is shown it (the API's page and the web's)."""
+    page = render_template("minutes.html", m=_minutes(meeting_id), labels=labels)
+    return Response(page, mimetype="text/html")
+
+
 @blp.route("/meetings/<uuid:meeting_id>/minutes.html")
 class MinutesPage(MethodView):
     """The printable minutes."""
@@ -184,8 +190,7 @@ class MinutesPage(MethodView):
     @blp.response(200, BINARY, content_type="text/html", description="会议纪要")
     def get(self, meeting_id: UUID) -> Response:
         """The 会议纪要 with its three lists (问题清单, 任务清单, 责任清单), ready to print."""
-        page = render_template("minutes.html", m=_minutes(meeting_id), labels=labels)
-        return Response(page, mimetype="text/html")
+        return minutes_page(meeting_id)
 
 
 @blp.route("/meetings/<uuid:meeting_id>/minutes.xlsx")

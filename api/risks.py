@@ -224,6 +224,38 @@ def _reader() -> None:
     services().catch_up()
 
 
+# -- the bodies the endpoints and the web pages share ------------------------------------------
+def risk_page(args: dict[str, Any]) -> dict[str, Any]:
+    """A page of the register as the caller is shown it (rows with people logged)."""
+    _reader()
+    built = services()
+    found, total = built.risks.search(actor(), _query(args))
+    items = disclosure.register_rows(built.app, actor(), found)
+    return {"items": items, "total": total, "page": args["page"], "page_size": args["page_size"]}
+
+
+def risk_export(args: dict[str, Any]) -> Response:
+    """The selection of `args` (every page) as a workbook; every row is logged as exported."""
+    _reader()
+    built = services()
+    found = built.risks.export(actor(), _query(args))
+    items = disclosure.register_rows(built.app, actor(), found, EXPORT_RISK_REGISTER, always=True)
+    workbook = risk_workbook(items)
+    today = local_date(built.app.clock())
+    return workbook_response(workbook, f"risks-{today.isoformat()}.xlsx")
+
+
+def risk_report(month: str) -> dict[str, Any]:
+    """The monthly 排查 report: per township and level, the risks the caller may see."""
+    _reader()
+    built = services()
+    rows = built.risks.monthly(actor(), month)
+    names = Names(built.app)
+    for row in rows:
+        row["township_name"] = names.unit(row["township_id"].hex)
+    return {"month": month, "rows": rows}
+
+
 # -- endpoints -------------------------------------------------------------------------------
 @blp.route("/risks")
 class Risks(MethodView):
@@ -241,16 +273,7 @@ class Risks(MethodView):
     @blp.response(200, RiskPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """The register: filtered, paged rows of the risks the viewer may see."""
-        _reader()
-        built = services()
-        found, total = built.risks.search(actor(), _query(args))
-        items = disclosure.register_rows(built.app, actor(), found)
-        return {
-            "items": items,
-            "total": total,
-            "page": args["page"],
-            "page_size": args["page_size"],
-        }
+        return risk_page(args)
 
 
 @blp.route("/risks.xlsx")
@@ -261,15 +284,7 @@ class RiskWorkbook(MethodView):
     @blp.response(200, BINARY, content_type=XLSX, description="隐患排查台账.xlsx")
     def get(self, args: dict[str, Any]) -> Response:
         """The same selection as GET /risks (all pages), as .xlsx with Chinese headers."""
-        _reader()
-        built = services()
-        found = built.risks.export(actor(), _query(args))
-        items = disclosure.register_rows(
-            built.app, actor(), found, EXPORT_RISK_REGISTER, always=True
-        )
-        workbook = risk_workbook(items)
-        today = local_date(built.app.clock())
-        return workbook_response(workbook, f"risks-{today.isoformat()}.xlsx")
+        return risk_export(args)
 
 
 @blp.route("/risks/report")
@@ -280,13 +295,7 @@ class RiskReport(MethodView):
     @blp.response(200, RiskReportSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Per township and level: found, closed as defused, converted, open, incomplete."""
-        _reader()
-        built = services()
-        rows = built.risks.monthly(actor(), args["month"])
-        names = Names(built.app)
-        for row in rows:
-            row["township_name"] = names.unit(row["township_id"].hex)
-        return {"month": args["month"], "rows": rows}
+        return risk_report(args["month"])
 
 
 @blp.route("/risks/<uuid:risk_id>")

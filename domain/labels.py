@@ -548,3 +548,52 @@ ACCESS: Mapping[str, str] = {
     "accusation_content": "检举控告内容",
 }
 """What the access log records (domain/access.py), as the audit page names it."""
+
+
+# -- the registers' web forms (docs/web.md, "Registers") ----------------------------------------
+REGISTER_COMMAND: Mapping[str, str] = {
+    "RegisterRisk": "录入隐患",
+    "AssignRisk": "落实包案责任",
+    "RecordRiskStep": "记录化解措施",
+    "ResolveRisk": "化解销号",
+    "ConvertRisk": "转为信访事项",
+    "ConveneMeeting": "记录联席会议",
+    "RecordDecision": "记录会议决定（三清单）",
+    "ReportTask": "报告任务进展",
+    "CloseTask": "任务销号",
+    "RecordFinding": "记录督查发现",
+    "IssueFollowUp": "下达整改要求",
+    "MarkTypical": "列为典型案例",
+    "RecordAccountability": "记录问责",
+}
+"""The title of each register command's form, by its declaration (verbs repeat across records)."""
+
+REGISTER_FIELD: Mapping[str, str] = {
+    "source": "来源",
+    "level": "风险等级",
+    "description": "基本情况",
+    "township_id": "所在乡镇",
+    "village": "村（社区）",
+    "people": "涉及人员",
+    "headcount": "涉及总人数",
+    "evidence": "化解（完成）依据",
+    "problem": "问题（问题清单）",
+    "task": "任务（任务清单）",
+    "completed": "是否已完成（报结）",
+    "overdue": "所依据的超期记录",
+    "risk_id": "关联隐患",
+    "case_id": "关联信访事项编号",
+    "held_on": "日期",
+    "title": "标题",
+    "chair_id": "主持领导",
+    "attendee_ids": "参会人员",
+    "place": "地点",
+    "decision": "问责决定",
+    "decided_by": "决定机关",
+    "decided_on": "决定日期",
+    "outcome": "处理结果",
+    "person_id": "被问责人",
+    "inspection_id": "所依据的督查",
+    "events": "所依据的办理记录",
+}
+"""Field names of the registers' forms where they differ from a case command's (FIELD)."""

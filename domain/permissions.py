@@ -60,6 +60,21 @@ def offered(declaration: type[CaseCommand], actor: Actor, case: Case) -> bool:
     return _allowed(rule, actor, case, leader_may)
 
 
+def offered_on_record(declaration: type[Command], actor: Actor, standing: Standing | None) -> bool:
+    """Whether a form for a register command (a risk's) is offered to `actor` on a record of
+    this `standing`: `authorize_register` would let the actor issue it (a leader: when
+    sponsoring, if the declaration lets sponsors issue it)."""
+    rule = declaration.permission
+    tied = ties(actor, standing) if standing is not None else frozenset()
+    return (
+        actor.role in rule.anyone_of
+        or (actor.role in rule.unit_roles and Tie.RESPONSIBLE_UNIT in tied)
+        or (
+            standing is not None and actor.role is R.LEADER and rule.sponsor and Tie.SPONSOR in tied
+        )
+    )
+
+
 def require_role(actor: Actor, roles: Collection[Role], what: str) -> None:
     """Refuse with PermissionDeniedError unless the actor has one of `roles`."""
     if actor.role not in roles:

@@ -235,15 +235,20 @@ def visible(
 
 def authorize(command: RecordCommand, actor: Actor, task: Task) -> None:
     """Refuse unless the command's declaration lets `actor` act on this task."""
-    rule = command.permission
-    allowed = (
+    if not may(type(command), actor, task):
+        msg = f"role '{actor.role.value}' may not '{command.verb}' this task"
+        raise PermissionDeniedError(msg)
+
+
+def may(declaration: type[RecordCommand], actor: Actor, task: Task) -> bool:
+    """Whether the declaration lets `actor` act on this task (the rule `authorize` applies;
+    the web pages offer a task's forms by it)."""
+    rule = declaration.permission
+    return (
         actor.role in rule.anyone_of
         or (actor.role in rule.unit_roles and actor.unit_id == task.unit_id)
         or (rule.sponsor and actor.role is R.LEADER and actor.id == task.leader_id)
     )
-    if not allowed:
-        msg = f"role '{actor.role.value}' may not '{command.verb}' this task"
-        raise PermissionDeniedError(msg)
 
 
 def require_reader(actor: Actor) -> None:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api.pages import signin, views
+from api.pages import registers, signin, views
 
 
 def install(app: Flask) -> None:
     """Serve the pages from `app` (after the API's blueprints and error handlers)."""
     signin.install(app)
     app.register_blueprint(views.blp)
+
+
+__all__ = ["install", "registers"]

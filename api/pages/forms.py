@@ -21,8 +21,8 @@ from marshmallow import ValidationError
 from werkzeug.datastructures import MultiDict
 
 from api.schemas import command_schema
-from domain.commands import Command, Ref
-from domain.labels import COMMAND, FIELD, TABLES
+from domain.commands import CaseCommand, Command, Ref
+from domain.labels import COMMAND, FIELD, REGISTER_TABLES, TABLES
 from domain.values import Petitioner
 
 LOCAL_OFFSET = "+08:00"
@@ -84,7 +84,8 @@ def _declared(declaration: type[Command]) -> list[tuple[dataclasses.Field[Any], 
     return [
         (spec, hints[spec.name])
         for spec in dataclasses.fields(declaration)
-        if spec.name != "case_id" and not spec.metadata.get("in_path")
+        if not (spec.name == "case_id" and issubclass(declaration, CaseCommand))
+        and not spec.metadata.get("in_path")
     ]
 
 
@@ -99,7 +100,8 @@ def _kind(hint: Any) -> tuple[Any, bool, bool]:
 
 
 def _enum_choices(enum: type[Enum]) -> list[tuple[str, str]]:
-    return [(member.value, TABLES[enum][member]) for member in enum]
+    table = TABLES.get(enum) or REGISTER_TABLES[enum]
+    return [(member.value, table[member]) for member in enum]
 
 
 def build(
@@ -132,7 +134,9 @@ def build(
         refers: Ref | None = spec.metadata.get("refers")
         if kind is Petitioner:
             entry.widget = "petitioners"
-            entry.rows = _petitioner_rows(sent.get(spec.name) or [], errors, petitioner_rows)
+            entry.rows = _petitioner_rows(
+                sent.get(spec.name) or [], errors.get(spec.name), petitioner_rows
+            )
             entry.errors = _messages(
                 errors.get(spec.name) if not isinstance(errors.get(spec.name), dict) else None
             )
@@ -180,9 +184,8 @@ def build(
 
 
 def _petitioner_rows(
-    sent: Sequence[Mapping[str, Any]], errors: Mapping[str, Any], at_least: int
+    sent: Sequence[Mapping[str, Any]], nested: Any, at_least: int
 ) -> list[dict[str, Any]]:
-    nested = errors.get("petitioners")
     nested = nested if isinstance(nested, dict) else {}
     rows = []
     for i in range(max(len(sent), at_least)):

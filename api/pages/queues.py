@@ -15,6 +15,7 @@ from typing import Any
 
 from domain.values import Actor, Level, Role, Status
 from projections.ledger import READY_TO_CLOSE, Ledger, LedgerQuery
+from projections.meeting_register import MeetingRegister, TaskQuery
 
 S = Status
 URGENCY = {
@@ -132,3 +133,21 @@ def queue(ledger: Ledger, viewer: Actor, today: date) -> list[tuple[Section, lis
 def every_row(sections: Sequence[tuple[Section, list[dict[str, Any]]]]) -> list[dict[str, Any]]:
     """The rows of every section (for the access log)."""
     return [row for _, rows in sections for row in rows]
+
+
+TASK_OWNERS = frozenset({Role.UNIT_HEAD, Role.HANDLER, Role.LEADER})
+"""Roles whose queue lists their open tasks of the 任务清单 (meetings' and inspections')."""
+
+
+def open_tasks(register: MeetingRegister, viewer: Actor, today: date) -> list[dict[str, Any]]:
+    """The open tasks of the user's queue, overdue first, then by due date, read as
+    GET /api/v1/tasks reads them: a unit head's are the unit's (`unit_id`), a handler's or a
+    leader's those they answer for (`owner`)."""
+    if viewer.role not in TASK_OWNERS:
+        return []
+    if viewer.role is Role.UNIT_HEAD:
+        query = TaskQuery(unit_id=viewer.unit_id)
+    else:
+        query = TaskQuery(owner=viewer.id)
+    rows = [t for t in register.tasks(viewer, query, today) if t["status"] != "closed"]
+    return sorted(rows, key=lambda t: (not t["overdue"], t["due_date"]))

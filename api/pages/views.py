@@ -29,7 +29,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from api import ledger as ledger_api
-from api import reports
+from api import register_context, reports
 from api.accountability import CASE_SECTIONS
 from api.context import actor, application, services
 from api.errors import STATUS_OF
@@ -50,6 +50,7 @@ from domain.labels import (
     ACCESS,
     COMMAND,
     FIELD,
+    REGISTER_FIELD,
     ROLE,
     deadline_state,
     event_label,
@@ -58,6 +59,7 @@ from domain.labels import (
     rate_text,
 )
 from domain.lifecycle.core import LOCAL_TZ
+from domain.register_values import TaskStatus
 from domain.values import (
     Category,
     Channel,
@@ -70,6 +72,10 @@ from domain.values import (
     Outcome,
     Petitioner,
     Resolution,
+    RiskKind,
+    RiskLevel,
+    RiskSource,
+    RiskStatus,
     Role,
     Rule,
     Satisfaction,
@@ -171,7 +177,13 @@ def helpers() -> dict[str, Any]:
             "Outcome": Outcome,
             "Satisfaction": Satisfaction,
             "Resolution": Resolution,
+            "RiskLevel": RiskLevel,
+            "RiskStatus": RiskStatus,
+            "RiskKind": RiskKind,
+            "RiskSource": RiskSource,
+            "TaskStatus": TaskStatus,
         },
+        "FIELD_R": REGISTER_FIELD,
     }
 
 
@@ -335,6 +347,8 @@ def home() -> Any:
         extra["month"] = month
         since = built.app.clock() - timedelta(days=30)
         extra["actions"] = built.accountability.actor_activity(viewer, viewer.id, since, None)
+    if viewer.role in queues.TASK_OWNERS:
+        extra["tasks"] = queues.open_tasks(register_context.register(), viewer, today)
     if viewer.role in AUDIT_ROLES and viewer.role is not Role.SUPERVISOR:
         extra["head"] = built.audit.head().as_json()
     return page("pages/home.html", sections=sections, today=today, **extra)

@@ -1,0 +1,631 @@
+"""The registers' pages: 隐患排查台账, 联席会议 and their tasks, campaigns, 督查 and 问责 records.
+
+Each page reads through the code its API endpoint uses (api/risks.py, api/register_context.py,
+api/campaigns.py, projections/disclosure.py), so it shows each role what the API shows and logs
+what it discloses; each form is derived from the command's declaration (api/pages/forms.py),
+loaded by the API's schema and run by the same use case. docs/web.md, "Registers".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from flask import flash, redirect, request, url_for
+from marshmallow import ValidationError
+from werkzeug.wrappers import Response as BaseResponse
+
+from api import campaigns as campaigns_api
+from api import meetings as meetings_api
+from api import risks as risks_api
+from api.context import actor, services
+from api.errors import STATUS_OF
+from api.inspections import AccountabilityQuerySchema, InspectionQuerySchema
+from api.pages import forms, wording
+from api.pages.views import _case_numbers, blp, directory_choices, page
+from api.register_context import desk, register, today
+from api.schemas import is_month
+from api.tasks import TaskQuerySchema
+from domain import permissions
+from domain import tasks as task_rules
+from domain.application import Context
+from domain.commands import Command
+from domain.commands.registers import (
+    CloseTask,
+    ConveneMeeting,
+    IssueFollowUp,
+    MarkTypical,
+    RecordAccountability,
+    RecordDecision,
+    RecordFinding,
+    ReportTask,
+)
+from domain.commands.risks import RISK_COMMANDS, RegisterRisk
+from domain.errors import DomainError, NotFoundError, RuleViolationError
+from domain.inspections import AccountabilityRecord, Inspection
+from domain.labels import (
+    CAMPAIGN_EVENT,
+    FIELD,
+    MISSING_DUTY,
+    REGISTER_COMMAND,
+    REGISTER_EVENT,
+    REGISTER_FIELD,
+    RISK_EVENT,
+    label_of,
+)
+from domain.register_values import TaskStatus
+from domain.values import RiskLevel, RiskStatus, Rule
+from domain.work_registers import require_accountability_reader, require_meeting_reader
+from projections import disclosure
+from projections.accountability import Accountability
+from projections.campaign_report import report_view, week_view
+from projections.inspection_register import InspectionQuery, InspectionRegister
+from projections.meeting_register import TaskQuery
+from projections.names import Names
+
+Execute = Callable[[Any, Context], Any]
+Render = Callable[[forms.Form, int], Any]
+DROPPED = frozenset({"events"})
+"""Arguments a register form does not draw (the API takes them): a 问责 record's case events."""
+EVENT_NAMES = {**RISK_EVENT, **REGISTER_EVENT, **CAMPAIGN_EVENT}
+
+
+# -- forms of the registers' commands -----------------------------------------------------------
+def record_form(
+    declaration: type[Command],
+    action: str,
+    *,
+    sent: dict[str, Any] | None = None,
+    errors: dict[str, Any] | None = None,
+    choices: forms.Choices | None = None,
+) -> forms.Form:
+    """The form of a register command: the declaration's fields, titled and labelled in Chinese,
+    the overdue records, risks and inspections the user may see offered as choices."""
+    form = forms.build(
+        declaration, action, choices or directory_choices(), sent=sent, errors=errors
+    )
+    form.verb = declaration.__name__
+    form.title = REGISTER_COMMAND.get(declaration.__name__, form.title)
+    form.inputs = [i for i in form.inputs if i.name not in DROPPED]
+    for entry in form.inputs:
+        if entry.name in REGISTER_FIELD:
+            entry.label = REGISTER_FIELD[entry.name]
+        if entry.name == "overdue":
+            entry.widget = "checkboxes"
+            entry.choices = overdue_choices()
+        elif entry.name == "risk_id":
+            entry.widget = "select"
+            entry.choices = risk_choices()
+        elif entry.name == "inspection_id" and declaration is RecordAccountability:
+            entry.widget = "select"
+            entry.choices = [
+                (str(i["id"]), f"{i['month']} {i['unit_name'] or ''}")
+                for i in InspectionRegister(register()).inspections(actor(), InspectionQuery())
+            ]
+    return form
+
+
+def overdue_choices() -> list[tuple[str, str]]:
+    """The overdue records the user may name (deadlines of cases, overdue tasks), each as the
+    value the form sends: `deadline:<case>:<slot>:<due date>` or `task:<task>`."""
+    built = services()
+    built.catch_up()
+    now = today()
+    listed = [
+        (
+            f"deadline:{d['case_id']}:{d['slot']}:{d['due_date']}",
+            f"{d['number']} {label_of_rule(d['rule'])} 到期 {d['due_date']}",
+        )
+        for d in Accountability(built.ledger).deadline_watch(actor(), now)
+        if d["level"] in {"overdue", "severely_overdue"} or d.get("met_late")
+    ]
+    listed += [
+        (
+            f"task:{t['id']}",
+            f"任务 {t['task'][:30]}（{t['unit_name'] or ''}，期限 {t['due_date']}）",
+        )
+        for t in register().tasks(actor(), TaskQuery(overdue=True), now)
+    ]
+    return listed
+
+
+def label_of_rule(rule: str) -> str:
+    """A deadline rule by its Chinese name."""
+    return label_of(Rule, rule)
+
+
+def risk_choices() -> list[tuple[str, str]]:
+    """The open risks the user may see (a decision about a 隐患)."""
+    built = services()
+    built.catch_up()
+    return [
+        (r.row["risk_id"], f"{r.row['number']} {r.row['subject']}")
+        for r in built.risks.open_risks(actor())
+    ]
+
+
+def _overdue_refs(values: list[str]) -> list[dict[str, str]]:
+    refs = []
+    for value in values:
+        parts = value.split(":")
+        if parts[0] == "task" and len(parts) == 2:
+            refs.append({"task_id": parts[1]})
+        elif parts[0] == "deadline" and len(parts) == 4:
+            refs.append({"case_id": parts[1], "slot": parts[2], "due_date": parts[3]})
+        else:
+            refs.append({"task_id": value})
+    return refs
+
+
+def submit(
+    declaration: type[Command],
+    action: str,
+    execute: Execute,
+    rerender: Render,
+    **path: Any,
+) -> tuple[bool, Any]:
+    """Run the posted form of a register command through its use case, as the API does: the
+    body loaded by the API's schema, the record's version as If-Match, the form's own
+    Idempotency-Key. (False, the page again with the errors beside their fields) on a refusal;
+    (True, what the use case answered) once done."""
+    body = forms.received(declaration, request.form)
+    if "overdue" in body:
+        body["overdue"] = _overdue_refs(body["overdue"])
+    shown = forms.for_form(body)
+    if "overdue" in body:
+        shown["overdue"] = request.form.getlist("overdue")
+
+    def failed(errors: dict[str, Any], message: str | None = None) -> forms.Form:
+        form = record_form(declaration, action, sent=shown, errors=errors)
+        if message:
+            form.errors.append(message)
+        return form
+
+    unknown = _case_numbers(declaration, body)  # type: ignore[arg-type]
+    if unknown:
+        return False, rerender(failed(unknown), 422)
+    try:
+        loaded = forms.load(declaration, body)
+    except ValidationError as err:
+        return False, rerender(failed(forms.field_errors(err)), 422)
+    ctx = Context(
+        actor=actor(),
+        occurred_at=loaded.pop("occurred_at", None),
+        reason=loaded.pop("reason", None),
+        on_behalf_of=loaded.pop("on_behalf_of", None),
+        expected_version=request.form.get("version", type=int),
+        idempotency_key=forms.request_key(request.form),
+    )
+    try:
+        answer = execute(declaration(**path, **loaded), ctx)
+    except RuleViolationError as err:
+        names = {i.name for i in failed({}).inputs}
+        words = wording.refusal(err)
+        form = failed({err.field: [words]}) if err.field in names else failed({}, words)
+        return False, rerender(form, 422)
+    except NotFoundError:
+        raise
+    except DomainError as err:
+        code = next(s for t, s in STATUS_OF.items() if isinstance(err, t))
+        return False, rerender(failed({}, wording.refusal(err)), code)
+    flash(f"已办理：{REGISTER_COMMAND.get(declaration.__name__, declaration.__name__)}")
+    return True, answer
+
+
+def _query(schema: Any) -> dict[str, Any]:
+    """The page's filters loaded by the API's query schema (a Chinese refusal if malformed)."""
+    raw = {k: v for k, v in request.args.items() if v != "" and k in schema().fields}
+    try:
+        loaded: dict[str, Any] = schema().load(raw)
+    except ValidationError as err:
+        message = "；".join(
+            f"{REGISTER_FIELD.get(k, FIELD.get(k, k))}："
+            f"{forms.chinese(str(v[0]) if isinstance(v, list) else str(v))}"
+            for k, v in forms.field_errors(err).items()
+        )
+        raise RuleViolationError("query", f"筛选条件有误（{message}）") from None
+    return loaded
+
+
+def event_name(kind: str) -> str:
+    """A register event by its Chinese name."""
+    return EVENT_NAMES.get(kind, kind)
+
+
+# -- 隐患排查台账 -------------------------------------------------------------------------------
+RISK_FILTERS = ("status", "level", "township_id", "unit_id", "incomplete", "q", "page_size")
+
+
+@blp.route("/risks")
+def risks() -> Any:
+    """The register with the API's filters; incomplete risks marked 不完整."""
+    args = _query(risks_api.RiskQuerySchema)
+    found = risks_api.risk_page(args)
+    total = found["total"]
+    pages = max(1, -(-total // args["page_size"]))
+    selection = [
+        (k, v) for k, v in request.args.items() if k in RISK_FILTERS and v != "" and k != "page"
+    ]
+    return page(
+        "pages/risks.html",
+        items=found["items"],
+        total=total,
+        page_n=args["page"],
+        pages=pages,
+        args=request.args,
+        selection=selection,
+        units=services().app.units(),
+        statuses=list(RiskStatus),
+        levels=list(RiskLevel),
+        may_enter=actor().role in RegisterRisk.permission.anyone_of,
+        missing_duty=MISSING_DUTY,
+    )
+
+
+@blp.route("/risks.xlsx")
+def risks_export() -> BaseResponse:
+    """The same selection as the register page, every page of it, as a workbook (logged)."""
+    return risks_api.risk_export(_query(risks_api.RiskQuerySchema))
+
+
+@blp.route("/risks/report")
+def risk_report() -> Any:
+    """The monthly 排查 report by township and level."""
+    month = request.args.get("month") or today().strftime("%Y-%m")
+    if not is_month(month):
+        raise RuleViolationError("month", "月份格式应为 年-月，例如 2026-11")
+    return page("pages/risk_report.html", report=risks_api.risk_report(month))
+
+
+@blp.route("/risks/new", methods=["GET", "POST"])
+def risk_new() -> Any:
+    """The entry form (录入隐患): every field of the declaration, any number of people."""
+    permissions.require_role(actor(), RegisterRisk.permission.anyone_of, "enter risks")
+    action = url_for("pages.risk_new")
+
+    def again(form: forms.Form, status: int) -> Any:
+        return page("pages/risk_new.html", status, form=form)
+
+    if request.method == "GET":
+        return again(record_form(RegisterRisk, action), 200)
+    done, answer = submit(RegisterRisk, action, services().registers.execute, again)
+    if not done:
+        return answer
+    return redirect(url_for("pages.risk", risk_id=answer.risk.id))
+
+
+def _risk_forms(risk: Any, failed: forms.Form | None) -> list[forms.Form]:
+    viewer = actor()
+    shown = []
+    for declaration in RISK_COMMANDS:
+        if risk.status not in declaration.allowed_in:
+            continue
+        if not permissions.offered_on_record(declaration, viewer, risk.standing()):
+            continue
+        if failed is not None and failed.verb == declaration.__name__:
+            shown.append(failed)
+            continue
+        action = url_for("pages.risk_command", risk_id=risk.id, verb=declaration.path)
+        shown.append(record_form(declaration, action, choices=_risk_choices(risk)))
+    return shown
+
+
+def _risk_choices(risk: Any) -> forms.Choices:
+    """Staff choices of a risk's forms: the 责任单位's staff once one is named (any unit's staff
+    before: naming the unit and its 具体负责人 together)."""
+
+    class Responsible:
+        unit_id = risk.unit_id
+        intake_unit_id = None
+
+    return directory_choices(Responsible if risk.unit_id else None)
+
+
+def risk_page(
+    risk_id: UUID, failed: forms.Form | None = None, status: int = 200
+) -> tuple[str, int]:
+    """A risk as the user is shown it (read and logged as GET /api/v1/risks/{id}), its history
+    and the forms of the commands the user may issue on it."""
+    built = services()
+    built.catch_up()
+    view = disclosure.read_risk(built.registers, actor(), risk_id)
+    risk = built.registers.get_risk(actor(), risk_id)
+    drawn = _risk_forms(risk, failed)
+    refused = failed if failed is not None and failed not in drawn else None
+    return page(
+        "pages/risk.html",
+        status,
+        risk=view,
+        forms=drawn,
+        refused=refused,
+        missing_duty=MISSING_DUTY,
+        event_name=event_name,
+    )
+
+
+@blp.route("/risks/<uuid:risk_id>")
+def risk(risk_id: UUID) -> Any:
+    """One risk: its facts, its three duties, its steps, its history and its forms."""
+    return risk_page(risk_id)
+
+
+@blp.route("/risks/<uuid:risk_id>/actions/<verb>", methods=["POST"])
+def risk_command(risk_id: UUID, verb: str) -> Any:
+    """Run one command on a risk from its form."""
+    declaration = next((d for d in RISK_COMMANDS if d.path == verb), None)
+    if declaration is None:
+        raise NotFoundError("no such command")
+    built = services()
+    built.registers.get_risk(actor(), risk_id)  # 404 for a risk the user may not see
+    action = url_for("pages.risk_command", risk_id=risk_id, verb=verb)
+    done, answer = submit(
+        declaration,
+        action,
+        built.registers.execute,
+        lambda form, status: risk_page(risk_id, form, status),
+        risk_id=risk_id,
+    )
+    if not done:
+        return answer
+    return redirect(url_for("pages.risk", risk_id=risk_id))
+
+
+# -- 联席会议, 三清单 and tasks -------------------------------------------------------------------
+STEERING = ConveneMeeting.permission.anyone_of
+
+
+@blp.route("/meetings", methods=["GET", "POST"])
+def meetings() -> Any:
+    """Every meeting, latest first; the form recording a meeting (steering roles)."""
+    viewer = actor()
+    require_meeting_reader(viewer)
+    action = url_for("pages.meetings")
+
+    def again(form: forms.Form | None, status: int) -> Any:
+        if form is None and viewer.role in STEERING:
+            form = record_form(ConveneMeeting, action)
+        return page("pages/meetings.html", status, items=register().meetings(), form=form)
+
+    if request.method == "GET":
+        return again(None, 200)
+    done, answer = submit(ConveneMeeting, action, desk().execute, again)
+    if not done:
+        return answer
+    return redirect(url_for("pages.meeting", meeting_id=answer.id))
+
+
+def meeting_page(
+    meeting_id: UUID, failed: forms.Form | None = None, status: int = 200
+) -> tuple[str, int]:
+    """A meeting as GET /api/v1/meetings/{id} shows it, the three lists, the decision form."""
+    viewer = actor()
+    found = desk().meeting(viewer, meeting_id)
+    view = register().meeting_view(viewer, found, today())
+    form = None
+    if viewer.role in RecordDecision.permission.anyone_of:
+        action = url_for("pages.meeting_decide", meeting_id=meeting_id)
+        form = failed or record_form(RecordDecision, action)
+    return page("pages/meeting.html", status, m=view, form=form)
+
+
+@blp.route("/meetings/<uuid:meeting_id>")
+def meeting(meeting_id: UUID) -> Any:
+    """A meeting: its agenda, its decisions (the three lists) and the decision form."""
+    return meeting_page(meeting_id)
+
+
+@blp.route("/meetings/<uuid:meeting_id>/decisions", methods=["POST"])
+def meeting_decide(meeting_id: UUID) -> Any:
+    """Record a decision; its task goes into the handler's queue."""
+    desk().meeting(actor(), meeting_id)
+    action = url_for("pages.meeting_decide", meeting_id=meeting_id)
+    done, answer = submit(
+        RecordDecision,
+        action,
+        desk().execute,
+        lambda form, status: meeting_page(meeting_id, form, status),
+        meeting_id=meeting_id,
+    )
+    if not done:
+        return answer
+    return redirect(url_for("pages.meeting", meeting_id=meeting_id))
+
+
+@blp.route("/meetings/<uuid:meeting_id>/minutes.html")
+def meeting_minutes(meeting_id: UUID) -> BaseResponse:
+    """The printable 会议纪要, the same page as the API's."""
+    return meetings_api.minutes_page(meeting_id)
+
+
+TASK_FORMS = ((ReportTask, "report"), (CloseTask, "close"))
+
+
+def task_page(task_id: UUID, failed: forms.Form | None = None, status: int = 200) -> Any:
+    """A task as GET /api/v1/tasks/{id} shows it, its history and the forms the user may use."""
+    viewer = actor()
+    task = desk().task(viewer, task_id)
+    view = register().task_view(task, today())
+    history = register().task_history(task)
+    drawn = []
+    for declaration, verb in TASK_FORMS:
+        open_for = (
+            task.status is not TaskStatus.CLOSED
+            if declaration is ReportTask
+            else task.status is TaskStatus.REPORTED
+        )
+        if not open_for or not task_rules.may(declaration, viewer, task):
+            continue
+        if failed is not None and failed.verb == declaration.__name__:
+            drawn.append(failed)
+            continue
+        action = url_for("pages.task_command", task_id=task_id, verb=verb)
+        drawn.append(record_form(declaration, action))
+    refused = failed if failed is not None and failed not in drawn else None
+    return page(
+        "pages/task.html",
+        status,
+        t=view,
+        history=history,
+        forms=drawn,
+        refused=refused,
+        event_name=event_name,
+    )
+
+
+@blp.route("/tasks/<uuid:task_id>")
+def task(task_id: UUID) -> Any:
+    """One task: the problem, the task, who answers for it, its reports and closing."""
+    return task_page(task_id)
+
+
+@blp.route("/tasks/<uuid:task_id>/actions/<verb>", methods=["POST"])
+def task_command(task_id: UUID, verb: str) -> Any:
+    """Report on a task or close it from its form."""
+    declaration = {v: d for d, v in TASK_FORMS}.get(verb)
+    if declaration is None:
+        raise NotFoundError("no such command")
+    desk().task(actor(), task_id)
+    action = url_for("pages.task_command", task_id=task_id, verb=verb)
+    done, _ = submit(
+        declaration,
+        action,
+        desk().execute,
+        lambda form, status: task_page(task_id, form, status),
+        task_id=task_id,
+    )
+    if not done:
+        return _
+    return redirect(url_for("pages.task", task_id=task_id))
+
+
+@blp.route("/tasks")
+def tasks() -> Any:
+    """The task list with the API's filters."""
+    query = _query(TaskQuerySchema)
+    items = register().tasks(actor(), TaskQuery(**query), today())
+    return page("pages/tasks.html", items=items, args=request.args, units=services().app.units())
+
+
+# -- campaigns ----------------------------------------------------------------------------------
+@blp.route("/campaigns")
+def campaigns() -> Any:
+    """Every campaign, with the targets the user may see."""
+    built = services()
+    built.catch_up()
+    items = [campaigns_api.shown_campaign(c) for c in built.campaigns.all(actor())]
+    return page("pages/campaigns.html", items=items)
+
+
+@blp.route("/campaigns/<uuid:campaign_id>")
+def campaign(campaign_id: UUID) -> Any:
+    """A campaign: its targets, a weekly 调度 snapshot (`?week=`) and the final report."""
+    built = services()
+    built.catch_up()
+    found = built.campaigns.get(actor(), campaign_id)
+    view = campaigns_api.shown_campaign(found)
+    week = request.args.get("week", type=int) or 1
+    if not 1 <= week <= max(1, view["weeks"]):
+        raise RuleViolationError("week", f"周次应在 1 至 {view['weeks']} 之间")
+    _, figures = built.campaigns.week(actor(), campaign_id, week)
+    snapshot = week_view(found, week, figures, Names(built.app))
+    _, total, weekly = built.campaigns.report(actor(), campaign_id)
+    final = report_view(found, total, weekly, Names(built.app))
+    return page("pages/campaign.html", c=view, week=snapshot, report=final)
+
+
+# -- 督查 and 问责 ---------------------------------------------------------------------------
+def _inspections() -> InspectionRegister:
+    return InspectionRegister(register())
+
+
+@blp.route("/inspections")
+def inspections() -> Any:
+    """Inspections (overseers: every unit's; a unit head: their unit's)."""
+    query = _query(InspectionQuerySchema)
+    items = _inspections().inspections(actor(), InspectionQuery(**query))
+    return page("pages/inspections.html", items=items, args=request.args)
+
+
+INSPECTION_FORMS = (
+    (RecordFinding, "findings"),
+    (IssueFollowUp, "orders"),
+    (MarkTypical, "typical"),
+)
+
+
+def inspection_page(
+    inspection_id: UUID, failed: forms.Form | None = None, status: int = 200
+) -> Any:
+    """An inspection as GET /api/v1/inspections/{id} shows it, and the supervisor's forms."""
+    viewer = actor()
+    found = desk().inspection(viewer, inspection_id)
+    view = _inspections().inspection_view(viewer, found, today())
+    drawn = []
+    for declaration, verb in INSPECTION_FORMS:
+        if viewer.role not in declaration.permission.anyone_of:
+            continue
+        if failed is not None and failed.verb == declaration.__name__:
+            drawn.append(failed)
+            continue
+        action = url_for("pages.inspection_command", inspection_id=inspection_id, verb=verb)
+        drawn.append(record_form(declaration, action))
+    return page("pages/inspection.html", status, i=view, forms=drawn)
+
+
+@blp.route("/inspections/<uuid:inspection_id>")
+def inspection(inspection_id: UUID) -> Any:
+    """An inspection: its checklist, findings with their overdue records, orders, 典型案例."""
+    return inspection_page(inspection_id)
+
+
+@blp.route("/inspections/<uuid:inspection_id>/actions/<verb>", methods=["POST"])
+def inspection_command(inspection_id: UUID, verb: str) -> Any:
+    """Record a finding, an order or the 典型案例 mark from its form."""
+    declaration = {v: d for d, v in INSPECTION_FORMS}.get(verb)
+    if declaration is None:
+        raise NotFoundError("no such command")
+    desk().inspection(actor(), inspection_id)
+    action = url_for("pages.inspection_command", inspection_id=inspection_id, verb=verb)
+    done, answer = submit(
+        declaration,
+        action,
+        desk().execute,
+        lambda form, status: inspection_page(inspection_id, form, status),
+        inspection_id=inspection_id,
+    )
+    if not done:
+        return answer
+    assert isinstance(answer, Inspection)
+    return redirect(url_for("pages.inspection", inspection_id=inspection_id))
+
+
+@blp.route("/accountability", methods=["GET", "POST"])
+def accountability() -> Any:
+    """问责 records (supervisor, auditor) and the form recording one (supervisor)."""
+    viewer = actor()
+    require_accountability_reader(viewer)
+    action = url_for("pages.accountability")
+
+    def again(form: forms.Form | None, status: int) -> Any:
+        if form is None and viewer.role in RecordAccountability.permission.anyone_of:
+            form = record_form(RecordAccountability, action)
+        query = _query(AccountabilityQuerySchema)
+        items = _inspections().accountability_records(**query)
+        return page("pages/accountability.html", status, items=items, form=form)
+
+    if request.method == "GET":
+        return again(None, 200)
+    done, answer = submit(RecordAccountability, action, desk().execute, again)
+    if not done:
+        return answer
+    assert isinstance(answer, AccountabilityRecord)
+    return redirect(url_for("pages.accountability_record", record_id=answer.id))
+
+
+@blp.route("/accountability/<uuid:record_id>")
+def accountability_record(record_id: UUID) -> Any:
+    """A 问责 record and the overdue records, events and inspection it rests on (linked)."""
+    record = desk().accountability_record(actor(), record_id)
+    view = _inspections().accountability_view(actor(), record, today())
+    return page("pages/accountability_record.html", r=view)

@@ -1,0 +1,489 @@
+"""The registers' pages through Flask's test client, on SQLite and PostgreSQL (docs/web.md).
+
+The 隐患排查台账 (list with the API's filters and 不完整 marked, a risk with its history and forms,
+the entry form, the monthly report, the export), meetings with the three lists and the decision
+form, tasks in their owners' queues and their report/close forms, campaigns, inspections and 问责
+records; each page shows what the API shows each role: an accused unit's user gets 404, a masked
+viewer no identity, disclosures are logged; a form without its CSRF token changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from io import BytesIO
+from uuid import UUID
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+
+from domain import permissions
+from domain.commands.risks import AssignRisk, ConvertRisk, RecordRiskStep, ResolveRisk
+from domain.errors import NotFoundError, PermissionDeniedError
+from domain.values import Category, Channel
+from projections.bootstrap import Services
+from tests.api.helpers import API, Office, ok
+from tests.api.test_audit_api import access_log
+from tests.api.test_campaigns_api import launch
+from tests.api.test_inspections_api import inspect, late_case, overdue_of
+from tests.api.test_meetings_api import convene, county_today, days_ago, decision
+from tests.api.test_risks_api import PERSON, Register
+from tests.conftest import County
+from tests.web.pagehelpers import csrf_of, post_form, sign_in
+
+
+@pytest.fixture
+def office(client: FlaskClient, county: County) -> Office:
+    """The API as the county uses it (to set records up quickly)."""
+    return Office(client, county)
+
+
+def desk(flask_app: Flask, county: County, who: str) -> FlaskClient:
+    """A browser of its own for `who`, signed in through the login form."""
+    browser = flask_app.test_client()
+    assert sign_in(browser, county.tokens[who]).status_code == 302
+    return browser
+
+
+def text_of(html: str) -> str:
+    """A page's text without its tags."""
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+# -- 隐患排查台账 --------------------------------------------------------------------------------
+def test_the_register_lists_risks_with_the_apis_filters_and_marks_the_incomplete(
+    flask_app: Flask, client: FlaskClient, county: County
+) -> None:
+    register = Register(client, county)
+    lacking = register.enter(subject="缺包案领导的纠纷")
+    complete = register.complete(subject="责任落实的纠纷", level="ordinary")
+    browser = desk(flask_app, county, "dispatcher")
+
+    page = browser.get("/risks")
+    assert page.status_code == 200
+    assert lacking["number"] in page.text
+    assert complete["number"] in page.text
+    row = page.text[page.text.index(lacking["number"]) - 200 : page.text.index(lacking["number"])]
+    assert 'class="incomplete"' in row
+    listed = browser.get("/risks?incomplete=true").text
+    assert lacking["number"] in listed
+    assert complete["number"] not in listed
+    assert complete["number"] in browser.get("/risks?level=ordinary").text
+    assert lacking["number"] not in browser.get("/risks?level=ordinary").text
+    assert complete["number"] in browser.get(f"/risks?unit_id={county.units['housing']}").text
+    assert lacking["number"] in browser.get(f"/risks?township_id={county.units['township']}").text
+    assert complete["number"] not in browser.get("/risks?status=resolved").text
+    bad = browser.get("/risks?level=nonsense")
+    assert bad.status_code == 422
+    assert "筛选条件有误" in bad.text
+    assert "Traceback" not in bad.text
+
+    export = browser.get("/risks.xlsx?incomplete=true")
+    assert export.status_code == 200
+    sheet = load_workbook(BytesIO(export.data)).active
+    assert sheet is not None
+    cells = {str(c.value) for row in sheet.iter_rows() for c in row}
+    assert lacking["number"] in cells
+    assert complete["number"] not in cells
+
+    report = browser.get(f"/risks/report?month={county_today():%Y-%m}")
+    assert report.status_code == 200
+    assert "城关镇" in report.text
+    assert "较大" in report.text
+
+
+def test_a_risk_is_entered_from_its_form_and_its_commands_are_offered_by_role(
+    flask_app: Flask, client: FlaskClient, county: County
+) -> None:
+    clerk = desk(flask_app, county, "clerk")
+    form = clerk.get("/risks/new")
+    assert form.status_code == 200
+    assert 'name="people-' not in form.text
+    assert 'name="petitioners-0-name"' in form.text
+    empty = post_form(clerk, "/risks/new", "/risks/new", {"kind": "dispute"})
+    assert empty.status_code == 422
+    assert "此项必填" in empty.text
+    assert ok(client.get(f"{API}/risks", headers=county.headers("auditor")))["total"] == 0
+
+    entered = post_form(
+        clerk,
+        "/risks/new",
+        "/risks/new",
+        {
+            "kind": "dispute",
+            "source": "grid",
+            "level": "serious",
+            "subject": "承包地边界纠纷",
+            "description": "两户因承包地边界争执",
+            "township_id": str(county.units["township"]),
+            "village": "幸福村",
+            "petitioners-0-name": PERSON["name"],
+            "petitioners-0-phone": PERSON["phone"],
+        },
+    )
+    assert entered.status_code == 302, entered.text
+    risk_page = clerk.get(entered.headers["Location"])
+    assert "不完整" in risk_page.text
+    assert "刘大海" in risk_page.text
+    assert "录入" in risk_page.text  # its history
+    # A clerk converts; only the steering roles assign; a supervisor closes.
+    assert "转为信访事项" in risk_page.text
+    assert "落实包案责任" not in risk_page.text
+    dispatcher = desk(flask_app, county, "dispatcher")
+    url = entered.headers["Location"]
+    shown = dispatcher.get(url).text
+    assert "落实包案责任" in shown
+    assert "化解销号" not in shown
+    assigned = post_form(
+        dispatcher,
+        url,
+        f"{url}/actions/assign",
+        {
+            "leader_id": str(county.actors["leader"].id),
+            "unit_id": str(county.units["housing"]),
+            "handler_id": str(county.actors["handler"].id),
+        },
+    )
+    assert assigned.status_code == 302
+    assert "不完整" not in text_of(dispatcher.get(url).text).split("基本情况")[0]
+    handler = desk(flask_app, county, "handler")
+    assert "记录化解措施" in handler.get(url).text
+    refused = post_form(handler, url, f"{url}/actions/steps", {"text": ""})
+    assert refused.status_code == 422
+    assert "此项必填" in refused.text
+    stepped = post_form(handler, url, f"{url}/actions/steps", {"text": "入户调解"})
+    assert stepped.status_code == 302
+    supervisor = desk(flask_app, county, "supervisor")
+    closed = post_form(supervisor, url, f"{url}/actions/resolve", {"evidence": "调解协议书"})
+    assert closed.status_code == 302
+    done = supervisor.get(url).text
+    assert "调解协议书" in done
+    assert "入户调解" in done
+    assert "化解销号" in done
+    # Forbidden for a role the declaration does not name: refused, nothing recorded.
+    again = post_form(handler, url, f"{url}/actions/resolve", {"evidence": "x"})
+    assert again.status_code in {403, 409}
+
+
+def test_a_risk_page_offers_exactly_the_commands_authorize_register_allows(
+    flask_app: Flask, client: FlaskClient, county: County, services: Services
+) -> None:
+    register = Register(client, county)
+    risk = register.complete()
+    samples = {
+        AssignRisk: {},
+        RecordRiskStep: {"text": "x"},
+        ResolveRisk: {"evidence": "x"},
+        ConvertRisk: {"channel": Channel.VISIT, "category": Category.CLAIM},
+    }
+    for who in ("clerk", "dispatcher", "head", "handler", "labour_handler", "leader2", "leader"):
+        actor = county.actors[who]
+        browser = desk(flask_app, county, who)
+        try:
+            found = services.registers.get_risk(actor, UUID(risk["id"]))
+        except NotFoundError:
+            assert browser.get(f"/risks/{risk['id']}").status_code == 404, who
+            continue
+        expected = set()
+        for declaration, args in samples.items():
+            command = declaration(risk_id=found.id, **args)
+            try:
+                permissions.authorize_register(command, actor, found.standing(), "x")
+            except PermissionDeniedError:
+                continue
+            expected.add(declaration.__name__)
+        html = browser.get(f"/risks/{risk['id']}").text
+        offered = set(re.findall(r'id="form-([A-Za-z]+)"', html))
+        assert offered == expected, who
+    assert offered == {"RecordRiskStep", "ResolveRisk"}  # the sponsoring leader, last seen
+
+
+def test_a_risk_converted_from_its_page_links_the_case_both_ways(
+    flask_app: Flask, client: FlaskClient, county: County
+) -> None:
+    risk = Register(client, county).enter()
+    url = f"/risks/{risk['id']}"
+    clerk = desk(flask_app, county, "clerk")
+    missing = post_form(clerk, url, f"{url}/actions/convert", {"channel": "visit"})
+    assert missing.status_code == 422
+    block = missing.text[missing.text.index('id="ConvertRisk-category"') :][:1500]
+    assert "此项必填" in block
+    converted = post_form(
+        clerk, url, f"{url}/actions/convert", {"channel": "visit", "category": "claim"}
+    )
+    assert converted.status_code == 302, converted.text
+    page = clerk.get(url).text
+    view = ok(client.get(f"{API}/risks/{risk['id']}", headers=county.headers("auditor")))
+    assert view["case_number"] in page
+    assert f"/cases/{view['case_id']}" in page
+    assert 'id="form-ConvertRisk"' not in page
+    case_page = clerk.get(f"/cases/{view['case_id']}")
+    assert case_page.status_code == 200
+    assert f'href="{url}"' in case_page.text  # and back to the risk
+
+
+def test_a_risk_page_masks_its_people_answers_the_accused_404_and_logs_disclosures(
+    flask_app: Flask, client: FlaskClient, county: County
+) -> None:
+    register = Register(client, county)
+    risk = register.enter("village_handler", accused_unit_ids=[str(county.units["labour"])])
+    register.assign(risk["id"], unit_id="housing")
+    url = f"/risks/{risk['id']}"
+
+    masked = desk(flask_app, county, "village_handler")
+    page = masked.get(url)
+    assert page.status_code == 200
+    assert "刘**" in page.text
+    assert "刘大海" not in page.text
+    assert "13700001111" not in page.text
+    listed = masked.get("/risks").text
+    assert risk["number"] in listed
+    assert "刘大海" not in listed
+
+    for who in ("labour_head", "labour_handler"):
+        accused = desk(flask_app, county, who)
+        assert accused.get(url).status_code == 404
+        assert risk["number"] not in accused.get("/risks").text
+        refused = accused.post(f"{url}/actions/steps", data={"text": "x"})
+        assert refused.status_code in {400, 404}
+
+    shown = desk(flask_app, county, "handler").get(url)
+    assert "刘大海" in shown.text
+    readers = {
+        (e["actor"]["name"], e["action"])
+        for e in access_log(client, county)
+        if e["case_id"] == risk["id"]
+    }
+    assert ("钱办事", "read_risk") in readers
+    assert ("冯村干", "read_risk") not in readers
+
+
+def test_a_form_without_its_csrf_token_changes_nothing(
+    flask_app: Flask, client: FlaskClient, county: County, office: Office
+) -> None:
+    risk = Register(client, county).enter()
+    meeting = convene(office).get_json()
+    dispatcher = desk(flask_app, county, "dispatcher")
+    for path, data in (
+        (f"/risks/{risk['id']}/actions/assign", {"unit_id": str(county.units["housing"])}),
+        (f"/meetings/{meeting['id']}/decisions", {"problem": "p", "task": "t"}),
+        ("/risks/new", {"subject": "x"}),
+    ):
+        response = dispatcher.post(path, data=data)
+        assert response.status_code == 400, path
+        assert "表单已失效" in response.text
+    view = ok(client.get(f"{API}/risks/{risk['id']}", headers=county.headers("auditor")))
+    assert view["unit_id"] is None
+    after = ok(client.get(f"{API}/meetings/{meeting['id']}", headers=county.headers("auditor")))
+    assert after["decisions"] == []
+
+
+# -- meetings and tasks ---------------------------------------------------------------------------
+def test_a_decision_recorded_on_the_meeting_page_goes_into_the_handlers_queue(
+    flask_app: Flask, client: FlaskClient, county: County, office: Office
+) -> None:
+    supervisor = desk(flask_app, county, "supervisor")
+    made = post_form(
+        supervisor,
+        "/meetings",
+        "/meetings",
+        {
+            "held_on": days_ago(5),
+            "title": "第48次调度会",
+            "chair_id": str(county.actors["leader"].id),
+            "attendee_ids": [str(county.actors["head"].id)],
+        },
+    )
+    assert made.status_code == 302, made.text
+    url = made.headers["Location"]
+    page = supervisor.get(url).text
+    assert "问题清单" in page
+    assert "任务清单" in page
+    assert "责任清单" in page
+    assert "会议纪要" in page
+    assert "记录会议决定" in page
+    wrong = post_form(
+        supervisor,
+        url,
+        f"{url}/decisions",
+        {**decision(county), "due_date": "not a date", "task": "督促结清工资"},
+    )
+    assert wrong.status_code == 422
+    block = wrong.text[wrong.text.index('id="RecordDecision-due_date"') :][:400]
+    assert "请填写日期" in block
+    assert "督促结清工资" in wrong.text  # what was typed is kept
+    recorded = post_form(
+        supervisor, url, f"{url}/decisions", {**decision(county), "due_date": days_ago(2)}
+    )
+    assert recorded.status_code == 302, recorded.text
+    assert "督促施工方一周内结清张三的工资" in supervisor.get(url).text
+
+    handler = desk(flask_app, county, "handler")
+    queue = handler.get("/").text
+    assert "我的任务（1）" in queue
+    assert "督促施工方一周内结清张三的工资" in queue
+    assert "超期 2 天" in queue
+    head_queue = desk(flask_app, county, "head").get("/").text
+    assert "督促施工方一周内结清张三的工资" in head_queue
+    assert "督促施工方" not in desk(flask_app, county, "labour_handler").get("/").text
+    assert "督促施工方一周内结清张三的工资" in desk(flask_app, county, "leader").get("/").text
+    assert "督促施工方" not in desk(flask_app, county, "leader2").get("/").text
+
+    (task,) = ok(client.get(f"{API}/tasks", headers=county.headers("handler")))["items"]
+    task_url = f"/tasks/{task['id']}"
+    shown = handler.get(task_url).text
+    assert "报告任务进展" in shown
+    assert "任务销号" not in shown
+    reported = post_form(
+        handler, task_url, f"{task_url}/actions/report", {"text": "已结清", "completed": "true"}
+    )
+    assert reported.status_code == 302
+    no_evidence = post_form(supervisor, task_url, f"{task_url}/actions/close", {"evidence": ""})
+    assert no_evidence.status_code == 422
+    assert "此项必填" in no_evidence.text
+    closed = post_form(supervisor, task_url, f"{task_url}/actions/close", {"evidence": "签收表"})
+    assert closed.status_code == 302
+    assert "签收表" in supervisor.get(task_url).text
+    assert "我的任务（0）" in handler.get("/").text
+    assert desk(flask_app, county, "labour_handler").get(task_url).status_code == 404
+
+    minutes = supervisor.get(f"{url}/minutes.html")
+    assert minutes.status_code == 200
+    assert "任务清单" in minutes.text
+    assert desk(flask_app, county, "handler").get(url).status_code == 403
+
+
+def test_a_decision_names_its_case_by_number_among_the_cases_the_user_may_see(
+    flask_app: Flask, county: County, office: Office
+) -> None:
+    case = office.register()
+    meeting = convene(office, held_on=days_ago(1)).get_json()
+    url = f"/meetings/{meeting['id']}"
+    supervisor = desk(flask_app, county, "supervisor")
+    unknown = post_form(
+        supervisor, url, f"{url}/decisions", {**decision(county), "case_id": "XF-1999-999999"}
+    )
+    assert unknown.status_code == 422
+    block = unknown.text[unknown.text.index('id="RecordDecision-case_id"') :][:600]
+    assert "没有此编号的事项" in block
+    named = post_form(
+        supervisor, url, f"{url}/decisions", {**decision(county), "case_id": case["number"]}
+    )
+    assert named.status_code == 302, named.text
+    page = supervisor.get(url).text
+    assert f"/cases/{case['id']}" in page
+
+
+# -- campaigns, inspections, 问责 -----------------------------------------------------------------
+def test_the_campaign_page_shows_a_weekly_snapshot_and_the_final_report(
+    flask_app: Flask, client: FlaskClient, county: County
+) -> None:
+    risk = Register(client, county).complete()
+    campaign = launch(client, county, risk_ids=[risk["id"]])
+    browser = desk(flask_app, county, "dispatcher")
+    assert campaign["name"] in browser.get("/campaigns").text
+    page = browser.get(f"/campaigns/{campaign['id']}?week=2")
+    assert page.status_code == 200
+    assert "第 2 周调度" in page.text
+    assert "总结报告" in page.text
+    assert risk["number"] in page.text
+    assert browser.get(f"/campaigns/{campaign['id']}?week=99").status_code == 422
+    hidden = desk(flask_app, county, "labour_handler").get(f"/campaigns/{campaign['id']}")
+    assert risk["number"] not in hidden.text
+
+
+def test_inspection_and_accountability_pages_link_the_overdue_records(
+    flask_app: Flask, client: FlaskClient, county: County, office: Office
+) -> None:
+    case = late_case(office)
+    deadline = overdue_of(office, case["id"])
+    inspection = inspect(office).get_json()
+    supervisor = desk(flask_app, county, "supervisor")
+    url = f"/inspections/{inspection['id']}"
+    page = supervisor.get(url).text
+    value = f"deadline:{deadline['case_id']}:{deadline['slot']}:{deadline['due_date']}"
+    assert value in page
+    found = post_form(
+        supervisor, url, f"{url}/actions/findings", {"text": "交办事项超期", "overdue": value}
+    )
+    assert found.status_code == 302, found.text
+    ordered = post_form(
+        supervisor,
+        url,
+        f"{url}/actions/orders",
+        {
+            "task": "一周内完成超期事项清理",
+            "due_date": days_ago(-7),
+            "leader_id": str(county.actors["leader"].id),
+            "handler_id": str(county.actors["handler"].id),
+        },
+    )
+    assert ordered.status_code == 302, ordered.text
+    typical = post_form(supervisor, url, f"{url}/actions/typical", {"text": "督办件超期未办"})
+    assert typical.status_code == 302
+    shown = supervisor.get(url).text
+    assert f"/cases/{case['id']}" in shown
+    assert "一周内完成超期事项清理" in shown
+    assert "典型案例：督办件超期未办" in shown
+    assert desk(flask_app, county, "head").get(url).status_code == 200
+    api = client.get(f"{API}/inspections/{inspection['id']}", headers=county.headers("labour_head"))
+    assert desk(flask_app, county, "labour_head").get(url).status_code == api.status_code
+    assert inspection["id"] in supervisor.get("/inspections").text
+
+    no_reason = post_form(
+        supervisor,
+        "/accountability",
+        "/accountability",
+        {
+            "unit_id": str(county.units["housing"]),
+            "overdue": value,
+            "decision": "criticism",
+            "decided_by": "县纪委监委",
+            "decided_on": county_today().isoformat(),
+        },
+    )
+    assert no_reason.status_code == 422
+    recorded = post_form(
+        supervisor,
+        "/accountability",
+        "/accountability",
+        {
+            "unit_id": str(county.units["housing"]),
+            "overdue": value,
+            "inspection_id": inspection["id"],
+            "decision": "criticism",
+            "decided_by": "县纪委监委",
+            "decided_on": county_today().isoformat(),
+            "reason": "督办件超期未办",
+        },
+    )
+    assert recorded.status_code == 302, recorded.text
+    record = supervisor.get(recorded.headers["Location"]).text
+    assert f"/cases/{case['id']}" in record
+    assert url in record
+    assert "批评教育" in record
+    assert "批评教育" in desk(flask_app, county, "auditor").get("/accountability").text
+    assert desk(flask_app, county, "head").get(recorded.headers["Location"]).status_code == 403
+
+
+def test_register_pages_show_no_stack_trace_for_an_unknown_record(
+    flask_app: Flask, county: County
+) -> None:
+    browser = desk(flask_app, county, "supervisor")
+    zero = "00000000-0000-0000-0000-000000000000"
+    for path in (
+        f"/risks/{zero}",
+        f"/meetings/{zero}",
+        f"/tasks/{zero}",
+        f"/campaigns/{zero}",
+        f"/inspections/{zero}",
+        f"/accountability/{zero}",
+    ):
+        response = browser.get(path)
+        assert response.status_code == 404, path
+        assert "Traceback" not in response.text
+        assert "没有此事项" in response.text
+    token = csrf_of(browser.get("/risks/new").text)
+    response = browser.post(f"/risks/{zero}/actions/nonsense", data={"csrf_token": token})
+    assert response.status_code == 404
