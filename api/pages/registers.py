@@ -35,7 +35,7 @@ from domain.commands.registers import (
     CloseTask,
     ConveneMeeting,
     IssueFollowUp,
-    MarkTypical,
+    MarkInspectionTypical,
     RecordAccountability,
     RecordDecision,
     RecordFinding,
@@ -445,7 +445,7 @@ def task_page(task_id: UUID, failed: forms.Form | None = None, status: int = 200
     """A task as GET /api/v1/tasks/{id} shows it, its history and the forms the user may use."""
     viewer = actor()
     task = desk().task(viewer, task_id)
-    view = register().task_view(task, today())
+    view = register().task_view(viewer, task, today())
     history = register().task_history(task)
     drawn = []
     for declaration, verb in TASK_FORMS:
@@ -550,7 +550,7 @@ def inspections() -> Any:
 INSPECTION_FORMS = (
     (RecordFinding, "findings"),
     (IssueFollowUp, "orders"),
-    (MarkTypical, "typical"),
+    (MarkInspectionTypical, "typical"),
 )
 
 
