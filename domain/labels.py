@@ -477,6 +477,8 @@ COMMAND: Mapping[str, str] = {
     "notify_petitioner": "书面告知",
     "record_dispositions": "三到位一处理",
     "record_follow_up": "回访",
+    "issue_document": "出具文书",
+    "mark_typical": "列为典型案例",
     "change_handler": "更换具体负责人",
     "change_leader": "指定包案领导",
     "link_petition": "重复信访",

@@ -201,7 +201,7 @@ def walk(browser: Any, base: str, county: County, requests: list[str]) -> None:
     finding.get_by_label("任务 组织双方现场勘界并调解", exact=False).check()
     supervisor.act("RecordFinding", {"text": "联席会议交办任务超期未销号"})
     assert "任务：组织双方现场勘界并调解" in supervisor.page.locator("main").inner_text()
-    supervisor.act("MarkTypical", {"text": "某局交办任务超期未办"})
+    supervisor.act("MarkInspectionTypical", {"text": "某局交办任务超期未办"})
     assert "典型案例" in supervisor.page.locator("main").inner_text()
     supervisor.checked()
     supervisor.shot("inspection")

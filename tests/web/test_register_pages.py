@@ -26,7 +26,7 @@ from projections.bootstrap import Services
 from tests.api.helpers import API, Office, ok
 from tests.api.test_audit_api import access_log
 from tests.api.test_campaigns_api import launch
-from tests.api.test_inspections_api import inspect, late_case, overdue_of
+from tests.api.test_inspections_api import held_late_case, inspect, overdue_of
 from tests.api.test_meetings_api import convene, county_today, days_ago, decision
 from tests.api.test_risks_api import PERSON, Register
 from tests.conftest import County
@@ -396,7 +396,7 @@ def test_the_campaign_page_shows_a_weekly_snapshot_and_the_final_report(
 def test_inspection_and_accountability_pages_link_the_overdue_records(
     flask_app: Flask, client: FlaskClient, county: County, office: Office
 ) -> None:
-    case = late_case(office)
+    case = held_late_case(office)
     deadline = overdue_of(office, case["id"])
     inspection = inspect(office).get_json()
     supervisor = desk(flask_app, county, "supervisor")
