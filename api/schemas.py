@@ -357,7 +357,14 @@ def command_schema(declaration: type[Command]) -> type[Schema]:
         if not (on_a_case and spec.name == "case_id") and not spec.metadata.get("in_path")
     }
     title = declaration.__name__ + "Schema"
+    if _SCHEMA_TITLES.setdefault(title, declaration) is not declaration:
+        # Two declarations of one name (MarkTypical of a case and of an inspection): the
+        # later is named after its record, so the OpenAPI document keeps both.
+        title = str(getattr(declaration, "record", "other")).title() + title
     return base.from_dict(declared, name=title)
+
+
+_SCHEMA_TITLES: dict[str, type[Command]] = {}
 
 
 def argument_field(hint: Any, spec: dataclasses.Field[Any]) -> fields.Field[Any]:
