@@ -20,7 +20,7 @@ from tests.api.test_bulletin_findings_api import visible_text
 from tests.api.test_meetings_api import county_today, decide, decision, tasks
 from tests.api.test_risks_api import Register
 from tests.conftest import County
-from tests.render import pdf_text, require_poppler
+from tests.render import pdf_pages, pdf_text, require_poppler, save_png
 
 TYPICAL_INSPECTION = "县住建局联席会议交办任务久拖不办"
 
@@ -143,7 +143,7 @@ def the_month_of_work(client: FlaskClient, county: County) -> tuple[str, str]:
 
 
 def test_the_bulletin_prints_typical_inspections_task_completion_and_campaigns(
-    client: FlaskClient, county: County
+    client: FlaskClient, county: County, backend: str
 ) -> None:
     require_poppler()
     month, _ = the_month_of_work(client, county)
@@ -184,6 +184,8 @@ def test_the_bulletin_prints_typical_inspections_task_completion_and_campaigns(
     for words in (TYPICAL_INSPECTION, "任务按期销号", "专项行动进展", "积案化解百日攻坚"):
         assert words in text.replace(" ", "").replace("\n", ""), words
     assert not english_words(text)
+    if backend == "sqlite":  # the page with the registers' sections, shown in docs/documents.md
+        save_png(pdf.data, "bulletin-registers", first=pdf_pages(pdf.data))
 
     book = load_workbook(
         io.BytesIO(client.get(f"{bulletin}.xlsx", headers=county.headers("supervisor")).data)
