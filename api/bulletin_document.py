@@ -195,21 +195,32 @@ def tasks_section(figures: Mapping[str, Any]) -> Section:
     rows = figures.get("task_completion", [])
     return Section(
         "“一会议三清单”任务按期销号（按单位）",
-        chart=_sorted_bars([(r["unit"], r["percent"]) for r in rows], suffix="%", digits=1),
+        chart=_sorted_bars(
+            [(r["unit"], r["tasks_on_time_percent"]) for r in rows], suffix="%", digits=1
+        ),
         tables=[
             Table(
                 ("责任单位", "本月到期任务", "按期销号", "逾期", "按期销号率"),
                 [
-                    (r["unit"], r["due"], r["on_time"], r["late"], percent_text(r["percent"]))
+                    (
+                        r["unit"],
+                        r["tasks_due"],
+                        r["tasks_on_time"],
+                        r["tasks_late"],
+                        percent_text(r["tasks_on_time_percent"]),
+                    )
                     for r in rows
                 ],
                 (
                     "合计",
-                    sum(r["due"] for r in rows),
-                    sum(r["on_time"] for r in rows),
-                    sum(r["late"] for r in rows),
+                    sum(r["tasks_due"] for r in rows),
+                    sum(r["tasks_on_time"] for r in rows),
+                    sum(r["tasks_late"] for r in rows),
                     percent_text(
-                        percent(sum(r["on_time"] for r in rows), sum(r["due"] for r in rows))
+                        percent(
+                            sum(r["tasks_on_time"] for r in rows),
+                            sum(r["tasks_due"] for r in rows),
+                        )
                     ),
                 ),
             )
@@ -254,14 +265,14 @@ def campaigns_section(figures: Mapping[str, Any]) -> Section:
                 ),
                 [
                     (
-                        r["name"],
-                        r["kind"],
+                        r["campaign"],
+                        r["campaign_kind"],
                         f"{r['starts_on']}至{r['ends_on']}",
                         r["targets"],
-                        r["resolved"],
+                        r["resolved_in_month"],
                         r["resolved_total"],
                         r["remaining"],
-                        percent_text(r["percent"]),
+                        percent_text(r["resolved_percent"]),
                     )
                     for r in rows
                 ],

@@ -234,17 +234,26 @@ def bulletin_workbook(bulletin: Mapping[str, Any], office: OfficeProfile) -> Wor
         (),
         ("责任单位", "本月到期任务", "按期销号", "逾期", "按期销号率"),
         [
-            (r["unit"], r["due"], r["on_time"], r["late"], _fraction(r["on_time"], r["due"]))
+            (
+                r["unit"],
+                r["tasks_due"],
+                r["tasks_on_time"],
+                r["tasks_late"],
+                _fraction(r["tasks_on_time"], r["tasks_due"]),
+            )
             for r in tasks
         ]
         + (
             [
                 (
                     "合计",
-                    sum(r["due"] for r in tasks),
-                    sum(r["on_time"] for r in tasks),
-                    sum(r["late"] for r in tasks),
-                    _fraction(sum(r["on_time"] for r in tasks), sum(r["due"] for r in tasks)),
+                    sum(r["tasks_due"] for r in tasks),
+                    sum(r["tasks_on_time"] for r in tasks),
+                    sum(r["tasks_late"] for r in tasks),
+                    _fraction(
+                        sum(r["tasks_on_time"] for r in tasks),
+                        sum(r["tasks_due"] for r in tasks),
+                    ),
                 )
             ]
             if tasks
@@ -269,12 +278,12 @@ def bulletin_workbook(bulletin: Mapping[str, Any], office: OfficeProfile) -> Wor
         ),
         [
             (
-                r["name"],
-                r["kind"],
+                r["campaign"],
+                r["campaign_kind"],
                 r["starts_on"],
                 r["ends_on"],
                 r["targets"],
-                r["resolved"],
+                r["resolved_in_month"],
                 r["resolved_total"],
                 r["remaining"],
                 _fraction(r["resolved_total"], r["targets"]),

@@ -239,10 +239,10 @@ def task_completion(ledger: Ledger, reader: Actor, month: str, as_of: date) -> l
     return [
         {
             "unit": card["unit_name"] or NO_UNIT,
-            "due": card["tasks_due"],
-            "on_time": card["tasks_on_time"],
-            "late": card["tasks_late"],
-            "percent": percent(card["tasks_on_time"], card["tasks_due"]),
+            "tasks_due": card["tasks_due"],
+            "tasks_on_time": card["tasks_on_time"],
+            "tasks_late": card["tasks_late"],
+            "tasks_on_time_percent": percent(card["tasks_on_time"], card["tasks_due"]),
         }
         for card in _meetings(ledger).tasks_completion(reader, month, as_of)
     ]

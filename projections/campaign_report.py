@@ -180,15 +180,15 @@ def bulletin_campaigns(
         done = len(span.resolved) + span.resolved_before
         found.append(
             {
-                "name": campaign.name,
-                "kind": label(campaign.kind),
+                "campaign": campaign.name,
+                "campaign_kind": label(campaign.kind),
                 "starts_on": campaign.starts_on.isoformat(),
                 "ends_on": campaign.ends_on.isoformat(),
                 "targets": span.targets,
-                "resolved": len(span.resolved),
+                "resolved_in_month": len(span.resolved),
                 "resolved_total": done,
                 "remaining": len(span.remaining),
-                "percent": percent(done, span.targets),
+                "resolved_percent": percent(done, span.targets),
             }
         )
     return found

@@ -61,7 +61,7 @@ def close_task(office: Office, task_id: str, day: date) -> None:
 def the_month_of_work(client: FlaskClient, county: County) -> tuple[str, str]:
     """Last month: two tasks of the housing bureau, one closed on time, one late; a campaign
     on two risks, one resolved in the month; the inspection of the housing bureau marked
-    typical. Returns the month and the resolved risk's number."""
+    typical. Returns the month and the id of the risk left open."""
     office = Office(client, county)
     month, first = last_month()
     day = lambda n: first + timedelta(days=n - 1)  # noqa: E731
@@ -139,14 +139,14 @@ def the_month_of_work(client: FlaskClient, county: County) -> tuple[str, str]:
         f"/inspections/{inspection['id']}/typical",
         {"text": TYPICAL_INSPECTION, "occurred_at": at(day(26))},
     )
-    return month, risks[0]["number"]
+    return month, risks[1]["id"]
 
 
 def test_the_bulletin_prints_typical_inspections_task_completion_and_campaigns(
     client: FlaskClient, county: County, backend: str
 ) -> None:
     require_poppler()
-    month, _ = the_month_of_work(client, county)
+    month, still_open = the_month_of_work(client, county)
     bulletin = f"{API}/reports/monthly/{month}"
     published = client.post(f"{bulletin}/publish", headers=county.headers("supervisor"))
     assert published.status_code == 201, published.get_json()
@@ -155,17 +155,40 @@ def test_the_bulletin_prints_typical_inspections_task_completion_and_campaigns(
         {"unit": "县住建局", "month": month, "text": TYPICAL_INSPECTION}
     ]
     assert figures["task_completion"] == [
-        {"unit": "县住建局", "due": 2, "on_time": 1, "late": 1, "percent": 50.0}
+        {
+            "unit": "县住建局",
+            "tasks_due": 2,
+            "tasks_on_time": 1,
+            "tasks_late": 1,
+            "tasks_on_time_percent": 50.0,
+        }
     ]
     (campaign,) = figures["campaign_progress"]
-    assert campaign["name"] == "积案化解百日攻坚"
-    assert (campaign["targets"], campaign["resolved"], campaign["remaining"]) == (2, 1, 1)
+    assert campaign["campaign"] == "积案化解百日攻坚"
+    assert campaign["campaign_kind"] == "百日攻坚"
+    assert (campaign["targets"], campaign["resolved_in_month"], campaign["remaining"]) == (2, 1, 1)
     assert campaign["resolved_total"] == 1
-    assert campaign["percent"] == 50.0
+    assert campaign["resolved_percent"] == 50.0
 
     # The replay at the published position gives the figures published.
     recomputed = ok(client.get(f"{bulletin}/recompute", headers=county.headers("auditor")))
     assert recomputed["identical"], recomputed["differences"]
+
+    # Frozen: the other risk resolved later, dated in the month, is a difference named in
+    # Chinese; the published figures stay as they were, and so does the replay.
+    _, first = last_month()
+    resolve = {"evidence": "息诉罢访", "occurred_at": at(first + timedelta(days=21))}
+    ok(Register(client, county).send("leader", still_open, "resolve", resolve))
+    again = ok(client.get(bulletin, headers=county.headers("supervisor")))
+    assert again["figures"] == figures
+    paths = {d["path"] for d in again["differences"]}
+    assert "campaign_progress[0].resolved_in_month" in paths
+    later = visible_text(
+        client.get(f"{bulletin}.html", headers=county.headers("supervisor")).get_data(as_text=True)
+    )
+    assert "专项行动进展·第1行·本月化解" in later
+    assert not english_words(later)
+    assert ok(client.get(f"{bulletin}/recompute", headers=county.headers("auditor")))["identical"]
 
     page = visible_text(
         client.get(f"{bulletin}.html", headers=county.headers("supervisor")).get_data(as_text=True)
@@ -235,8 +258,20 @@ def test_a_draft_leaves_out_the_tasks_about_cases_accusing_the_readers_unit(
 
     # The supervisor (no unit) counts it, late; the bureau's dispatcher does not see it.
     assert completion("supervisor") == [
-        {"unit": "县住建局", "due": 3, "on_time": 1, "late": 2, "percent": 33.3}
+        {
+            "unit": "县住建局",
+            "tasks_due": 3,
+            "tasks_on_time": 1,
+            "tasks_late": 2,
+            "tasks_on_time_percent": 33.3,
+        }
     ]
     assert completion("dispatcher") == [
-        {"unit": "县住建局", "due": 2, "on_time": 1, "late": 1, "percent": 50.0}
+        {
+            "unit": "县住建局",
+            "tasks_due": 2,
+            "tasks_on_time": 1,
+            "tasks_late": 1,
+            "tasks_on_time_percent": 50.0,
+        }
     ]
