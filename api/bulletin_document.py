@@ -163,20 +163,124 @@ def _rates(figures: Mapping[str, Any]) -> Table:
 
 
 def typical_section(figures: Mapping[str, Any]) -> Section:
-    """十、典型案例: the cases supervisors marked typical this month (other kinds of typical
-    item join here)."""
+    """典型案例: the cases supervisors marked typical this month, then the inspections marked
+    typical (督查典型, docs/inspections.md)."""
     cases = figures.get("typical_cases", [])
-    return Section(
-        "典型案例",
-        tables=[
+    inspections = figures.get("typical_inspections", [])
+    tables = []
+    if cases:
+        tables.append(
             Table(
                 ("案件编号", "类别", "责任单位", "典型意义"),
                 [(c["number"], c["category"], c["unit"], c["text"]) for c in cases],
             )
+        )
+    if inspections:
+        tables.append(
+            Table(
+                ("督查单位", "督查月份", "督查典型情况"),
+                [(i["unit"], _month_text(i["month"]), i["text"]) for i in inspections],
+            )
+        )
+    return Section("典型案例", tables=tables, empty="本月未列典型案例。")
+
+
+def _month_text(month: str) -> str:
+    year, number = month.split("-")
+    return f"{year}年{int(number)}月"
+
+
+def tasks_section(figures: Mapping[str, Any]) -> Section:
+    """“一会议三清单”任务按期销号: the tasks due in the month by unit (docs/meetings.md)."""
+    rows = figures.get("task_completion", [])
+    return Section(
+        "“一会议三清单”任务按期销号（按单位）",
+        chart=_sorted_bars(
+            [(r["unit"], r["tasks_on_time_percent"]) for r in rows], suffix="%", digits=1
+        ),
+        tables=[
+            Table(
+                ("责任单位", "本月到期任务", "按期销号", "逾期", "按期销号率"),
+                [
+                    (
+                        r["unit"],
+                        r["tasks_due"],
+                        r["tasks_on_time"],
+                        r["tasks_late"],
+                        percent_text(r["tasks_on_time_percent"]),
+                    )
+                    for r in rows
+                ],
+                (
+                    "合计",
+                    sum(r["tasks_due"] for r in rows),
+                    sum(r["tasks_on_time"] for r in rows),
+                    sum(r["tasks_late"] for r in rows),
+                    percent_text(
+                        percent(
+                            sum(r["tasks_on_time"] for r in rows),
+                            sum(r["tasks_due"] for r in rows),
+                        )
+                    ),
+                ),
+            )
         ]
-        if cases
+        if rows
         else [],
-        empty="本月未列典型案例。",
+        empty="本月无到期任务。",
+    )
+
+
+CAMPAIGN_HEADERS = (
+    "专项行动",
+    "类型",
+    "起止日期",
+    "目标数",
+    "本月化解",
+    "已化解",
+    "未化解",
+    "化解率",
+)
+
+
+def campaigns_section(figures: Mapping[str, Any]) -> Section:
+    """专项行动进展: each campaign active in the month (docs/campaigns.md)."""
+    rows = figures.get("campaign_progress", [])
+    return Section(
+        "专项行动进展",
+        paragraphs=["已化解为截至月末累计化解的目标数，化解率为已化解占目标总数之比。"]
+        if rows
+        else [],
+        tables=[
+            Table(
+                (
+                    "专项行动",
+                    "类型",
+                    "起止日期",
+                    "目标数",
+                    "本月化解",
+                    "已化解",
+                    "未化解",
+                    "化解率",
+                ),
+                [
+                    (
+                        r["campaign"],
+                        r["campaign_kind"],
+                        f"{r['starts_on']}至{r['ends_on']}",
+                        r["targets"],
+                        r["resolved_in_month"],
+                        r["resolved_total"],
+                        r["remaining"],
+                        percent_text(r["resolved_percent"]),
+                    )
+                    for r in rows
+                ],
+            )
+        ]
+        if rows
+        else [],
+        empty="本月无进行中的专项行动。",
     )
 
 
@@ -347,6 +451,8 @@ def build(
         ),
         typical_section(figures),
         risks_section(figures),
+        tasks_section(figures),
+        campaigns_section(figures),
     ]
     numbered = [
         Section(f"{NUMERALS[i] if i < 10 else '十' + NUMERALS[i - 10]}、{s.title}", *_rest(s))

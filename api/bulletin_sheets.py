@@ -26,6 +26,18 @@ RANKED_SHEET = (
     "说明",
 )
 
+CAMPAIGN_SHEET = (
+    "专项行动",
+    "类型",
+    "开始日期",
+    "结束日期",
+    "目标数",
+    "本月化解",
+    "已化解",
+    "未化解",
+    "化解率",
+)
+
 
 def _fraction(numerator: int, denominator: int) -> float | str:
     """A rate as a number Excel formats as a percentage (0.0%), or — when nothing was due."""
@@ -78,6 +90,7 @@ def _overview(workbook: Workbook, bulletin: Mapping[str, Any], office: OfficePro
         ("红榜单位（个）", len(figures["red_list"])),
         ("黑榜单位（个）", len(figures["black_list"])),
         ("典型案例（件）", len(figures.get("typical_cases", []))),
+        ("督查典型（件）", len(figures.get("typical_inspections", []))),
     ]
     print_sheet(
         sheet,
@@ -90,8 +103,9 @@ def _overview(workbook: Workbook, bulletin: Mapping[str, Any], office: OfficePro
 
 
 def bulletin_workbook(bulletin: Mapping[str, Any], office: OfficeProfile) -> Workbook:
-    """The sheets 概况, 总量, 按期率, 红黑榜, 被投诉单位, 典型案例 and 其他指标 of one month's
-    bulletin, each set up to print (A4, one page wide, header repeated, page numbers)."""
+    """The sheets 概况, 总量, 按期率, 红黑榜, 被投诉单位, 典型案例, 其他指标, 隐患排查化解,
+    任务按期销号 and 专项行动进展 of one month's bulletin, each set up to print (A4, one page
+    wide, header repeated, page numbers)."""
     figures = bulletin["figures"]
     workbook = Workbook()
     first = workbook.active
@@ -176,10 +190,14 @@ def bulletin_workbook(bulletin: Mapping[str, Any], office: OfficeProfile) -> Wor
     print_sheet(
         workbook.create_sheet("典型案例"),
         (),
-        ("案件编号", "类别", "责任单位", "典型意义"),
+        ("案件编号／督查月份", "类别", "责任单位／督查单位", "典型意义"),
         [
             (c["number"], c["category"], c["unit"], c["text"])
             for c in figures.get("typical_cases", [])
+        ]
+        + [
+            (i["month"], "督查典型", i["unit"], i["text"])
+            for i in figures.get("typical_inspections", [])
         ],
     )
     print_sheet(
@@ -209,6 +227,70 @@ def bulletin_workbook(bulletin: Mapping[str, Any], office: OfficeProfile) -> Wor
             for r in figures.get("risks_by_township", [])
         ],
         landscape=False,
+    )
+    tasks = figures.get("task_completion", [])
+    print_sheet(
+        workbook.create_sheet("任务按期销号"),
+        (),
+        ("责任单位", "本月到期任务", "按期销号", "逾期", "按期销号率"),
+        [
+            (
+                r["unit"],
+                r["tasks_due"],
+                r["tasks_on_time"],
+                r["tasks_late"],
+                _fraction(r["tasks_on_time"], r["tasks_due"]),
+            )
+            for r in tasks
+        ]
+        + (
+            [
+                (
+                    "合计",
+                    sum(r["tasks_due"] for r in tasks),
+                    sum(r["tasks_on_time"] for r in tasks),
+                    sum(r["tasks_late"] for r in tasks),
+                    _fraction(
+                        sum(r["tasks_on_time"] for r in tasks),
+                        sum(r["tasks_due"] for r in tasks),
+                    ),
+                )
+            ]
+            if tasks
+            else []
+        ),
+        formats={4: PERCENT_FORMAT},
+        landscape=False,
+    )
+    print_sheet(
+        workbook.create_sheet("专项行动进展"),
+        (),
+        (
+            "专项行动",
+            "类型",
+            "开始日期",
+            "结束日期",
+            "目标数",
+            "本月化解",
+            "已化解",
+            "未化解",
+            "化解率",
+        ),
+        [
+            (
+                r["campaign"],
+                r["campaign_kind"],
+                r["starts_on"],
+                r["ends_on"],
+                r["targets"],
+                r["resolved_in_month"],
+                r["resolved_total"],
+                r["remaining"],
+                _fraction(r["resolved_total"], r["targets"]),
+            )
+            for r in figures.get("campaign_progress", [])
+        ],
+        formats={8: PERCENT_FORMAT},
     )
     _overview(workbook, bulletin, office)
     return workbook

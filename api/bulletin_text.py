@@ -67,6 +67,22 @@ FIGURE_NAMES: Mapping[str, str] = {
     "number": "案件编号",
     "category": "类别",
     "text": "典型意义",
+    "typical_inspections": "督查典型",
+    "task_completion": "任务按期销号",
+    "tasks_due": "本月到期任务",
+    "tasks_on_time": "按期销号",
+    "tasks_late": "逾期",
+    "tasks_on_time_percent": "按期销号率",
+    "campaign_progress": "专项行动进展",
+    "campaign": "专项行动",
+    "campaign_kind": "类型",
+    "starts_on": "开始日期",
+    "ends_on": "结束日期",
+    "targets": "目标数",
+    "resolved_in_month": "本月化解",
+    "resolved_total": "已化解",
+    "remaining": "未化解",
+    "resolved_percent": "化解率",
 }
 """The Chinese name of every key of the figures (compute_figures)."""
 

@@ -357,7 +357,13 @@ def command_schema(declaration: type[Command]) -> type[Schema]:
         if not (on_a_case and spec.name == "case_id") and not spec.metadata.get("in_path")
     }
     title = declaration.__name__ + "Schema"
+    if _SCHEMA_TITLES.setdefault(title, declaration) is not declaration:
+        # The OpenAPI document names each body schema after its declaration: one name each.
+        raise TypeError(f"two command declarations are named {declaration.__name__}")
     return base.from_dict(declared, name=title)
+
+
+_SCHEMA_TITLES: dict[str, type[Command]] = {}
 
 
 def argument_field(hint: Any, spec: dataclasses.Field[Any]) -> fields.Field[Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID, uuid4
 
@@ -411,18 +412,28 @@ class Campaigns:
             permissions.require_role(actor, CAMPAIGN_READERS, "read campaigns")
         return [self.get(actor, entry.item_id) for entry in self.log.get()]
 
-    def targets(self, actor: Actor | None, campaign: Campaign) -> list[Target]:
+    def targets(
+        self, actor: Actor | None, campaign: Campaign, recorded_by: datetime | None = None
+    ) -> list[Target]:
         """The campaign's targets the actor may see, each with its events (others left out of
         every figure: a unit a case accuses never learns of it through a campaign).
 
         No actor: every target (the console operator, `xinfang campaigns`; no figure names a
-        person)."""
+        person). `recorded_by`: only the events recorded by then (the bulletin's figures at
+        the log position they were published at)."""
         lineage = self.app.lineage(actor.unit_id) if actor is not None else []
+
+        def recorded(aggregate_id: UUID) -> list[Any]:
+            events: list[Any] = list(self.app.events.get(aggregate_id))
+            if recorded_by is None:
+                return events
+            return [e for e in events if e.timestamp <= recorded_by]
+
         found = []
         for case_id in campaign.case_ids:
             case = self.app._load_case(case_id)
             if actor is None or visibility.can_see(actor, case, lineage):
-                events = list(self.app.events.get(case_id))
+                events = recorded(case_id)
                 found.append(
                     Target(
                         kind="case",
@@ -436,7 +447,7 @@ class Campaigns:
         for risk_id in campaign.risk_ids:
             risk = self.registers._load(risk_id)
             if actor is None or self.registers.can_see(actor, risk):
-                events = list(self.app.events.get(risk_id))
+                events = recorded(risk_id)
                 found.append(
                     Target(
                         kind="risk",

@@ -29,10 +29,13 @@ from projections.accountability import (
     month_bounds,
     previous_month,
 )
+from projections.campaign_report import bulletin_campaigns
+from projections.inspection_register import InspectionRegister
 from projections.ledger import Ledger
 from projections.ledger_projection import stored_kind
+from projections.meeting_register import MeetingRegister
 from projections.names import Names
-from projections.replay import ledger_at
+from projections.replay import ledger_at, recorded_at
 from projections.risk_register import township_figures
 from projections.sealer import PetitionerSealer
 
@@ -202,7 +205,47 @@ def compute_figures(
         # The risk register (docs/risks.md): found and resolved by township.
         "risks_by_township": township_figures(ledger.app, store, ledger.sealer, reader, month),
         "typical_cases": typical_cases(ledger, reader, month, units),
+        # The registers of work (docs/inspections.md, docs/meetings.md, docs/campaigns.md).
+        "typical_inspections": typical_inspections(ledger, month),
+        "task_completion": task_completion(ledger, reader, month, as_of),
+        "campaign_progress": bulletin_campaigns(
+            ledger.app,
+            reader,
+            *month_bounds(month),
+            recorded_at(ledger.app, store.position("ledger")),
+        ),
     }
+
+
+def _meetings(ledger: Ledger) -> MeetingRegister:
+    return MeetingRegister(ledger.app, ledger.store, Accountability(ledger))
+
+
+def typical_inspections(ledger: Ledger, month: str) -> list[dict[str, Any]]:
+    """The inspections marked 典型案例 in `month` (docs/inspections.md), beside the typical
+    cases: the unit inspected, the month inspected and the text written for publication (an
+    inspection accuses no one: the bulletin names the unit, draft or published)."""
+    return [
+        {"unit": row["unit_name"] or NO_UNIT, "month": row["month"], "text": row["text"]}
+        for row in InspectionRegister(_meetings(ledger)).typical_inspections(month)
+    ]
+
+
+def task_completion(ledger: Ledger, reader: Actor, month: str, as_of: date) -> list[dict[str, Any]]:
+    """任务按期销号 by unit (docs/meetings.md): the 一会议三清单 tasks due in the month (up to
+    the day before `as_of`), closed by their due date, late, and the share on time (one
+    decimal), counted as `reader` (a draft leaves out the tasks about cases accusing the
+    reader's unit)."""
+    return [
+        {
+            "unit": card["unit_name"] or NO_UNIT,
+            "tasks_due": card["tasks_due"],
+            "tasks_on_time": card["tasks_on_time"],
+            "tasks_late": card["tasks_late"],
+            "tasks_on_time_percent": percent(card["tasks_on_time"], card["tasks_due"]),
+        }
+        for card in _meetings(ledger).tasks_completion(reader, month, as_of)
+    ]
 
 
 def typical_cases(

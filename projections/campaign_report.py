@@ -10,12 +10,14 @@ involved: a target is shown by its number.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from domain.application import Xinfang
-from domain.campaigns import Campaign, Figures, Tally
-from domain.labels import NO_UNIT, label
+from domain.campaigns import Campaign, Figures, Tally, figures
+from domain.labels import NO_UNIT, label, percent
+from domain.registers import Campaigns, Registers
 from domain.values import TERMINAL_STATUSES, Actor, Flag, RiskLevel, RiskStatus
 from projections.names import Names
 from projections.sql import hex_id, member
@@ -148,3 +150,45 @@ def report_view(
         "resolution_rate": round(100 * done / figures.targets, 1) if figures.targets else None,
         "weekly_resolved": [{"week": n, "resolved": count} for n, count in enumerate(weekly, 1)],
     }
+
+
+def bulletin_campaigns(
+    app: Xinfang,
+    reader: Actor,
+    first: date,
+    last: date,
+    recorded_by: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """The month bulletin's 专项行动进展: each campaign active between `first` and `last` (its
+    period overlaps them), in the order launched, over the targets `reader` may see (a draft
+    leaves out the cases accusing the reader's unit), from the events recorded by
+    `recorded_by` (the log position the figures are frozen at): its targets, those resolved
+    in the month, resolved by the month's end (in the month or before), remaining at the
+    month's end, and the share resolved (one decimal)."""
+    campaigns = Campaigns(Registers(app))
+    found = []
+    for campaign in campaigns.all(None):
+        if recorded_by is not None and campaign.created_on > recorded_by:
+            continue
+        if campaign.starts_on > last or campaign.ends_on < first:
+            continue
+        span = figures(
+            campaigns.targets(reader, campaign, recorded_by),
+            max(first, campaign.starts_on),
+            min(last, campaign.ends_on),
+        )
+        done = len(span.resolved) + span.resolved_before
+        found.append(
+            {
+                "campaign": campaign.name,
+                "campaign_kind": label(campaign.kind),
+                "starts_on": campaign.starts_on.isoformat(),
+                "ends_on": campaign.ends_on.isoformat(),
+                "targets": span.targets,
+                "resolved_in_month": len(span.resolved),
+                "resolved_total": done,
+                "remaining": len(span.remaining),
+                "resolved_percent": percent(done, span.targets),
+            }
+        )
+    return found

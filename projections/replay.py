@@ -16,6 +16,7 @@ from domain.application import Xinfang
 from domain.cases import Case
 from projections.ledger import Ledger
 from projections.ledger_projection import LedgerProjection
+from projections.register_projection import RegisterProjection
 from projections.risk_register import RiskRegisterProjection
 from projections.runner import Runner
 from projections.sealer import PetitionerSealer
@@ -44,6 +45,17 @@ def position_at(app: Xinfang, moment: datetime) -> int:
     return low
 
 
+def recorded_at(app: Xinfang, position: int) -> datetime | None:
+    """When the event at log `position` was recorded (None before the first)."""
+    if position <= 0:
+        return None
+    found = app.recorder.select_notifications(start=position, limit=1)
+    if not found:
+        return None
+    event = cast("Case.Event", app.mapper.to_domain_event(found[0]))
+    return event.timestamp
+
+
 @contextmanager
 def ledger_at(app: Xinfang, sealer: PetitionerSealer, position: int) -> Iterator[Ledger]:
     """A Ledger over views rebuilt from the log up to `position` (inclusive).
@@ -55,7 +67,11 @@ def ledger_at(app: Xinfang, sealer: PetitionerSealer, position: int) -> Iterator
     with tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as folder:
         store = ViewStore.sqlite(str(Path(folder) / "views.db"))
         try:
-            views = [LedgerProjection(app, sealer), RiskRegisterProjection(app, sealer)]
+            views = [
+                LedgerProjection(app, sealer),
+                RiskRegisterProjection(app, sealer),
+                RegisterProjection(app),
+            ]
             runner = Runner(app, store, views, batch_size=2_000)
             runner.catch_up(until=position)
             yield Ledger(app, store, sealer)

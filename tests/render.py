@@ -162,8 +162,9 @@ def page_size(pdf: bytes, page: int = 1) -> tuple[float, float]:
     raise AssertionError("pdfinfo printed no page size")
 
 
-def save_png(pdf: bytes, name: str, *, pages: int = 1) -> list[Path]:
-    """Draw the first `pages` pages into docs/documents/<name>[-N].png (72 dpi) and return them."""
+def save_png(pdf: bytes, name: str, *, pages: int = 1, first: int = 1) -> list[Path]:
+    """Draw `pages` pages from page `first` into docs/documents/<name>[-N].png (72 dpi) and
+    return them."""
     DOCS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "doc.pdf"
@@ -175,9 +176,9 @@ def save_png(pdf: bytes, name: str, *, pages: int = 1) -> list[Path]:
                 "-r",
                 "72",
                 "-f",
-                "1",
+                str(first),
                 "-l",
-                str(pages),
+                str(first + pages - 1),
                 str(path),
                 str(Path(folder) / "page"),
             ],

@@ -12,7 +12,7 @@ import logging
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from flask import (
     Blueprint,
@@ -28,6 +28,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
+from api import documents as documents_api
 from api import ledger as ledger_api
 from api import register_context, reports
 from api.accountability import CASE_SECTIONS
@@ -38,7 +39,14 @@ from api.schemas import is_month
 from domain import permissions
 from domain.access import READ_AGENDA, READ_BACKLOG, READ_LEDGER
 from domain.application import Context, today_in_county
-from domain.commands import BY_VERB, CASE_COMMANDS, CaseCommand, Ref, RegisterCase
+from domain.commands import (
+    BY_VERB,
+    CASE_COMMANDS,
+    CaseCommand,
+    IssueDocument,
+    Ref,
+    RegisterCase,
+)
 from domain.directory import UNIT_ROLES
 from domain.errors import (
     AuthenticationError,
@@ -524,6 +532,8 @@ def case_page(
         return (names.unit(value.hex) or "") if value else ""
 
     drawn = [] if as_of is not None else case_forms(case, failed, answer_n)
+    documents = [] if as_of is not None else documents_api.documents_of(case)
+    may_issue = as_of is None and IssueDocument in offered(case)
     # A form whose command the case no longer offers (it moved on): its refusal goes on top.
     refused = failed if failed is not None and failed not in drawn else None
     return page(
@@ -533,6 +543,9 @@ def case_page(
         events=events,
         refused=refused,
         forms=drawn,
+        documents=documents,
+        may_issue=may_issue,
+        issue_key=lambda: uuid4().hex,
         as_of=as_of,
         named=named,
         unit_named=unit_named,
@@ -559,6 +572,13 @@ def _as_of() -> datetime | None:
 def case(case_id: UUID) -> Any:
     """Number, status, parties, deadlines, the timeline and the allowed actions."""
     return case_page(case_id, as_of=_as_of())
+
+
+@blp.route("/cases/<uuid:case_id>/documents/<kind>.pdf")
+def case_document(case_id: UUID, kind: str) -> BaseResponse:
+    """A document of the case as PDF, through the API's function (same permission, masking,
+    文号 issuing on the first print of a numbered document, and access-log record)."""
+    return documents_api.document_pdf(case_id, kind)
 
 
 @blp.route("/cases/<uuid:case_id>/actions/<verb>", methods=["POST"])

@@ -114,6 +114,8 @@ def test_the_bulletin_is_also_a_workbook_and_a_printable_page_without_outside_as
         "典型案例",
         "其他指标",
         "隐患排查化解",
+        "任务按期销号",
+        "专项行动进展",
     ]
     overview = dict(book["概况"].iter_rows(min_row=4, values_only=True))
     assert (overview["月份"], overview["期号"], overview["状态"]) == (

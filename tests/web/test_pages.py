@@ -29,7 +29,7 @@ from domain.commands import CASE_COMMANDS
 from domain.errors import PermissionDeniedError
 from domain.values import Status
 from projections.bootstrap import Services
-from tests.api.helpers import API, PETITIONER, Office, registration
+from tests.api.helpers import API, PETITIONER, Office, ok, registration
 from tests.conftest import County
 from tests.unit.builders import sample_command
 from tests.web.pagehelpers import csrf_of, post_form, sign_in
@@ -578,7 +578,7 @@ def test_the_ledger_page_filters_pages_and_exports_the_same_selection(
     assert export.status_code == 200
     sheet = load_workbook(BytesIO(export.data)).active
     assert sheet is not None
-    # Two title rows and the header above the cases (docs/documents.md, the printed ledger).
+    # Two title rows, the header (序号 first), then the rows (docs/documents.md, 台账).
     assert [c.value for c in sheet[3][:2]] == ["序号", "案件编号"]
     numbers = [row[1].value for row in sheet.iter_rows(min_row=4)]
     assert numbers == [forwarded["number"]]
@@ -608,7 +608,7 @@ def page_rows() -> list[tuple[str, dict[str, bool]]]:
 
 
 def test_the_pages_table_lists_every_page_of_the_site(flask_app: Flask) -> None:
-    documented = {path for path, _ in page_rows()}
+    documented = {path for path, _ in page_rows() if "{" not in path}
     own = {
         rule.rule
         for rule in flask_app.url_map.iter_rules()
@@ -624,10 +624,17 @@ def test_the_pages_table_lists_every_page_of_the_site(flask_app: Flask) -> None:
 def test_every_page_opens_for_the_roles_of_the_table(
     flask_app: Flask, county: County, path: str, allowed: dict[str, bool]
 ) -> None:
+    refused = {403}
+    if "{id}" in path:  # a page of one case: a case of the housing bureau, sponsored by leader
+        office = Office(flask_app.test_client(), county)
+        case = office.drive("accepted")
+        ok(office.send("head", case["id"], "documents", {"kind": "acceptance_notice"}))
+        path = path.format(id=case["id"], kind="acceptance_notice")
+        refused = {403, 404}  # a role that may see no case (the admin) is told of none
     for role, opens in allowed.items():
         response = desk(flask_app, county, ROLE_KEYS.get(role, role)).get(path)
-        assert response.status_code == (200 if opens else 403), (role, path)
-        assert "Traceback" not in response.text
+        assert response.status_code in ({200} if opens else refused), (role, path)
+        assert b"Traceback" not in response.data
 
 
 def test_the_auditor_verifies_the_log_from_the_page(
@@ -710,7 +717,7 @@ def test_a_page_for_an_unknown_status_never_shows_a_stack_trace(
     ):
         response = browser.get(path)
         assert response.status_code in {404, 422}, path
-        assert "Traceback" not in response.text
+        assert b"Traceback" not in response.data
         assert "<h1>" in response.text
     assert Status.REGISTERED  # the enum the pages label
 
