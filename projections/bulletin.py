@@ -36,7 +36,7 @@ from projections.ledger_projection import stored_kind
 from projections.meeting_register import MeetingRegister
 from projections.names import Names
 from projections.replay import ledger_at, recorded_at
-from projections.risk_register import township_figures
+from projections.risk_register import RiskRegister, township_figures
 from projections.sealer import PetitionerSealer
 
 FORMAT = 2
@@ -218,7 +218,8 @@ def compute_figures(
 
 
 def _meetings(ledger: Ledger) -> MeetingRegister:
-    return MeetingRegister(ledger.app, ledger.store, Accountability(ledger))
+    risks = RiskRegister(ledger.app, ledger.store, ledger.sealer)
+    return MeetingRegister(ledger.app, ledger.store, Accountability(ledger), risks)
 
 
 def typical_inspections(ledger: Ledger, month: str) -> list[dict[str, Any]]:
