@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export XINFANG_HOME ?= ./var
 
-.PHONY: run test lint install poppler
+.PHONY: run test lint install system-packages
 
 # The virtualenv is created once; dependencies are reinstalled only when pyproject.toml changes.
 $(BIN)/python:
@@ -38,20 +38,23 @@ run: $(STAMP)
 	echo; \
 	exec $(BIN)/xinfang serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) poppler
+test: $(STAMP) system-packages
 	$(BIN)/pytest
 
-# The document tests render PDFs with poppler-utils and print the ledger with LibreOffice:
-# installed here when we may (root with apt-get); otherwise those tests skip and say how to
-# install them (with CI=true they fail).
-poppler:
+# Debian packages the tests need: poppler-utils and LibreOffice (the document tests render PDFs
+# and print the ledger), Chromium and CJK fonts (the web pages' browser tests). Installed here
+# when we may (root with apt-get); otherwise those tests skip and say how to install them (with
+# CI=true they fail).
+SYSTEM_PACKAGES := poppler-utils libreoffice-calc-nogui chromium fonts-noto-cjk
+system-packages:
 	@command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && \
-	command -v soffice >/dev/null 2>&1 || \
+	command -v soffice >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 || \
 	{ if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && \
-	    apt-get install -y -qq --no-install-recommends poppler-utils libreoffice-calc-nogui; \
-	  else echo "poppler-utils or LibreOffice missing: document tests will skip" \
-	    "(apt-get install -y poppler-utils libreoffice-calc-nogui)"; fi; }
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      $(SYSTEM_PACKAGES); \
+	  else echo "Some test tools are missing: their tests will skip" \
+	    "(apt-get install -y $(SYSTEM_PACKAGES))"; fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
