@@ -18,7 +18,7 @@ from eventsourcing.persistence import OperationalError, ProgrammingError
 
 from domain.application import Xinfang
 from domain.cases import Case, local_date
-from domain.values import Category, Deadline, Holder
+from domain.values import WINDOWS, Category, Deadline, Holder
 from projections.ledger_tables import CASE_COLUMNS, LEDGER_DROPS, LEDGER_TABLES
 from projections.runner import CaseStates, Item, Projection
 from projections.sealer import PetitionerSealer
@@ -36,7 +36,7 @@ CASE_TOPIC = f"{Case.__module__}:{Case.__qualname__}."
 
 
 SHAPE_PROBES = (
-    ("ledger_cases", "sealed_text"),
+    ("ledger_cases", "sealed_text, overdue_due"),
     ("ledger_deadlines", "seq, end_kind, paused_since"),
     ("ledger_holdings", "ongoing, by_id"),
 )
@@ -347,5 +347,13 @@ class LedgerProjection(Projection):
             "updated_at": case.updated_at.isoformat(),
             "sealed_text": self.sealer.seal_text(
                 {"subject": case.subject, "location": case.location}
+            ),
+            "overdue_due": min(
+                (
+                    d.due_date.isoformat()
+                    for d in case.deadlines.values()
+                    if d.met_on is None and d.paused_since is None and d.rule not in WINDOWS
+                ),
+                default=None,
             ),
         }

@@ -17,10 +17,12 @@ LEDGER_TABLES = (
         dispositions TEXT NOT NULL,
         satisfaction TEXT, resolution TEXT, closed_on TEXT, accepted_on TEXT,
         last_activity_on TEXT NOT NULL, version {int} NOT NULL, updated_at TEXT NOT NULL,
-        sealed_text {blob})""",
+        sealed_text {blob}, overdue_due TEXT)""",
     "CREATE INDEX IF NOT EXISTS ledger_cases_status ON {p}ledger_cases (status)",
     "CREATE INDEX IF NOT EXISTS ledger_cases_unit ON {p}ledger_cases (unit_id)",
     "CREATE INDEX IF NOT EXISTS ledger_cases_received ON {p}ledger_cases (received_on)",
+    # The earliest due date of a running obligation (not met, not paused): `overdue` is a range.
+    "CREATE INDEX IF NOT EXISTS ledger_cases_overdue ON {p}ledger_cases (overdue_due)",
     # Every clock a case ever ran, in the case's order (`seq`): superseded and transferred ones
     # too, since a case forwarded the day it was registered has two notice clocks started that
     # day in the same slot. `end_kind` says how a clock ended (domain.values.ClockEnd).
@@ -62,7 +64,9 @@ CASE_COLUMNS = (
     "case_id number received_on registered_at channel category subject searchable petitioners "
     "location intake_unit_id unit_id leader_id handler_id status mode flags accused held "
     "sponsors repeat_count outcome dispositions satisfaction resolution closed_on accepted_on "
-    "last_activity_on version updated_at sealed_text"
+    "last_activity_on version updated_at sealed_text overdue_due"
 ).split()
 """`subject` and `location` are stored redacted of the petitioners; `sealed_text` holds them whole,
-sealed (AES-GCM), for the viewers who may see the identity."""
+sealed (AES-GCM), for the viewers who may see the identity. `overdue_due` is the earliest due date
+of the case's running obligations (current, not met, not paused; NULL if none): the case is
+overdue on a day after it."""
