@@ -141,9 +141,22 @@ class Xinfang(Office):
             raise NotFoundError("no such case")
         return case
 
-    def get_case(self, actor: Actor, case_id: UUID, *, as_of: datetime | None = None) -> Case:
-        """The case now, or as it stood at `as_of` (recorded time)."""
-        case = self._load_case(case_id)
+    def get_case(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        as_of: datetime | None = None,
+        current: Case | None = None,
+    ) -> Case:
+        """The case now, or as it stood at `as_of` (recorded time).
+
+        `current` is the case now as a read model holds it (caught up to the log's head), used
+        instead of loading it from the event store.
+        """
+        case = current if current is not None and current.id == case_id else None
+        if case is None:
+            case = self._load_case(case_id)
         visibility.require_visible(actor, case, self.lineage(actor.unit_id))
         if as_of is None:
             return case
@@ -156,10 +169,20 @@ class Xinfang(Office):
             raise NotFoundError("the case did not exist yet at that moment")
         return self._load_case(case_id, version)
 
-    def history(self, actor: Actor, case_id: UUID) -> tuple[Case, list[DomainEventProtocol[UUID]]]:
-        """The case and every event it consists of, in order."""
-        case = self.get_case(actor, case_id)
-        return case, list(self.events.get(case_id))
+    def history(
+        self, actor: Actor, case_id: UUID, *, current: Case | None = None
+    ) -> tuple[Case, list[DomainEventProtocol[UUID]]]:
+        """The case and every event it consists of, in order (the case brought up to the last
+        event read, should one have been saved in between)."""
+        case = self.get_case(actor, case_id, current=current)
+        events = list(self.events.get(case_id))
+        newer = [e for e in events if e.originator_version > case.version]
+        if newer:
+            # `case` is this call's own copy (decoded from the view, or loaded): mutable here.
+            found = project_aggregate(case, newer)
+            assert isinstance(found, Case)
+            case = found
+        return case, events
 
     # -- cases: commands -----------------------------------------------------------------
     def execute(self, command: Command, ctx: Context) -> Outcome:

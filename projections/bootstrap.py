@@ -10,8 +10,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from domain.application import Xinfang
+from domain.cases import Case
 from domain.office import utc_now
 from projections.accountability import Accountability
 from projections.audit_access import AccessLog, AccessProjection
@@ -19,7 +21,8 @@ from projections.audit_trail import AuditTrail
 from projections.bulletin import Bulletins
 from projections.ledger import Ledger
 from projections.ledger_projection import LedgerProjection
-from projections.runner import Projection, Runner
+from projections.case_views import CaseViews
+from projections.runner import Follower, Projection, Runner
 from projections.sealer import PetitionerSealer
 from projections.settings import AUDIT_KEY_FILE, CIPHER_KEY_FILE, Settings, make_private
 from projections.store import ViewStore
@@ -40,17 +43,33 @@ class Services:
     bulletins: Bulletins
     audit: AuditTrail
     access: AccessLog
+    cases: CaseViews
+    follower: Follower | None = None
+    """With `follow`, the thread that catches the views up after saves (off the request path)."""
 
     def catch_up(self) -> None:
-        """Bring every view up to the end of the log (after a command, before a query)."""
+        """Bring every view up to the end of the log as it is now (after a command, before a
+        query): whoever wrote before this call reads their write (`Runner.reach`)."""
         try:
-            self.runner.catch_up()
+            self.runner.reach()
         except Exception:
             # The command is stored; its views catch up on the next call or in the worker.
             logger.exception("read models could not catch up")
 
+    def case_now(self, case_id: UUID) -> Case | None:
+        """The case as the case view holds it once caught up to the log's head now, or None
+        (not in the view, or the view could not catch up: the caller loads the aggregate)."""
+        try:
+            self.runner.reach()
+            return self.cases.get(case_id)
+        except Exception:
+            logger.exception("the case view could not be read; the case is loaded instead")
+            return None
+
     def close(self) -> None:
-        """Release database connections."""
+        """Stop the follower, release database connections."""
+        if self.follower is not None:
+            self.follower.close()
         self.views.close()
         self.app.close()
 
@@ -65,8 +84,15 @@ def bootstrap(
     *,
     clock: Callable[[], datetime] = utc_now,
     inline_projections: bool = True,
+    follow: bool = False,
 ) -> Services:
-    """Build the services for an existing instance."""
+    """Build the services for an existing instance.
+
+    The views are caught up after each save: in the saving thread (`inline_projections`, the
+    default of the CLI and tests), or with `follow` by a thread of their own woken by the save
+    (the served API: a command's response does not wait for the views, and every read waits on
+    the log's position instead). With neither, only readers and the worker catch them up.
+    """
     settings = settings or Settings.from_environ()
     env = settings.event_store_env()
     make_private(settings)
@@ -92,8 +118,13 @@ def bootstrap(
         bulletins=Bulletins(ledger, head=lambda: audit.sign_head().as_json()),
         audit=audit,
         access=AccessLog(views),
+        cases=CaseViews(views, app.mapper),
     )
-    if inline_projections:
+    if follow:
+        services.follower = Follower(runner)
+        services.follower.start()
+        app.listeners.append(services.follower.wake)
+    elif inline_projections:
         app.listeners.append(services.catch_up)
     app.listeners.append(services.audit.on_saved)
     return services

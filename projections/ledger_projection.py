@@ -19,6 +19,7 @@ from eventsourcing.persistence import OperationalError, ProgrammingError
 from domain.application import Xinfang
 from domain.cases import Case, local_date
 from domain.values import WINDOWS, Category, Deadline, Holder
+from projections.case_views import state_row
 from projections.ledger_tables import CASE_COLUMNS, LEDGER_DROPS, LEDGER_TABLES
 from projections.runner import CaseStates, Item, Projection
 from projections.sealer import PetitionerSealer
@@ -273,6 +274,12 @@ class LedgerProjection(Projection):
             cursor,
             "INSERT INTO {p}ledger_deadlines VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             deadlines,
+        )
+        store.run_many(
+            cursor,
+            "INSERT INTO {p}ledger_case_states VALUES (?,?,?,?) ON CONFLICT (case_id) DO UPDATE "
+            "SET version = excluded.version, topic = excluded.topic, state = excluded.state",
+            [state_row(self.states.app.mapper, case) for case in cases.values()],
         )
         store.run_many(cursor, "DELETE FROM {p}ledger_identities WHERE case_id = ?", keys)
         store.run_many(cursor, "INSERT INTO {p}ledger_identities VALUES (?,?,?)", identities)

@@ -6,6 +6,8 @@ rebuilt from the log).
 
 from __future__ import annotations
 
+from projections.case_views import CASE_STATE_TABLE
+
 LEDGER_TABLES = (
     """CREATE TABLE IF NOT EXISTS {p}ledger_cases (
         case_id TEXT PRIMARY KEY, number TEXT NOT NULL, received_on TEXT NOT NULL,
@@ -51,6 +53,7 @@ LEDGER_TABLES = (
         digest TEXT NOT NULL, case_id TEXT NOT NULL, kind TEXT NOT NULL,
         PRIMARY KEY (case_id, digest))""",
     "CREATE INDEX IF NOT EXISTS ledger_identities_digest ON {p}ledger_identities (digest)",
+    CASE_STATE_TABLE,
 )
 LEDGER_DROPS = (
     "ledger_cases",
@@ -58,6 +61,7 @@ LEDGER_DROPS = (
     "ledger_holdings",
     "ledger_actions",
     "ledger_identities",
+    "ledger_case_states",
 )
 
 CASE_COLUMNS = (

@@ -180,6 +180,7 @@ def rebuild_in_parallel(
     """Rebuild every view on `workers` processes; what arrives meanwhile is applied after."""
     started = time.perf_counter()
     with runner.paused():
+        runner.forget_positions()
         for projection in runner.projections:
             projection.drop(runner.store)
             projection.create(runner.store)
