@@ -140,9 +140,7 @@ class Office(Application[UUID]):
         self.notify(processing.events)
         return recordings
 
-    def _record_group(
-        self, group: Sequence[ProcessingEvent[UUID]]
-    ) -> list[list[Recording[UUID]]]:
+    def _record_group(self, group: Sequence[ProcessingEvent[UUID]]) -> list[list[Recording[UUID]]]:
         """Record the events of several saves in one transaction."""
         events = [event for processing in group for event in processing.events]
         recordings = self.events.put(events)

@@ -19,9 +19,9 @@ from projections.accountability import Accountability
 from projections.audit_access import AccessLog, AccessProjection
 from projections.audit_trail import AuditTrail
 from projections.bulletin import Bulletins
+from projections.case_views import CaseViews
 from projections.ledger import Ledger
 from projections.ledger_projection import LedgerProjection
-from projections.case_views import CaseViews
 from projections.runner import Follower, Projection, Runner
 from projections.sealer import PetitionerSealer
 from projections.settings import AUDIT_KEY_FILE, CIPHER_KEY_FILE, Settings, make_private
