@@ -129,9 +129,19 @@ class Xinfang(Office):
             self.save(*staged.items.values())
 
     # -- cases: reads --------------------------------------------------------------------
+    case_states: Callable[[UUID], Case | None] | None = None
+    """Where a case's state at some recent version may be had (the read side's case view): a
+    case now is that state brought up to date with the newer events alone, not replayed."""
+
     def _load_case(self, case_id: UUID, version: int | None = None) -> Case:
         if self._batch is not None and version is None and case_id in self._batch.cases:
             return self._batch.cases[case_id]
+        if version is None and self.case_states is not None:
+            held = self.case_states(case_id)
+            if held is not None:
+                found = project_aggregate(held, self.events.get(case_id, gt=held.version))
+                if isinstance(found, Case):
+                    return found
         case: Aggregate
         try:
             case = self.repository.get(case_id, version=version, projector_func=project_aggregate)

@@ -83,10 +83,18 @@ def project_aggregate(
     crash the reconstruction.
     """
     for event in events:
-        if not isinstance(event, CanMutateProtocol):
+        kind = type(event)
+        mutable = _MUTABLE.get(kind)
+        if mutable is None:
+            # A runtime Protocol check is slow: once per event class, not once per event.
+            mutable = _MUTABLE[kind] = isinstance(event, CanMutateProtocol)
+        if not mutable:
             return None
-        aggregate = event.mutate(aggregate)
+        aggregate = event.mutate(aggregate)  # type: ignore[attr-defined]
     return aggregate
+
+
+_MUTABLE: dict[type, bool] = {}
 
 
 class Office(Application[UUID]):

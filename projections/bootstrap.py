@@ -60,10 +60,19 @@ class Services:
         """The case as the case view holds it once caught up to the log's head now, or None
         (not in the view, or the view could not catch up: the caller loads the aggregate)."""
         try:
-            self.runner.reach()
+            self.runner.reach(only=[LedgerProjection.name])
             return self.cases.get(case_id)
         except Exception:
             logger.exception("the case view could not be read; the case is loaded instead")
+            return None
+
+    def held_case(self, case_id: UUID) -> Case | None:
+        """The case as the case view holds it, at whatever version it is (None if not held or
+        unreadable): the application applies the newer events to it."""
+        try:
+            return self.cases.get(case_id)
+        except Exception:
+            logger.exception("the case view could not be read; the case is replayed instead")
             return None
 
     def close(self) -> None:
@@ -120,6 +129,7 @@ def bootstrap(
         access=AccessLog(views),
         cases=CaseViews(views, app.mapper),
     )
+    app.case_states = services.held_case
     if follow:
         services.follower = Follower(runner)
         services.follower.start()

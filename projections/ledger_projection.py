@@ -99,12 +99,25 @@ def _day(value: date | datetime | None) -> str | None:
     return value.isoformat()
 
 
+def case_topics() -> tuple[str, ...]:
+    """The stored topics of every event class of the Case aggregate."""
+    return tuple(
+        sorted(
+            f"{CASE_TOPIC}{name}"
+            for name in dir(Case)
+            if isinstance(getattr(Case, name), type)
+            and issubclass(getattr(Case, name), Case.Event | Case.Registered)
+        )
+    )
+
+
 class LedgerProjection(Projection):
     """Maintains ledger_cases, ledger_deadlines, ledger_holdings and ledger_actions."""
 
     name = "ledger"
     tables = LEDGER_TABLES
     drops = LEDGER_DROPS
+    topics = case_topics()
 
     def __init__(self, app: Xinfang, sealer: PetitionerSealer) -> None:
         self.states = CaseStates(app)

@@ -61,6 +61,9 @@ class Projection(ABC):
     name: str
     tables: Sequence[str]
     drops: Sequence[str]
+    topics: Sequence[str] | None = None
+    """The topics of the events the view applies (None: any event may change it). A reader
+    waiting for the view skips a stretch of the log holding none of them without writing."""
 
     def create(self, store: ViewStore) -> None:
         """Create the view's tables if missing, each statement in a transaction of its own.
@@ -158,18 +161,44 @@ class Runner:
         for projection in self.projections:
             projection.create(store)
 
-    def reach(self, position: int | None = None) -> None:
-        """Return once every view has applied the log up to `position` (by default, the head of
-        the log at this moment): read-your-writes for whoever wrote before this call.
+    def reach(self, position: int | None = None, *, only: Sequence[str] | None = None) -> None:
+        """Return once every view (or those named in `only`) has applied the log up to
+        `position` (by default, the head of the log at this moment): read-your-writes for
+        whoever wrote before this call.
 
-        Views this process already saw that far cost no query but the head's; otherwise the
-        views are caught up here (waiting for a catch-up under way in another thread, or
-        applying what another process has not).
+        Views this process already saw that far cost no query but the head's. A view whose
+        stretch of the log up to there holds none of its topics has nothing to apply: this
+        process notes it has seen that far, without a write (the follower or the worker moves
+        the stored position on). Otherwise the view is caught up here (waiting for a catch-up
+        under way in another thread, or applying what another process has not).
         """
         target = position if position is not None else self.app.recorder.max_notification_id()
-        if not target or all(self._known.get(p.name, 0) >= target for p in self.projections):
+        if not target:
             return
-        self.catch_up(until=target)
+        needed = [
+            p
+            for p in self.projections
+            if (only is None or p.name in only) and self._known.get(p.name, 0) < target
+        ]
+        if not needed:
+            return
+        with self._lock:
+            for projection in needed:
+                start = self.store.position(projection.name)
+                seen = max(start, self._known.get(projection.name, 0))
+                self._known[projection.name] = seen
+                if seen >= target:
+                    continue
+                if projection.topics is not None and not self.app.recorder.select_notifications(
+                    start=start,
+                    limit=1,
+                    stop=target,
+                    topics=projection.topics,
+                    inclusive_of_start=False,
+                ):
+                    self._known[projection.name] = target
+                    continue
+                self._catch_up(projection, self.batch_size, None, target)
 
     def catch_up(
         self,
@@ -191,7 +220,7 @@ class Runner:
         applied = 0
         while True:
             start = self.store.position(projection.name)
-            self._known[projection.name] = start
+            self._known[projection.name] = max(start, self._known.get(projection.name, 0))
             if until is not None and start >= until:
                 return applied
             notifications = self.app.recorder.select_notifications(
@@ -213,7 +242,9 @@ class Runner:
                 # Another process applied this batch first; start again from its position.
                 continue
             applied += len(batch)
-            self._known[projection.name] = batch[-1].position
+            self._known[projection.name] = max(
+                batch[-1].position, self._known.get(projection.name, 0)
+            )
             if progress is not None:
                 progress(len(batch))
 
