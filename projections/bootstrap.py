@@ -56,6 +56,15 @@ class Services:
             # The command is stored; its views catch up on the next call or in the worker.
             logger.exception("read models could not catch up")
 
+    def apply_all(self) -> None:
+        """Apply everything not yet applied to every view, positions stored (the inline
+        catch-up after a save)."""
+        try:
+            self.runner.catch_up()
+        except Exception:
+            # The command is stored; its views catch up on the next call or in the worker.
+            logger.exception("read models could not catch up")
+
     def case_now(self, case_id: UUID) -> Case | None:
         """The case as the case view holds it once caught up to the log's head now, or None
         (not in the view, or the view could not catch up: the caller loads the aggregate)."""
@@ -135,6 +144,6 @@ def bootstrap(
         services.follower.start()
         app.listeners.append(services.follower.wake)
     elif inline_projections:
-        app.listeners.append(services.catch_up)
+        app.listeners.append(services.apply_all)
     app.listeners.append(services.audit.on_saved)
     return services

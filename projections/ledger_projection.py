@@ -130,14 +130,14 @@ class LedgerProjection(Projection):
         clock was kept with its end kind) is emptied with its position in one transaction, and
         catching up rebuilds it.
         """
-        super().create(store)
         try:
             with store.transaction() as cursor:
                 for table, columns in SHAPE_PROBES:
                     store.run(cursor, f"SELECT {columns} FROM {{p}}{table} WHERE 1 = 0")
-        except (OperationalError, ProgrammingError):  # a column the older shape lacks
+        except (OperationalError, ProgrammingError):  # no ledger yet, or one of an older shape
+            # Probed first: an index of the present shape cannot be made on an older table.
             self.drop(store)
-            super().create(store)
+        super().create(store)
 
     def apply(self, store: ViewStore, cursor: Any, batch: Sequence[Item]) -> None:
         """Advance the touched cases through the batch; write their rows once each."""
