@@ -182,22 +182,19 @@ class Runner:
         ]
         if not needed:
             return
-        with self._lock:
-            for projection in needed:
-                start = self.store.position(projection.name)
-                seen = max(start, self._known.get(projection.name, 0))
-                self._known[projection.name] = seen
-                if seen >= target:
-                    continue
-                if projection.topics is not None and not self.app.recorder.select_notifications(
-                    start=start,
-                    limit=1,
-                    stop=target,
-                    topics=projection.topics,
-                    inclusive_of_start=False,
-                ):
-                    self._known[projection.name] = target
-                    continue
+        for projection in needed:
+            seen = self._known.get(projection.name, 0)
+            if projection.topics is not None and not self.app.recorder.select_notifications(
+                start=seen,
+                limit=1,
+                stop=target,
+                topics=projection.topics,
+                inclusive_of_start=False,
+            ):
+                # Nothing for this view up to the target: no need to wait for anyone.
+                self._known[projection.name] = max(target, self._known.get(projection.name, 0))
+                continue
+            with self._lock:
                 self._catch_up(projection, self.batch_size, None, target)
 
     def catch_up(
