@@ -199,6 +199,11 @@ def scale_tables(scale: ScaleFigures) -> list[str]:
                 f"{fmt(median(scale.ledger_p50[label]), 1)} | **{fmt(median(p99), 1)}** "
                 f"({spread(p99, 1)}) |"
             )
+    for label, (position, seconds) in scale.as_of.items():
+        out.append(
+            f"\n`GET {label}?as_of=` a moment at log position {position:,}: **{seconds:.1f} s** "
+            f"(the log replayed up to it: {position / seconds:,.0f} events/s)."
+        )
     if scale.verify_seconds:
         out += [
             "",
