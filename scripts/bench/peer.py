@@ -24,7 +24,14 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, abort, g, has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    mapped_column,
+    selectinload,
+    sessionmaker,
+)
 from sqlalchemy_continuum import make_versioned, version_class
 
 from scripts import cli
@@ -246,6 +253,7 @@ def create_peer_app(url: str | None = None) -> Flask:
         versions = session.scalars(
             sa.select(CaseVersion)
             .where(CaseVersion.id == case_id)
+            .options(selectinload(CaseVersion.transaction))
             .order_by(CaseVersion.transaction_id)
         ).all()
         if not versions:
@@ -253,6 +261,7 @@ def create_peer_app(url: str | None = None) -> Flask:
         visits = session.scalars(
             sa.select(VisitVersion)
             .where(VisitVersion.case_id == case_id)
+            .options(selectinload(VisitVersion.transaction))
             .order_by(VisitVersion.transaction_id)
         ).all()
         entries = [

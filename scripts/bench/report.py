@@ -68,7 +68,11 @@ def tables(
     """Every figure as Markdown."""
     out: list[str] = ["| machine | |", "|---|---|"]
     out += [f"| {key} | {value} |" for key, value in machine.items()]
-    out += ["", "**1. In-process command path** (`Xinfang.execute` with inline catch-up vs a bare"]
+    out += [
+        "",
+        "**1. In-process command path** (`Xinfang.execute` as served, the views following in a "
+        "thread of their own, vs a bare",
+    ]
     out += [
         "aggregate: load, one event, save), commands/s, median of rounds. Target ratio ≥ 0.5.",
         "",

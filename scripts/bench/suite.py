@@ -81,7 +81,8 @@ def run_backend(backend: str, sizes: Sizes, root: Path, *, profile: bool) -> Bac
     """Figures 1–3 on a fresh instance of one event store."""
     with fresh_instance(backend, root / backend) as settings:
         print(f"[{backend}] set-up: county, {sizes.pool} cases, a {HISTORY_EVENTS}-event case")
-        services = bootstrap(settings)
+        # As served: the views follow the log in a thread of their own (docs/read-side.md).
+        services = bootstrap(settings, follow=True)
         try:
             county = build_county(services.app)
             populate(services, county, cases=sizes.pool, history_events=HISTORY_EVENTS)
