@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -109,6 +110,8 @@ class Xinfang(Office):
     name = "Xinfang"
     snapshotting_intervals = {Case: 50}  # noqa: RUF012 (the library's class attribute)
     _batch: Batch | None = None
+    _numbering = threading.RLock()
+    """Held while a registration takes the year's next number and saves (see `_register`)."""
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -223,14 +226,17 @@ class Xinfang(Office):
             stamp = self._stamp(ctx)
             # Numbered in the year of receipt, by a log that refuses two cases one number.
             year = local_date(stamp.occurred_at).year
-            entry = self._number(year, case_id)
-            case = Case.register(
-                stamp,
-                case_id=case_id,
-                number=case_number(year, entry.originator_version),
-                **command.arguments(),
-            )
-            return self._commit(ctx, command, case, [entry], asked)
+            # One registration at a time per process: concurrent ones would all take the same
+            # next number and all but one retry (other processes still race, and retry).
+            with self._numbering:
+                entry = self._number(year, case_id)
+                case = Case.register(
+                    stamp,
+                    case_id=case_id,
+                    number=case_number(year, entry.originator_version),
+                    **command.arguments(),
+                )
+                return self._commit(ctx, command, case, [entry], asked)
 
         return self._retrying(attempt, on_conflict=lambda: self._replay(ctx, command, asked))
 

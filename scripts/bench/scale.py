@@ -118,13 +118,13 @@ def measure_scale(home: Path, *, rounds: int, requests: int, verify_runs: int) -
             if early:
                 event: Any = app.mapper.to_domain_event(early[0])
                 moment = event.timestamp.isoformat()
-                for label, path, query in (
+                for label, path, params in (
                     ("/ledger", "/api/v1/ledger", {"page_size": "50"}),
                     ("/accountability/overdue", "/api/v1/accountability/overdue", {}),
                 ):
                     started = time.perf_counter()
                     response = client.get(
-                        path, query_string={**query, "as_of": moment}, headers=headers
+                        path, query_string={**params, "as_of": moment}, headers=headers
                     )
                     seconds = time.perf_counter() - started
                     assert response.status_code == 200, response.get_data(as_text=True)
