@@ -122,6 +122,23 @@ class LedgerProjection(Projection):
     def __init__(self, app: Xinfang, sealer: PetitionerSealer) -> None:
         self.states = CaseStates(app)
         self.sealer = sealer
+        self.defer_states = False
+        """A rebuild share sets this: each case's state row is written once, at the end
+        (`write_deferred_states`), not after every batch that touched the case."""
+        self._deferred: dict[UUID, Case] = {}
+
+    def write_deferred_states(self, store: ViewStore, cursor: Any) -> None:
+        """Write the state rows held back by `defer_states`."""
+        self._write_states(store, cursor, self._deferred)
+        self._deferred = {}
+
+    def _write_states(self, store: ViewStore, cursor: Any, cases: dict[UUID, Case]) -> None:
+        store.run_many(
+            cursor,
+            "INSERT INTO {p}ledger_case_states VALUES (?,?,?,?) ON CONFLICT (case_id) DO UPDATE "
+            "SET version = excluded.version, topic = excluded.topic, state = excluded.state",
+            [state_row(self.states.app.mapper, case) for case in cases.values()],
+        )
 
     def create(self, store: ViewStore) -> None:
         """Create the tables; tables of an older shape are dropped first, to be rebuilt.
@@ -288,12 +305,10 @@ class LedgerProjection(Projection):
             "INSERT INTO {p}ledger_deadlines VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             deadlines,
         )
-        store.run_many(
-            cursor,
-            "INSERT INTO {p}ledger_case_states VALUES (?,?,?,?) ON CONFLICT (case_id) DO UPDATE "
-            "SET version = excluded.version, topic = excluded.topic, state = excluded.state",
-            [state_row(self.states.app.mapper, case) for case in cases.values()],
-        )
+        if self.defer_states:
+            self._deferred.update(cases)
+        else:
+            self._write_states(store, cursor, cases)
         store.run_many(cursor, "DELETE FROM {p}ledger_identities WHERE case_id = ?", keys)
         store.run_many(cursor, "INSERT INTO {p}ledger_identities VALUES (?,?,?)", identities)
 
