@@ -56,7 +56,7 @@ class Cases(MethodView):
     """Register petitions."""
 
     @blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER])
-    @blp.arguments(CaseRegisterSchema)
+    @blp.arguments(CaseRegisterSchema())
     @blp.response(201, CaseSchema)
     def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         """Register a petition as a new case (clerk, dispatcher)."""
@@ -85,7 +85,7 @@ class CaseResource(MethodView):
     """One case."""
 
     @blp.doc(parameters=[IF_NONE_MATCH_HEADER])
-    @blp.arguments(AsOfSchema, location="query")
+    @blp.arguments(AsOfSchema(), location="query")
     @blp.response(200, CaseSchema)
     @blp.alt_response(304, description=NOT_MODIFIED)
     def get(self, query: dict[str, Any], case_id: UUID) -> Any:
@@ -112,7 +112,7 @@ class CaseHistory(MethodView):
     """The audit trail of one case."""
 
     @blp.doc(parameters=[IF_NONE_MATCH_HEADER])
-    @blp.arguments(HistoryQuerySchema, location="query")
+    @blp.arguments(HistoryQuerySchema(), location="query")
     @blp.response(200, ProvenHistorySchema)
     @blp.alt_response(304, description=NOT_MODIFIED)
     def get(self, query: dict[str, Any], case_id: UUID) -> Any:
@@ -147,14 +147,17 @@ def _command_view(declaration: type[CaseCommand]) -> Callable[..., Any]:
 
 
 def _register_commands() -> None:
-    """One POST per declared command, its body schema and documentation derived from it."""
+    """One POST per declared command, its body schema and documentation derived from it.
+
+    Schemas are given as instances: given a class, webargs builds one per request.
+    """
     for declaration in CASE_COMMANDS:
         view = _command_view(declaration)
         documented = blp.doc(
             summary=declaration.summary,
             description=declaration.__doc__,
             parameters=[IF_MATCH_HEADER, IDEMPOTENCY_KEY_HEADER],
-        )(blp.arguments(command_schema(declaration))(blp.response(200, CaseSchema)(view)))
+        )(blp.arguments(command_schema(declaration)())(blp.response(200, CaseSchema)(view)))
         blp.route(
             f"/cases/<uuid:case_id>/{declaration.path}", methods=["POST"], endpoint=view.__name__
         )(documented)

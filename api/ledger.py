@@ -187,7 +187,7 @@ def _query(args: dict[str, Any]) -> LedgerQuery:
 class LedgerPage(MethodView):
     """The case ledger."""
 
-    @blp.arguments(LedgerQuerySchema, location="query")
+    @blp.arguments(LedgerQuerySchema(), location="query")
     @blp.response(200, LedgerPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Filtered, sorted, paged ledger rows (optionally as of a past moment)."""
@@ -236,7 +236,7 @@ def ledger_cells(item: dict[str, Any]) -> list[Any]:
 class LedgerWorkbook(MethodView):
     """The ledger as an Excel workbook."""
 
-    @blp.arguments(LedgerQuerySchema, location="query")
+    @blp.arguments(LedgerQuerySchema(), location="query")
     @blp.response(200, BINARY, content_type=XLSX, description="台账.xlsx")
     def get(self, args: dict[str, Any]) -> Response:
         """The same selection as GET /ledger (all pages), as .xlsx with Chinese headers."""
