@@ -4,9 +4,11 @@ saved in groups, each committed before its answer."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from typing import Any
+from uuid import UUID
 
 import pytest
 from flask import Flask
@@ -205,3 +207,40 @@ def test_concurrent_disclosing_reads_are_each_logged(
     }
     # However they were grouped, every record is in the log once.
     assert deferred.app._group.groups - groups_before <= readers * rounds
+
+
+def test_a_case_view_row_copied_onto_another_case_is_refused_and_the_case_replayed(
+    office: Office, deferred: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    target, source = office.drive("in_progress"), office.register(subject="另一件事项")
+    office.client.get(f"{API}/cases/{source['id']}", headers=office.headers("supervisor"))
+    rows = {
+        row["case_id"]: row
+        for row in deferred.views.query("SELECT case_id, version, state FROM {p}ledger_case_states")
+    }
+    copied = rows[UUID(source["id"]).hex]
+    with deferred.views.transaction() as cursor:
+        deferred.views.run(
+            cursor,
+            "UPDATE {p}ledger_case_states SET state = ?, version = ? WHERE case_id = ?",
+            [copied["state"], copied["version"], UUID(target["id"]).hex],
+        )
+
+    with caplog.at_level(logging.ERROR):
+        shown = ok(
+            office.client.get(f"{API}/cases/{target['id']}", headers=office.headers("supervisor"))
+        )
+        moved = ok(
+            office.send(
+                "handler", target["id"], "progress", command_body("progress", office.county)
+            )
+        )
+    assert (shown["id"], shown["version"], shown["subject"]) == (
+        target["id"],
+        target["version"],
+        target["subject"],
+    )
+    assert moved["version"] == target["version"] + 1
+    logged = [r.getMessage() for r in caplog.records]
+    assert any("the case view could not be read" in m for m in logged), logged
+    assert any("the case is replayed instead" in m for m in logged), logged
