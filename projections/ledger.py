@@ -23,7 +23,7 @@ from domain.visibility import IDENTITY_ROLES
 from projections import disclosure
 from projections.names import Names
 from projections.sealer import PetitionerSealer
-from projections.sql import Where, literal, member, uuid_of
+from projections.sql import Where, literal, uuid_of
 from projections.store import ViewStore
 from projections.visibility import case_filter
 
@@ -92,7 +92,7 @@ class Ledger:
         if query.channel:
             where.add("channel = ?", query.channel)
         if query.flag:
-            where.add("flags LIKE ?", member(query.flag))
+            where.add("case_id IN (SELECT case_id FROM {p}ledger_flags WHERE flag = ?)", query.flag)
         if query.q:
             where.add("searchable LIKE ? ESCAPE '\\'", f"%{literal(query.q.lower())}%")
         if query.received_from:

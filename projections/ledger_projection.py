@@ -23,7 +23,7 @@ from projections.case_views import state_row
 from projections.ledger_tables import CASE_COLUMNS, LEDGER_DROPS, LEDGER_TABLES
 from projections.runner import CaseStates, Item, Projection
 from projections.sealer import PetitionerSealer
-from projections.sql import hex_id, id_list
+from projections.sql import hex_id, id_list, members
 from projections.store import ViewStore
 
 
@@ -38,6 +38,7 @@ CASE_TOPIC = f"{Case.__module__}:{Case.__qualname__}."
 
 SHAPE_PROBES = (
     ("ledger_cases", "sealed_text, overdue_due"),
+    ("ledger_flags", "flag, case_id"),
     ("ledger_deadlines", "seq, end_kind, paused_since"),
     ("ledger_holdings", "ongoing, by_id"),
 )
@@ -309,6 +310,16 @@ class LedgerProjection(Projection):
             self._deferred.update(cases)
         else:
             self._write_states(store, cursor, cases)
+        store.run_many(cursor, "DELETE FROM {p}ledger_flags WHERE case_id = ?", keys)
+        store.run_many(
+            cursor,
+            "INSERT INTO {p}ledger_flags VALUES (?,?)",
+            [
+                (flag, case_id.hex)
+                for case_id, case in cases.items()
+                for flag in members(id_list(case.flags))
+            ],
+        )
         store.run_many(cursor, "DELETE FROM {p}ledger_identities WHERE case_id = ?", keys)
         store.run_many(cursor, "INSERT INTO {p}ledger_identities VALUES (?,?,?)", identities)
 

@@ -21,6 +21,13 @@ LEDGER_TABLES = (
         last_activity_on TEXT NOT NULL, version {int} NOT NULL, updated_at TEXT NOT NULL,
         sealed_text {blob}, overdue_due TEXT)""",
     "CREATE INDEX IF NOT EXISTS ledger_cases_status ON {p}ledger_cases (status)",
+    # Filtered pages newest first: the filter's rows walked in page order (no sort, early stop).
+    "CREATE INDEX IF NOT EXISTS ledger_cases_status_received "
+    "ON {p}ledger_cases (status, received_on, number)",
+    "CREATE INDEX IF NOT EXISTS ledger_cases_category_received "
+    "ON {p}ledger_cases (category, received_on, number)",
+    "CREATE INDEX IF NOT EXISTS ledger_cases_unit_received "
+    "ON {p}ledger_cases (unit_id, received_on, number)",
     "CREATE INDEX IF NOT EXISTS ledger_cases_unit ON {p}ledger_cases (unit_id)",
     "CREATE INDEX IF NOT EXISTS ledger_cases_received ON {p}ledger_cases (received_on)",
     # The earliest due date of a running obligation (not met, not paused): `overdue` is a range.
@@ -53,6 +60,9 @@ LEDGER_TABLES = (
         digest TEXT NOT NULL, case_id TEXT NOT NULL, kind TEXT NOT NULL,
         PRIMARY KEY (case_id, digest))""",
     "CREATE INDEX IF NOT EXISTS ledger_identities_digest ON {p}ledger_identities (digest)",
+    # One row per flag a case carries: the flag filter is an index look-up, not a LIKE scan.
+    """CREATE TABLE IF NOT EXISTS {p}ledger_flags (
+        flag TEXT NOT NULL, case_id TEXT NOT NULL, PRIMARY KEY (flag, case_id))""",
     CASE_STATE_TABLE,
 )
 LEDGER_DROPS = (
@@ -62,6 +72,7 @@ LEDGER_DROPS = (
     "ledger_actions",
     "ledger_identities",
     "ledger_case_states",
+    "ledger_flags",
 )
 
 CASE_COLUMNS = (
