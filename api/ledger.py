@@ -151,7 +151,7 @@ def ledger_as_of(moment: datetime | None) -> Iterator[tuple[Ledger, date]]:
     """
     built = services()
     if moment is None:
-        built.catch_up()
+        built.catch_up_ledger()
         yield built.ledger, local_date(built.app.clock())
         return
     permissions.require_role(actor(), AS_OF_READERS, "read the ledger views as of a past moment")
@@ -285,7 +285,7 @@ class SamePetitioner(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Earlier cases of a petitioner by name, ID number or phone (intake and supervision)."""
         built = services()
-        built.catch_up()
+        built.catch_up_ledger()
         today = local_date(built.app.clock())
         viewer = actor()
         items = built.ledger.same_person(viewer, body, today)

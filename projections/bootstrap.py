@@ -47,14 +47,19 @@ class Services:
     follower: Follower | None = None
     """With `follow`, the thread that catches the views up after saves (off the request path)."""
 
-    def catch_up(self) -> None:
-        """Bring every view up to the end of the log as it is now (after a command, before a
+    def catch_up(self, *, views: tuple[str, ...] | None = None) -> None:
+        """Bring every view (or those named) up to the end of the log as it is now (before a
         query): whoever wrote before this call reads their write (`Runner.reach`)."""
         try:
-            self.runner.reach()
+            self.runner.reach(only=views)
         except Exception:
             # The command is stored; its views catch up on the next call or in the worker.
             logger.exception("read models could not catch up")
+
+    def catch_up_ledger(self) -> None:
+        """`catch_up` for the ledger views alone (every page but the access log reads only
+        them: a page need not wait for the access records of other readers)."""
+        self.catch_up(views=(LedgerProjection.name,))
 
     def apply_all(self) -> None:
         """Apply everything not yet applied to every view, positions stored (the inline
