@@ -56,7 +56,8 @@ def create_app(services: Services | None = None, config: dict[str, Any] | None =
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.config.update(config or {})
-    built = services or bootstrap()
+    # Served: the views follow the log in a thread of their own; reads wait on the position.
+    built = services or bootstrap(follow=True)
     app.extensions["xinfang"] = built
     failures = FailedLogins(built.views, window=FAILED_LOGIN_WINDOW)
     failures.create()

@@ -162,7 +162,7 @@ def _month(args: dict[str, Any]) -> str:
 
 def _live() -> tuple[Accountability, Any]:
     built = services()
-    built.catch_up()
+    built.catch_up_ledger()
     return built.accountability, local_date(built.app.clock())
 
 

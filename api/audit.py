@@ -79,6 +79,7 @@ class AccessEntries(MethodView):
     def get(self, query: dict[str, Any]) -> list[Any]:
         """Who was shown restricted data of which case, and when (newest first)."""
         built = services()
+        built.catch_up()  # read-your-writes: every access record saved before is listed
         return disclosure.access_entries(built.app, built.views, built.access, actor(), **query)
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -18,6 +19,7 @@ from api.context import actor, application, expected_version, idempotency_key, s
 from api.schemas import (
     IDEMPOTENCY_KEY_HEADER,
     IF_MATCH_HEADER,
+    IF_NONE_MATCH_HEADER,
     AsOfSchema,
     CaseRegisterSchema,
     CaseSchema,
@@ -54,7 +56,7 @@ class Cases(MethodView):
     """Register petitions."""
 
     @blp.doc(parameters=[IDEMPOTENCY_KEY_HEADER])
-    @blp.arguments(CaseRegisterSchema)
+    @blp.arguments(CaseRegisterSchema())
     @blp.response(201, CaseSchema)
     def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         """Register a petition as a new case (clerk, dispatcher)."""
@@ -62,29 +64,74 @@ class Cases(MethodView):
         return _answer(application().execute(RegisterCase(**body), ctx))
 
 
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def _unchanged(version: int) -> Response | None:
+    """304 Not Modified if the caller's If-None-Match names this version (nothing is shown,
+    so nothing is disclosed or logged)."""
+    tags = request.if_none_match
+    if tags and tags.contains_weak(str(version)):
+        return Response(status=304, headers={"ETag": _etag(version)})
+    return None
+
+
+NOT_MODIFIED = "The case is at the version named by If-None-Match (nothing is sent or logged)"
+
+
 @blp.route("/cases/<uuid:case_id>")
 class CaseResource(MethodView):
     """One case."""
 
-    @blp.arguments(AsOfSchema, location="query")
+    @blp.doc(parameters=[IF_NONE_MATCH_HEADER])
+    @blp.arguments(AsOfSchema(), location="query")
     @blp.response(200, CaseSchema)
-    def get(self, query: dict[str, Any], case_id: UUID) -> tuple[dict[str, Any], dict[str, str]]:
-        """The case now, or as it stood at `as_of`."""
-        view = disclosure.read_case(application(), actor(), case_id, as_of=query["as_of"])
-        return view, {"ETag": f'"{view["version"]}"'}
+    @blp.alt_response(304, description=NOT_MODIFIED)
+    def get(self, query: dict[str, Any], case_id: UUID) -> Any:
+        """The case now, or as it stood at `as_of`.
+
+        The case now is read from the case view once it holds every event saved before this
+        request (read-your-writes); its ETag is its version, and `If-None-Match` with it is
+        answered 304.
+        """
+        built = services()
+        viewer = actor()
+        if query["as_of"] is not None:
+            view = disclosure.read_case(built.app, viewer, case_id, as_of=query["as_of"])
+            return view, {"ETag": _etag(view["version"])}
+        case = built.app.get_case(viewer, case_id, current=built.case_now(case_id))
+        unchanged = _unchanged(case.version)
+        if unchanged is not None:
+            return unchanged
+        return disclosure.show_case(built.app, viewer, case), {"ETag": _etag(case.version)}
 
 
 @blp.route("/cases/<uuid:case_id>/history")
 class CaseHistory(MethodView):
     """The audit trail of one case."""
 
-    @blp.arguments(HistoryQuerySchema, location="query")
+    @blp.doc(parameters=[IF_NONE_MATCH_HEADER])
+    @blp.arguments(HistoryQuerySchema(), location="query")
     @blp.response(200, ProvenHistorySchema)
-    def get(self, query: dict[str, Any], case_id: UUID) -> dict[str, Any]:
-        """Every event of the case, in order; with `proofs=true`, each one's inclusion proof."""
+    @blp.alt_response(304, description=NOT_MODIFIED)
+    def get(self, query: dict[str, Any], case_id: UUID) -> Any:
+        """Every event of the case, in order; with `proofs=true`, each one's inclusion proof.
+
+        Without proofs its ETag is the case's version (`If-None-Match` with it is answered
+        304); with proofs it has none (the signed head moves with every save).
+        """
         built = services()
-        history = disclosure.read_history(built.app, actor(), case_id)
-        return disclosure.add_proofs(built.audit, history) if query["proofs"] else history
+        viewer = actor()
+        case, events = built.app.history(viewer, case_id, current=built.case_now(case_id))
+        if query["proofs"]:
+            history = disclosure.show_history(built.app, viewer, case, events)
+            return disclosure.add_proofs(built.audit, history)
+        unchanged = _unchanged(case.version)
+        if unchanged is not None:
+            return unchanged
+        history = disclosure.show_history(built.app, viewer, case, events)
+        return history, {"ETag": _etag(case.version)}
 
 
 # -- commands --------------------------------------------------------------------------------
@@ -100,14 +147,17 @@ def _command_view(declaration: type[CaseCommand]) -> Callable[..., Any]:
 
 
 def _register_commands() -> None:
-    """One POST per declared command, its body schema and documentation derived from it."""
+    """One POST per declared command, its body schema and documentation derived from it.
+
+    Schemas are given as instances: given a class, webargs builds one per request.
+    """
     for declaration in CASE_COMMANDS:
         view = _command_view(declaration)
         documented = blp.doc(
             summary=declaration.summary,
             description=declaration.__doc__,
             parameters=[IF_MATCH_HEADER, IDEMPOTENCY_KEY_HEADER],
-        )(blp.arguments(command_schema(declaration))(blp.response(200, CaseSchema)(view)))
+        )(blp.arguments(command_schema(declaration)())(blp.response(200, CaseSchema)(view)))
         blp.route(
             f"/cases/<uuid:case_id>/{declaration.path}", methods=["POST"], endpoint=view.__name__
         )(documented)

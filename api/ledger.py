@@ -155,7 +155,7 @@ def ledger_as_of(moment: datetime | None) -> Iterator[tuple[Ledger, date]]:
     """
     built = services()
     if moment is None:
-        built.catch_up()
+        built.catch_up_ledger()
         yield built.ledger, local_date(built.app.clock())
         return
     permissions.require_role(actor(), AS_OF_READERS, "read the ledger views as of a past moment")
@@ -192,7 +192,7 @@ def ledger_query(args: dict[str, Any]) -> LedgerQuery:
 class LedgerPage(MethodView):
     """The case ledger."""
 
-    @blp.arguments(LedgerQuerySchema, location="query")
+    @blp.arguments(LedgerQuerySchema(), location="query")
     @blp.response(200, LedgerPageSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Filtered, sorted, paged ledger rows (optionally as of a past moment)."""
@@ -273,7 +273,7 @@ def filter_words(args: dict[str, Any], unit_name: str | None) -> str:
 class LedgerWorkbook(MethodView):
     """The ledger as an Excel workbook."""
 
-    @blp.arguments(LedgerQuerySchema, location="query")
+    @blp.arguments(LedgerQuerySchema(), location="query")
     @blp.response(200, BINARY, content_type=XLSX, description="台账.xlsx")
     def get(self, args: dict[str, Any]) -> Response:
         """The same selection as GET /ledger (all pages), as .xlsx with Chinese headers."""
@@ -347,7 +347,7 @@ class SamePetitioner(MethodView):
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Earlier cases of a petitioner by name, ID number or phone (intake and supervision)."""
         built = services()
-        built.catch_up()
+        built.catch_up_ledger()
         today = local_date(built.app.clock())
         viewer = actor()
         items = built.ledger.same_person(viewer, body, today)

@@ -62,7 +62,7 @@ class RecomputedSchema(Schema):
 
 def _bulletin(month: str) -> dict[str, Any]:
     built = services()
-    built.catch_up()
+    built.catch_up_ledger()
     return built.bulletins.get(actor(), checked(month), local_date(built.app.clock()))
 
 
@@ -101,7 +101,7 @@ class PublishBulletin(MethodView):
     def post(self, month: str) -> dict[str, Any]:
         """Publish (supervisor) an ended month, frozen with the log position of its figures."""
         built = services()
-        built.catch_up()
+        built.catch_up_ledger()
         return built.bulletins.publish(actor(), checked(month), local_date(built.app.clock()))
 
 

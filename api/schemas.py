@@ -319,6 +319,13 @@ IF_MATCH_HEADER = {
     "schema": {"type": "string"},
     "description": 'the case version the command expects, e.g. "3" (409 if it has moved on)',
 }
+IF_NONE_MATCH_HEADER = {
+    "in": "header",
+    "name": "If-None-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": 'the ETag (case version) the caller holds, e.g. "3": 304 if it is current',
+}
 IDEMPOTENCY_KEY_HEADER = {
     "in": "header",
     "name": "Idempotency-Key",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -114,6 +115,8 @@ class Xinfang(Office):
     office: Callable[[], OfficeProfile] = OfficeProfile
     """The issuing office (name, 文号 prefix, seal) as configured now (`xinfang config`); the
     composition root sets the instance's, read anew for each document issued."""
+    _numbering = threading.RLock()
+    """Held while a registration takes the year's next number and saves (see `_register`)."""
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -134,9 +137,19 @@ class Xinfang(Office):
             self.save(*staged.items.values())
 
     # -- cases: reads --------------------------------------------------------------------
+    case_states: Callable[[UUID], Case | None] | None = None
+    """Where a case's state at some recent version may be had (the read side's case view): a
+    case now is that state brought up to date with the newer events alone, not replayed."""
+
     def _load_case(self, case_id: UUID, version: int | None = None) -> Case:
         if self._batch is not None and version is None and case_id in self._batch.cases:
             return self._batch.cases[case_id]
+        if version is None and self.case_states is not None:
+            held = self.case_states(case_id)
+            if held is not None:
+                found = project_aggregate(held, self.events.get(case_id, gt=held.version))
+                if isinstance(found, Case):
+                    return found
         case: Aggregate
         try:
             case = self.repository.get(case_id, version=version, projector_func=project_aggregate)
@@ -146,9 +159,22 @@ class Xinfang(Office):
             raise NotFoundError("no such case")
         return case
 
-    def get_case(self, actor: Actor, case_id: UUID, *, as_of: datetime | None = None) -> Case:
-        """The case now, or as it stood at `as_of` (recorded time)."""
-        case = self._load_case(case_id)
+    def get_case(
+        self,
+        actor: Actor,
+        case_id: UUID,
+        *,
+        as_of: datetime | None = None,
+        current: Case | None = None,
+    ) -> Case:
+        """The case now, or as it stood at `as_of` (recorded time).
+
+        `current` is the case now as a read model holds it (caught up to the log's head), used
+        instead of loading it from the event store.
+        """
+        case = current if current is not None and current.id == case_id else None
+        if case is None:
+            case = self._load_case(case_id)
         visibility.require_visible(actor, case, self.lineage(actor.unit_id))
         if as_of is None:
             return case
@@ -161,10 +187,20 @@ class Xinfang(Office):
             raise NotFoundError("the case did not exist yet at that moment")
         return self._load_case(case_id, version)
 
-    def history(self, actor: Actor, case_id: UUID) -> tuple[Case, list[DomainEventProtocol[UUID]]]:
-        """The case and every event it consists of, in order."""
-        case = self.get_case(actor, case_id)
-        return case, list(self.events.get(case_id))
+    def history(
+        self, actor: Actor, case_id: UUID, *, current: Case | None = None
+    ) -> tuple[Case, list[DomainEventProtocol[UUID]]]:
+        """The case and every event it consists of, in order (the case brought up to the last
+        event read, should one have been saved in between)."""
+        case = self.get_case(actor, case_id, current=current)
+        events = list(self.events.get(case_id))
+        newer = [e for e in events if e.originator_version > case.version]
+        if newer:
+            # `case` is this call's own copy (decoded from the view, or loaded): mutable here.
+            found = project_aggregate(case, newer)
+            assert isinstance(found, Case)
+            case = found
+        return case, events
 
     # -- cases: commands -----------------------------------------------------------------
     def execute(self, command: Command, ctx: Context) -> Outcome:
@@ -195,14 +231,17 @@ class Xinfang(Office):
             stamp = self._stamp(ctx)
             # Numbered in the year of receipt, by a log that refuses two cases one number.
             year = local_date(stamp.occurred_at).year
-            entry = self._number(year, case_id)
-            case = Case.register(
-                stamp,
-                case_id=case_id,
-                number=case_number(year, entry.originator_version),
-                **command.arguments(),
-            )
-            return self._commit(ctx, command, case, [entry], asked)
+            # One registration at a time per process: concurrent ones would all take the same
+            # next number and all but one retry (other processes still race, and retry).
+            with self._numbering:
+                entry = self._number(year, case_id)
+                case = Case.register(
+                    stamp,
+                    case_id=case_id,
+                    number=case_number(year, entry.originator_version),
+                    **command.arguments(),
+                )
+                return self._commit(ctx, command, case, [entry], asked)
 
         return self._retrying(attempt, on_conflict=lambda: self._replay(ctx, command, asked))
 

@@ -6,14 +6,24 @@ import copy
 import random
 import secrets
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, EventSourcedLog
-from eventsourcing.domain import Aggregate, CanMutateProtocol, DomainEventProtocol
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    EventSourcedLog,
+    ProcessingEvent,
+)
+from eventsourcing.domain import (
+    Aggregate,
+    CanMutateProtocol,
+    DomainEventProtocol,
+    MutableOrImmutableAggregate,
+)
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 
 from domain import permissions
@@ -24,6 +34,7 @@ from domain.errors import (
     RecordIntegrityError,
     RuleViolationError,
 )
+from domain.group_commit import GroupCommit, split
 from domain.transcodings import register_transcodings
 from domain.values import Actor, Role
 
@@ -72,9 +83,14 @@ def project_aggregate(
     crash the reconstruction.
     """
     for event in events:
-        if not isinstance(event, CanMutateProtocol):
+        kind = type(event)
+        mutable = _MUTABLE.get(kind)
+        if mutable is None:
+            # A runtime Protocol check is slow: once per event class, not once per event.
+            mutable = _MUTABLE[kind] = isinstance(event, CanMutateProtocol)
+        if not mutable:
             return None
-        aggregate = event.mutate(aggregate)
+        aggregate = event.mutate(aggregate)  # type: ignore[attr-defined]
     return aggregate
 
 
@@ -85,6 +101,9 @@ class SignIn:
     user_id: UUID
     token_id: UUID
     credential_id: UUID
+
+
+_MUTABLE: dict[type, bool] = {}
 
 
 class Office(Application[UUID]):
@@ -116,6 +135,38 @@ class Office(Application[UUID]):
         self._credentials: dict[UUID, tuple[UUID, UUID]] = {}
         self._signed_in: dict[UUID, User] = {}
         self.listeners: list[Callable[[], None]] = []
+        self._group: GroupCommit[ProcessingEvent[UUID], list[Recording[UUID]]] = GroupCommit(
+            self._record_group, self._record
+        )
+
+    def save(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | DomainEventProtocol[UUID] | None,
+        **kwargs: Any,
+    ) -> list[Recording[UUID]]:
+        """The library's save, except that saves made at once by concurrent threads are
+        written in one transaction (domain/group_commit.py); each returns once it committed."""
+        processing: ProcessingEvent[UUID] = ProcessingEvent()
+        processing.collect_events(*objs, **kwargs)
+        if processing.tracking is None and not processing.saved_kwargs:
+            recordings = self._group.submit(processing)
+        else:
+            recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        self.notify(processing.events)
+        return recordings
+
+    def _record_group(self, group: Sequence[ProcessingEvent[UUID]]) -> list[list[Recording[UUID]]]:
+        """Record the events of several saves in one transaction."""
+        events = [event for processing in group for event in processing.events]
+        recordings = self.events.put(events)
+        cache = self.repository.cache
+        if cache and not self.repository.fastforward:
+            for processing in group:
+                for aggregate_id, aggregate in processing.aggregates.items():
+                    cache.put(aggregate_id, aggregate)
+        return split(recordings, [len(p.events) for p in group])
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         """After each save, let the read side catch up (read-your-writes for the caller)."""

@@ -39,6 +39,7 @@ class AccessProjection(Projection):
     name = "access"
     tables = ACCESS_TABLES
     drops = ("audit_access",)
+    topics = (ACCESS_TOPIC,)
 
     def create(self, store: ViewStore) -> None:
         """Create the table, and add the `operator` and `document` columns to one made before

@@ -10,8 +10,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from domain.application import Xinfang
+from domain.cases import Case
 from domain.office import utc_now
 from domain.registers import Campaigns, Registers
 from projections.accountability import Accountability
@@ -19,11 +21,12 @@ from projections.audit_access import AccessLog, AccessProjection
 from projections.audit_trail import AuditTrail
 from projections.bulletin import Bulletins
 from projections.campaign_report import RuleTargets
+from projections.case_views import CaseViews
 from projections.ledger import Ledger
 from projections.ledger_projection import LedgerProjection
 from projections.register_projection import RegisterProjection
 from projections.risk_register import RiskRegister, RiskRegisterProjection
-from projections.runner import Projection, Runner
+from projections.runner import Follower, Projection, Runner
 from projections.sealer import PetitionerSealer
 from projections.settings import AUDIT_KEY_FILE, CIPHER_KEY_FILE, Settings, make_private
 from projections.store import ViewStore
@@ -50,17 +53,56 @@ class Services:
     """The risk register's read side."""
     campaigns: Campaigns
     """The campaigns' use cases (docs/campaigns.md)."""
+    cases: CaseViews
+    follower: Follower | None = None
+    """With `follow`, the thread that catches the views up after saves (off the request path)."""
 
-    def catch_up(self) -> None:
-        """Bring every view up to the end of the log (after a command, before a query)."""
+    def catch_up(self, *, views: tuple[str, ...] | None = None) -> None:
+        """Bring every view (or those named) up to the end of the log as it is now (before a
+        query): whoever wrote before this call reads their write (`Runner.reach`)."""
+        try:
+            self.runner.reach(only=views)
+        except Exception:
+            # The command is stored; its views catch up on the next call or in the worker.
+            logger.exception("read models could not catch up")
+
+    def catch_up_ledger(self) -> None:
+        """`catch_up` for the ledger views alone (every page but the access log reads only
+        them: a page need not wait for the access records of other readers)."""
+        self.catch_up(views=(LedgerProjection.name,))
+
+    def apply_all(self) -> None:
+        """Apply everything not yet applied to every view, positions stored (the inline
+        catch-up after a save)."""
         try:
             self.runner.catch_up()
         except Exception:
             # The command is stored; its views catch up on the next call or in the worker.
             logger.exception("read models could not catch up")
 
+    def case_now(self, case_id: UUID) -> Case | None:
+        """The case as the case view holds it once caught up to the log's head now, or None
+        (not in the view, or the view could not catch up: the caller loads the aggregate)."""
+        try:
+            self.runner.reach(only=[LedgerProjection.name])
+            return self.cases.get(case_id)
+        except Exception:
+            logger.exception("the case view could not be read; the case is loaded instead")
+            return None
+
+    def held_case(self, case_id: UUID) -> Case | None:
+        """The case as the case view holds it, at whatever version it is (None if not held or
+        unreadable): the application applies the newer events to it."""
+        try:
+            return self.cases.get(case_id)
+        except Exception:
+            logger.exception("the case view could not be read; the case is replayed instead")
+            return None
+
     def close(self) -> None:
-        """Release database connections."""
+        """Stop the follower, release database connections."""
+        if self.follower is not None:
+            self.follower.close()
         self.views.close()
         self.app.close()
 
@@ -80,8 +122,15 @@ def bootstrap(
     *,
     clock: Callable[[], datetime] = utc_now,
     inline_projections: bool = True,
+    follow: bool = False,
 ) -> Services:
-    """Build the services for an existing instance."""
+    """Build the services for an existing instance.
+
+    The views are caught up after each save: in the saving thread (`inline_projections`, the
+    default of the CLI and tests), or with `follow` by a thread of their own woken by the save
+    (the served API: a command's response does not wait for the views, and every read waits on
+    the log's position instead). With neither, only readers and the worker catch them up.
+    """
     settings = settings or Settings.from_environ()
     env = settings.event_store_env()
     make_private(settings)
@@ -112,8 +161,14 @@ def bootstrap(
         registers=registers,
         risks=RiskRegister(app, views, sealer),
         campaigns=Campaigns(registers, RuleTargets(app, views)),
+        cases=CaseViews(views, app.mapper),
     )
-    if inline_projections:
-        app.listeners.append(services.catch_up)
+    app.case_states = services.held_case
+    if follow:
+        services.follower = Follower(runner)
+        services.follower.start()
+        app.listeners.append(services.follower.wake)
+    elif inline_projections:
+        app.listeners.append(services.apply_all)
     app.listeners.append(services.audit.on_saved)
     return services

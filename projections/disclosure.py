@@ -167,7 +167,7 @@ def access_entries(
     An entry names a case by id only, so the audit roles read the entries of every case but
     those the rule hides from their unit whatever the role (domain.md §7).
     """
-    entries = log.query(**query)
+    entries = log.query(**query)  # the caller has caught the views up (Services.catch_up)
     lineage = app.lineage(viewer.unit_id)
     ids = {e.case_id for e in entries}
     # An entry names a case, or a risk of the register (docs/risks.md): both hidden alike.
@@ -209,15 +209,32 @@ def case_view(
 
 
 def read_case(
-    app: Xinfang, viewer: Actor, case_id: UUID, *, as_of: datetime | None = None
+    app: Xinfang,
+    viewer: Actor,
+    case_id: UUID,
+    *,
+    as_of: datetime | None = None,
+    current: Case | None = None,
 ) -> dict[str, Any]:
-    """The case now or as it stood `as_of`, as the viewer is shown it; the read is logged."""
+    """The case now or as it stood `as_of`, as the viewer is shown it; the read is logged.
+
+    `current` is the case now as the case view holds it (projections/case_views.py).
+    """
+    if as_of is None:
+        return show_case(app, viewer, app.get_case(viewer, case_id, current=current))
     case = app.get_case(viewer, case_id, as_of=as_of)
     # Identity is shown by the viewer's standing today, not the one they had at `as_of`.
     now = case if as_of is None else app.get_case(viewer, case_id)
     sees = visibility.sees_identity(viewer, now)
     record(app, viewer, case, READ_CASE, sees=sees)
     return case_view(case, today_in_county(app), sees=sees, people=now.petitioners)
+
+
+def show_case(app: Xinfang, viewer: Actor, case: Case) -> dict[str, Any]:
+    """A case now (already found visible to the viewer), as they are shown it; logged."""
+    sees = visibility.sees_identity(viewer, case)
+    record(app, viewer, case, READ_CASE, sees=sees)
+    return case_view(case, today_in_county(app), sees=sees)
 
 
 def answer(app: Xinfang, viewer: Actor, case: Case, now: Case | None = None) -> dict[str, Any]:
@@ -289,9 +306,21 @@ def history_view(
     }
 
 
-def read_history(app: Xinfang, viewer: Actor, case_id: UUID) -> dict[str, Any]:
-    """Every event of the case, as the viewer is shown them; the read is logged."""
-    case, events = app.history(viewer, case_id)
+def read_history(
+    app: Xinfang, viewer: Actor, case_id: UUID, *, current: Case | None = None
+) -> dict[str, Any]:
+    """Every event of the case, as the viewer is shown them; the read is logged.
+
+    `current` is the case now as the case view holds it (projections/case_views.py).
+    """
+    case, events = app.history(viewer, case_id, current=current)
+    return show_history(app, viewer, case, events)
+
+
+def show_history(
+    app: Xinfang, viewer: Actor, case: Case, events: Sequence[DomainEventProtocol[UUID]]
+) -> dict[str, Any]:
+    """A case's events (the case found visible to the viewer), as they are shown them; logged."""
     sees = visibility.sees_identity(viewer, case)
     record(app, viewer, case, READ_HISTORY, sees=sees)
     return history_view(case, events, sees=sees)

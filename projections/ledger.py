@@ -23,7 +23,7 @@ from domain.visibility import IDENTITY_ROLES
 from projections import disclosure
 from projections.names import Names
 from projections.sealer import PetitionerSealer
-from projections.sql import Where, literal, member, uuid_of
+from projections.sql import Where, literal, uuid_of
 from projections.store import ViewStore
 from projections.visibility import case_filter
 
@@ -96,7 +96,7 @@ class Ledger:
         if query.channel:
             where.add("channel = ?", query.channel)
         if query.flag:
-            where.add("flags LIKE ?", member(query.flag))
+            where.add("case_id IN (SELECT case_id FROM {p}ledger_flags WHERE flag = ?)", query.flag)
         if query.q:
             where.add("searchable LIKE ? ESCAPE '\\'", f"%{literal(query.q.lower())}%")
         if query.received_from:
@@ -104,14 +104,13 @@ class Ledger:
         if query.received_to:
             where.add("received_on <= ?", query.received_to.isoformat())
         if query.overdue is not None:
-            rules = ",".join("?" for _ in OBLIGATIONS)
-            # A paused clock is never overdue (its due date moves by the paused days).
-            exists = (
-                "EXISTS (SELECT 1 FROM {p}ledger_deadlines d WHERE d.case_id = c.case_id "
-                "AND d.current = 1 AND d.met_on IS NULL AND d.paused_since IS NULL "
-                f"AND d.due_date < ? AND d.rule IN ({rules}))"
-            )
-            where.add(exists if query.overdue else f"NOT {exists}", today.isoformat(), *OBLIGATIONS)
+            # The earliest due date of a running obligation, kept on the row by the projection
+            # (a paused clock is never overdue: its due date moves by the paused days).
+            day = today.isoformat()
+            if query.overdue:
+                where.add("overdue_due < ?", day)
+            else:
+                where.add("(overdue_due IS NULL OR overdue_due >= ?)", day)
         if query.ready_to_close is not None:
             ready, params = ready_to_close_sql(today)
             where.add(ready if query.ready_to_close else f"NOT ({ready})", *params)

@@ -18,11 +18,12 @@ from eventsourcing.persistence import OperationalError, ProgrammingError
 
 from domain.application import Xinfang
 from domain.cases import Case, local_date
-from domain.values import Category, Deadline, Holder
+from domain.values import WINDOWS, Category, Deadline, Holder
+from projections.case_views import state_row
 from projections.ledger_tables import CASE_COLUMNS, LEDGER_DROPS, LEDGER_TABLES
 from projections.runner import CaseStates, Item, Projection
 from projections.sealer import PetitionerSealer
-from projections.sql import hex_id, id_list
+from projections.sql import hex_id, id_list, members
 from projections.store import ViewStore
 
 
@@ -36,7 +37,8 @@ CASE_TOPIC = f"{Case.__module__}:{Case.__qualname__}."
 
 
 SHAPE_PROBES = (
-    ("ledger_cases", "sealed_text"),
+    ("ledger_cases", "sealed_text, overdue_due"),
+    ("ledger_flags", "flag, case_id"),
     ("ledger_deadlines", "seq, end_kind, paused_since"),
     ("ledger_holdings", "ongoing, by_id"),
 )
@@ -98,16 +100,46 @@ def _day(value: date | datetime | None) -> str | None:
     return value.isoformat()
 
 
+def case_topics() -> tuple[str, ...]:
+    """The stored topics of every event class of the Case aggregate."""
+    return tuple(
+        sorted(
+            f"{CASE_TOPIC}{name}"
+            for name in dir(Case)
+            if isinstance(getattr(Case, name), type)
+            and issubclass(getattr(Case, name), Case.Event | Case.Registered)
+        )
+    )
+
+
 class LedgerProjection(Projection):
     """Maintains ledger_cases, ledger_deadlines, ledger_holdings and ledger_actions."""
 
     name = "ledger"
     tables = LEDGER_TABLES
     drops = LEDGER_DROPS
+    topics = case_topics()
 
     def __init__(self, app: Xinfang, sealer: PetitionerSealer) -> None:
         self.states = CaseStates(app)
         self.sealer = sealer
+        self.defer_states = False
+        """A rebuild share sets this: each case's state row is written once, at the end
+        (`write_deferred_states`), not after every batch that touched the case."""
+        self._deferred: dict[UUID, Case] = {}
+
+    def write_deferred_states(self, store: ViewStore, cursor: Any) -> None:
+        """Write the state rows held back by `defer_states`."""
+        self._write_states(store, cursor, self._deferred)
+        self._deferred = {}
+
+    def _write_states(self, store: ViewStore, cursor: Any, cases: dict[UUID, Case]) -> None:
+        store.run_many(
+            cursor,
+            "INSERT INTO {p}ledger_case_states VALUES (?,?,?,?) ON CONFLICT (case_id) DO UPDATE "
+            "SET version = excluded.version, topic = excluded.topic, state = excluded.state",
+            [state_row(self.states.app.mapper, case) for case in cases.values()],
+        )
 
     def create(self, store: ViewStore) -> None:
         """Create the tables; tables of an older shape are dropped first, to be rebuilt.
@@ -116,14 +148,14 @@ class LedgerProjection(Projection):
         clock was kept with its end kind) is emptied with its position in one transaction, and
         catching up rebuilds it.
         """
-        super().create(store)
         try:
             with store.transaction() as cursor:
                 for table, columns in SHAPE_PROBES:
                     store.run(cursor, f"SELECT {columns} FROM {{p}}{table} WHERE 1 = 0")
-        except (OperationalError, ProgrammingError):  # a column the older shape lacks
+        except (OperationalError, ProgrammingError):  # no ledger yet, or one of an older shape
+            # Probed first: an index of the present shape cannot be made on an older table.
             self.drop(store)
-            super().create(store)
+        super().create(store)
 
     def apply(self, store: ViewStore, cursor: Any, batch: Sequence[Item]) -> None:
         """Advance the touched cases through the batch; write their rows once each."""
@@ -274,6 +306,20 @@ class LedgerProjection(Projection):
             "INSERT INTO {p}ledger_deadlines VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             deadlines,
         )
+        if self.defer_states:
+            self._deferred.update(cases)
+        else:
+            self._write_states(store, cursor, cases)
+        store.run_many(cursor, "DELETE FROM {p}ledger_flags WHERE case_id = ?", keys)
+        store.run_many(
+            cursor,
+            "INSERT INTO {p}ledger_flags VALUES (?,?)",
+            [
+                (flag, case_id.hex)
+                for case_id, case in cases.items()
+                for flag in members(id_list(case.flags))
+            ],
+        )
         store.run_many(cursor, "DELETE FROM {p}ledger_identities WHERE case_id = ?", keys)
         store.run_many(cursor, "INSERT INTO {p}ledger_identities VALUES (?,?,?)", identities)
 
@@ -347,5 +393,13 @@ class LedgerProjection(Projection):
             "updated_at": case.updated_at.isoformat(),
             "sealed_text": self.sealer.seal_text(
                 {"subject": case.subject, "location": case.location}
+            ),
+            "overdue_due": min(
+                (
+                    d.due_date.isoformat()
+                    for d in case.deadlines.values()
+                    if d.met_on is None and d.paused_since is None and d.rule not in WINDOWS
+                ),
+                default=None,
             ),
         }

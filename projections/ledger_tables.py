@@ -6,6 +6,8 @@ rebuilt from the log).
 
 from __future__ import annotations
 
+from projections.case_views import CASE_STATE_TABLE
+
 LEDGER_TABLES = (
     """CREATE TABLE IF NOT EXISTS {p}ledger_cases (
         case_id TEXT PRIMARY KEY, number TEXT NOT NULL, received_on TEXT NOT NULL,
@@ -17,10 +19,19 @@ LEDGER_TABLES = (
         dispositions TEXT NOT NULL,
         satisfaction TEXT, resolution TEXT, closed_on TEXT, accepted_on TEXT,
         last_activity_on TEXT NOT NULL, version {int} NOT NULL, updated_at TEXT NOT NULL,
-        sealed_text {blob})""",
+        sealed_text {blob}, overdue_due TEXT)""",
     "CREATE INDEX IF NOT EXISTS ledger_cases_status ON {p}ledger_cases (status)",
+    # Filtered pages newest first: the filter's rows walked in page order (no sort, early stop).
+    "CREATE INDEX IF NOT EXISTS ledger_cases_status_received "
+    "ON {p}ledger_cases (status, received_on, number)",
+    "CREATE INDEX IF NOT EXISTS ledger_cases_category_received "
+    "ON {p}ledger_cases (category, received_on, number)",
+    "CREATE INDEX IF NOT EXISTS ledger_cases_unit_received "
+    "ON {p}ledger_cases (unit_id, received_on, number)",
     "CREATE INDEX IF NOT EXISTS ledger_cases_unit ON {p}ledger_cases (unit_id)",
     "CREATE INDEX IF NOT EXISTS ledger_cases_received ON {p}ledger_cases (received_on)",
+    # The earliest due date of a running obligation (not met, not paused): `overdue` is a range.
+    "CREATE INDEX IF NOT EXISTS ledger_cases_overdue ON {p}ledger_cases (overdue_due)",
     # Every clock a case ever ran, in the case's order (`seq`): superseded and transferred ones
     # too, since a case forwarded the day it was registered has two notice clocks started that
     # day in the same slot. `end_kind` says how a clock ended (domain.values.ClockEnd).
@@ -49,6 +60,10 @@ LEDGER_TABLES = (
         digest TEXT NOT NULL, case_id TEXT NOT NULL, kind TEXT NOT NULL,
         PRIMARY KEY (case_id, digest))""",
     "CREATE INDEX IF NOT EXISTS ledger_identities_digest ON {p}ledger_identities (digest)",
+    # One row per flag a case carries: the flag filter is an index look-up, not a LIKE scan.
+    """CREATE TABLE IF NOT EXISTS {p}ledger_flags (
+        flag TEXT NOT NULL, case_id TEXT NOT NULL, PRIMARY KEY (flag, case_id))""",
+    CASE_STATE_TABLE,
 )
 LEDGER_DROPS = (
     "ledger_cases",
@@ -56,13 +71,17 @@ LEDGER_DROPS = (
     "ledger_holdings",
     "ledger_actions",
     "ledger_identities",
+    "ledger_case_states",
+    "ledger_flags",
 )
 
 CASE_COLUMNS = (
     "case_id number received_on registered_at channel category subject searchable petitioners "
     "location intake_unit_id unit_id leader_id handler_id status mode flags accused held "
     "sponsors repeat_count outcome dispositions satisfaction resolution closed_on accepted_on "
-    "last_activity_on version updated_at sealed_text"
+    "last_activity_on version updated_at sealed_text overdue_due"
 ).split()
 """`subject` and `location` are stored redacted of the petitioners; `sealed_text` holds them whole,
-sealed (AES-GCM), for the viewers who may see the identity."""
+sealed (AES-GCM), for the viewers who may see the identity. `overdue_due` is the earliest due date
+of the case's running obligations (current, not met, not paused; NULL if none): the case is
+overdue on a day after it."""

@@ -22,6 +22,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.application import Xinfang
+from projections.ledger_projection import LedgerProjection
 from projections.runner import CaseStates, Item, Progress, Projection, Runner
 from projections.sealer import PetitionerSealer
 from projections.settings import CIPHER_KEY_FILE, Settings
@@ -107,6 +108,8 @@ def build_share(
         states = getattr(view, "states", None)
         if isinstance(states, CaseStates):
             states.capacity = 1 << 30  # a rebuild keeps every case in memory
+        if isinstance(view, LedgerProjection):
+            view.defer_states = True  # each case's state row once, at the end
     with store.transaction() as cursor:
         for view in views:
             for statement in view.tables:
@@ -131,6 +134,10 @@ def build_share(
             if _done is not None:
                 with _done.get_lock():
                     _done.value += len(found)
+        with store.transaction() as cursor:
+            for view in views:
+                if isinstance(view, LedgerProjection):
+                    view.write_deferred_states(store, cursor)
     finally:
         store.close()
         app.close()
@@ -180,6 +187,7 @@ def rebuild_in_parallel(
     """Rebuild every view on `workers` processes; what arrives meanwhile is applied after."""
     started = time.perf_counter()
     with runner.paused():
+        runner.forget_positions()
         for projection in runner.projections:
             projection.drop(runner.store)
             projection.create(runner.store)

@@ -9,6 +9,7 @@ process already applied fails on the tracking row and is rolled back too.
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -28,6 +29,7 @@ from domain.values import Holder
 from projections.store import ViewStore
 
 Progress = Callable[[int], None]
+logger = logging.getLogger(__name__)
 
 
 class Item:
@@ -59,6 +61,9 @@ class Projection(ABC):
     name: str
     tables: Sequence[str]
     drops: Sequence[str]
+    topics: Sequence[str] | None = None
+    """The topics of the events the view applies (None: any event may change it). A reader
+    waiting for the view skips a stretch of the log holding none of them without writing."""
 
     def create(self, store: ViewStore) -> None:
         """Create the view's tables if missing, each statement in a transaction of its own.
@@ -151,8 +156,46 @@ class Runner:
         self.projections = list(projections)
         self.batch_size = batch_size
         self._lock = threading.Lock()
+        self._known: dict[str, int] = {}
+        """The positions this process last saw each view at (they only grow)."""
         for projection in self.projections:
             projection.create(store)
+
+    def reach(self, position: int | None = None, *, only: Sequence[str] | None = None) -> None:
+        """Return once every view (or those named in `only`) has applied the log up to
+        `position` (by default, the head of the log at this moment): read-your-writes for
+        whoever wrote before this call.
+
+        Views this process already saw that far cost no query but the head's. A view whose
+        stretch of the log up to there holds none of its topics has nothing to apply: this
+        process notes it has seen that far, without a write (the follower or the worker moves
+        the stored position on). Otherwise the view is caught up here (waiting for a catch-up
+        under way in another thread, or applying what another process has not).
+        """
+        target = position if position is not None else self.app.recorder.max_notification_id()
+        if not target:
+            return
+        needed = [
+            p
+            for p in self.projections
+            if (only is None or p.name in only) and self._known.get(p.name, 0) < target
+        ]
+        if not needed:
+            return
+        for projection in needed:
+            seen = self._known.get(projection.name, 0)
+            if projection.topics is not None and not self.app.recorder.select_notifications(
+                start=seen,
+                limit=1,
+                stop=target,
+                topics=projection.topics,
+                inclusive_of_start=False,
+            ):
+                # Nothing for this view up to the target: no need to wait for anyone.
+                self._known[projection.name] = max(target, self._known.get(projection.name, 0))
+                continue
+            with self._lock:
+                self._catch_up(projection, self.batch_size, None, target)
 
     def catch_up(
         self,
@@ -174,6 +217,7 @@ class Runner:
         applied = 0
         while True:
             start = self.store.position(projection.name)
+            self._known[projection.name] = max(start, self._known.get(projection.name, 0))
             if until is not None and start >= until:
                 return applied
             notifications = self.app.recorder.select_notifications(
@@ -195,6 +239,9 @@ class Runner:
                 # Another process applied this batch first; start again from its position.
                 continue
             applied += len(batch)
+            self._known[projection.name] = max(
+                batch[-1].position, self._known.get(projection.name, 0)
+            )
             if progress is not None:
                 progress(len(batch))
 
@@ -237,6 +284,7 @@ class Runner:
 
     def _rebuild(self, batch: int, progress: Progress | None) -> None:
         with self._lock:
+            self._known.clear()
             for projection in self.projections:
                 projection.drop(self.store)
                 projection.create(self.store)
@@ -249,9 +297,56 @@ class Runner:
         head = self.app.recorder.max_notification_id() or 0
         return max((head - self.store.position(p.name) for p in self.projections), default=0)
 
+    def forget_positions(self) -> None:
+        """Forget the positions seen (after a rebuild dropped the views)."""
+        self._known.clear()
+
     def follow(self, *, interval: float = 0.5, stop: threading.Event | None = None) -> None:
         """Keep applying new events until `stop` is set (the separate worker process)."""
         stop = stop or threading.Event()
         while not stop.is_set():
             if self.catch_up() == 0:
                 stop.wait(interval)
+
+
+class Follower:
+    """Catches the views up in a thread of its own, woken after each save (off the request path).
+
+    Several saves made while it works are applied in its next batch, in one transaction. A
+    reader that needs what was just written waits on the position (`Runner.reach`), so moving
+    the catch-up here loses no read-your-writes.
+    """
+
+    def __init__(self, runner: Runner, *, interval: float = 1.0) -> None:
+        self.runner = runner
+        self.interval = interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="views-follower", daemon=True)
+
+    def start(self) -> None:
+        """Start following."""
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Something was saved: catch up soon."""
+        self._wake.set()
+
+    def close(self) -> None:
+        """Stop following (after the batch under way, if any)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.runner.catch_up()
+            except Exception:
+                # The events are stored; the next wake-up (or a reader) catches up.
+                logger.exception("read models could not catch up")

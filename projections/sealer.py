@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import asdict
 from functools import lru_cache
@@ -52,6 +53,32 @@ def _matcher(values: tuple[tuple[str, str], ...]) -> re.Pattern[str] | None:
         reverse=True,
     )
     return re.compile("|".join(patterns)) if patterns else None
+
+
+_SEPARATOR_RUNS = re.compile(SEPARATORS)
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def comparable(text: str) -> str:
+    """`text` as the redaction patterns compare it: separators dropped, each character folded
+    on its own (NFKC: full-width to ASCII), ASCII letters lower-cased.
+
+    Whatever a value's pattern (`variant_pattern`) matches in a text becomes the value's own
+    comparable form here, so a text whose comparable form contains no value's needs no regex.
+    """
+    stripped = _SEPARATOR_RUNS.sub("", text)
+    folded = "".join(unicodedata.normalize("NFKC", ch) for ch in stripped)
+    return _SEPARATOR_RUNS.sub("", folded).translate(_ASCII_LOWER)
+
+
+def may_name(text: str, values: Sequence[tuple[str, str]]) -> bool:
+    """Whether `text` may hold one of the values (False only if no pattern can match it)."""
+    seen = comparable(text)
+    for kind, value in values:
+        form = comparable(normalise(kind, value))
+        if not form or form in seen:
+            return True
+    return False
 
 
 def identity_values(petitioners: Sequence[Petitioner]) -> tuple[tuple[str, str], ...]:
@@ -100,7 +127,11 @@ class PetitionerSealer:
     def redact(text: str, petitioners: Sequence[Petitioner]) -> str:
         """`text` with every petitioner's name, ID number, phone and address blanked out,
         however typed: spaces or dashes inside, full-width digits, a lower-case x."""
-        matcher = _matcher(identity_values(petitioners))
+        values = identity_values(petitioners)
+        # Compiling a case's patterns costs milliseconds, and most texts name nobody.
+        if not values or not may_name(text, values):
+            return text
+        matcher = _matcher(values)
         return matcher.sub(BLANK, text) if matcher is not None else text
 
     def seal(self, petitioners: Sequence[Petitioner]) -> bytes:

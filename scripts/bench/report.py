@@ -68,7 +68,11 @@ def tables(
     """Every figure as Markdown."""
     out: list[str] = ["| machine | |", "|---|---|"]
     out += [f"| {key} | {value} |" for key, value in machine.items()]
-    out += ["", "**1. In-process command path** (`Xinfang.execute` with inline catch-up vs a bare"]
+    out += [
+        "",
+        "**1. In-process command path** (`Xinfang.execute` as served, the views following in a "
+        "thread of their own, vs a bare",
+    ]
     out += [
         "aggregate: load, one event, save), commands/s, median of rounds. Target ratio ≥ 0.5.",
         "",
@@ -199,6 +203,11 @@ def scale_tables(scale: ScaleFigures) -> list[str]:
                 f"{fmt(median(scale.ledger_p50[label]), 1)} | **{fmt(median(p99), 1)}** "
                 f"({spread(p99, 1)}) |"
             )
+    for label, (position, seconds) in scale.as_of.items():
+        out.append(
+            f"\n`GET {label}?as_of=` a moment at log position {position:,}: **{seconds:.1f} s** "
+            f"(the log replayed up to it: {position / seconds:,.0f} events/s)."
+        )
     if scale.verify_seconds:
         out += [
             "",

@@ -15,6 +15,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from api import create_app
 from domain.directory import SYSTEM_ACTOR
@@ -46,6 +47,8 @@ class ScaleFigures:
     verify_rates: list[float] = field(default_factory=list)
     """Events/s each run printed (its own timing of the check)."""
     verify_ok: bool = True
+    as_of: dict[str, tuple[int, float]] = field(default_factory=dict)
+    """`as_of` page → (log positions replayed, seconds)."""
 
 
 def file_sizes(home: Path) -> dict[str, int]:
@@ -109,6 +112,23 @@ def measure_scale(home: Path, *, rounds: int, requests: int, verify_runs: int) -
                     figures.ledger_p50.setdefault(label, []).append(percentile(values, 0.5))
                     figures.ledger_p99.setdefault(label, []).append(percentile(values, 0.99))
             figures.ledger_requests = requests * rounds
+            # `as_of` replays the log up to the moment: one early moment (a twentieth of the
+            # log), so the run stays short; the time grows with the position.
+            early = app.recorder.select_notifications(start=max(1, figures.events // 20), limit=1)
+            if early:
+                event: Any = app.mapper.to_domain_event(early[0])
+                moment = event.timestamp.isoformat()
+                for label, path, params in (
+                    ("/ledger", "/api/v1/ledger", {"page_size": "50"}),
+                    ("/accountability/overdue", "/api/v1/accountability/overdue", {}),
+                ):
+                    started = time.perf_counter()
+                    response = client.get(
+                        path, query_string={**params, "as_of": moment}, headers=headers
+                    )
+                    seconds = time.perf_counter() - started
+                    assert response.status_code == 200, response.get_data(as_text=True)
+                    figures.as_of[label] = (early[0].id, seconds)
             app.revoke_token(SYSTEM_ACTOR, supervisors[0].id, issued.token_id, reason="benchmark")
             figures.cases = figures.ledger_totals.get("newest first (no filter)", 0)
             if services.runner.lag():

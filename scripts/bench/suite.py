@@ -13,6 +13,10 @@ from pathlib import Path
 
 from projections.bootstrap import bootstrap
 from scripts.bench.common import BACKENDS, build_county, fresh_instance, machine, populate
+from scripts.bench.compare import ROUNDS as PEER_ROUNDS
+from scripts.bench.compare import WINDOW as PEER_WINDOW
+from scripts.bench.compare import Comparison, compare, wrk_available
+from scripts.bench.compare import table as peer_table
 from scripts.bench.inprocess import (
     command_path,
     history_in_process,
@@ -77,7 +81,8 @@ def run_backend(backend: str, sizes: Sizes, root: Path, *, profile: bool) -> Bac
     """Figures 1–3 on a fresh instance of one event store."""
     with fresh_instance(backend, root / backend) as settings:
         print(f"[{backend}] set-up: county, {sizes.pool} cases, a {HISTORY_EVENTS}-event case")
-        services = bootstrap(settings)
+        # As served: the views follow the log in a thread of their own (docs/read-side.md).
+        services = bootstrap(settings, follow=True)
         try:
             county = build_county(services.app)
             populate(services, county, cases=sizes.pool, history_events=HISTORY_EVENTS)
@@ -118,6 +123,12 @@ def main() -> None:
     )
     parser.add_argument("--no-scale", action="store_true", help="skip figure 5")
     parser.add_argument(
+        "--no-peer", action="store_true", help="skip figure 6 (side by side with the CRUD peer)"
+    )
+    parser.add_argument(
+        "--only-peer", action="store_true", help="only figure 6 (the CRUD peer, wrk)"
+    )
+    parser.add_argument(
         "--chart", type=Path, default=REPO / "docs" / "benchmarks.png", help="PNG to write"
     )
     parser.add_argument("--json", type=Path, help="also write the raw figures as JSON here")
@@ -131,6 +142,17 @@ def main() -> None:
     about = machine()
     print(f"machine: {about}", flush=True)
     results: list[BackendFigures] = []
+    compared: list[Comparison] = []
+    if not args.no_peer:
+        if wrk_available():
+            print("6. side by side with the CRUD peer (wrk)", flush=True)
+            rounds, window = (1, 1.0) if args.quick else (PEER_ROUNDS, PEER_WINDOW)
+            compared = [compare(b, rounds=rounds, window=window) for b in backends]
+            print(peer_table(compared), flush=True)
+        else:
+            print("6. skipped: needs wrk (apt-get install -y wrk) and pip install -e '.[bench]'")
+    if args.only_peer:
+        return
     with tempfile.TemporaryDirectory(prefix="xinfang-bench-suite-") as tmp:
         for backend in backends:
             results.append(run_backend(backend, sizes, Path(tmp), profile=args.profile))
@@ -150,6 +172,9 @@ def main() -> None:
     about["load average at end"] = f"{os.getloadavg()[0]:.2f}"
     print()
     print(tables(results, scale, about))
+    if compared:
+        print("\n**6. Side by side with the CRUD peer** (wrk 2 threads × 16 connections):\n")
+        print(peer_table(compared))
     for result in results:
         if result.profile:
             print(f"\ncProfile of the in-process command on {result.backend}:\n{result.profile}")
@@ -164,5 +189,6 @@ def main() -> None:
             "machine": about,
             "results": [dataclasses.asdict(r) for r in results],
             "scale": dataclasses.asdict(scale) if scale else None,
+            "peer": [dataclasses.asdict(c) for c in compared],
         }
         args.json.write_text(json.dumps(raw, indent=1, ensure_ascii=False))

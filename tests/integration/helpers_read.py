@@ -393,6 +393,10 @@ def snapshot(services: Services) -> dict[str, Any]:
                 row["people"] = services.ledger.sealer.open(row["people"])
             if row.get("sealed_text") is not None:
                 row["sealed_text"] = services.ledger.sealer.open_text(row["sealed_text"])
+            if table == "ledger_case_states":
+                # Encrypted with a fresh nonce per write: compared by the case it holds.
+                case = services.cases.get(UUID(row["case_id"]))
+                row["state"] = None if case is None else repr(sorted(vars(case).items()))
         found[table] = sorted(rows, key=lambda r: [(v is None, str(v)) for v in r.values()])
     return found
 

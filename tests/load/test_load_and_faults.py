@@ -3,9 +3,12 @@
 The second run loses one gunicorn worker and the projection worker (`xinfang project --follow`)
 to `kill -9` half-way; gunicorn respawns its worker, the test restarts the projection worker.
 A client whose connection dies sends the same command again with the same Idempotency-Key.
-Afterwards: no 5xx; every command's marker is in the log exactly once and only the markers that
-were sent (nothing lost, nothing phantom); the views have applied every event exactly once and
-equal a full `xinfang rebuild`; `xinfang verify` passes; no process logged a traceback.
+Afterwards: no 5xx; a GET right after a command's answer shows the case at least at the version
+answered (read-your-writes, whichever worker answers); every answered read that showed the
+petitioner has its access record in the log (none for reads never sent); every command's marker
+is in the log exactly once and only the markers that were sent (nothing lost, nothing phantom);
+the views have applied every event exactly once and equal a full `xinfang rebuild`;
+`xinfang verify` passes; no process logged a traceback.
 
 Opt-in (minutes, real processes, loopback only):
 
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -48,7 +52,15 @@ from tests.load.processes import (
     spawn,
     wait_for,
 )
-from tests.load.traffic import MARK, RUN_SECONDS, Connection, Record, run_clients, setup_county
+from tests.load.traffic import (
+    MARK,
+    READ_ACTION,
+    RUN_SECONDS,
+    Connection,
+    Record,
+    run_clients,
+    setup_county,
+)
 
 pytestmark = pytest.mark.load
 
@@ -96,6 +108,18 @@ def markers_in_log(app: Xinfang, after: int) -> Logged:
             else:
                 logged.unmarked += 1
         start = batch[-1].id
+
+
+def access_records(checker: Any, after: int) -> dict[tuple[str, str], Counter[str]]:
+    """(action, reader role) → access records per case id, past log position `after`."""
+    rows = checker.views.query(
+        "SELECT case_id, action, actor_role FROM {p}audit_access WHERE position > ?", [after]
+    )
+    found: dict[tuple[str, str], Counter[str]] = {}
+    for row in rows:
+        key = (row["action"], row["actor_role"])
+        found.setdefault(key, Counter())[str(UUID(row["case_id"]))] += 1
+    return found
 
 
 # -- the test --------------------------------------------------------------------------------
@@ -212,6 +236,25 @@ def test_load_with_a_killed_worker_and_projector_loses_nothing_and_doubles_nothi
         assert logged.unmarked == 0, f"{logged.unmarked} case events without a marker"
         wrong = {m: t for m, t in logged.types.items() if EVENT_OF[acknowledged[m]] != t}
         assert wrong == {}, f"markers on the wrong event type: {list(wrong.items())[:10]}"
+
+        # Read-your-writes: a GET right after a command's answer (either worker) showed it.
+        stale = first.stale + second.stale
+        assert stale == [], f"{len(stale)} reads missed the caller's own write: {stale[:10]}"
+
+        # Every answered read that showed the petitioner left its access record (committed
+        # before the answer, grouped or not), and none appeared for reads never sent.
+        logged_reads = access_records(checker, baseline)
+        for kind, (action, role) in READ_ACTION.items():
+            reads = [r for rec in (first, second) for r in rec.reads if r.kind == kind]
+            answered = Counter(r.case_id for r in reads if r.status == 200)
+            sent = Counter()
+            for r in reads:
+                sent[r.case_id] += r.attempts
+            found_reads = logged_reads.get((action, role), Counter())
+            missing = {c: n for c, n in answered.items() if found_reads[c] < n}
+            assert missing == {}, f"{kind}: answered reads without access record: {missing}"
+            extra = {c: n for c, n in found_reads.items() if n > sent[c]}
+            assert extra == {}, f"{kind}: more access records than reads sent: {extra}"
 
         # Retried commands the first attempt had already stored were answered, not applied again.
         retried = [c.marker for c in second.commands if c.attempts > 1]

@@ -226,6 +226,24 @@ def registration(subject: str, reason: str | None = None) -> dict[str, Any]:
 
 
 # -- the clients -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Read:
+    """One read of a case (GET case as the supervisor, history as the auditor: both see the
+    petitioner, so each answered read must have its access record in the log)."""
+
+    kind: str
+    case_id: str
+    status: int | None
+    attempts: int
+
+
+READ_ACTION = {"get_case": ("read_case", "supervisor"), "history": ("read_history", "auditor")}
+"""The access record each read leaves: its action and the role of the reader."""
+
+CHECK_OWN_WRITE = 0.3
+"""Share of acknowledged commands followed by a GET of the case (read-your-writes)."""
+
+
 @dataclass
 class Record:
     """Everything one run's clients saw."""
@@ -233,6 +251,9 @@ class Record:
     run: int
     samples: list[Sample] = field(default_factory=list)
     commands: list[Command] = field(default_factory=list)
+    reads: list[Read] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)
+    """Markers of commands whose case a GET right after the answer showed at an older version."""
     seconds: float = 0.0
     timeline: list[str] = field(default_factory=list)
 
@@ -253,6 +274,8 @@ class Client(threading.Thread):
         self.rng = random.Random(run * 1000 + index)
         self.samples: list[Sample] = []
         self.commands: list[Command] = []
+        self.reads: list[Read] = []
+        self.stale: list[str] = []
         self.flag_cases = county.pool[index::CLIENTS]
         self.seq = 0
         self.failure: BaseException | None = None
@@ -285,7 +308,11 @@ class Client(threading.Thread):
                     f"/ledger?status=in_progress&page_size=20&page={rng.randint(1, 4)}",
                 ),
             }[kind]
-            conn.send(kind, "GET", path, tokens[who], give_up_at=self.stop_at + RETRY_WINDOW)
+            status, _, attempts = conn.send(
+                kind, "GET", path, tokens[who], give_up_at=self.stop_at + RETRY_WINDOW
+            )
+            if kind in READ_ACTION:
+                self.reads.append(Read(kind, case_id, status, attempts))
             return
         marker = self.marker(kind)
         flag_key: tuple[str, str] | None = None
@@ -318,7 +345,7 @@ class Client(threading.Thread):
                 "notes": f"包案领导接访 {marker}",
                 "reason": marker,
             }
-        status, _, attempts = conn.send(
+        status, view, attempts = conn.send(
             kind,
             "POST",
             path,
@@ -328,9 +355,25 @@ class Client(threading.Thread):
             give_up_at=self.stop_at + RETRY_WINDOW,
         )
         self.commands.append(Command(marker, kind, status, attempts))
+        if status is not None and status < 300 and rng.random() < CHECK_OWN_WRITE:
+            self.read_own_write(conn, marker, view)
         if flag_key is not None:
             ok = status is not None and status < 300
             county.flags[flag_key] = body["on"] if ok else None
+
+    def read_own_write(self, conn: Connection, marker: str, view: dict[str, Any]) -> None:
+        """GET the case just written (any worker may answer): it shows at least that version."""
+        case_id = view["id"]
+        status, shown, attempts = conn.send(
+            "get_case",
+            "GET",
+            f"/cases/{case_id}",
+            self.county.tokens["supervisor"],
+            give_up_at=self.stop_at + RETRY_WINDOW,
+        )
+        self.reads.append(Read("get_case", case_id, status, attempts))
+        if status == 200 and shown["version"] < view["version"]:
+            self.stale.append(marker)
 
 
 def run_clients(county: County, run: int, chaos: Any = None) -> Record:
@@ -351,6 +394,8 @@ def run_clients(county: County, run: int, chaos: Any = None) -> Record:
         assert client.failure is None, f"{client.name}: {client.failure!r}"
         record.samples += client.samples
         record.commands += client.commands
+        record.reads += client.reads
+        record.stale += client.stale
     record.seconds = time.monotonic() - started
     if helper is not None:
         helper.join(timeout=60)

@@ -1,0 +1,246 @@
+"""Reads from the read side (issue 11): read-your-writes after every command with the views caught
+up off the request path, ETag and If-None-Match (304), disclosure records of concurrent reads
+saved in groups, each committed before its answer."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from api import create_app
+from projections.bootstrap import Services, bootstrap
+from projections.settings import Settings
+from tests.api.helpers import API, Office, command_body, ok, route
+from tests.conftest import County, build_county
+
+MODES = ("reader", "follower")
+"""How the views catch up: only when a reader needs them (nothing after a save: a read that
+did not wait on the log's position would miss the write), or by the follower thread (served)."""
+
+
+@pytest.fixture(params=MODES)
+def deferred(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Services]:
+    """Services whose saves do not catch the views up in the saving thread."""
+    follow = request.param == "follower"
+    built = bootstrap(settings, inline_projections=False, follow=follow)
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+@pytest.fixture
+def app_and_county(deferred: Services) -> tuple[Flask, County]:
+    county = build_county(deferred.app)
+    return create_app(deferred, {"TESTING": True}), county
+
+
+@pytest.fixture
+def office(app_and_county: tuple[Flask, County]) -> Office:
+    flask_app, county = app_and_county
+    return Office(flask_app.test_client(), county)
+
+
+def access_count(office: Office, case_id: str) -> int:
+    response = office.client.get(
+        f"{API}/audit/access",
+        query_string={"case_id": case_id},
+        headers=office.headers("auditor"),
+    )
+    return len(ok(response))
+
+
+def assert_reads_own_write(office: Office, view: dict[str, Any], who: str) -> None:
+    """Right after a command answered `view`, every read shows it: the case (its ETag), its
+    history, its ledger row."""
+    case_id, version = view["id"], view["version"]
+    response = office.client.get(f"{API}/cases/{case_id}", headers=office.headers(who))
+    assert response.status_code == 200, response.get_json()
+    assert response.headers["ETag"] == f'"{version}"'
+    shown = response.get_json()
+    assert (shown["version"], shown["status"]) == (version, view["status"])
+    assert shown["deadlines"] == view["deadlines"]
+    history = ok(office.client.get(f"{API}/cases/{case_id}/history", headers=office.headers(who)))
+    assert history["events"][-1]["version"] == version
+    assert [e["version"] for e in history["events"]] == list(range(1, version + 1))
+    ledger = ok(
+        office.client.get(
+            f"{API}/ledger", query_string={"page_size": 200}, headers=office.headers("supervisor")
+        )
+    )
+    (row,) = [r for r in ledger["items"] if r["case_id"] == case_id]
+    assert (row["version"], row["status"]) == (version, view["status"])
+
+
+@pytest.mark.parametrize("status", ["terminated", "closed", "registered", "diverted", "extended"])
+def test_every_workflow_command_is_read_back_at_once(office: Office, status: str) -> None:
+    view = office.register()
+    assert_reads_own_write(office, view, "supervisor")
+    leader = {**command_body("leader", office.county)}
+    leader["leader_id"] = str(office.county.actors["leader"].id)
+    view = ok(office.send("dispatcher", view["id"], "leader", leader))
+    assert_reads_own_write(office, view, "supervisor")
+    for step in route(status, office.county, "assigned" if status == "closed" else "forwarded"):
+        view = ok(office.send(step.who, view["id"], step.path, step.fresh(office.county)))
+        assert_reads_own_write(office, view, "supervisor")
+
+
+ACTIVITIES = [
+    ("handler", "visits"),
+    ("handler", "progress"),
+    ("dispatcher", "notices"),
+    ("dispatcher", "flags"),
+    ("clerk", "petitions"),
+    ("dispatcher", "supervision-orders"),
+    ("handler", "supervision-orders/1/answer"),
+    ("head", "handler"),
+    ("handler2", "dispositions"),
+    ("clerk", "recusal-requests"),
+    ("dispatcher", "recusal-decision"),
+    ("dispatcher", "reassign"),
+    ("clerk", "withdraw"),
+]
+
+
+def test_every_activity_command_is_read_back_at_once(office: Office) -> None:
+    view = office.drive("in_progress")
+    assert_reads_own_write(office, view, "supervisor")
+    for who, path in ACTIVITIES:
+        body = command_body(path, office.county)
+        if path == "recusal-decision":
+            body["granted"] = False
+        view = ok(office.send(who, view["id"], path, body))
+        assert_reads_own_write(office, view, "supervisor")
+
+
+def test_an_unchanged_case_is_answered_304_and_logs_no_disclosure(office: Office) -> None:
+    view = office.drive("in_progress")
+    case_id = view["id"]
+    url = f"{API}/cases/{case_id}"
+    first = office.client.get(url, headers=office.headers("supervisor"))
+    etag = first.headers["ETag"]
+    assert etag == f'"{view["version"]}"'
+    logged = access_count(office, case_id)
+
+    again = office.client.get(url, headers=office.headers("supervisor", **{"If-None-Match": etag}))
+    assert again.status_code == 304
+    assert again.data == b""
+    assert again.headers["ETag"] == etag
+    history = office.client.get(
+        f"{url}/history", headers=office.headers("supervisor", **{"If-None-Match": etag})
+    )
+    assert history.status_code == 304
+    assert access_count(office, case_id) == logged  # nothing shown, nothing disclosed
+
+    # Another version in If-None-Match, or none: the case itself, logged.
+    other = office.client.get(url, headers=office.headers("supervisor", **{"If-None-Match": '"1"'}))
+    assert other.status_code == 200
+    assert access_count(office, case_id) == logged + 1
+
+    changed = ok(
+        office.send("handler", case_id, "progress", command_body("progress", office.county))
+    )
+    after = office.client.get(url, headers=office.headers("supervisor", **{"If-None-Match": etag}))
+    assert after.status_code == 200
+    assert after.headers["ETag"] == f'"{changed["version"]}"' != etag
+    assert after.get_json()["version"] == changed["version"]
+    history = office.client.get(
+        f"{url}/history", headers=office.headers("supervisor", **{"If-None-Match": etag})
+    )
+    assert history.status_code == 200
+    assert history.headers["ETag"] == f'"{changed["version"]}"'
+
+
+def test_if_none_match_does_not_reveal_a_hidden_case(office: Office) -> None:
+    accusation = office.register(
+        category="accusation", accused_unit_ids=[str(office.county.units["housing"])]
+    )
+    headers = office.headers("head", **{"If-None-Match": f'"{accusation["version"]}"'})
+    assert office.client.get(f"{API}/cases/{accusation['id']}", headers=headers).status_code == 404
+    history = office.client.get(f"{API}/cases/{accusation['id']}/history", headers=headers)
+    assert history.status_code == 404
+
+
+def test_concurrent_disclosing_reads_are_each_logged(
+    app_and_county: tuple[Flask, County], deferred: Services
+) -> None:
+    flask_app, county = app_and_county
+    office = Office(flask_app.test_client(), county)
+    case = office.drive("in_progress")
+    before = access_count(office, case["id"])
+    readers, rounds = 8, 5
+    start = threading.Barrier(readers)
+    statuses: list[int] = []
+
+    def read() -> None:
+        client: FlaskClient = flask_app.test_client()
+        start.wait()
+        for _ in range(rounds):
+            response = client.get(f"{API}/cases/{case['id']}", headers=county.headers("supervisor"))
+            statuses.append(response.status_code)
+
+    groups_before = deferred.app._group.groups
+    threads = [threading.Thread(target=read) for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200] * (readers * rounds)
+    entries = ok(
+        office.client.get(
+            f"{API}/audit/access",
+            query_string={"case_id": case["id"], "limit": 500},
+            headers=office.headers("auditor"),
+        )
+    )
+    assert len(entries) - before == readers * rounds
+    new = entries[: readers * rounds]
+    assert {(e["action"], e["actor"]["role"], tuple(e["fields"])) for e in new} == {
+        ("read_case", "supervisor", ("petitioner_identity",))
+    }
+    # However they were grouped, every record is in the log once.
+    assert deferred.app._group.groups - groups_before <= readers * rounds
+
+
+def test_a_case_view_row_copied_onto_another_case_is_refused_and_the_case_replayed(
+    office: Office, deferred: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    target, source = office.drive("in_progress"), office.register(subject="另一件事项")
+    office.client.get(f"{API}/cases/{source['id']}", headers=office.headers("supervisor"))
+    rows = {
+        row["case_id"]: row
+        for row in deferred.views.query("SELECT case_id, version, state FROM {p}ledger_case_states")
+    }
+    copied = rows[UUID(source["id"]).hex]
+    with deferred.views.transaction() as cursor:
+        deferred.views.run(
+            cursor,
+            "UPDATE {p}ledger_case_states SET state = ?, version = ? WHERE case_id = ?",
+            [copied["state"], copied["version"], UUID(target["id"]).hex],
+        )
+
+    with caplog.at_level(logging.ERROR):
+        shown = ok(
+            office.client.get(f"{API}/cases/{target['id']}", headers=office.headers("supervisor"))
+        )
+        moved = ok(
+            office.send(
+                "handler", target["id"], "progress", command_body("progress", office.county)
+            )
+        )
+    assert (shown["id"], shown["version"], shown["subject"]) == (
+        target["id"],
+        target["version"],
+        target["subject"],
+    )
+    assert moved["version"] == target["version"] + 1
+    logged = [r.getMessage() for r in caplog.records]
+    assert any("the case view could not be read" in m for m in logged), logged
+    assert any("the case is replayed instead" in m for m in logged), logged

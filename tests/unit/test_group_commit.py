@@ -1,0 +1,91 @@
+"""Group commit (domain/group_commit.py): saves queued while a group is written go together in
+the next group; a conflict in a group writes each save again on its own."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+from eventsourcing.persistence import IntegrityError
+
+from domain.group_commit import GroupCommit, _Ticket
+
+
+class Store:
+    """Writes items; `gate` holds the first write until released; names in `conflicts` fail."""
+
+    def __init__(self, conflicts: frozenset[str] = frozenset()) -> None:
+        self.written: list[list[str]] = []
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+        self.conflicts = conflicts
+
+    def many(self, items: Sequence[str]) -> list[str]:
+        self.entered.set()
+        self.gate.wait(5)
+        if self.conflicts & set(items):
+            raise IntegrityError("conflict")
+        self.written.append(list(items))
+        return [f"ok:{i}" for i in items]
+
+    def one(self, item: str) -> str:
+        self.entered.set()
+        self.gate.wait(5)
+        if item in self.conflicts:
+            raise IntegrityError(item)
+        self.written.append([item])
+        return f"ok:{item}"
+
+
+def run_while_first_is_written(store: Store, names: list[str]) -> dict[str, object]:
+    group = GroupCommit(store.many, store.one)
+    answers: dict[str, object] = {}
+
+    def save(name: str) -> None:
+        try:
+            answers[name] = group.submit(name)
+        except IntegrityError as err:
+            answers[name] = err
+
+    first = threading.Thread(target=save, args=(names[0],))
+    first.start()
+    assert store.entered.wait(5)
+    others = [threading.Thread(target=save, args=(n,)) for n in names[1:]]
+    for thread in others:
+        thread.start()
+    deadline = time.monotonic() + 5
+    while len(group._queue) < len(others) and time.monotonic() < deadline:
+        time.sleep(0.001)
+    store.gate.set()
+    for thread in [first, *others]:
+        thread.join(5)
+    return answers
+
+
+def test_saves_queued_during_a_write_share_the_next_transaction() -> None:
+    store = Store()
+    answers = run_while_first_is_written(store, ["a", "b", "c", "d"])
+    assert store.written[0] == ["a"]
+    assert sorted(store.written[1]) == ["b", "c", "d"]  # one transaction for the three
+    assert len(store.written) == 2
+    assert answers == {n: f"ok:{n}" for n in "abcd"}
+
+
+def test_a_conflict_in_a_group_fails_only_its_own_save() -> None:
+    store = Store(conflicts=frozenset({"c"}))
+    answers = run_while_first_is_written(store, ["a", "b", "c", "d"])
+    assert isinstance(answers["c"], IntegrityError)
+    assert {n: answers[n] for n in "abd"} == {n: f"ok:{n}" for n in "abd"}
+    assert sorted(map(tuple, store.written)) == [("a",), ("b",), ("d",)]
+
+
+def test_an_error_of_the_store_reaches_every_save_of_the_group() -> None:
+    def broken(items: Sequence[str]) -> list[str]:
+        raise OSError("disk gone")
+
+    group: GroupCommit[str, str] = GroupCommit(broken, lambda item: item)
+    assert group.submit("alone") == "alone"  # a group of one is written on its own
+    tickets = [_Ticket[str, str]("x"), _Ticket[str, str]("y")]
+    group._write(tickets)
+    assert all(t.done and isinstance(t.error, OSError) for t in tickets)
