@@ -20,6 +20,7 @@ from api import (
     ledger,
     meetings,
     pages,
+    rendered,
     reports,
     risks,
     strict_query,
@@ -59,6 +60,7 @@ def create_app(services: Services | None = None, config: dict[str, Any] | None =
     # Served: the views follow the log in a thread of their own; reads wait on the position.
     built = services or bootstrap(follow=True)
     app.extensions["xinfang"] = built
+    rendered.install(app)
     failures = FailedLogins(built.views, window=FAILED_LOGIN_WINDOW)
     failures.create()
     app.extensions["xinfang.logins"] = LoginThrottle(failures)

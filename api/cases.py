@@ -14,6 +14,7 @@ from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from api import rendered
 from api.audit_schemas import ProvenHistorySchema
 from api.context import actor, application, expected_version, idempotency_key, services
 from api.schemas import (
@@ -26,7 +27,7 @@ from api.schemas import (
     HistoryQuerySchema,
     command_schema,
 )
-from domain.application import Context, Outcome
+from domain.application import Context, Outcome, today_in_county
 from domain.commands import CASE_COMMANDS, CaseCommand, RegisterCase
 from projections import disclosure
 
@@ -104,7 +105,14 @@ class CaseResource(MethodView):
         unchanged = _unchanged(case.version)
         if unchanged is not None:
             return unchanged
-        return disclosure.show_case(built.app, viewer, case), {"ETag": _etag(case.version)}
+        sees = disclosure.shown(built.app, viewer, case, disclosure.READ_CASE)
+        today = today_in_county(built.app)
+        return rendered.answer(
+            ("case", case.id, case.version, sees, today),
+            CASE_SCHEMA,
+            lambda: disclosure.case_view(case, today, sees=sees),
+            {"ETag": _etag(case.version)},
+        )
 
 
 @blp.route("/cases/<uuid:case_id>/history")
@@ -119,19 +127,33 @@ class CaseHistory(MethodView):
         """Every event of the case, in order; with `proofs=true`, each one's inclusion proof.
 
         Without proofs its ETag is the case's version (`If-None-Match` with it is answered
-        304); with proofs it has none (the signed head moves with every save).
+        304), and it shows the events up to that version; with proofs it has none (the signed
+        head moves with every save).
         """
         built = services()
         viewer = actor()
-        case, events = built.app.history(viewer, case_id, current=built.case_now(case_id))
         if query["proofs"]:
+            case, events = built.app.history(viewer, case_id, current=built.case_now(case_id))
             history = disclosure.show_history(built.app, viewer, case, events)
             return disclosure.add_proofs(built.audit, history)
+        case = built.app.get_case(viewer, case_id, current=built.case_now(case_id))
         unchanged = _unchanged(case.version)
         if unchanged is not None:
             return unchanged
-        history = disclosure.show_history(built.app, viewer, case, events)
-        return history, {"ETag": _etag(case.version)}
+        sees = disclosure.shown(built.app, viewer, case, disclosure.READ_HISTORY)
+        return rendered.answer(
+            ("history", case.id, case.version, sees),
+            HISTORY_SCHEMA,
+            lambda: disclosure.history_view(
+                case, built.app.events_until(case.id, case.version), sees=sees
+            ),
+            {"ETag": _etag(case.version)},
+        )
+
+
+CASE_SCHEMA = CaseSchema()
+HISTORY_SCHEMA = ProvenHistorySchema()
+"""What the answers are dumped with (as `blp.response` would), built once."""
 
 
 # -- commands --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import threading
@@ -196,11 +197,17 @@ class Xinfang(Office):
         events = list(self.events.get(case_id))
         newer = [e for e in events if e.originator_version > case.version]
         if newer:
-            # `case` is this call's own copy (decoded from the view, or loaded): mutable here.
-            found = project_aggregate(case, newer)
+            # `current` may be shared by the readers of a process (the case view's decoded
+            # copy): the newer events go onto a copy of it.
+            found = project_aggregate(copy.deepcopy(case), newer)
             assert isinstance(found, Case)
             case = found
         return case, events
+
+    def events_until(self, case_id: UUID, version: int) -> list[DomainEventProtocol[UUID]]:
+        """The case's events up to `version` (inclusive), in order: its history at that version
+        (the caller has found the case visible)."""
+        return list(self.events.get(case_id, lte=version))
 
     # -- cases: commands -----------------------------------------------------------------
     def execute(self, command: Command, ctx: Context) -> Outcome:

@@ -82,10 +82,12 @@ class Services:
 
     def case_now(self, case_id: UUID) -> Case | None:
         """The case as the case view holds it once caught up to the log's head now, or None
-        (not in the view, or the view could not catch up: the caller loads the aggregate)."""
+        (not in the view, or the view could not catch up: the caller loads the aggregate).
+
+        Shared between the readers of this process (`CaseViews.current`): read only."""
         try:
             self.runner.reach(only=[LedgerProjection.name])
-            return self.cases.get(case_id)
+            return self.cases.current(case_id)
         except Exception:
             logger.exception("the case view could not be read; the case is loaded instead")
             return None

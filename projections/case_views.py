@@ -16,6 +16,8 @@ loaded from the event store as before.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 from uuid import UUID
 
@@ -54,14 +56,43 @@ def decode(mapper: Mapper[UUID], case_id: UUID, row: Any) -> Case | None:
 class CaseViews:
     """Cases as the view holds them at its position."""
 
-    def __init__(self, store: ViewStore, mapper: Mapper[UUID]) -> None:
+    def __init__(self, store: ViewStore, mapper: Mapper[UUID], capacity: int = 5_000) -> None:
         self.store = store
         self.mapper = mapper
+        self.capacity = capacity
+        self._decoded: OrderedDict[tuple[UUID, int], Case] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def get(self, case_id: UUID) -> Case | None:
-        """The case at the view's position, or None if the view does not hold it."""
+    def _row(self, case_id: UUID) -> Any:
         rows = self.store.query(
             "SELECT version, topic, state FROM {p}ledger_case_states WHERE case_id = ?",
             [case_id.hex],
         )
-        return decode(self.mapper, case_id, rows[0]) if rows else None
+        return rows[0] if rows else None
+
+    def get(self, case_id: UUID) -> Case | None:
+        """The case at the view's position, or None if the view does not hold it: a copy of
+        the caller's own (a command applies its events to it)."""
+        row = self._row(case_id)
+        return decode(self.mapper, case_id, row) if row is not None else None
+
+    def current(self, case_id: UUID) -> Case | None:
+        """`get` for readers: the case decoded once per version and shared between readers of
+        this process, so it must not be changed (what reads do with it: check, mask, show).
+        The row is still read each time (its version decides), and decoded when it is new."""
+        row = self._row(case_id)
+        if row is None:
+            return None
+        key = (case_id, int(row["version"]))
+        with self._lock:
+            found = self._decoded.get(key)
+            if found is not None:
+                self._decoded.move_to_end(key)
+                return found
+        case = decode(self.mapper, case_id, row)
+        if case is not None:
+            with self._lock:
+                self._decoded[key] = case
+                while len(self._decoded) > self.capacity:
+                    self._decoded.popitem(last=False)
+        return case

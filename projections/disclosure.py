@@ -230,10 +230,17 @@ def read_case(
     return case_view(case, today_in_county(app), sees=sees, people=now.petitioners)
 
 
+def shown(app: Xinfang, viewer: Actor, case: Case, action: str) -> bool:
+    """Whether the viewer (already found to see `case`) sees its petitioners; a read that shows
+    them is logged (saved, committed) before this returns."""
+    sees = visibility.sees_identity(viewer, case)
+    record(app, viewer, case, action, sees=sees)
+    return sees
+
+
 def show_case(app: Xinfang, viewer: Actor, case: Case) -> dict[str, Any]:
     """A case now (already found visible to the viewer), as they are shown it; logged."""
-    sees = visibility.sees_identity(viewer, case)
-    record(app, viewer, case, READ_CASE, sees=sees)
+    sees = shown(app, viewer, case, READ_CASE)
     return case_view(case, today_in_county(app), sees=sees)
 
 
@@ -321,8 +328,7 @@ def show_history(
     app: Xinfang, viewer: Actor, case: Case, events: Sequence[DomainEventProtocol[UUID]]
 ) -> dict[str, Any]:
     """A case's events (the case found visible to the viewer), as they are shown them; logged."""
-    sees = visibility.sees_identity(viewer, case)
-    record(app, viewer, case, READ_HISTORY, sees=sees)
+    sees = shown(app, viewer, case, READ_HISTORY)
     return history_view(case, events, sees=sees)
 
 

@@ -8,6 +8,7 @@ accusation content is not copied into the views at all.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,12 +20,14 @@ from eventsourcing.persistence import OperationalError, ProgrammingError
 from domain.application import Xinfang
 from domain.cases import Case, local_date
 from domain.values import WINDOWS, Category, Deadline, Holder
-from projections.case_views import state_row
+from projections.case_views import decode, state_row
 from projections.ledger_tables import CASE_COLUMNS, LEDGER_DROPS, LEDGER_TABLES
 from projections.runner import CaseStates, Item, Projection
 from projections.sealer import PetitionerSealer
 from projections.sql import hex_id, id_list, members
 from projections.store import ViewStore
+
+logger = logging.getLogger(__name__)
 
 
 def stored_kind(event_class: type) -> str:
@@ -141,6 +144,22 @@ class LedgerProjection(Projection):
             [state_row(self.states.app.mapper, case) for case in cases.values()],
         )
 
+    def _held(self, store: ViewStore, cursor: Any, case_id: UUID) -> Case | None:
+        """The case as the case view holds it, read in the batch's transaction."""
+        rows = store.fetch(
+            cursor,
+            "SELECT version, topic, state FROM {p}ledger_case_states WHERE case_id = ?",
+            [case_id.hex],
+        )
+        if not rows:
+            return None
+        try:
+            return decode(self.states.app.mapper, case_id, rows[0])
+        except Exception:
+            # A row that fails its integrity check: the case is replayed from the log instead.
+            logger.warning("case view row of %s unreadable; replaying the case", case_id)
+            return None
+
     def create(self, store: ViewStore) -> None:
         """Create the tables; tables of an older shape are dropped first, to be rebuilt.
 
@@ -160,6 +179,10 @@ class LedgerProjection(Projection):
     def apply(self, store: ViewStore, cursor: Any, batch: Sequence[Item]) -> None:
         """Advance the touched cases through the batch; write their rows once each."""
         touched: dict[UUID, Case] = {}
+
+        def held(case_id: UUID) -> Case | None:
+            return self._held(store, cursor, case_id)
+
         active_on: dict[UUID, str] = {}
         steps: dict[UUID, list[Step]] = {}
         actions: list[tuple[Any, ...]] = []
@@ -167,7 +190,7 @@ class LedgerProjection(Projection):
             # Other aggregates' events (directory, requests, bulletins) are not even decoded.
             if not item.notification.topic.startswith(CASE_TOPIC):
                 continue
-            advanced = self.states.advance(item.event)
+            advanced = self.states.advance(item.event, held)
             if advanced is None:
                 continue
             case = advanced.case

@@ -111,8 +111,17 @@ class CaseStates:
         self.capacity = capacity
         self._cases: OrderedDict[UUID, Case] = OrderedDict()
 
-    def advance(self, event: DomainEventProtocol[UUID]) -> Advanced | None:
-        """The case before and after `event` (None if the event is not a case event)."""
+    def advance(
+        self,
+        event: DomainEventProtocol[UUID],
+        held: Callable[[UUID], Case | None] | None = None,
+    ) -> Advanced | None:
+        """The case before and after `event` (None if the event is not a case event).
+
+        A case not cached at the version before `event` is taken from `held` (the case view,
+        which another process may have moved on) if it holds that version, else replayed from
+        the event store.
+        """
         if not isinstance(event, Case.Event | Case.Registered):
             return None
         case_id = event.originator_id
@@ -124,6 +133,10 @@ class CaseStates:
         if isinstance(event, Case.Registered):
             case = event.mutate(None)
         else:
+            if case is None and held is not None:
+                case = held(case_id)
+                if case is not None and case.version != version - 1:
+                    case = None
             if case is None:
                 case = self.app.repository.get(case_id, version=version - 1)
             assert isinstance(case, Case)
@@ -158,6 +171,8 @@ class Runner:
         self._lock = threading.Lock()
         self._known: dict[str, int] = {}
         """The positions this process last saw each view at (they only grow)."""
+        with store.transaction() as cursor:
+            store.run(cursor, ViewStore.CLAIMS)
         for projection in self.projections:
             projection.create(store)
 
@@ -182,6 +197,7 @@ class Runner:
         ]
         if not needed:
             return
+        waiting = []
         for projection in needed:
             seen = self._known.get(projection.name, 0)
             if projection.topics is not None and not self.app.recorder.select_notifications(
@@ -194,8 +210,10 @@ class Runner:
                 # Nothing for this view up to the target: no need to wait for anyone.
                 self._known[projection.name] = max(target, self._known.get(projection.name, 0))
                 continue
+            waiting.append(projection)
+        if waiting:
             with self._lock:
-                self._catch_up(projection, self.batch_size, None, target)
+                self._catch_up(waiting, self.batch_size, None, target)
 
     def catch_up(
         self,
@@ -204,51 +222,73 @@ class Runner:
         batch_size: int | None = None,
         until: int | None = None,
     ) -> int:
-        """Apply every notification not yet applied (up to `until`); returns how many."""
+        """Apply every notification not yet applied (up to `until`); returns how many (summed
+        over the views)."""
         with self._lock:
-            return sum(
-                self._catch_up(p, batch_size or self.batch_size, progress, until)
-                for p in self.projections
-            )
+            return self._catch_up(self.projections, batch_size or self.batch_size, progress, until)
 
     def _catch_up(
-        self, projection: Projection, limit: int, progress: Progress | None, until: int | None
+        self,
+        projections: Sequence[Projection],
+        limit: int,
+        progress: Progress | None,
+        until: int | None,
     ) -> int:
+        """Bring `projections` up to `until` (or the head): the log is read once per batch for
+        all of them, each event decoded once, and the batch applied to every view in ONE
+        transaction with their tracking rows (exactly once, as for one view)."""
         applied = 0
+        names = [p.name for p in projections]
         while True:
-            start = self.store.position(projection.name)
-            self._known[projection.name] = max(start, self._known.get(projection.name, 0))
-            if until is not None and start >= until:
+            starts = self.store.positions(names)
+            for name, start in starts.items():
+                self._known[name] = max(start, self._known.get(name, 0))
+            behind = [p for p in projections if until is None or starts[p.name] < until]
+            if not behind:
                 return applied
+            start = min(starts[p.name] for p in behind)
             notifications = self.app.recorder.select_notifications(
                 start=start, limit=limit, stop=until, inclusive_of_start=False
             )
             if not notifications:
                 return applied
             batch = [self._item(n) for n in notifications]
+            last = batch[-1].position
+            done = 0
             try:
                 with self.store.transaction() as cursor:
-                    projection.apply(self.store, cursor, batch)
-                    self.store.track(cursor, projection.name, batch[-1].position)
+                    # One batch of a view at a time across processes (claimed in name order,
+                    # so two processes cannot wait for each other): what another process
+                    # applied while this one waited is not applied again.
+                    for projection in sorted(behind, key=lambda p: p.name):
+                        now = self.store.claim(cursor, projection.name)
+                        share = [item for item in batch if item.position > now]
+                        if not share:
+                            continue
+                        projection.apply(self.store, cursor, share)
+                        self.store.track(cursor, projection.name, last)
+                        done += len(share)
             except IntegrityError:
-                self._forget_cached(projection)
-                if self.store.position(projection.name) == start:
-                    # Nobody else moved the view on: the batch itself conflicts (a defect of the
-                    # view), and trying it again would spin for ever.
+                for projection in behind:
+                    self._forget_cached(projection)
+                if self.store.positions(names) == starts:
+                    # Nobody else moved the views on: the batch itself conflicts (a defect of
+                    # a view), and trying it again would spin for ever.
                     raise
                 # Another process applied this batch first; start again from its position.
                 continue
-            applied += len(batch)
-            self._known[projection.name] = max(
-                batch[-1].position, self._known.get(projection.name, 0)
-            )
+            applied += done
+            for projection in behind:
+                self._known[projection.name] = max(last, self._known.get(projection.name, 0))
             if progress is not None:
                 progress(len(batch))
+            if len(notifications) < limit:
+                return applied  # the log's head (or `until`) as it was when read: done
 
     def catch_up_one(self, projection: Projection, *, progress: Progress | None = None) -> int:
         """Apply what one view has not yet applied."""
         with self._lock:
-            return self._catch_up(projection, self.batch_size, progress, None)
+            return self._catch_up([projection], self.batch_size, progress, None)
 
     @contextmanager
     def paused(self) -> Iterator[None]:
@@ -290,7 +330,7 @@ class Runner:
                 projection.create(self.store)
                 self._forget_cached(projection)
             for number, projection in enumerate(self.projections):
-                self._catch_up(projection, batch, progress if number == 0 else None, None)
+                self._catch_up([projection], batch, progress if number == 0 else None, None)
 
     def lag(self) -> int:
         """How many log positions the slowest view is behind."""

@@ -1,0 +1,78 @@
+"""Answers of reads kept rendered, by everything they depend on (issue 11).
+
+A case's view and its history are fixed by the case's version, whether the viewer sees the
+petitioner and (for the deadline levels of the case view) the county's date: two viewers of one
+standing are shown the same bytes. So the JSON of such an answer is kept, under that key, in a
+bounded table per process, and served again without decoding, masking or serialising anything.
+
+What is not kept: who read. The access record of every read that shows restricted fields is
+still saved, committed, before the answer is sent (`projections.disclosure.record`), and the
+visibility check (404 for a case the viewer may not know) runs on every request before the
+table is consulted. A new event gives the case a new version, hence a new key: nothing kept can
+be stale, and the old entries fall out as the table fills.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from flask import Flask, Response, current_app
+from marshmallow import Schema
+
+EXTENSION = "xinfang_rendered"
+CAPACITY = 4_096
+"""Answers kept per process (a 30-event history is about 20 kB: at most about 80 MB)."""
+
+
+class Rendered:
+    """A bounded, thread-safe table of rendered JSON bodies, least recently used out first."""
+
+    def __init__(self, capacity: int = CAPACITY) -> None:
+        self.capacity = capacity
+        self._bodies: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def body(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
+        """The body kept under `key`, or `render()`'s, kept from now on."""
+        with self._lock:
+            found = self._bodies.get(key)
+            if found is not None:
+                self._bodies.move_to_end(key)
+                self.hits += 1
+                return found
+            self.misses += 1
+        made = render()
+        with self._lock:
+            self._bodies[key] = made
+            while len(self._bodies) > self.capacity:
+                self._bodies.popitem(last=False)
+        return made
+
+
+def install(app: Flask) -> None:
+    """Give `app` its table."""
+    app.extensions[EXTENSION] = Rendered()
+
+
+def table() -> Rendered:
+    """The current app's table."""
+    found = current_app.extensions[EXTENSION]
+    assert isinstance(found, Rendered)
+    return found
+
+
+def answer(
+    key: Hashable, schema: Schema, view: Callable[[], Any], headers: dict[str, str]
+) -> Response:
+    """A 200 JSON answer: `schema` dumping `view()`, rendered once per `key`."""
+
+    def render() -> bytes:
+        response = current_app.json.response(schema.dump(view()))
+        return response.get_data()
+
+    return Response(table().body(key, render), mimetype="application/json", headers=headers)
