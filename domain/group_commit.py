@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Generic, TypeVar
 
 from eventsourcing.persistence import IntegrityError
@@ -50,6 +51,9 @@ class GroupCommit(Generic[T, R]):
         self._write_many = write_many
         self._write_one = write_one
         self._max_group = max_group
+        self.exclusive: Callable[[], AbstractContextManager[Any]] = nullcontext
+        """Held around each group's writing: the store's writers' queue across processes, if
+        the store has none of its own (projections/locks.py, for SQLite)."""
         self._queue: list[_Ticket[T, R]] = []
         self._writing = False
         self._cond = threading.Condition()
@@ -73,7 +77,8 @@ class GroupCommit(Generic[T, R]):
                 del self._queue[: self._max_group]
                 self._writing = True
             try:
-                self._write(group)
+                with self.exclusive():
+                    self._write(group)
             finally:
                 with self._cond:
                     self._writing = False

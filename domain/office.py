@@ -7,6 +7,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -138,6 +139,11 @@ class Office(Application[UUID]):
         self._group: GroupCommit[ProcessingEvent[UUID], list[Recording[UUID]]] = GroupCommit(
             self._record_group, self._record
         )
+
+    def queue_writers(self, exclusive: Callable[[], AbstractContextManager[Any]]) -> None:
+        """Hold `exclusive()` around each write of grouped saves (the store's writers' queue
+        across processes, given by the infrastructure where the store has none of its own)."""
+        self._group.exclusive = exclusive
 
     def save(
         self,

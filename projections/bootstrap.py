@@ -24,6 +24,7 @@ from projections.campaign_report import RuleTargets
 from projections.case_views import CaseViews
 from projections.ledger import Ledger
 from projections.ledger_projection import LedgerProjection
+from projections.locks import ProcessLock
 from projections.register_projection import RegisterProjection
 from projections.risk_register import RiskRegister, RiskRegisterProjection
 from projections.runner import Follower, Projection, Runner
@@ -143,6 +144,9 @@ def bootstrap(
         token_days=settings.token_days,
     )
     app.office = settings.office_profile
+    if not settings.is_postgres:
+        # The workers' writes queue in the kernel instead of polling SQLite's lock.
+        app.queue_writers(ProcessLock(settings.home / "xinfang.db.lock").held)
     views = ViewStore.open(settings)
     sealer = PetitionerSealer(settings.key_path(CIPHER_KEY_FILE).read_text().strip())
     runner = Runner(app, views, read_models(app, sealer))

@@ -257,12 +257,11 @@ class Runner:
             done = 0
             try:
                 with self.store.transaction() as cursor:
-                    # One batch of a view at a time across processes (claimed in name order,
-                    # so two processes cannot wait for each other): what another process
-                    # applied while this one waited is not applied again.
-                    for projection in sorted(behind, key=lambda p: p.name):
-                        now = self.store.claim(cursor, projection.name)
-                        share = [item for item in batch if item.position > now]
+                    # One batch at a time across processes: what another process applied
+                    # while this one waited is not applied again.
+                    now = self.store.claim(cursor, [p.name for p in behind])
+                    for projection in behind:
+                        share = [item for item in batch if item.position > now[projection.name]]
                         if not share:
                             continue
                         projection.apply(self.store, cursor, share)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from eventsourcing.persistence import InfrastructureFactory, Tracking, TrackingRecorder
@@ -11,6 +11,7 @@ from eventsourcing.postgres import PostgresTrackingRecorder
 from eventsourcing.sqlite import SQLiteTrackingRecorder
 from eventsourcing.utils import Environment
 
+from projections.locks import ProcessLock
 from projections.settings import Settings
 
 UPSTREAM = "Xinfang"
@@ -46,9 +47,13 @@ def derived_durability(recorder: TrackingRecorder) -> None:
 class ViewStore:
     """Read-model tables plus the library's tracking table, on SQLite or PostgreSQL."""
 
-    def __init__(self, recorder: TrackingRecorder, dialect: str) -> None:
+    def __init__(
+        self, recorder: TrackingRecorder, dialect: str, writers: ProcessLock | None = None
+    ) -> None:
         self.recorder = recorder
         self.dialect = dialect
+        self.writers = writers
+        """SQLite: the queue of the processes writing the views (projections/locks.py)."""
 
     @classmethod
     def open(cls, settings: Settings) -> ViewStore:
@@ -67,6 +72,7 @@ class ViewStore:
         recorder = factory.tracking_recorder()
         if dialect == "sqlite":
             derived_durability(recorder)
+            return cls(recorder, dialect, ProcessLock(settings.home / "views.db.lock"))
         return cls(recorder, dialect)
 
     @classmethod
@@ -93,7 +99,10 @@ class ViewStore:
     def transaction(self) -> Iterator[Any]:
         """A cursor in a write transaction (committed on success, rolled back on error)."""
         datastore = self._datastore()
-        with datastore.transaction(commit=True) as cursor:
+        with (
+            self.writers.held() if self.writers else nullcontext(),
+            datastore.transaction(commit=True) as cursor,
+        ):
             yield cursor
 
     @contextmanager
@@ -162,9 +171,14 @@ class ViewStore:
 
     def positions(self, views: Sequence[str]) -> dict[str, int]:
         """How far each of `views` has applied the log, in one query."""
+        with self.reading() as cursor:
+            return self._positions(cursor, views)
+
+    def _positions(self, cursor: Any, views: Sequence[str]) -> dict[str, int]:
         names = {self.tracking_name(view): view for view in views}
         marks = ",".join("?" for _ in names)
-        rows = self.query(
+        rows = self.fetch(
+            cursor,
             f"SELECT application_name AS name, MAX(notification_id) AS position "
             f"FROM {{p}}{self._tracking_table} WHERE application_name IN ({marks}) "
             "GROUP BY application_name",
@@ -181,24 +195,22 @@ class ViewStore:
 
     CLAIMS = "CREATE TABLE IF NOT EXISTS {p}view_claims (name TEXT PRIMARY KEY, batches {bigint})"
 
-    def claim(self, cursor: Any, view: str) -> int:
-        """Take `view`'s batch lock in the caller's transaction (held until it ends) and return
-        the view's position as it stands under the lock.
+    def claim(self, cursor: Any, views: Sequence[str]) -> dict[str, int]:
+        """Take the views' batch lock in the caller's transaction (held until it ends) and
+        return the positions of `views` as they stand under it.
 
         Must be the transaction's first statement: on SQLite the write lock is taken there (a
         writer of another process waits on the busy timeout instead of reading a snapshot it
-        could not then write from); on PostgreSQL the upsert locks the view's row. So one batch
-        of a view is applied at a time across every process, and a process that waited applies
-        only what the other did not, instead of redoing the batch and rolling it back.
+        could not then write from); on PostgreSQL the upsert locks the claim's row. So one batch
+        is applied to the views at a time across every process, and a process that waited
+        applies only what the other did not, instead of redoing the batch and rolling it back.
         """
         self.run(
             cursor,
-            "INSERT INTO {p}view_claims VALUES (?, 1) ON CONFLICT (name) "
+            "INSERT INTO {p}view_claims VALUES ('views', 1) ON CONFLICT (name) "
             "DO UPDATE SET batches = {p}view_claims.batches + 1",
-            [view],
         )
-        found = self.recorder._max_tracking_id(self.tracking_name(view), cursor)  # type: ignore[attr-defined]
-        return int(found or 0)
+        return self._positions(cursor, views)
 
     def forget(self, cursor: Any, view: str) -> None:
         """Drop the tracking row of `view` (before a rebuild)."""
