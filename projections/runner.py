@@ -356,9 +356,12 @@ class Follower:
     the catch-up here loses no read-your-writes.
     """
 
-    def __init__(self, runner: Runner, *, interval: float = 1.0) -> None:
+    def __init__(self, runner: Runner, *, interval: float = 1.0, linger: float = 0.01) -> None:
         self.runner = runner
         self.interval = interval
+        self.linger = linger
+        """How long a woken follower waits for more saves before it catches up: under load one
+        batch then carries many saves (readers never wait for it: they reach the position)."""
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="views-follower", daemon=True)
@@ -380,7 +383,8 @@ class Follower:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(self.interval)
+            if self._wake.wait(self.interval) and self.linger:
+                self._stop.wait(self.linger)
             self._wake.clear()
             if self._stop.is_set():
                 return

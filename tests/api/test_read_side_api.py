@@ -14,10 +14,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from api import create_app
+from api import create_app, rendered
 from projections.bootstrap import Services, bootstrap
 from projections.settings import Settings
-from tests.api.helpers import API, Office, command_body, ok, route
+from tests.api.helpers import API, Office, command_body, ok, registration, route
 from tests.conftest import County, build_county
 
 MODES = ("reader", "follower")
@@ -244,3 +244,40 @@ def test_a_case_view_row_copied_onto_another_case_is_refused_and_the_case_replay
     logged = [r.getMessage() for r in caplog.records]
     assert any("the case view could not be read" in m for m in logged), logged
     assert any("the case is replayed instead" in m for m in logged), logged
+
+
+def test_rendered_answers_are_kept_by_standing_and_every_disclosing_read_is_still_logged(
+    app_and_county: tuple[Flask, County],
+) -> None:
+    """GET case and history answers are kept rendered by (version, whether the viewer sees the
+    petitioner): a masked viewer never gets the bytes kept for one who sees, every read that
+    shows the identity is logged even when served from the table, a new version is rendered
+    afresh."""
+    flask_app, county = app_and_county
+    office = Office(flask_app.test_client(), county)
+    case = office.drive("in_progress")
+    reassign = {**command_body("reassign", county), "unit_id": str(county.units["labour"])}
+    case = ok(office.send("dispatcher", case["id"], "reassign", reassign))
+    table = flask_app.extensions[rendered.EXTENSION]
+    url = f"{API}/cases/{case['id']}"
+    secret = registration()["petitioners"][0]["id_number"]
+    before = access_count(office, case["id"])
+
+    for _ in range(2):
+        for path in (url, f"{url}/history"):
+            seen = office.client.get(path, headers=office.headers("auditor"))
+            masked = office.client.get(path, headers=office.headers("handler"))
+            assert seen.status_code == masked.status_code == 200
+            assert secret in seen.get_data(as_text=True)
+            assert secret not in masked.get_data(as_text=True)
+            assert seen.headers["ETag"] == masked.headers["ETag"] == f'"{case["version"]}"'
+    assert table.hits >= 4  # the second round came from the table
+    assert ok(office.client.get(url, headers=office.headers("handler")))["identity_masked"]
+    # Four reads by the auditor showed the identity: four records; the handler's none.
+    assert access_count(office, case["id"]) == before + 4
+
+    changed = ok(office.send("dispatcher", case["id"], "flags", command_body("flags", county)))
+    view = ok(office.client.get(url, headers=office.headers("auditor")))
+    assert view["version"] == changed["version"] == case["version"] + 1
+    history = ok(office.client.get(f"{url}/history", headers=office.headers("auditor")))
+    assert history["events"][-1]["version"] == changed["version"]
