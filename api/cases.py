@@ -27,6 +27,7 @@ from api.schemas import (
     HistoryQuerySchema,
     command_schema,
 )
+from domain.access import READ_CASE, READ_HISTORY
 from domain.application import Context, Outcome, today_in_county
 from domain.commands import CASE_COMMANDS, CaseCommand, RegisterCase
 from projections import disclosure
@@ -105,7 +106,7 @@ class CaseResource(MethodView):
         unchanged = _unchanged(case.version)
         if unchanged is not None:
             return unchanged
-        sees = disclosure.shown(built.app, viewer, case, disclosure.READ_CASE)
+        sees = disclosure.shown(built.app, viewer, case, READ_CASE)
         today = today_in_county(built.app)
         return rendered.answer(
             ("case", case.id, case.version, sees, today),
@@ -140,7 +141,7 @@ class CaseHistory(MethodView):
         unchanged = _unchanged(case.version)
         if unchanged is not None:
             return unchanged
-        sees = disclosure.shown(built.app, viewer, case, disclosure.READ_HISTORY)
+        sees = disclosure.shown(built.app, viewer, case, READ_HISTORY)
         return rendered.answer(
             ("history", case.id, case.version, sees),
             HISTORY_SCHEMA,
