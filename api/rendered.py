@@ -72,7 +72,7 @@ def answer(
     """A 200 JSON answer: `schema` dumping `view()`, rendered once per `key`."""
 
     def render() -> bytes:
-        response: Response = current_app.json.response(schema.dump(view()))
-        return bytes(response.get_data())
+        response = current_app.json.response(schema.dump(view()))
+        return bytes(response.get_data())  # type: ignore[attr-defined]
 
     return Response(table().body(key, render), mimetype="application/json", headers=headers)
