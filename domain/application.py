@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -36,7 +35,7 @@ from domain.errors import (
     RuleViolationError,
     StaleVersionError,
 )
-from domain.office import Office, project_aggregate
+from domain.office import NumberedSave, Office, project_aggregate
 from domain.values import Actor, Role, Stamp
 
 TAgg = TypeVar("TAgg", bound=Aggregate)
@@ -116,8 +115,6 @@ class Xinfang(Office):
     office: Callable[[], OfficeProfile] = OfficeProfile
     """The issuing office (name, 文号 prefix, seal) as configured now (`xinfang config`); the
     composition root sets the instance's, read anew for each document issued."""
-    _numbering = threading.RLock()
-    """Held while a registration takes the year's next number and saves (see `_register`)."""
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -238,9 +235,7 @@ class Xinfang(Office):
             stamp = self._stamp(ctx)
             # Numbered in the year of receipt, by a log that refuses two cases one number.
             year = local_date(stamp.occurred_at).year
-            # One registration at a time per process: concurrent ones would all take the same
-            # next number and all but one retry (other processes still race, and retry).
-            with self._numbering:
+            if self._batch is not None:
                 entry = self._number(year, case_id)
                 case = Case.register(
                     stamp,
@@ -249,6 +244,20 @@ class Xinfang(Office):
                     **command.arguments(),
                 )
                 return self._commit(ctx, command, case, [entry], asked)
+            numbering = EventSourcedLog(self.events, log_id(f"cases:{year}"), Logged)
+
+            def build(n: int) -> list[Any]:
+                # The number is given when the save is written (Office.save_numbered).
+                entry = numbering.trigger_event(next_originator_version=n, item_id=case_id)
+                case = Case.register(
+                    stamp, case_id=case_id, number=case_number(year, n), **command.arguments()
+                )
+                return [case, entry, *self._request_records(ctx, command, case, asked)]
+
+            numbered = NumberedSave(numbering, build)
+            recordings = self.save_numbered(numbered)
+            position = max((r.notification.id for r in recordings), default=None)
+            return Outcome(case=numbered.built[0], position=position)
 
         return self._retrying(attempt, on_conflict=lambda: self._replay(ctx, command, asked))
 
@@ -381,24 +390,31 @@ class Xinfang(Office):
     def _commit(
         self, ctx: Context, command: Command, case: Case, others: Sequence[Any], asked: str
     ) -> Outcome:
-        items: list[Any] = [case, *others]
-        if ctx.idempotency_key:
-            items.append(
-                RequestRecord.record(
-                    actor_id=ctx.actor.id,
-                    key=ctx.idempotency_key,
-                    command=command_name(command),
-                    case_id=case.id,
-                    case_version=case.version,
-                    fingerprint=asked,
-                )
-            )
+        items: list[Any] = [case, *others, *self._request_records(ctx, command, case, asked)]
         if self._batch is not None:
             self._batch.stage(items)
             return Outcome(case=case, position=None)
         recordings: list[Recording[UUID]] = self.save(*items)
         position = max((r.notification.id for r in recordings), default=None)
         return Outcome(case=case, position=position)
+
+    @staticmethod
+    def _request_records(
+        ctx: Context, command: Command, case: Case, asked: str
+    ) -> list[RequestRecord]:
+        """The record of a keyed request, saved with its result (none without a key)."""
+        if not ctx.idempotency_key:
+            return []
+        return [
+            RequestRecord.record(
+                actor_id=ctx.actor.id,
+                key=ctx.idempotency_key,
+                command=command_name(command),
+                case_id=case.id,
+                case_version=case.version,
+                fingerprint=asked,
+            )
+        ]
 
     def applied(self, actor: Actor, idempotency_key: str) -> bool:
         """Whether a request of `actor` with this Idempotency-Key was applied already (the web

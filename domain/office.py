@@ -107,6 +107,37 @@ class SignIn:
 _MUTABLE: dict[type, bool] = {}
 
 
+class NumberedSave:
+    """A save whose objects take the next number of a numbering log, given at write time.
+
+    `build(n)` makes the objects to save once the number is known. The writer of the group
+    (holding the store's writers' queue) reads the log's last number and numbers the group's
+    saves of that log consecutively, so concurrent registrations are written together in one
+    transaction instead of one at a time, and processes that queue on the lock never take one
+    number twice. A group that still fails on a number (a writer outside the queue) is written
+    save by save, each numbered afresh.
+    """
+
+    __slots__ = ("build", "built", "log", "processing")
+
+    def __init__(self, log: EventSourcedLog[Logged], build: Callable[[int], Sequence[Any]]) -> None:
+        self.log = log
+        self.build = build
+        self.built: list[Any] = []
+        """What `build` made for the number given (the last time it was numbered)."""
+        self.processing: ProcessingEvent[UUID] = ProcessingEvent()
+
+    def number(self, n: int) -> ProcessingEvent[UUID]:
+        """Build the save for number `n`: the events to write."""
+        self.built = list(self.build(n))
+        self.processing = ProcessingEvent()
+        self.processing.collect_events(*self.built)
+        return self.processing
+
+
+Save = ProcessingEvent[UUID] | NumberedSave
+
+
 class Office(Application[UUID]):
     """The directory of units and users, and what every use case of the office shares:
     the clock, the listeners told of each save, and the one retry loop of every write."""
@@ -136,8 +167,8 @@ class Office(Application[UUID]):
         self._credentials: dict[UUID, tuple[UUID, UUID]] = {}
         self._signed_in: dict[UUID, User] = {}
         self.listeners: list[Callable[[], None]] = []
-        self._group: GroupCommit[ProcessingEvent[UUID], list[Recording[UUID]]] = GroupCommit(
-            self._record_group, self._record
+        self._group: GroupCommit[Save, list[Recording[UUID]]] = GroupCommit(
+            self._record_group, self._record_one
         )
 
     def queue_writers(self, exclusive: Callable[[], AbstractContextManager[Any]]) -> None:
@@ -163,16 +194,45 @@ class Office(Application[UUID]):
         self.notify(processing.events)
         return recordings
 
-    def _record_group(self, group: Sequence[ProcessingEvent[UUID]]) -> list[list[Recording[UUID]]]:
+    def save_numbered(self, numbered: NumberedSave) -> list[Recording[UUID]]:
+        """`save` for objects that take the next number of a log (see NumberedSave)."""
+        recordings = self._group.submit(numbered)
+        self._take_snapshots(numbered.processing)
+        self._notify(recordings)
+        self.notify(numbered.processing.events)
+        return recordings
+
+    def _numbered(self, group: Sequence[Save]) -> list[ProcessingEvent[UUID]]:
+        """The group's saves, those awaiting a number numbered: consecutively per log, after the
+        last number the store holds (read now, by the group's writer)."""
+        following: dict[UUID, int] = {}
+        saves = []
+        for save in group:
+            if isinstance(save, NumberedSave):
+                log = save.log.originator_id
+                if log not in following:
+                    last = save.log.get_last()
+                    following[log] = last.originator_version + 1 if last else 1
+                saves.append(save.number(following[log]))
+                following[log] += 1
+            else:
+                saves.append(save)
+        return saves
+
+    def _record_one(self, save: Save) -> list[Recording[UUID]]:
+        return self._record(self._numbered([save])[0])
+
+    def _record_group(self, group: Sequence[Save]) -> list[list[Recording[UUID]]]:
         """Record the events of several saves in one transaction."""
-        events = [event for processing in group for event in processing.events]
+        saves = self._numbered(group)
+        events = [event for processing in saves for event in processing.events]
         recordings = self.events.put(events)
         cache = self.repository.cache
         if cache and not self.repository.fastforward:
-            for processing in group:
+            for processing in saves:
                 for aggregate_id, aggregate in processing.aggregates.items():
                     cache.put(aggregate_id, aggregate)
-        return split(recordings, [len(p.events) for p in group])
+        return split(recordings, [len(p.events) for p in saves])
 
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         """After each save, let the read side catch up (read-your-writes for the caller)."""

@@ -24,7 +24,7 @@ from projections.campaign_report import RuleTargets
 from projections.case_views import CaseViews
 from projections.ledger import Ledger
 from projections.ledger_projection import LedgerProjection
-from projections.locks import ProcessLock
+from projections.locks import AdvisoryLock, ProcessLock
 from projections.register_projection import RegisterProjection
 from projections.risk_register import RiskRegister, RiskRegisterProjection
 from projections.runner import Follower, Projection, Runner
@@ -57,6 +57,8 @@ class Services:
     cases: CaseViews
     follower: Follower | None = None
     """With `follow`, the thread that catches the views up after saves (off the request path)."""
+    writers: ProcessLock | AdvisoryLock | None = None
+    """The queue of the instance's writing processes (projections/locks.py)."""
 
     def catch_up(self, *, views: tuple[str, ...] | None = None) -> None:
         """Bring every view (or those named) up to the end of the log as it is now (before a
@@ -108,6 +110,13 @@ class Services:
             self.follower.close()
         self.views.close()
         self.app.close()
+        if self.writers is not None:
+            self.writers.close()
+
+
+def postgres_settings(env: dict[str, str]) -> dict[str, str]:
+    """The POSTGRES_* part of an event store environment."""
+    return {k: v for k, v in env.items() if k.startswith("POSTGRES_")}
 
 
 def read_models(app: Xinfang, sealer: PetitionerSealer) -> list[Projection]:
@@ -144,9 +153,14 @@ def bootstrap(
         token_days=settings.token_days,
     )
     app.office = settings.office_profile
-    if not settings.is_postgres:
+    writers: ProcessLock | AdvisoryLock
+    if settings.is_postgres:
+        # Groups are numbered (the year's next case number) with no other process writing.
+        writers = AdvisoryLock(postgres_settings(env))
+    else:
         # The workers' writes queue in the kernel instead of polling SQLite's lock.
-        app.queue_writers(ProcessLock(settings.home / "xinfang.db.lock").held)
+        writers = ProcessLock(settings.home / "xinfang.db.lock")
+    app.queue_writers(writers.held)
     views = ViewStore.open(settings)
     sealer = PetitionerSealer(settings.key_path(CIPHER_KEY_FILE).read_text().strip())
     runner = Runner(app, views, read_models(app, sealer))
@@ -168,6 +182,7 @@ def bootstrap(
         risks=RiskRegister(app, views, sealer),
         campaigns=Campaigns(registers, RuleTargets(app, views)),
         cases=CaseViews(views, app.mapper),
+        writers=writers,
     )
     app.case_states = services.held_case
     if follow:

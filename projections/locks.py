@@ -13,11 +13,18 @@ waiters itself and needs none of this.
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+import psycopg
+
+logger = logging.getLogger(__name__)
 
 
 class ProcessLock:
@@ -42,6 +49,13 @@ class ProcessLock:
             self._pid = os.getpid()
         return self._fd
 
+    def close(self) -> None:
+        """Close this process's descriptor (releasing the lock if held)."""
+        with self._threads:
+            if self._fd is not None and self._pid == os.getpid():
+                os.close(self._fd)
+            self._fd = None
+
     @contextmanager
     def held(self) -> Iterator[None]:
         """Hold the lock for the duration of the block."""
@@ -57,3 +71,86 @@ class ProcessLock:
                         fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
             finally:
                 self._depth -= 1
+
+
+class AdvisoryLock:
+    """The same queue for the processes of an instance on PostgreSQL: a session advisory lock
+    keyed by the instance's schema, on a connection of this process's own.
+
+    PostgreSQL queues the writers on the event table's lock anyway; this lock is taken before
+    the transaction so that the group's writer reads the numbering logs (the year's last case
+    number) with no other process writing meanwhile. A lost connection is opened again on the
+    next use; if the lock cannot be had at all the write goes ahead without it (the numbering
+    log still refuses a number taken twice, and the loser retries).
+    """
+
+    def __init__(self, postgres: Mapping[str, str]) -> None:
+        self.postgres = dict(postgres)
+        schema = self.postgres.get("POSTGRES_SCHEMA", "public")
+        digest = hashlib.sha256(f"xinfang-writers:{schema}".encode()).digest()
+        self.key = int.from_bytes(digest[:8], "big", signed=True)
+        self._connection: psycopg.Connection[Any] | None = None
+        self._pid = 0
+        self._threads = threading.RLock()
+        self._depth = 0
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        if self._connection is None or self._connection.closed or self._pid != os.getpid():
+            pg = self.postgres
+            self._connection = psycopg.connect(
+                host=pg.get("POSTGRES_HOST", "127.0.0.1"),
+                port=int(pg.get("POSTGRES_PORT", "5432")),
+                dbname=pg.get("POSTGRES_DBNAME", "postgres"),
+                user=pg.get("POSTGRES_USER", "postgres"),
+                password=pg.get("POSTGRES_PASSWORD") or None,
+                autocommit=True,
+                connect_timeout=int(pg.get("POSTGRES_CONNECT_TIMEOUT", "5")),
+            )
+            self._pid = os.getpid()
+        return self._connection
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the lock for the duration of the block (re-entrant within a thread)."""
+        with self._threads:
+            self._depth += 1
+            locked = False
+            try:
+                if self._depth == 1:
+                    locked = self._lock()
+                yield
+            finally:
+                self._depth -= 1
+                if locked:
+                    self._unlock()
+
+    def _lock(self) -> bool:
+        try:
+            self._connect().execute("SELECT pg_advisory_lock(%s)", (self.key,))
+        except psycopg.Error:
+            logger.warning("writers' lock unavailable; writing without it", exc_info=True)
+            self._drop()
+            return False
+        return True
+
+    def _unlock(self) -> None:
+        try:
+            self._connect().execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+        except psycopg.Error:
+            # A lost session holds no lock: opened again on the next use.
+            logger.warning("writers' lock not released cleanly; reconnecting", exc_info=True)
+            self._drop()
+
+    def close(self) -> None:
+        """Close this process's connection (a session's advisory locks end with it)."""
+        with self._threads:
+            if self._pid == os.getpid():
+                self._drop()
+            self._connection = None
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            finally:
+                self._connection = None

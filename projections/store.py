@@ -220,3 +220,5 @@ class ViewStore:
     def close(self) -> None:
         """Release connections."""
         self._datastore().close()
+        if self.writers is not None:
+            self.writers.close()
