@@ -188,7 +188,7 @@ def make_private(settings: Settings) -> None:
         return
     for name in SQLITE_FILES:
         os.close(os.open(settings.home / name, os.O_WRONLY | os.O_CREAT, 0o600))
-        for suffix in ("", "-wal", "-shm", "-journal"):
+        for suffix in ("", "-wal", "-shm", "-journal", ".lock"):
             path = settings.home / f"{name}{suffix}"
             if path.is_file() and not path.is_symlink():
                 os.chmod(path, 0o600)
