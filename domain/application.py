@@ -252,7 +252,13 @@ class Xinfang(Office):
                 case = Case.register(
                     stamp, case_id=case_id, number=case_number(year, n), **command.arguments()
                 )
-                return [case, entry, *self._request_records(ctx, command, case, asked)]
+                return [
+                    case,
+                    entry,
+                    *RequestRecord.kept(
+                        ctx.actor.id, ctx.idempotency_key, command_name(command), case, asked
+                    ),
+                ]
 
             numbered = NumberedSave(numbering, build)
             recordings = self.save_numbered(numbered)
@@ -390,31 +396,19 @@ class Xinfang(Office):
     def _commit(
         self, ctx: Context, command: Command, case: Case, others: Sequence[Any], asked: str
     ) -> Outcome:
-        items: list[Any] = [case, *others, *self._request_records(ctx, command, case, asked)]
+        items: list[Any] = [
+            case,
+            *others,
+            *RequestRecord.kept(
+                ctx.actor.id, ctx.idempotency_key, command_name(command), case, asked
+            ),
+        ]
         if self._batch is not None:
             self._batch.stage(items)
             return Outcome(case=case, position=None)
         recordings: list[Recording[UUID]] = self.save(*items)
         position = max((r.notification.id for r in recordings), default=None)
         return Outcome(case=case, position=position)
-
-    @staticmethod
-    def _request_records(
-        ctx: Context, command: Command, case: Case, asked: str
-    ) -> list[RequestRecord]:
-        """The record of a keyed request, saved with its result (none without a key)."""
-        if not ctx.idempotency_key:
-            return []
-        return [
-            RequestRecord.record(
-                actor_id=ctx.actor.id,
-                key=ctx.idempotency_key,
-                command=command_name(command),
-                case_id=case.id,
-                case_version=case.version,
-                fingerprint=asked,
-            )
-        ]
 
     def applied(self, actor: Actor, idempotency_key: str) -> bool:
         """Whether a request of `actor` with this Idempotency-Key was applied already (the web

@@ -437,6 +437,25 @@ class RequestRecord(Aggregate):
     case_version: int
     fingerprint: str
 
+    @classmethod
+    def kept(
+        cls, actor_id: UUID, key: str | None, command: str, result: Aggregate, fingerprint: str
+    ) -> list[RequestRecord]:
+        """The record of a request sent with `key`, to save with its `result` (none without a
+        key): a retry finds it, two racing retries cannot both apply."""
+        if not key:
+            return []
+        return [
+            cls.record(
+                actor_id=actor_id,
+                key=key,
+                command=command,
+                case_id=result.id,
+                case_version=result.version,
+                fingerprint=fingerprint,
+            )
+        ]
+
     @staticmethod
     def id_for(actor_id: UUID, key: str) -> UUID:
         """The record's id for one caller's key."""

@@ -260,18 +260,13 @@ class Registers:
         ctx: Context,
     ) -> RiskOutcome:
         items: list[Any] = [risk, *([case] if case is not None else []), *others]
-        if ctx.idempotency_key:
-            # Saved with the change: a retry finds it, two racing retries cannot both apply.
-            items.append(
-                RequestRecord.record(
-                    actor_id=ctx.actor.id,
-                    key=ctx.idempotency_key,
-                    command=self._name(command),
-                    case_id=risk.id,
-                    case_version=risk.version,
-                    fingerprint=self._fingerprint(command, ctx),
-                )
-            )
+        items += RequestRecord.kept(
+            ctx.actor.id,
+            ctx.idempotency_key,
+            self._name(command),
+            risk,
+            self._fingerprint(command, ctx),
+        )
         recordings: list[Recording[UUID]] = self.app.save(*items)
         position = max((r.notification.id for r in recordings), default=None)
         return RiskOutcome(risk=risk, case=case, position=position)

@@ -143,17 +143,9 @@ class WorkRegisters:
                 return replayed
             changed = handler(command, ctx)
             result = changed[0]
-            if ctx.idempotency_key:
-                changed.append(
-                    RequestRecord.record(
-                        actor_id=ctx.actor.id,
-                        key=ctx.idempotency_key,
-                        command=request_name(command),
-                        case_id=result.id,
-                        case_version=result.version,
-                        fingerprint=asked,
-                    )
-                )
+            changed += RequestRecord.kept(
+                ctx.actor.id, ctx.idempotency_key, request_name(command), result, asked
+            )
             self.app.save(*changed)
             return result
 

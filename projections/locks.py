@@ -125,21 +125,21 @@ class AdvisoryLock:
                     self._unlock()
 
     def _lock(self) -> bool:
+        return self._call("pg_advisory_lock", "writers' lock unavailable; writing without it")
+
+    def _unlock(self) -> None:
+        # A lost session holds no lock: it is opened again on the next use.
+        self._call("pg_advisory_unlock", "writers' lock not released cleanly; reconnecting")
+
+    def _call(self, function: str, failure: str) -> bool:
+        """`SELECT function(key)`; False (logged, the connection dropped) if it failed."""
         try:
-            self._connect().execute("SELECT pg_advisory_lock(%s)", (self.key,))
+            self._connect().execute(f"SELECT {function}(%s)", (self.key,))
         except psycopg.Error:
-            logger.warning("writers' lock unavailable; writing without it", exc_info=True)
+            logger.warning(failure, exc_info=True)
             self._drop()
             return False
         return True
-
-    def _unlock(self) -> None:
-        try:
-            self._connect().execute("SELECT pg_advisory_unlock(%s)", (self.key,))
-        except psycopg.Error:
-            # A lost session holds no lock: opened again on the next use.
-            logger.warning("writers' lock not released cleanly; reconnecting", exc_info=True)
-            self._drop()
 
     def close(self) -> None:
         """Close this process's connection (a session's advisory locks end with it)."""

@@ -3,6 +3,7 @@ re-entrant within a thread, its own descriptor in a forked child."""
 
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -10,12 +11,16 @@ import threading
 import time
 from pathlib import Path
 
-from projections.locks import ProcessLock
+import pytest
+
+from projections.locks import AdvisoryLock, ProcessLock
 
 HOLDER = """
 import sys, time
 from pathlib import Path
-from projections.locks import ProcessLock
+import pytest
+
+from projections.locks import AdvisoryLock, ProcessLock
 lock = ProcessLock(Path(sys.argv[1]))
 with lock.held():
     Path(sys.argv[2]).write_text("held")
@@ -100,3 +105,19 @@ def test_a_forked_child_does_not_share_its_parents_lock(tmp_path: Path) -> None:
         answer = os.read(read, 16)
         os.waitpid(child, 0)
     assert answer == b"blocked"
+
+
+def test_without_a_reachable_postgresql_the_advisory_lock_lets_the_write_go_ahead(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The numbering log still refuses a number taken twice: a lock that cannot be had must not
+    stop the office from writing, and says so in the log."""
+    lock = AdvisoryLock(
+        {"POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": "1", "POSTGRES_DBNAME": "x"}
+    )
+    ran = []
+    with caplog.at_level(logging.WARNING), lock.held():
+        ran.append(True)
+    assert ran == [True]
+    assert "writers' lock unavailable" in caplog.text
+    lock.close()
