@@ -255,6 +255,10 @@ class AuditedRecorder:
         )
         return self._raw_query(statement, (after, limit))
 
+    def raw_query(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """The rows of a query as plain tuples, values exactly as the driver returns them."""
+        return self._raw_query(statement, params)
+
     def _raw_query(self, statement: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         """The rows of a query as plain tuples, values exactly as the driver returns them."""
         raise NotImplementedError

@@ -9,7 +9,9 @@ order (snapshots after the log), naming the log position it concerns (docs/audit
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -19,9 +21,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.domain import CanSnapshotAggregate
 from eventsourcing.utils import TopicError, resolve_topic
 
-from projections.audit_recorders import AuditedRecorder, RawRecord, leaf_bytes
+from projections.audit_recorders import (
+    _LEAF_HEAD,
+    _STATE_LENGTH,
+    LEAF_FORMAT,
+    AuditedRecorder,
+    RawRecord,
+    Scan,
+)
 from projections.audit_signing import SignedHead
-from projections.merkle import CompactRange, leaf_hash
+from projections.merkle import _LEAF_PREFIX, CompactRange
 from projections.record_binding import RecordBinding
 from projections.runner import Progress
 
@@ -86,33 +95,69 @@ class LogChecker:
         self.key_id = key_id
 
     def run(self, progress: Progress | None) -> Finding | None:
-        """Walk the log; the first finding, or None if everything agrees."""
-        finding = self._check_heads(None)
-        after = 0
-        while finding is None:
-            scan = self.recorder.scan(after, self.batch_size)
-            if scan.records:
-                finding = self._check_batch(scan.records)
-                after = scan.records[-1][0]
-                if progress is not None:
-                    progress(len(scan.records))
-            if finding is None and scan.malformed is not None:
-                position, reason = scan.malformed
-                return Finding(
-                    position, f"the event row at log position {position} was altered: {reason}"
-                )
-            if not scan.records:
-                break
-        return finding or self._check_end() or self._check_snapshots()
+        """Walk the log; the first finding, or None if everything agrees.
 
-    def _check_batch(self, records: Sequence[RawRecord]) -> Finding | None:
+        The next batch (its rows, stored leaves and nodes) is read in a thread of its own while
+        this one is checked: the database works while Python hashes (it lets go of the GIL).
+        """
+        finding = self._check_heads(None)
+        if finding is not None:
+            return finding
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-read") as reader:
+            ahead = reader.submit(self._read, 0, self.tree.size)
+            while True:
+                scan, leaves, nodes = ahead.result()
+                if scan.records:
+                    if scan.malformed is None:
+                        after, first = scan.records[-1][0], self.tree.size + len(scan.records)
+                        ahead = reader.submit(self._read, after, first)
+                    finding = self._check_batch(scan.records, leaves, nodes)
+                    if progress is not None:
+                        progress(len(scan.records))
+                if finding is not None:
+                    return finding
+                if scan.malformed is not None:
+                    position, reason = scan.malformed
+                    return Finding(
+                        position, f"the event row at log position {position} was altered: {reason}"
+                    )
+                if not scan.records:
+                    break
+        return self._check_end() or self._check_snapshots()
+
+    def _read(
+        self, after: int, first: int
+    ) -> tuple[Scan, list[tuple[int, int, bytes]], dict[tuple[int, int], bytes]]:
+        """The rows after log position `after`, and the stored leaves and nodes they should
+        match when the tree holds `first` leaves before them."""
+        scan = self.recorder.scan(after, self.batch_size)
+        count = len(scan.records)
+        if not count:
+            return scan, [], {}
+        return scan, self._stored_leaves(first, count), self._stored_nodes(first, first + count)
+
+    def _check_batch(
+        self,
+        records: Sequence[RawRecord],
+        leaves: Sequence[tuple[int, int, bytes]],
+        nodes: dict[tuple[int, int], bytes],
+    ) -> Finding | None:
         first = self.tree.size
-        leaves = self._stored_leaves(first, len(records))
-        nodes = self._stored_nodes(first, first + len(records))
+        # The hot loop of `verify`: names bound once, each topic encoded once per batch, the
+        # leaf hashed from its parts (the same bytes as `leaf_hash(leaf_bytes(...))`), a head
+        # looked at only at its tree size. An event row matching its leaf must also be sealed
+        # for its place (then only is its topic resolved) and hold no snapshot.
+        tree, binding, nodes_get = self.tree, self.binding, nodes.get
+        topics: dict[str, bytes] = {}
+        snapshot_topics = self._snapshot_topics
+        pack_head, pack_length = _LEAF_HEAD.pack, _STATE_LENGTH.pack
+        sha256 = hashlib.sha256
+        next_size = self._next_head_size()
+        count = len(leaves)
         for offset, record in enumerate(records):
-            row = record[0]
+            row, raw_id, version, topic, state = record
             index = first + offset
-            stored = leaves[offset] if offset < len(leaves) else None
+            stored = leaves[offset] if offset < count else None
             if stored is None or stored[0] != index:
                 if stored is None and not self._has_leaf_beyond(index):
                     return Finding(
@@ -137,52 +182,66 @@ class LogChecker:
                     f"the event at log position {position} (leaf {index}) is missing from the "
                     "event store: the row was deleted or moved",
                 )
-            value = leaf_hash(leaf_bytes(*record))
-            _, raw_id, version, topic, state = record
+            topic_bytes = topics.get(topic)
+            if topic_bytes is None:
+                topic_bytes = topics[topic] = topic.encode("utf-8")
+            digest = sha256(_LEAF_PREFIX)
+            digest.update(pack_head(LEAF_FORMAT, row, raw_id, version, len(topic_bytes)))
+            digest.update(topic_bytes)
+            digest.update(pack_length(len(state)))
+            digest.update(state)
+            value = digest.digest()
             if value != stored_hash:
-                unbound = not self.binding.is_bound(raw_id, version, topic, state)
+                unbound = not binding.is_bound(raw_id, version, topic, state)
                 return Finding(
                     row,
                     f"the event row at log position {row} does not match its audit leaf "
                     f"{index}: the row (or the stored leaf) was altered"
                     + ("; its state is not sealed for its place either" if unbound else ""),
                 )
-            finding = self._check_place(row, raw_id, version, topic, state)
-            if finding is not None:
-                return finding
-            for level, idx, node in self.tree.append(value)[1:]:
-                if nodes.get((level, idx)) != node:
+            if not binding.is_bound_topic(raw_id, version, topic_bytes, state):
+                return self._unbound(row, raw_id, version)
+            # Sealed for its place, so the application wrote this topic: safe to resolve.
+            if snapshot_topics.get(topic, True) and self._is_snapshot_topic(topic):
+                return self._copied_snapshot(row, topic)
+            completed = tree.append(value)
+            for level, idx, node in completed[1:] if len(completed) > 1 else ():
+                if nodes_get((level, idx)) != node:
                     start, end = idx << level, ((idx + 1) << level) - 1
                     return Finding(
                         row,
                         f"the stored tree node at level {level}, index {idx} (leaves {start}-"
                         f"{end}, up to log position {row}) is missing or was altered",
                     )
-            if self.next_head < len(self.heads):
+            if tree.size == next_size:
                 finding = self._check_heads(row)
                 if finding is not None:
                     return finding
+                next_size = self._next_head_size()
         return None
 
-    def _check_place(
-        self, row: int, raw_id: bytes, version: int, topic: str, state: bytes
-    ) -> Finding | None:
-        """An event row matching its leaf is also sealed for its place, and is no snapshot."""
-        if not self.binding.is_bound(raw_id, version, topic, state):
-            return Finding(
-                row,
-                f"the event row at log position {row} (aggregate {UUID(bytes=raw_id)}, version "
-                f"{version}) is not sealed for its place: its state was copied or moved from "
-                "another aggregate, version or topic, or altered (and the tree recomputed)",
-            )
-        # Sealed for its place, so the application wrote this topic: safe to resolve.
-        if self._snapshot_topics.get(topic, True) and self._is_snapshot_topic(topic):
-            return Finding(
-                row,
-                f"the event row at log position {row} holds a snapshot ({topic}): a snapshot "
-                "row was copied into the event table",
-            )
+    def _next_head_size(self) -> int | None:
+        """The tree size of the next head to check (None when none is left)."""
+        if self.next_head < len(self.heads):
+            return self.heads[self.next_head].tree_size
         return None
+
+    @staticmethod
+    def _unbound(row: int, raw_id: bytes, version: int) -> Finding:
+        return Finding(
+            row,
+            f"the event row at log position {row} (aggregate {UUID(bytes=raw_id)}, version "
+            f"{version}) is not sealed for its place: its state was copied or moved from "
+            "another aggregate, version or topic, or altered (and the tree recomputed)",
+        )
+
+    @staticmethod
+    def _copied_snapshot(row: int, topic: str) -> Finding:
+        return Finding(
+            row,
+            f"the event row at log position {row} holds a snapshot ({topic}): a snapshot "
+            "row was copied into the event table",
+        )
 
     def _is_snapshot_topic(self, topic: str) -> bool:
         """Whether the topic names a snapshot class (False if it names nothing loadable)."""
@@ -236,12 +295,8 @@ class LogChecker:
             "SELECT leaf_index, position, leaf_hash FROM {p}audit_leaves "
             "WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index"
         )
-        with self.recorder.audit_transaction(commit=False) as cursor:
-            cursor.execute(statement, (first, first + count))
-            return [
-                (row["leaf_index"], row["position"], bytes(row["leaf_hash"]))
-                for row in cursor.fetchall()
-            ]
+        rows = self.recorder.raw_query(statement, (first, first + count))
+        return [(index, position, bytes(value)) for index, position, value in rows]
 
     def _has_leaf_beyond(self, index: int) -> bool:
         statement = self.recorder.sql("SELECT 1 FROM {p}audit_leaves WHERE leaf_index > ?")
@@ -255,15 +310,12 @@ class LogChecker:
             "SELECT level, idx, hash FROM {p}audit_nodes WHERE level = ? AND idx BETWEEN ? AND ?"
         )
         found: dict[tuple[int, int], bytes] = {}
-        with self.recorder.audit_transaction(commit=False) as cursor:
-            for level in range(1, end.bit_length() + 1):
-                low, high = start >> level, (end >> level) - 1
-                if low > high:
-                    continue
-                cursor.execute(statement, (level, low, high))
-                found.update(
-                    ((row["level"], row["idx"]), bytes(row["hash"])) for row in cursor.fetchall()
-                )
+        for level in range(1, end.bit_length() + 1):
+            low, high = start >> level, (end >> level) - 1
+            if low > high:
+                continue
+            rows = self.recorder.raw_query(statement, (level, low, high))
+            found.update(((at, idx), bytes(value)) for at, idx, value in rows)
         return found
 
     def _check_heads(self, position: int | None) -> Finding | None:

@@ -23,7 +23,7 @@ from domain.visibility import IDENTITY_ROLES
 from projections import disclosure
 from projections.names import Names
 from projections.sealer import PetitionerSealer
-from projections.sql import Where, literal, uuid_of
+from projections.sql import Where, uuid_of
 from projections.store import ViewStore
 from projections.visibility import case_filter
 
@@ -98,7 +98,7 @@ class Ledger:
         if query.flag:
             where.add("case_id IN (SELECT case_id FROM {p}ledger_flags WHERE flag = ?)", query.flag)
         if query.q:
-            where.add("searchable LIKE ? ESCAPE '\\'", f"%{literal(query.q.lower())}%")
+            where.add(*contains(self.store.dialect, "searchable", query.q.lower()))
         if query.received_from:
             where.add("received_on >= ?", query.received_from.isoformat())
         if query.received_to:
@@ -192,6 +192,17 @@ class Ledger:
         for row in rows:
             found.setdefault(row["case_id"], []).append(deadline_of(row))
         return found
+
+
+def contains(dialect: str, column: str, text: str) -> tuple[str, str]:
+    """The condition that `column` holds `text` as a substring, and its parameter.
+
+    The same as `column LIKE '%text%'` with the text's % and _ taken literally (`searchable`
+    and the query are both lower-cased, so SQLite's ASCII case folding of LIKE never applies),
+    without LIKE's pattern matching: `instr` on SQLite, `strpos` on PostgreSQL.
+    """
+    function = "instr" if dialect == "sqlite" else "strpos"
+    return f"{function}({column}, ?) > 0", text
 
 
 def ready_to_close_sql(today: date) -> tuple[str, tuple[Any, ...]]:

@@ -307,7 +307,9 @@ class Runner:
     def rebuild(self, *, progress: Progress | None = None) -> tuple[int, float]:
         """Drop every view and apply the whole log again; returns (log events, seconds).
 
-        `progress` follows the first view (the ledger), so a bar counts each event once.
+        The views are fed together (`_catch_up`: each batch read and decoded once, applied to
+        every view in one transaction with their tracking rows); `progress` counts each event
+        once.
         """
         started = time.perf_counter()
         batch = max(self.batch_size, 5_000)
@@ -328,8 +330,8 @@ class Runner:
                 projection.drop(self.store)
                 projection.create(self.store)
                 self._forget_cached(projection)
-            for number, projection in enumerate(self.projections):
-                self._catch_up([projection], batch, progress if number == 0 else None, None)
+            # Every view fed together: each batch read and decoded once for all of them.
+            self._catch_up(self.projections, batch, progress, None)
 
     def lag(self) -> int:
         """How many log positions the slowest view is behind."""

@@ -183,6 +183,8 @@ FILTERS: list[tuple[dict[str, Any], set[str]]] = [
     ({"q": "张三"}, set()),
     ({"q": "%"}, set()),
     ({"q": "_"}, set()),
+    ({"q": "\\"}, set()),
+    ({"q": "HyperLink"}, {"formula"}),
 ]
 """Filters and the cases they select. Accusation content is not searchable, its subject is."""
 
