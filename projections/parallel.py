@@ -23,7 +23,7 @@ from uuid import UUID
 
 from domain.application import Xinfang
 from projections.ledger_projection import LedgerProjection
-from projections.runner import CaseStates, Item, Progress, Projection, Runner
+from projections.runner import AggregateStates, CaseStates, Item, Progress, Projection, Runner
 from projections.sealer import PetitionerSealer
 from projections.settings import CIPHER_KEY_FILE, Settings
 from projections.store import ViewStore
@@ -106,7 +106,7 @@ def build_share(
     views = read_models(app, sealer)
     for view in views:
         states = getattr(view, "states", None)
-        if isinstance(states, CaseStates):
+        if isinstance(states, CaseStates | AggregateStates):
             states.capacity = 1 << 30  # a rebuild keeps every case in memory
         if isinstance(view, LedgerProjection):
             view.defer_states = True  # each case's state row once, at the end
@@ -192,7 +192,7 @@ def rebuild_in_parallel(
             projection.drop(runner.store)
             projection.create(runner.store)
             states = getattr(projection, "states", None)
-            if isinstance(states, CaseStates):
+            if isinstance(states, CaseStates | AggregateStates):
                 states.clear()
         until = runner.app.recorder.max_notification_id() or 0
         context = get_context("spawn")

@@ -21,7 +21,7 @@ from domain.cases import local_date
 from domain.risks import Risk
 from domain.values import Actor, Petitioner, RiskLevel, RiskStatus
 from projections.names import Names
-from projections.runner import Item, Projection
+from projections.runner import AggregateStates, Item, Projection
 from projections.sealer import PetitionerSealer
 from projections.sql import Where, hex_id, id_list, literal
 from projections.store import ViewStore
@@ -63,21 +63,21 @@ class RiskRegisterProjection(Projection):
     def __init__(self, app: Xinfang, sealer: PetitionerSealer) -> None:
         self.app = app
         self.sealer = sealer
+        self.states = AggregateStates(app, Risk)
 
     def apply(self, store: ViewStore, cursor: Any, batch: Sequence[Item]) -> None:
         """Write each touched risk's row once, as the risk stood after the batch."""
-        last: dict[UUID, int] = {}
+        last: dict[UUID, Risk] = {}
         for item in batch:
             # Other aggregates' events are not even decoded.
             if not item.notification.topic.startswith(RISK_TOPIC):
                 continue
-            last[UUID(str(item.notification.originator_id))] = item.notification.originator_version
+            risk = self.states.advance(item.event)
+            assert isinstance(risk, Risk)
+            last[risk.id] = risk
         if not last:
             return
-        rows = []
-        for risk_id, version in last.items():
-            risk: Risk = self.app.repository.get(risk_id, version=version)
-            rows.append(self._row(risk))
+        rows = [self._row(risk) for risk in last.values()]
         # A write first (SQLite: a transaction that starts by reading cannot write later).
         store.run_many(
             cursor,

@@ -20,7 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import (
+    Aggregate,
+    CanInitAggregate,
+    CanMutateAggregate,
+    DomainEventProtocol,
+)
 from eventsourcing.persistence import IntegrityError, Mapper, Notification
 
 from domain.application import Xinfang
@@ -151,6 +156,42 @@ class CaseStates:
     def clear(self) -> None:
         """Forget every cached case."""
         self._cases.clear()
+
+
+class AggregateStates:
+    """Aggregates of one class as of the last processed event, advanced by the events' own
+    apply() (as CaseStates does for cases): a view need not load each touched aggregate from
+    the event store again after every batch. Recently used ones stay in memory."""
+
+    def __init__(self, app: Xinfang, kind: type[Aggregate], capacity: int = 5_000) -> None:
+        self.app = app
+        self.kind = kind
+        self.capacity = capacity
+        self._held: OrderedDict[UUID, Aggregate] = OrderedDict()
+
+    def advance(self, event: DomainEventProtocol[UUID]) -> Aggregate:
+        """The aggregate after `event` (an event of this class's aggregates)."""
+        aggregate_id = event.originator_id
+        version = event.originator_version
+        aggregate = self._held.pop(aggregate_id, None)
+        if aggregate is not None and aggregate.version != version - 1:
+            aggregate = None
+        if isinstance(event, CanInitAggregate):
+            aggregate = event.mutate(None)
+        else:
+            if aggregate is None:
+                aggregate = self.app.repository.get(aggregate_id, version=version - 1)
+            assert isinstance(event, CanMutateAggregate)
+            event.mutate(aggregate)
+        assert isinstance(aggregate, self.kind)
+        self._held[aggregate_id] = aggregate
+        if len(self._held) > self.capacity:
+            self._held.popitem(last=False)
+        return aggregate
+
+    def clear(self) -> None:
+        """Forget every held aggregate."""
+        self._held.clear()
 
 
 class Runner:
@@ -301,7 +342,7 @@ class Runner:
     @staticmethod
     def _forget_cached(projection: Projection) -> None:
         states = getattr(projection, "states", None)
-        if isinstance(states, CaseStates):
+        if isinstance(states, CaseStates | AggregateStates):
             states.clear()
 
     def rebuild(self, *, progress: Progress | None = None) -> tuple[int, float]:
