@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from domain.application import Xinfang
+from projections.audit_access import AccessProjection
 from projections.bootstrap import Services, bootstrap, read_models
 from projections.ledger_projection import LedgerProjection
 from projections.parallel import rebuild_in_parallel
@@ -200,6 +201,47 @@ def test_a_projector_that_dies_mid_batch_commits_nothing_of_it_and_resumes_exact
     assert resumed["positions"] == at_head(quiet)
     assert count_actions(quiet) == case_events(quiet.app)
     assert rebuilt(quiet) == resumed
+
+
+def test_a_view_that_dies_mid_batch_rolls_the_batch_back_for_every_view_fed_with_it(
+    quiet: Services,
+) -> None:
+    busy_county(Desk(quiet.app, build_county(quiet.app)), count=20)
+    positions = [n.id for n in quiet.app.recorder.select_notifications(start=1, limit=10_000)]
+    crash_at = positions[len(positions) // 2 + 7]
+    crashing = CrashingLedger(quiet.app, quiet.ledger.sealer, at=crash_at)
+    runner = Runner(quiet.app, quiet.views, [AccessProjection(), crashing], batch_size=40)
+
+    with pytest.raises(CrashError):
+        runner.catch_up()
+
+    committed = quiet.views.position("ledger")
+    assert 0 < committed < crash_at
+    assert quiet.views.position(AccessProjection.name) == committed
+    crashing.at = None
+    runner.catch_up()
+    quiet.runner.catch_up()  # the other views, which this runner does not keep
+    assert count_actions(quiet) == case_events(quiet.app)
+    assert snapshot(quiet)["positions"] == at_head(quiet)
+
+
+def test_views_at_different_positions_are_fed_together_each_from_its_own_position(
+    quiet: Services, rival: Services
+) -> None:
+    desk = Desk(quiet.app, build_county(quiet.app))
+    busy_county(desk, count=8)
+    quiet.runner.catch_up_one(quiet.runner.projections[0])  # the ledger alone, ahead
+    busy_county(desk, count=4)
+    before = {p.name: quiet.views.position(p.name) for p in quiet.runner.projections}
+    assert len(set(before.values())) > 1
+
+    applied = quiet.runner.catch_up(batch_size=15)
+
+    assert applied == sum(head(quiet.app) - position for position in before.values())
+    assert count_actions(quiet) == case_events(quiet.app)
+    together = snapshot(quiet)
+    assert together["positions"] == at_head(quiet)
+    assert rebuilt(rival) == together
 
 
 def test_a_batch_another_process_applied_first_is_not_applied_twice(
