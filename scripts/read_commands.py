@@ -53,8 +53,10 @@ def project(follow: bool, interval: float) -> None:
 
 
 def follow_checkpoints(services: Services, tried: int) -> int:
-    """The worker makes the checkpoint of the newest boundary the log has passed, once each
-    (a failure is logged and not retried until the next boundary); the boundary tried."""
+    """The worker makes the checkpoint of the newest boundary the log has passed, once each,
+    when the one before it is there (a replay of one interval, ~1 s; a failure is logged and
+    not retried until the next boundary): the live views never wait for a longer replay. Those
+    missing further back are `xinfang checkpoints`'s. Returns the boundary tried."""
     checkpoints = services.checkpoints
     if checkpoints is None or not checkpoints.enabled:
         return tried
@@ -62,10 +64,14 @@ def follow_checkpoints(services: Services, tried: int) -> int:
     boundary = head // checkpoints.every * checkpoints.every
     if boundary <= tried or checkpoints.has(boundary):
         return max(tried, boundary)
+    previous = boundary - checkpoints.every
+    if previous and not checkpoints.has(previous):
+        logger.info("no checkpoint at log position %s: run `xinfang checkpoints`", previous)
+        return boundary
     try:
         make_checkpoints(services.app, services.ledger.sealer, checkpoints, until=boundary)
     except Exception:
-        logger.exception("checkpoints up to log position %s not made", boundary)
+        logger.exception("the checkpoint at log position %s not made", boundary)
     return boundary
 
 

@@ -249,16 +249,26 @@ def test_the_projection_worker_makes_the_checkpoint_of_each_boundary_the_log_pas
 ) -> None:
     desk = Desk(services.app, county)
     LIVES[0](desk, 100, [])
-    services.checkpoints = Checkpoints(services.settings.home / "cp", 10)
+    checkpoints = services.checkpoints = Checkpoints(services.settings.home / "cp", 10)
     top = head(services.app)
 
+    skipped = follow_checkpoints(services, 0)  # the earlier ones missing: not the worker's
+    none = checkpoints.found()
+    make_checkpoints(services.app, services.ledger.sealer, checkpoints, until=top - 10)
     tried = follow_checkpoints(services, 0)
-    first = [c.position for c in services.checkpoints.found()]
+    first = [c.position for c in checkpoints.found()]
     LIVES[1](desk, 90, [])
-    again = follow_checkpoints(services, tried)
+    passed = follow_checkpoints(services, tried)  # several boundaries passed at once: skipped
+    after_passing = [c.position for c in checkpoints.found()]
+    make_checkpoints(services.app, services.ledger.sealer, checkpoints, until=passed - 10)
+    again = follow_checkpoints(services, 0)
 
+    assert skipped == top // 10 * 10
+    assert none == []
     assert tried == top // 10 * 10
     assert first == list(range(10, tried + 1, 10))
-    assert again == head(services.app) // 10 * 10 > tried
-    assert [c.position for c in services.checkpoints.found()] == list(range(10, again + 1, 10))
+    assert passed == head(services.app) // 10 * 10 > tried + 10
+    assert after_passing == first
+    assert again == passed
+    assert [c.position for c in checkpoints.found()] == list(range(10, again + 1, 10))
     assert follow_checkpoints(services, again) == again  # nothing new: nothing made
