@@ -22,6 +22,7 @@ import hashlib
 import logging
 import os
 import re
+import shutil
 import sqlite3
 import tempfile
 import zlib
@@ -52,6 +53,9 @@ against someone who may write the folder, who could as well write views.db."""
 TEMPORARY_PREFIX = ".writing-"
 TEMPORARY_NAME = re.compile(rf"{re.escape(TEMPORARY_PREFIX)}(\d+)-.*")
 META_TABLE = "xinfang_checkpoint"
+KEEP_FREE = 0.10
+"""A checkpoint is not written if it would leave less than this share of its disk free: they
+grow with the log (docs/read-side.md, "Disk"), and the event store must never run short."""
 CHUNK = 1 << 22
 
 
@@ -102,6 +106,8 @@ class Checkpoints:
     folder: Path
     every: int
     shape: str = view_shape()
+    keep_free: float = KEEP_FREE
+    """The share of the disk a new checkpoint must leave free, or it is not written."""
 
     @classmethod
     def of(cls, settings: Settings) -> Checkpoints:
@@ -183,6 +189,20 @@ class Checkpoints:
             return None
         make_folder(self.folder)
         sweep_temporary(self.folder)
+        disk = shutil.disk_usage(self.folder)
+        size = sum(
+            Path(f"{source}{suffix}").stat().st_size
+            for suffix in ("", "-wal")
+            if Path(f"{source}{suffix}").exists()
+        )
+        if disk.free - size < disk.total * self.keep_free:
+            logger.warning(
+                "checkpoint at log position %s not written: it would leave less than %.0f%% of "
+                "the disk free (see `xinfang checkpoints --list`, XINFANG_CHECKPOINT_EVERY)",
+                position,
+                self.keep_free * 100,
+            )
+            return None
         descriptor, name = tempfile.mkstemp(
             dir=self.folder, prefix=f"{TEMPORARY_PREFIX}{os.getpid()}-", suffix=".db"
         )

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -272,3 +273,18 @@ def test_the_projection_worker_makes_the_checkpoint_of_each_boundary_the_log_pas
     assert again == passed
     assert [c.position for c in checkpoints.found()] == list(range(10, again + 1, 10))
     assert follow_checkpoints(services, again) == again  # nothing new: nothing made
+
+
+def test_no_checkpoint_is_written_that_would_leave_too_little_disk_free(
+    services: Services, county: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    desk = Desk(services.app, county)
+    LIVES[0](desk, 100, [])
+    top = head(services.app)
+    full = Checkpoints(services.settings.home / "cp", 10, keep_free=1.0)  # a disk never free enough
+
+    found = replayed(services, top, full)
+
+    assert found == replayed(services, top, None)
+    assert full.found() == []
+    assert "not written: it would leave less than 100% of the disk free" in caplog.text
