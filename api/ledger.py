@@ -150,8 +150,10 @@ REPLAYS = threading.BoundedSemaphore(MAX_REPLAYS)
 def ledger_as_of(moment: datetime | None) -> Iterator[tuple[Ledger, date]]:
     """The live ledger (caught up), or one replayed from the log up to `moment`.
 
-    A replay reads the whole log up to `moment`: only AS_OF_READERS may ask for one, and at most
-    MAX_REPLAYS run at once in a worker, so parallel requests cannot stall it (docs/audit.md).
+    A replay reads the log up to `moment` (from the newest checkpoint at or before it, saving
+    those it passes: docs/read-side.md, "as_of: checkpoints"): only AS_OF_READERS may ask for
+    one, and at most MAX_REPLAYS run at once in a worker, so parallel requests cannot stall it
+    (docs/audit.md).
     """
     built = services()
     if moment is None:
@@ -163,7 +165,7 @@ def ledger_as_of(moment: datetime | None) -> Iterator[tuple[Ledger, date]]:
         raise TooManyAttemptsError("another replay of the log is under way; retry in 1 s", 1)
     try:
         position = position_at(built.app, moment)
-        with ledger_at(built.app, built.ledger.sealer, position) as past:
+        with ledger_at(built.app, built.ledger.sealer, position, built.checkpoints) as past:
             yield past, local_date(moment)
     finally:
         REPLAYS.release()

@@ -22,6 +22,7 @@ from projections.audit_trail import AuditTrail
 from projections.bulletin import Bulletins
 from projections.campaign_report import RuleTargets
 from projections.case_views import CaseViews
+from projections.checkpoints import Checkpoints
 from projections.ledger import Ledger
 from projections.ledger_projection import LedgerProjection
 from projections.locks import AdvisoryLock, ProcessLock
@@ -55,6 +56,8 @@ class Services:
     campaigns: Campaigns
     """The campaigns' use cases (docs/campaigns.md)."""
     cases: CaseViews
+    checkpoints: Checkpoints | None = None
+    """Checkpoints of the views replays "as of" a moment start from (docs/read-side.md)."""
     follower: Follower | None = None
     """With `follow`, the thread that catches the views up after saves (off the request path)."""
     writers: ProcessLock | AdvisoryLock | None = None
@@ -167,6 +170,7 @@ def bootstrap(
     registers = Registers(app)
     ledger = Ledger(app, views, sealer)
     audit = AuditTrail(app, settings.key_path(AUDIT_KEY_FILE))
+    checkpoints = Checkpoints.of(settings)
     services = Services(
         settings=settings,
         app=app,
@@ -175,7 +179,9 @@ def bootstrap(
         ledger=ledger,
         accountability=Accountability(ledger),
         # A published bulletin carries a signed head of the log it was computed from.
-        bulletins=Bulletins(ledger, head=lambda: audit.sign_head().as_json()),
+        bulletins=Bulletins(
+            ledger, head=lambda: audit.sign_head().as_json(), checkpoints=checkpoints
+        ),
         audit=audit,
         access=AccessLog(views),
         registers=registers,
@@ -183,6 +189,7 @@ def bootstrap(
         campaigns=Campaigns(registers, RuleTargets(app, views)),
         cases=CaseViews(views, app.mapper),
         writers=writers,
+        checkpoints=checkpoints,
     )
     app.case_states = services.held_case
     if follow:

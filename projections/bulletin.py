@@ -30,6 +30,7 @@ from projections.accountability import (
     previous_month,
 )
 from projections.campaign_report import bulletin_campaigns
+from projections.checkpoints import Checkpoints
 from projections.inspection_register import InspectionRegister
 from projections.ledger import Ledger
 from projections.ledger_projection import stored_kind
@@ -412,9 +413,16 @@ def differences(old: Any, new: Any, path: str = "") -> list[dict[str, Any]]:
 class Bulletins:
     """Computes, publishes and re-checks monthly bulletins."""
 
-    def __init__(self, ledger: Ledger, head: HeadProvider | None = None) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        head: HeadProvider | None = None,
+        checkpoints: Checkpoints | None = None,
+    ) -> None:
         self.ledger = ledger
         self.head = head
+        self.checkpoints = checkpoints
+        """Where a recompute's replay may start from (docs/read-side.md)."""
 
     def _require_reader(self, viewer: Actor) -> None:
         permissions.require_role(viewer, BULLETIN_READERS, "read bulletins")
@@ -502,7 +510,9 @@ class Bulletins:
         bulletin = self.published(month)
         if bulletin is None:
             raise BulletinStateError("recompute", f"{month} 月通报尚未发布，无从复算")
-        with ledger_at(self.ledger.app, self.ledger.sealer, bulletin.position) as past:
+        with ledger_at(
+            self.ledger.app, self.ledger.sealer, bulletin.position, self.checkpoints
+        ) as past:
             figures = compute_figures(past, month, bulletin.as_of_date)
         return {
             "month": month,

@@ -33,6 +33,9 @@ AUDIT_KEY_FILE = "keys/audit_ed25519.pem"
 PASSTHROUGH_PREFIXES = ("POSTGRES_", "SQLITE_LOCK_TIMEOUT", "AGGREGATE_CACHE")
 OFFICE_FILE = "office.json"
 """The issuing office's settings (`xinfang config`): name, 文号 prefix, seal placeholder."""
+DEFAULT_CHECKPOINT_EVERY = 5_000
+"""Log positions between checkpoints of the `as_of` views (docs/read-side.md)."""
+MAX_CHECKPOINT_EVERY = 100_000_000
 SQLITE_FILES = ("xinfang.db", "views.db")
 """The instance's databases on SQLite (their -wal and -shm files take the same mode)."""
 
@@ -50,6 +53,9 @@ class Settings:
     extra_env: Mapping[str, str] = field(default_factory=dict)
     token_days: int = DEFAULT_TOKEN_DAYS
     """How long a token lives when its issuer does not say (XINFANG_TOKEN_DAYS)."""
+    checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY
+    """Log positions between checkpoints of the `as_of` views (XINFANG_CHECKPOINT_EVERY; 0: no
+    checkpoints, every `as_of` replays from the start; docs/read-side.md)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -62,7 +68,20 @@ class Settings:
         if not (days.isascii() and days.isdigit() and 1 <= int(days) <= MAX_TOKEN_DAYS):
             msg = f"XINFANG_TOKEN_DAYS must be a number of days from 1 to {MAX_TOKEN_DAYS}"
             raise InstanceError(msg)
-        return cls(home=home, persistence_module=module, extra_env=extra, token_days=int(days))
+        every = env.get("XINFANG_CHECKPOINT_EVERY", str(DEFAULT_CHECKPOINT_EVERY)).strip()
+        if not (every.isascii() and every.isdigit() and int(every) <= MAX_CHECKPOINT_EVERY):
+            msg = (
+                "XINFANG_CHECKPOINT_EVERY must be a number of log positions from 0 (no "
+                f"checkpoints) to {MAX_CHECKPOINT_EVERY}"
+            )
+            raise InstanceError(msg)
+        return cls(
+            home=home,
+            persistence_module=module,
+            extra_env=extra,
+            token_days=int(days),
+            checkpoint_every=int(every),
+        )
 
     @property
     def is_postgres(self) -> bool:

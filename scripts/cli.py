@@ -130,6 +130,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "history": "scripts.read_commands:history",
     "project": "scripts.read_commands:project",
     "rebuild": "scripts.read_commands:rebuild",
+    "checkpoints": "scripts.read_commands:checkpoints",
     "verify": "scripts.audit_commands:verify",
     "audit": "scripts.audit_commands:audit",
     "backup": "scripts.ops_commands:backup",

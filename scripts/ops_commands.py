@@ -20,6 +20,7 @@ from pathlib import Path
 
 import click
 
+from projections.checkpoints import Checkpoints
 from projections.settings import (
     AUDIT_KEY_FILE,
     CIPHER_KEY_FILE,
@@ -186,6 +187,8 @@ def restore(path: Path, force: bool) -> None:
             for stale in (f"{name}-wal", f"{name}-shm"):
                 (settings.home / stale).unlink(missing_ok=True)
             _sqlite_copy(path / name, settings.home / name)
+    # The checkpoints of the as_of views were made from the log this restore replaced.
+    Checkpoints.of(settings).remove()
     for name in manifest.get("settings", []):  # absent from backups made before it existed
         shutil.copy2(path / name, settings.home / name)
     make_private(settings)

@@ -1,10 +1,13 @@
-"""`xinfang history`, `project`, `rebuild`: a case's trail, the read-model worker, the rebuild."""
+"""`xinfang history`, `project`, `rebuild`, `checkpoints`: a case's trail, the read-model
+worker, the rebuild, the checkpoints of the `as_of` views."""
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
+import time
 from types import FrameType
 
 import click
@@ -12,9 +15,13 @@ from tqdm import tqdm
 
 from domain.labels import event_label, label
 from projections import disclosure
-from projections.bootstrap import read_models
+from projections.bootstrap import Services, read_models
+from projections.checkpoints import Checkpoints
 from projections.parallel import rebuild_in_parallel
+from projections.replay import make_checkpoints
 from scripts.cli import echo_table, find_case, local_time, opened, unit_names
+
+logger = logging.getLogger(__name__)
 
 
 @click.command()
@@ -36,8 +43,36 @@ def project(follow: bool, interval: float) -> None:
         signal.signal(signal.SIGTERM, finish)
         signal.signal(signal.SIGINT, finish)
         click.echo(f"following the log every {interval}s (Ctrl-C to stop)")
-        runner.follow(interval=interval, stop=stop)
+        tried = 0
+        while not stop.is_set():
+            applied = runner.catch_up()
+            tried = follow_checkpoints(services, tried)
+            if applied == 0:
+                stop.wait(interval)
         click.echo("stopped")
+
+
+def follow_checkpoints(services: Services, tried: int) -> int:
+    """The worker makes the checkpoint of the newest boundary the log has passed, once each,
+    when the one before it is there (a replay of one interval, ~1 s; a failure is logged and
+    not retried until the next boundary): the live views never wait for a longer replay. Those
+    missing further back are `xinfang checkpoints`'s. Returns the boundary tried."""
+    checkpoints = services.checkpoints
+    if checkpoints is None or not checkpoints.enabled:
+        return tried
+    head = services.app.recorder.max_notification_id() or 0
+    boundary = head // checkpoints.every * checkpoints.every
+    if boundary <= tried or checkpoints.has(boundary):
+        return max(tried, boundary)
+    previous = boundary - checkpoints.every
+    if previous and not checkpoints.has(previous):
+        logger.info("no checkpoint at log position %s: run `xinfang checkpoints`", previous)
+        return boundary
+    try:
+        make_checkpoints(services.app, services.ledger.sealer, checkpoints, until=boundary)
+    except Exception:
+        logger.exception("the checkpoint at log position %s not made", boundary)
+    return boundary
 
 
 @click.command()
@@ -49,8 +84,14 @@ def project(follow: bool, interval: float) -> None:
     help="Processes that rebuild the ledger side by side (SQLite; PostgreSQL uses one).",
 )
 def rebuild(workers: int) -> None:
-    """Drop every read model and apply the whole log again; prints events/s."""
+    """Drop every read model and apply the whole log again; prints events/s.
+
+    The checkpoints of the `as_of` views are deleted first (a view's shape may have changed).
+    """
     with opened() as services:
+        removed = Checkpoints.of(services.settings).remove()
+        if removed:
+            click.echo(f"deleted {len(removed)} checkpoint file(s) of the as_of views")
         total = services.app.recorder.max_notification_id() or 0
         with tqdm(total=total, unit="ev", desc="rebuild", mininterval=0.5) as bar:
             if workers > 1 and not services.settings.is_postgres:
@@ -66,6 +107,53 @@ def rebuild(workers: int) -> None:
         speed = count / seconds if seconds else 0.0
         click.echo(
             f"rebuilt read models from {count} events in {seconds:.1f} s ({speed:,.0f} events/s)"
+        )
+
+
+@click.command()
+@click.option("--list", "listing", is_flag=True, help="Only list them (position, size, state).")
+@click.option("--delete", is_flag=True, help="Delete them all (always safe: derived data).")
+def checkpoints(listing: bool, delete: bool) -> None:
+    """Make or refresh the checkpoints of the `as_of` views up to the head of the log.
+
+    One every XINFANG_CHECKPOINT_EVERY log positions (docs/read-side.md); those of an older
+    shape of the views are deleted. An `as_of` replay starts from the newest one at or before
+    its moment and applies only the rest of the log.
+    """
+    if listing and delete:
+        raise click.UsageError("--list and --delete do not go together")
+    with opened() as services:
+        made = services.checkpoints or Checkpoints.of(services.settings)
+        if delete:
+            removed = made.remove()
+            click.echo(f"deleted {len(removed)} checkpoint file(s) from {made.folder}")
+            return
+        if not listing:
+            if not made.enabled:
+                raise click.ClickException("XINFANG_CHECKPOINT_EVERY=0: checkpoints are off")
+            stale = made.remove(stale_only=True)
+            if stale:
+                click.echo(f"deleted {len(stale)} checkpoint file(s) of an older view shape")
+            started = time.perf_counter()
+            positions = make_checkpoints(services.app, services.ledger.sealer, made)
+            seconds = time.perf_counter() - started
+            click.echo(f"made {len(positions)} checkpoint(s) in {seconds:.1f} s")
+        found = made.found()
+        rows = [
+            (
+                f"{c.position:,}",
+                f"{c.path.stat().st_size / 1e6:.1f}",
+                "ok" if c.shape == made.shape else "older shape (ignored)",
+                c.path.name,
+            )
+            for c in found
+        ]
+        echo_table(("position", "MB", "state", "file"), rows)
+        total = sum(c.path.stat().st_size for c in found)
+        click.echo(
+            f"{len(found)} checkpoint(s), {total / 1e6:.1f} MB in {made.folder}; one every "
+            f"{made.every:,} log positions; head of the log "
+            f"{services.app.recorder.max_notification_id() or 0:,}"
         )
 
 

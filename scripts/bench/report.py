@@ -203,11 +203,25 @@ def scale_tables(scale: ScaleFigures) -> list[str]:
                 f"{fmt(median(scale.ledger_p50[label]), 1)} | **{fmt(median(p99), 1)}** "
                 f"({spread(p99, 1)}) |"
             )
-    for label, (position, seconds) in scale.as_of.items():
-        out.append(
-            f"\n`GET {label}?as_of=` a moment at log position {position:,}: **{seconds:.1f} s** "
-            f"(the log replayed up to it: {position / seconds:,.0f} events/s)."
-        )
+    if scale.as_of:
+        out += [
+            "",
+            f"`as_of` (docs/read-side.md): a checkpoint of the views every "
+            f"{scale.checkpoint_every:,} log positions, {scale.checkpoint_count} of them, "
+            f"{scale.checkpoint_bytes / 1e6:,.0f} MB together, made in "
+            f"{scale.checkpoint_seconds:.0f} s; the replays' scratch copies in "
+            f"{scale.scratch} (TMPDIR):",
+            "",
+            "| moment | page | log position | from the start (s) | from checkpoint | "
+            "checkpoint + tail (s) |",
+            "|---|---|--:|--:|--:|--:|",
+        ]
+        for row in scale.as_of:
+            before = f"{row.without:.2f}" if row.without is not None else "-"
+            out.append(
+                f"| {row.moment} | `{row.page}` | {row.position:,} | {before} | "
+                f"{row.checkpoint:,} | **{row.with_checkpoints:.2f}** |"
+            )
     if scale.verify_seconds:
         out += [
             "",

@@ -12,16 +12,21 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from flask.testing import FlaskClient
+
 from api import create_app
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Role
-from projections.bootstrap import bootstrap
-from projections.settings import Settings
+from projections.bootstrap import Services, bootstrap
+from projections.checkpoints import Checkpoints
+from projections.replay import make_checkpoints
+from projections.settings import DEFAULT_CHECKPOINT_EVERY, Settings
 from scripts.bench.common import median, percentile
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,8 +52,33 @@ class ScaleFigures:
     verify_rates: list[float] = field(default_factory=list)
     """Events/s each run printed (its own timing of the check)."""
     verify_ok: bool = True
-    as_of: dict[str, tuple[int, float]] = field(default_factory=dict)
-    """`as_of` page → (log positions replayed, seconds)."""
+    as_of: list[AsOfFigure] = field(default_factory=list)
+    """`as_of` answers at an early, a middle and a late moment, without and with checkpoints."""
+    checkpoint_every: int = 0
+    checkpoint_count: int = 0
+    checkpoint_bytes: int = 0
+    """Every checkpoint's size together (they sit in a temporary folder: the instance is not
+    written)."""
+    checkpoint_seconds: float = 0.0
+    """Making them all (one replay of the log, saving at each boundary)."""
+    scratch: str = ""
+    """Where the replays' scratch copies go (TMPDIR)."""
+
+
+@dataclass(frozen=True)
+class AsOfFigure:
+    """One `GET ...?as_of=` answer: where in the log, and how long."""
+
+    moment: str
+    """early, middle, late."""
+    page: str
+    position: int
+    without: float | None
+    """Seconds replaying the log from the start (None: not measured)."""
+    checkpoint: int
+    """The checkpoint the replay started from."""
+    with_checkpoints: float
+    """Seconds from the checkpoint plus the tail."""
 
 
 def file_sizes(home: Path) -> dict[str, int]:
@@ -112,23 +142,7 @@ def measure_scale(home: Path, *, rounds: int, requests: int, verify_runs: int) -
                     figures.ledger_p50.setdefault(label, []).append(percentile(values, 0.5))
                     figures.ledger_p99.setdefault(label, []).append(percentile(values, 0.99))
             figures.ledger_requests = requests * rounds
-            # `as_of` replays the log up to the moment: one early moment (a twentieth of the
-            # log), so the run stays short; the time grows with the position.
-            early = app.recorder.select_notifications(start=max(1, figures.events // 20), limit=1)
-            if early:
-                event: Any = app.mapper.to_domain_event(early[0])
-                moment = event.timestamp.isoformat()
-                for label, path, params in (
-                    ("/ledger", "/api/v1/ledger", {"page_size": "50"}),
-                    ("/accountability/overdue", "/api/v1/accountability/overdue", {}),
-                ):
-                    started = time.perf_counter()
-                    response = client.get(
-                        path, query_string={**params, "as_of": moment}, headers=headers
-                    )
-                    seconds = time.perf_counter() - started
-                    assert response.status_code == 200, response.get_data(as_text=True)
-                    figures.as_of[label] = (early[0].id, seconds)
+            measure_as_of(services, client, headers, figures)
             app.revoke_token(SYSTEM_ACTOR, supervisors[0].id, issued.token_id, reason="benchmark")
             figures.cases = figures.ledger_totals.get("newest first (no filter)", 0)
             if services.runner.lag():
@@ -141,6 +155,77 @@ def measure_scale(home: Path, *, rounds: int, requests: int, verify_runs: int) -
         figures.verify_rates.append(rate)
         figures.verify_ok = figures.verify_ok and ok
     return figures
+
+
+AS_OF_MOMENTS = {"early": 0.05, "middle": 0.5, "late": 0.95}
+"""Where in the log the `as_of` moments fall (fractions of the log)."""
+AS_OF_PAGES = {
+    "/ledger": ("/api/v1/ledger", {"page_size": "50"}),
+    "/accountability/overdue": ("/api/v1/accountability/overdue", {}),
+}
+
+
+def measure_as_of(
+    services: Services, client: FlaskClient, headers: dict[str, str], figures: ScaleFigures
+) -> None:
+    """`as_of` at an early, a middle and a late moment: the ledger replayed from the start
+    (checkpoints off), then the checkpoints made (into a temporary folder, timed), then the
+    ledger and the overdue list from the newest checkpoint before each moment plus the tail.
+
+    XINFANG_CHECKPOINT_EVERY sets the spacing (the instance's default otherwise).
+    """
+    app = services.app
+    every = int(os.environ.get("XINFANG_CHECKPOINT_EVERY") or DEFAULT_CHECKPOINT_EVERY)
+    moments: dict[str, tuple[int, str]] = {}
+    for label, fraction in AS_OF_MOMENTS.items():
+        found = app.recorder.select_notifications(
+            start=max(1, int(figures.events * fraction)), limit=1
+        )
+        if found:
+            event: Any = app.mapper.to_domain_event(found[0])
+            moments[label] = (found[0].id, event.timestamp.isoformat())
+
+    def timed(path: str, params: dict[str, str], moment: str) -> float:
+        started = time.perf_counter()
+        response = client.get(path, query_string={**params, "as_of": moment}, headers=headers)
+        seconds = time.perf_counter() - started
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return seconds
+
+    services.checkpoints = None
+    without = {
+        label: timed(*AS_OF_PAGES["/ledger"], moment) for label, (_, moment) in moments.items()
+    }
+    # Beside the instance (on its disk, as XINFANG_HOME/checkpoints would be), not in TMPDIR,
+    # which holds the replays' scratch copies (docs/read-side.md: a tmpfs there is quicker).
+    parent = Path(figures.home).parent
+    with tempfile.TemporaryDirectory(prefix="xinfang-bench-checkpoints-", dir=parent) as folder:
+        checkpoints = Checkpoints(Path(folder), every)
+        started = time.perf_counter()
+        make_checkpoints(app, services.ledger.sealer, checkpoints)
+        figures.checkpoint_seconds = time.perf_counter() - started
+        made = checkpoints.found()
+        figures.checkpoint_every = every
+        figures.scratch = tempfile.gettempdir()
+        figures.checkpoint_count = len(made)
+        figures.checkpoint_bytes = sum(c.path.stat().st_size for c in made)
+        services.checkpoints = checkpoints
+        try:
+            for label, (position, moment) in moments.items():
+                start = max((c.position for c in made if c.position <= position), default=0)
+                for page, (path, params) in AS_OF_PAGES.items():
+                    figures.as_of.append(
+                        AsOfFigure(
+                            moment=label,
+                            page=page,
+                            position=position,
+                            without=without[label] if page == "/ledger" else None,
+                            checkpoint=start,
+                            with_checkpoints=timed(path, params, moment),
+                        )
+                    )
+        finally:
+            services.checkpoints = None
 
 
 def verify(home: Path) -> tuple[float, float, bool]:
