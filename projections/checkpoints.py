@@ -108,13 +108,22 @@ class Checkpoints:
     shape: str = view_shape()
     keep_free: float = KEEP_FREE
     """The share of the disk a new checkpoint must leave free, or it is not written."""
+    max_bytes: int | None = None
+    """What the folder may hold in all (None: no limit but `keep_free`); a checkpoint that
+    would take it beyond is not written. Their total grows with the square of the log (each
+    holds the views up to its position), so a county-scale instance needs the bound."""
 
     @classmethod
     def of(cls, settings: Settings) -> Checkpoints:
         """The checkpoints of an instance: XINFANG_HOME/checkpoints, every
-        XINFANG_CHECKPOINT_EVERY positions (the same folder on PostgreSQL: the scratch views
-        are SQLite on both backends)."""
-        return cls(settings.home / FOLDER, settings.checkpoint_every)
+        XINFANG_CHECKPOINT_EVERY positions, at most XINFANG_CHECKPOINT_MAX_MB in all (the same
+        folder on PostgreSQL: the scratch views are SQLite on both backends)."""
+        limit = settings.checkpoint_max_mb
+        return cls(
+            settings.home / FOLDER,
+            settings.checkpoint_every,
+            max_bytes=limit * 1024 * 1024 if limit else None,
+        )
 
     @property
     def enabled(self) -> bool:
@@ -195,6 +204,15 @@ class Checkpoints:
             for suffix in ("", "-wal")
             if Path(f"{source}{suffix}").exists()
         )
+        held = sum(c.path.stat().st_size for c in self.found() if c.path.exists())
+        if self.max_bytes is not None and held + size > self.max_bytes:
+            logger.warning(
+                "checkpoint at log position %s not written: the checkpoints would take more "
+                "than XINFANG_CHECKPOINT_MAX_MB (%s MB; see `xinfang checkpoints --list`)",
+                position,
+                self.max_bytes // (1024 * 1024),
+            )
+            return None
         if disk.free - size < disk.total * self.keep_free:
             logger.warning(
                 "checkpoint at log position %s not written: it would leave less than %.0f%% of "

@@ -36,6 +36,8 @@ OFFICE_FILE = "office.json"
 DEFAULT_CHECKPOINT_EVERY = 5_000
 """Log positions between checkpoints of the `as_of` views (docs/read-side.md)."""
 MAX_CHECKPOINT_EVERY = 100_000_000
+DEFAULT_CHECKPOINT_MAX_MB = 4_096
+"""4 GB: at 30,000 cases (about 300,000 events) the first 30 or so checkpoints of 5,000."""
 SQLITE_FILES = ("xinfang.db", "views.db")
 """The instance's databases on SQLite (their -wal and -shm files take the same mode)."""
 
@@ -56,6 +58,9 @@ class Settings:
     checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY
     """Log positions between checkpoints of the `as_of` views (XINFANG_CHECKPOINT_EVERY; 0: no
     checkpoints, every `as_of` replays from the start; docs/read-side.md)."""
+    checkpoint_max_mb: int = DEFAULT_CHECKPOINT_MAX_MB
+    """What the checkpoints may take on disk in all, in MB (XINFANG_CHECKPOINT_MAX_MB; 0: no
+    bound but the 10 % of the disk kept free)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -75,12 +80,17 @@ class Settings:
                 f"checkpoints) to {MAX_CHECKPOINT_EVERY}"
             )
             raise InstanceError(msg)
+        most = env.get("XINFANG_CHECKPOINT_MAX_MB", str(DEFAULT_CHECKPOINT_MAX_MB)).strip()
+        if not (most.isascii() and most.isdigit() and int(most) <= MAX_CHECKPOINT_EVERY):
+            msg = "XINFANG_CHECKPOINT_MAX_MB must be a number of megabytes (0: no bound)"
+            raise InstanceError(msg)
         return cls(
             home=home,
             persistence_module=module,
             extra_env=extra,
             token_days=int(days),
             checkpoint_every=int(every),
+            checkpoint_max_mb=int(most),
         )
 
     @property
