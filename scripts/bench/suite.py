@@ -123,6 +123,12 @@ def main() -> None:
     )
     parser.add_argument("--no-scale", action="store_true", help="skip figure 5")
     parser.add_argument(
+        "--no-as-of", action="store_true", help="figure 5 without the as_of replays"
+    )
+    parser.add_argument(
+        "--only-scale", action="store_true", help="only figure 5 (an existing instance)"
+    )
+    parser.add_argument(
         "--no-peer", action="store_true", help="skip figure 6 (side by side with the CRUD peer)"
     )
     parser.add_argument(
@@ -143,7 +149,7 @@ def main() -> None:
     print(f"machine: {about}", flush=True)
     results: list[BackendFigures] = []
     compared: list[Comparison] = []
-    if not args.no_peer:
+    if not args.no_peer and not args.only_scale:
         if wrk_available():
             print("6. side by side with the CRUD peer (wrk)", flush=True)
             rounds, window = (1, 1.0) if args.quick else (PEER_ROUNDS, PEER_WINDOW)
@@ -153,9 +159,10 @@ def main() -> None:
             print("6. skipped: needs wrk (apt-get install -y wrk) and pip install -e '.[bench]'")
     if args.only_peer:
         return
-    with tempfile.TemporaryDirectory(prefix="xinfang-bench-suite-") as tmp:
-        for backend in backends:
-            results.append(run_backend(backend, sizes, Path(tmp), profile=args.profile))
+    if not args.only_scale:
+        with tempfile.TemporaryDirectory(prefix="xinfang-bench-suite-") as tmp:
+            for backend in backends:
+                results.append(run_backend(backend, sizes, Path(tmp), profile=args.profile))
     scale: ScaleFigures | None = None
     if not args.no_scale:
         if (args.scale_home / "keys").is_dir():
@@ -165,6 +172,7 @@ def main() -> None:
                 rounds=sizes.rounds,
                 requests=sizes.ledger_requests,
                 verify_runs=sizes.verify_runs,
+                as_of=not args.no_as_of,
             )
         else:
             print(f"5. scale skipped: no instance at {args.scale_home}")
