@@ -260,6 +260,9 @@ class Xinfang(Office):
                     ),
                 ]
 
+            # Built once here with a stand-in number, so that whatever the aggregate refuses is
+            # refused to this caller, not raised in the writer of a group of other saves.
+            build(1)
             numbered = NumberedSave(numbering, build)
             recordings = self.save_numbered(numbered)
             position = max((r.notification.id for r in recordings), default=None)

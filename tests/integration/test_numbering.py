@@ -11,6 +11,7 @@ from uuid import UUID
 import pytest
 
 from domain.cases import Case
+from domain.errors import RuleViolationError
 from projections.bootstrap import Services, bootstrap
 from projections.settings import Settings
 from tests.conftest import build_county
@@ -90,3 +91,35 @@ def test_registrations_saved_at_once_share_a_transaction(services: Services) -> 
     assert written == THREADS * EACH
     # Registrations are no longer written one at a time: some shared a transaction.
     assert group.groups - groups < written
+
+
+def test_a_registration_the_case_refuses_fails_alone_and_takes_no_number(
+    services: Services,
+) -> None:
+    """What the aggregate refuses is refused to its own caller, before the save joins a group:
+    the registrations saved beside it go through, numbered without a gap."""
+    desk = Desk(services.app, build_county(services.app))
+    start = threading.Barrier(THREADS)
+    refused: list[BaseException] = []
+    made: list[UUID] = []
+
+    def work(n: int) -> None:
+        start.wait()
+        for _ in range(EACH):
+            try:
+                made.append(desk.register(collective_size=0 if n == 0 else None))
+            except RuleViolationError as error:
+                refused.append(error)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert len(refused) == EACH
+    assert all(getattr(error, "field", None) == "collective_size" for error in refused)
+    numbers = sorted(services.app.repository.get(case_id).number for case_id in made)
+    year = numbers[0].split("-")[1]
+    assert numbers == [f"XF-{year}-{n:06d}" for n in range(1, len(made) + 1)]
+    assert len(made) == (THREADS - 1) * EACH
