@@ -167,6 +167,8 @@ class Office(Application[UUID]):
         self._credentials: dict[UUID, tuple[UUID, UUID]] = {}
         self._signed_in: dict[UUID, User] = {}
         self.listeners: list[Callable[[], None]] = []
+        self.save_listeners: list[Callable[[Sequence[DomainEventProtocol[UUID]]], None]] = []
+        """Told of each save with its events (after `listeners`)."""
         self._group: GroupCommit[Save, list[Recording[UUID]]] = GroupCommit(
             self._record_group, self._record_one
         )
@@ -238,6 +240,10 @@ class Office(Application[UUID]):
         """After each save, let the read side catch up (read-your-writes for the caller)."""
         for listener in self.listeners:
             listener()
+        if self.save_listeners:
+            events = [r.domain_event for r in recordings]
+            for told in self.save_listeners:
+                told(events)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         """Register the domain's dates, enums and value objects."""

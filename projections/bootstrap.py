@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from domain.access import Access
 from domain.application import Xinfang
 from domain.cases import Case
 from domain.office import utc_now
@@ -193,9 +194,11 @@ def bootstrap(
     )
     app.case_states = services.held_case
     if follow:
-        services.follower = Follower(runner)
+        # A read's access record alone wakes nobody: the access view is caught up each second,
+        # and by whoever reads it (reads of a case wait only on the ledger).
+        services.follower = Follower(runner, quiet=(Access.Recorded,))
         services.follower.start()
-        app.listeners.append(services.follower.wake)
+        app.save_listeners.append(services.follower.saved)
     elif inline_projections:
         app.listeners.append(services.apply_all)
     app.listeners.append(services.audit.on_saved)

@@ -399,8 +399,16 @@ class Follower:
     the catch-up here loses no read-your-writes.
     """
 
-    def __init__(self, runner: Runner, *, interval: float = 1.0, linger: float = 0.01) -> None:
+    def __init__(
+        self,
+        runner: Runner,
+        *,
+        interval: float = 1.0,
+        linger: float = 0.01,
+        quiet: tuple[type, ...] = (),
+    ) -> None:
         self.runner = runner
+        self.quiet = quiet
         self.interval = interval
         self.linger = linger
         """How long a woken follower waits for more saves before it catches up: under load one
@@ -416,6 +424,13 @@ class Follower:
     def wake(self) -> None:
         """Something was saved: catch up soon."""
         self._wake.set()
+
+    def saved(self, events: Sequence[DomainEventProtocol[UUID]]) -> None:
+        """Wake for a save, unless it holds only events of the `quiet` kinds (the access records
+        every disclosing read saves): those are applied on the next round (`interval`) or by a
+        reader who needs them, which reaches the position itself."""
+        if any(not isinstance(event, self.quiet) for event in events):
+            self.wake()
 
     def close(self) -> None:
         """Stop following (after the batch under way, if any)."""

@@ -14,12 +14,14 @@ from typing import Any
 
 import pytest
 
+from domain.access import READ_CASE, Access
 from domain.application import Xinfang
+from domain.values import Flag
 from projections.audit_access import AccessProjection
 from projections.bootstrap import Services, bootstrap, read_models
 from projections.ledger_projection import LedgerProjection
 from projections.parallel import rebuild_in_parallel
-from projections.runner import Item, Runner
+from projections.runner import Follower, Item, Runner
 from projections.sealer import PetitionerSealer
 from projections.settings import Settings
 from projections.store import ViewStore
@@ -337,3 +339,31 @@ def test_a_worker_killed_mid_way_resumes_without_skipping_or_double_counting(
     assert resumed["positions"] == at_head(quiet)
     assert count_actions(quiet) == case_events(quiet.app) == 60 * 50
     assert rebuilt(quiet) == resumed
+
+
+def test_a_reads_access_record_alone_does_not_wake_the_follower_a_command_does(
+    quiet: Services,
+) -> None:
+    """The access records every disclosing read saves are applied on the follower's next round
+    (or by whoever reads the access log): they alone do not set it catching up after each read.
+    A command's save does, and then everything before it is applied too."""
+    desk = Desk(quiet.app, build_county(quiet.app))
+    case_id = desk.register()
+    quiet.runner.catch_up()
+    follower = Follower(quiet.runner, interval=60, quiet=(Access.Recorded,))
+    quiet.app.save_listeners.append(follower.saved)
+    follower.start()
+    try:
+        reader = desk.county.actors["supervisor"]
+        quiet.app.save(Access.record(actor=reader, case_id=case_id, action=READ_CASE, fields=[]))
+        time.sleep(0.3)
+        assert quiet.views.position("access") < head(quiet.app)  # nobody woke for it
+
+        desk.run(case_id, "supervisor", "set_flag", flag=Flag.KEY_CASE, on=True)
+        deadline = time.monotonic() + 20
+        while quiet.views.position("access") < head(quiet.app):
+            assert time.monotonic() < deadline, "the follower did not wake for a command"
+            time.sleep(0.05)
+        assert quiet.views.position("ledger") == head(quiet.app)
+    finally:
+        follower.close()
