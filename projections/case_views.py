@@ -32,6 +32,10 @@ CASE_STATE_TABLE = """CREATE TABLE IF NOT EXISTS {p}ledger_case_states (
         state {blob} NOT NULL)"""
 
 
+STATE_QUERY = "SELECT version, topic, state FROM {p}ledger_case_states WHERE case_id = ?"
+"""The view row of one case (its hex id the parameter)."""
+
+
 def state_row(mapper: Mapper[UUID], case: Case) -> tuple[Any, ...]:
     """The view row of `case`: (hex id, version, snapshot topic, encoded state)."""
     stored = mapper.to_stored_event(Snapshot.take(case))
@@ -64,10 +68,7 @@ class CaseViews:
         self._lock = threading.Lock()
 
     def _row(self, case_id: UUID) -> Any:
-        rows = self.store.query(
-            "SELECT version, topic, state FROM {p}ledger_case_states WHERE case_id = ?",
-            [case_id.hex],
-        )
+        rows = self.store.query(STATE_QUERY, [case_id.hex])
         return rows[0] if rows else None
 
     def get(self, case_id: UUID) -> Case | None:

@@ -20,7 +20,7 @@ from eventsourcing.persistence import OperationalError, ProgrammingError
 from domain.application import Xinfang
 from domain.cases import Case, local_date
 from domain.values import WINDOWS, Category, Deadline, Holder
-from projections.case_views import decode, state_row
+from projections.case_views import STATE_QUERY, decode, state_row
 from projections.ledger_tables import CASE_COLUMNS, LEDGER_DROPS, LEDGER_TABLES
 from projections.runner import CaseStates, Item, Projection
 from projections.sealer import PetitionerSealer
@@ -146,11 +146,7 @@ class LedgerProjection(Projection):
 
     def _held(self, store: ViewStore, cursor: Any, case_id: UUID) -> Case | None:
         """The case as the case view holds it, read in the batch's transaction."""
-        rows = store.fetch(
-            cursor,
-            "SELECT version, topic, state FROM {p}ledger_case_states WHERE case_id = ?",
-            [case_id.hex],
-        )
+        rows = store.fetch(cursor, STATE_QUERY, [case_id.hex])
         if not rows:
             return None
         try:

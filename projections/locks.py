@@ -27,7 +27,40 @@ import psycopg
 logger = logging.getLogger(__name__)
 
 
-class ProcessLock:
+class _Reentrant:
+    """What both locks share: threads of a process take turns (a thread lock), a thread that
+    holds it may take it again, and only the outermost block takes and gives back the lock
+    between processes (`_take`, `_give`)."""
+
+    def __init__(self) -> None:
+        self._threads = threading.RLock()
+        self._depth = 0
+
+    def _take(self) -> bool:
+        """Take the lock between processes; False if it could not be had (nothing to give)."""
+        raise NotImplementedError
+
+    def _give(self) -> None:
+        """Give back the lock between processes."""
+        raise NotImplementedError
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the lock for the duration of the block."""
+        with self._threads:
+            self._depth += 1
+            taken = False
+            try:
+                if self._depth == 1:
+                    taken = self._take()
+                yield
+            finally:
+                self._depth -= 1
+                if taken:
+                    self._give()
+
+
+class ProcessLock(_Reentrant):
     """An exclusive lock on `path` shared by every process that opens it.
 
     The lock file is opened once per process (a worker forked by gunicorn opens its own: an
@@ -37,11 +70,10 @@ class ProcessLock:
     """
 
     def __init__(self, path: Path) -> None:
+        super().__init__()
         self.path = path
         self._fd: int | None = None
         self._pid = 0
-        self._threads = threading.RLock()
-        self._depth = 0
 
     def _descriptor(self) -> int:
         if self._fd is None or self._pid != os.getpid():
@@ -56,24 +88,15 @@ class ProcessLock:
                 os.close(self._fd)
             self._fd = None
 
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        """Hold the lock for the duration of the block."""
-        with self._threads:
-            self._depth += 1
-            try:
-                if self._depth == 1:
-                    fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
-                try:
-                    yield
-                finally:
-                    if self._depth == 1:
-                        fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
-            finally:
-                self._depth -= 1
+    def _take(self) -> bool:
+        fcntl.flock(self._descriptor(), fcntl.LOCK_EX)
+        return True
+
+    def _give(self) -> None:
+        fcntl.flock(self._descriptor(), fcntl.LOCK_UN)
 
 
-class AdvisoryLock:
+class AdvisoryLock(_Reentrant):
     """The same queue for the processes of an instance on PostgreSQL: a session advisory lock
     keyed by the instance's schema, on a connection of this process's own.
 
@@ -85,14 +108,13 @@ class AdvisoryLock:
     """
 
     def __init__(self, postgres: Mapping[str, str]) -> None:
+        super().__init__()
         self.postgres = dict(postgres)
         schema = self.postgres.get("POSTGRES_SCHEMA", "public")
         digest = hashlib.sha256(f"xinfang-writers:{schema}".encode()).digest()
         self.key = int.from_bytes(digest[:8], "big", signed=True)
         self._connection: psycopg.Connection[Any] | None = None
         self._pid = 0
-        self._threads = threading.RLock()
-        self._depth = 0
 
     def _connect(self) -> psycopg.Connection[Any]:
         if self._connection is None or self._connection.closed or self._pid != os.getpid():
@@ -109,25 +131,10 @@ class AdvisoryLock:
             self._pid = os.getpid()
         return self._connection
 
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        """Hold the lock for the duration of the block (re-entrant within a thread)."""
-        with self._threads:
-            self._depth += 1
-            locked = False
-            try:
-                if self._depth == 1:
-                    locked = self._lock()
-                yield
-            finally:
-                self._depth -= 1
-                if locked:
-                    self._unlock()
-
-    def _lock(self) -> bool:
+    def _take(self) -> bool:
         return self._call("pg_advisory_lock", "writers' lock unavailable; writing without it")
 
-    def _unlock(self) -> None:
+    def _give(self) -> None:
         # A lost session holds no lock: it is opened again on the next use.
         self._call("pg_advisory_unlock", "writers' lock not released cleanly; reconnecting")
 
