@@ -14,13 +14,13 @@ be stale, and the old entries fall out as the table fills.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
 from flask import Flask, Response, current_app
 from marshmallow import Schema
+
+from projections.recent import Recent
 
 EXTENSION = "xinfang_rendered"
 CAPACITY = 4_096
@@ -31,26 +31,19 @@ class Rendered:
     """A bounded, thread-safe table of rendered JSON bodies, least recently used out first."""
 
     def __init__(self, capacity: int = CAPACITY) -> None:
-        self.capacity = capacity
-        self._bodies: OrderedDict[Hashable, bytes] = OrderedDict()
-        self._lock = threading.Lock()
+        self._bodies: Recent[Hashable, bytes] = Recent(capacity)
         self.hits = 0
         self.misses = 0
 
     def body(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
         """The body kept under `key`, or `render()`'s, kept from now on."""
-        with self._lock:
-            found = self._bodies.get(key)
-            if found is not None:
-                self._bodies.move_to_end(key)
-                self.hits += 1
-                return found
-            self.misses += 1
+        found = self._bodies.get(key)
+        if found is not None:
+            self.hits += 1
+            return found
+        self.misses += 1
         made = render()
-        with self._lock:
-            self._bodies[key] = made
-            while len(self._bodies) > self.capacity:
-                self._bodies.popitem(last=False)
+        self._bodies.put(key, made)
         return made
 
 

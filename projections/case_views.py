@@ -16,8 +16,6 @@ loaded from the event store as before.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +23,7 @@ from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import Mapper, StoredEvent
 
 from domain.cases import Case
+from projections.recent import Recent
 from projections.store import ViewStore
 
 CASE_STATE_TABLE = """CREATE TABLE IF NOT EXISTS {p}ledger_case_states (
@@ -63,9 +62,7 @@ class CaseViews:
     def __init__(self, store: ViewStore, mapper: Mapper[UUID], capacity: int = 5_000) -> None:
         self.store = store
         self.mapper = mapper
-        self.capacity = capacity
-        self._decoded: OrderedDict[tuple[UUID, int], Case] = OrderedDict()
-        self._lock = threading.Lock()
+        self._decoded: Recent[tuple[UUID, int], Case] = Recent(capacity)
 
     def _row(self, case_id: UUID) -> Any:
         rows = self.store.query(STATE_QUERY, [case_id.hex])
@@ -85,15 +82,10 @@ class CaseViews:
         if row is None:
             return None
         key = (case_id, int(row["version"]))
-        with self._lock:
-            found = self._decoded.get(key)
-            if found is not None:
-                self._decoded.move_to_end(key)
-                return found
+        found = self._decoded.get(key)
+        if found is not None:
+            return found
         case = decode(self.mapper, case_id, row)
         if case is not None:
-            with self._lock:
-                self._decoded[key] = case
-                while len(self._decoded) > self.capacity:
-                    self._decoded.popitem(last=False)
+            self._decoded.put(key, case)
         return case
