@@ -2,7 +2,9 @@
 
 Each recorded access is a one-event aggregate saved in the application's own log, so it is a
 leaf of the audit tree like every other event: an access cannot be erased without `xinfang
-verify` noticing. Saving one needs no read, so concurrent readers never conflict. What is
+verify` noticing. Saving one needs no read, so concurrent readers never conflict. One answer
+that shows several cases (a ledger page, an agenda, an export of rows) is one `AccessList`:
+one event, one leaf, naming every case shown and what of each. What is
 disclosed, and when a disclosure is recorded, is decided by projections/disclosure.py.
 """
 
@@ -108,4 +110,61 @@ class Access(Aggregate):
             fields=list(fields),
             operator=operator,
             document=document,
+        )
+
+
+class AccessList(Aggregate):
+    """The disclosures of one answer that showed restricted data of several cases at once."""
+
+    def __init__(self) -> None:
+        """State is set by the creation event's apply()."""
+
+    class Recorded(Aggregate.Created):
+        """Restricted data of the cases `case_ids` was shown to an actor in one answer;
+        `fields[i]` is what of `case_ids[i]` (empty: an export logged even though masked)."""
+
+        actor: Actor
+        action: str
+        case_ids: list[UUID]
+        fields: list[list[str]]
+        operator: str | None = None
+        """The console account that ran the command (`xinfang risks export`), as for `Access`."""
+
+        def apply(self, aggregate: Any) -> None:
+            """Keep what was disclosed."""
+            listing: AccessList = aggregate
+            listing.actor = self.actor
+            listing.action = self.action
+            listing.case_ids = list(self.case_ids)
+            listing.fields = [list(f) for f in self.fields]
+            listing.operator = self.operator
+
+    actor: Actor
+    action: str
+    case_ids: list[UUID]
+    fields: list[list[str]]
+    operator: str | None
+
+    @classmethod
+    def record(
+        cls,
+        *,
+        actor: Actor,
+        action: str,
+        shown: dict[UUID, list[str]],
+        operator: str | None = None,
+    ) -> AccessList:
+        """Record that `actor` was shown, by `action`, the fields `shown[case_id]` of each case
+        (or risk: RISK_ACTIONS), run by `operator`."""
+        if action not in ACTIONS:
+            raise ValueError(f"unknown access action {action!r}")
+        if not shown:
+            raise ValueError("an access list names at least one case")
+        return cls._create(
+            cls.Recorded,
+            actor=actor,
+            action=action,
+            case_ids=list(shown),
+            fields=[list(f) for f in shown.values()],
+            operator=operator,
         )

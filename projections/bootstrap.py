@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from domain.access import Access
 from domain.application import Xinfang
 from domain.cases import Case
 from domain.office import utc_now
 from domain.registers import Campaigns, Registers
 from projections.accountability import Accountability
-from projections.audit_access import AccessLog, AccessProjection
+from projections.audit_access import ACCESS_EVENTS, AccessLog, AccessProjection
 from projections.audit_trail import AuditTrail
 from projections.bulletin import Bulletins
 from projections.campaign_report import RuleTargets
@@ -196,7 +195,7 @@ def bootstrap(
     if follow:
         # A read's access record alone wakes nobody: the access view is caught up each second,
         # and by whoever reads it (reads of a case wait only on the ledger).
-        services.follower = Follower(runner, quiet=(Access.Recorded,))
+        services.follower = Follower(runner, quiet=ACCESS_EVENTS)
         services.follower.start()
         app.save_listeners.append(services.follower.saved)
     elif inline_projections:

@@ -33,6 +33,7 @@ from domain.access import (
     READ_RISK,
     READ_RISK_REGISTER,
     Access,
+    AccessList,
 )
 from domain.application import Xinfang, today_in_county
 from domain.cases import Case
@@ -140,23 +141,35 @@ def record_rows(
     *,
     always: bool = False,
 ) -> None:
-    """Log, in one save (one transaction, committed before the answer is sent), every ledger
-    row whose identity the viewer was shown, once per case however often it is listed.
+    """Log, as one event (one leaf of the audit tree, committed before the answer is sent),
+    every ledger row whose identity the viewer was shown, once per case however often it is
+    listed.
 
     Exports (`always`) are logged even when masked: the data left the system.
     """
+    rows = [(item["case_id"], item) for item in items]
+    _record_listed(app, viewer, rows, action, always=always)
+
+
+def _record_listed(
+    app: Xinfang,
+    viewer: Actor,
+    rows: Sequence[tuple[UUID, Mapping[str, Any]]],
+    action: str,
+    *,
+    always: bool,
+    operator: str | None = None,
+) -> None:
+    """Save one AccessList for the rows (by the case or risk each names) shown unmasked, or
+    every row when `always`; a row listed twice is recorded once, unmasked if ever so."""
     shown: dict[UUID, list[str]] = {}
-    for item in items:
+    for named, item in rows:
         if always or not item["identity_masked"]:
             fields = [] if item["identity_masked"] else [IDENTITY]
-            if len(fields) >= len(shown.get(item["case_id"], [])):
-                shown[item["case_id"]] = fields
-    records = [
-        Access.record(actor=viewer, case_id=case_id, action=action, fields=fields)
-        for case_id, fields in shown.items()
-    ]
-    if records:
-        app.save(*records)
+            if len(fields) >= len(shown.get(named, [])):
+                shown[named] = fields
+    if shown:
+        app.save(AccessList.record(actor=viewer, action=action, shown=shown, operator=operator))
 
 
 def access_entries(
@@ -511,7 +524,7 @@ def ledger_row(
         "received_on": row["received_on"],
         "channel": row["channel"],
         "category": row["category"],
-        "petitioners": [asdict(p) for p in shown],
+        "petitioners": [dict(vars(p)) for p in shown],  # flat: asdict's deep copy is not needed
         "identity_masked": not sees,
         "subject": text["subject"],
         "location": text["location"],
@@ -731,19 +744,8 @@ def register_rows(
     names the console account of `xinfang risks export`, whose viewer is OPERATOR)."""
     names = Names(app)
     shown = [register_row(viewer, item, names) for item in found]
-    records = [
-        Access.record(
-            actor=viewer,
-            case_id=item["risk_id"],
-            action=action,
-            fields=[] if item["identity_masked"] else [IDENTITY],
-            operator=operator,
-        )
-        for item in shown
-        if always or not item["identity_masked"]
-    ]
-    if records:
-        app.save(*records)
+    rows = [(item["risk_id"], item) for item in shown]
+    _record_listed(app, viewer, rows, action, always=always, operator=operator)
     return shown
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,9 +14,12 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from api.context import services
+from api.ledger import LedgerPageSchema
 from domain.application import Xinfang
 from domain.cases import local_date
 from domain.values import Category, Channel, Flag, NoticeKind, Outcome
+from projections.ledger import LedgerQuery
 from tests.conftest import County
 from tests.integration.helpers_read import Desk, fetch, read
 
@@ -255,6 +259,32 @@ BAD_FILTERS: list[tuple[dict[str, str], str]] = [
     ({"received_from": "2026-02-30"}, "received_from"),
     ({"as_of": "yesterday"}, "as_of"),
 ]
+
+
+@pytest.mark.parametrize("who", ["clerk", "head", "handler", "supervisor", "dispatcher"])
+def test_a_ledger_page_is_written_as_its_schema_dumps_it(
+    client: FlaskClient, county: County, xinfang: Xinfang, office: Office, who: str
+) -> None:
+    """The page is written without walking LedgerPageSchema (api/ledger.py `page_answer`): it
+    must say exactly what the schema's dump says, masked rows, deadlines and all."""
+    desk = office.desk  # the wages case moves on: its identity is masked for housing now
+    desk.run(office.ids["wages"], "handler", "start_work")
+    desk.run(office.ids["wages"], "dispatcher", "reassign", unit_id=desk.unit("labour"))
+    page = ledger(client, county, who, sort="number")
+    with client.application.app_context():
+        built = services()
+        today = local_date(xinfang.clock())
+        items, total = built.ledger.search(county.actors[who], LedgerQuery(sort="number"), today)
+    body = {"items": items, "total": total, "page": 1, "page_size": 50, "as_of": None}
+
+    assert page == json.loads(json.dumps(LedgerPageSchema().dump(body)))
+    assert any(i["deadline"] for i in page["items"])
+    assert any(i["identity_masked"] for i in page["items"]) == (who in {"head", "handler"})
+    moment = datetime.now(UTC)
+    assert (
+        ledger(client, county, "supervisor", as_of=moment.isoformat())["as_of"]
+        == (LedgerPageSchema().dump({**body, "as_of": moment})["as_of"])
+    )
 
 
 def test_bad_ledger_filters_are_refused_with_422_naming_the_field(

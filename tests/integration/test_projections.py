@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from domain.access import READ_CASE, Access
+from domain.access import IDENTITY, READ_CASE, READ_LEDGER, Access, AccessList
 from domain.application import Xinfang
 from domain.values import Flag
-from projections.audit_access import AccessProjection
+from projections.audit_access import ACCESS_EVENTS, AccessProjection
 from projections.bootstrap import Services, bootstrap, read_models
 from projections.ledger_projection import LedgerProjection
 from projections.parallel import rebuild_in_parallel
@@ -350,12 +350,14 @@ def test_a_reads_access_record_alone_does_not_wake_the_follower_a_command_does(
     desk = Desk(quiet.app, build_county(quiet.app))
     case_id = desk.register()
     quiet.runner.catch_up()
-    follower = Follower(quiet.runner, interval=60, quiet=(Access.Recorded,))
+    follower = Follower(quiet.runner, interval=60, quiet=ACCESS_EVENTS)
     quiet.app.save_listeners.append(follower.saved)
     follower.start()
     try:
         reader = desk.county.actors["supervisor"]
         quiet.app.save(Access.record(actor=reader, case_id=case_id, action=READ_CASE, fields=[]))
+        listed = AccessList.record(actor=reader, action=READ_LEDGER, shown={case_id: [IDENTITY]})
+        quiet.app.save(listed)
         time.sleep(0.3)
         assert quiet.views.position("access") < head(quiet.app)  # nobody woke for it
 
@@ -367,3 +369,38 @@ def test_a_reads_access_record_alone_does_not_wake_the_follower_a_command_does(
         assert quiet.views.position("ledger") == head(quiet.app)
     finally:
         follower.close()
+
+
+def test_an_access_list_is_one_event_and_one_access_log_row_per_case(quiet: Services) -> None:
+    """A page of rows is logged as one event: the log grows by one position, the access log by
+    a row per case (each with the fields shown of it), the same after a rebuild."""
+    desk = Desk(quiet.app, build_county(quiet.app))
+    cases = [desk.register() for _ in range(3)]
+    reader = desk.county.actors["supervisor"]
+    before = head(quiet.app)
+    shown = {cases[0]: [IDENTITY], cases[1]: [], cases[2]: [IDENTITY]}
+    quiet.app.save(AccessList.record(actor=reader, action=READ_LEDGER, shown=shown, operator="li"))
+    quiet.runner.catch_up()
+
+    assert head(quiet.app) == before + 1
+    entries = quiet.access.query(actor_id=reader.id)
+    assert sorted((str(e.case_id), e.fields) for e in entries) == sorted(
+        (str(case_id), fields) for case_id, fields in shown.items()
+    )
+    assert {(e.position, e.action, e.operator) for e in entries} == {
+        (before + 1, READ_LEDGER, "li")
+    }
+    live = snapshot(quiet)
+    assert rebuilt(quiet) == live
+
+
+@pytest.mark.parametrize(
+    ("action", "shown", "refusal"),
+    [("read_everything", {"x": []}, "unknown access action"), (READ_LEDGER, {}, "at least one")],
+)
+def test_an_access_list_refuses_an_unknown_action_and_an_empty_answer(
+    quiet: Services, action: str, shown: dict[Any, list[str]], refusal: str
+) -> None:
+    reader = build_county(quiet.app).actors["supervisor"]
+    with pytest.raises(ValueError, match=refusal):
+        AccessList.record(actor=reader, action=action, shown=shown)

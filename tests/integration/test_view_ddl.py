@@ -47,7 +47,11 @@ def test_creating_the_views_while_a_batch_holds_its_tables_does_not_deadlock(
         services.close()
 
 
-def test_an_access_log_table_from_before_the_operator_column_gets_it(settings: Settings) -> None:
+def test_an_access_log_table_of_an_earlier_shape_is_reshaped_with_its_rows(
+    settings: Settings,
+) -> None:
+    """A table from before `operator` (and before `entry`, one row per event) keeps its rows,
+    gets the missing columns and takes the rows of an access list (several per event)."""
     store = ViewStore.open(settings)
     try:
         with store.transaction() as cursor:
@@ -59,11 +63,32 @@ def test_an_access_log_table_from_before_the_operator_column_gets_it(settings: S
                 "actor_role TEXT NOT NULL, actor_unit_id TEXT, case_id TEXT NOT NULL, "
                 "action TEXT NOT NULL, fields TEXT NOT NULL)",
             )
+            store.run(cursor, "CREATE INDEX audit_access_case ON {p}audit_access (case_id)")
+            store.run(
+                cursor,
+                "INSERT INTO {p}audit_access VALUES "
+                "(7, '2026-01-02T03:04:05Z', 'a', '李', 'clerk', NULL, 'c', 'read_case', "
+                "'petitioner_identity')",
+            )
         assert "operator" not in store.columns("audit_access")
 
         AccessProjection().create(store)
         AccessProjection().create(store)  # a second process starting finds it there
 
-        assert "operator" in store.columns("audit_access")
+        assert {"operator", "document", "entry"} <= store.columns("audit_access")
+        rows = store.query("SELECT position, entry, case_id, operator FROM {p}audit_access")
+        assert [dict(r) for r in rows] == [
+            {"position": 7, "entry": 0, "case_id": "c", "operator": None}
+        ]
+        with store.transaction() as cursor:  # two cases of one event: (position, entry)
+            for entry in (0, 1):
+                store.run(
+                    cursor,
+                    "INSERT INTO {p}audit_access (position, entry, recorded_at, actor_id, "
+                    "actor_name, actor_role, case_id, action, fields) "
+                    "VALUES (8, ?, 't', 'a', '李', 'clerk', ?, 'read_ledger', '')",
+                    [entry, f"case-{entry}"],
+                )
+        assert len(store.query("SELECT * FROM {p}audit_access WHERE position = 8")) == 2
     finally:
         store.close()
