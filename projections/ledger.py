@@ -43,7 +43,7 @@ SORTS = {
     "number": "number",
     "-number": "number DESC",
     "status": "status, number",
-    "updated": "updated_at DESC",
+    "updated": "updated_at DESC, number DESC",
 }
 
 
@@ -119,9 +119,14 @@ class Ledger:
         )[0]["n"]
         order = SORTS.get(query.sort, SORTS["-received_on"])
         offset = (query.page - 1) * query.page_size
+        # The page's keys first, then its rows: the rows skipped by OFFSET are walked in an
+        # index (on SQLite by rowid, often without reading the table), not read whole and
+        # thrown away (page 100 read 4,950 wide rows to show 50).
+        key = "rowid" if self.store.dialect == "sqlite" else "case_id"
         rows = self.store.query(
-            f"SELECT * FROM {{p}}ledger_cases c WHERE {where.sql} ORDER BY {order} "
-            f"LIMIT {int(query.page_size)} OFFSET {int(offset)}",
+            f"SELECT * FROM {{p}}ledger_cases WHERE {key} IN (SELECT c.{key} FROM "
+            f"{{p}}ledger_cases c WHERE {where.sql} ORDER BY {order} "
+            f"LIMIT {int(query.page_size)} OFFSET {int(offset)}) ORDER BY {order}",
             where.params,
         )
         return self.present(viewer, rows, today), int(total)
