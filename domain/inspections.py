@@ -17,7 +17,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import RuleViolationError, in_future
+from domain.errors import MONTH_FORMAT, RuleViolationError, in_future
 from domain.lifecycle.core import local_date
 from domain.record_base import Record, RecordEvent, conflict, needed_text, stamp_data
 from domain.register_values import CheckResult, EventRef, OverdueRef, RecordDecisionKind
@@ -160,7 +160,7 @@ class Inspection(Record):
     ) -> Self:
         """The inspection of `unit_id` for `month`, held no earlier than the month began."""
         if MONTH.fullmatch(month) is None:
-            raise RuleViolationError("month", "月份须为 YYYY-MM 格式")
+            raise RuleViolationError("month", MONTH_FORMAT)
         if held_on < date.fromisoformat(f"{month}-01"):
             raise RuleViolationError("held_on", "督查日期不能早于所督查的月份")
         if held_on > local_date(stamp.latest):
