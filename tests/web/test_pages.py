@@ -419,8 +419,10 @@ def test_the_schema_messages_read_in_chinese() -> None:
     assert PetitionerSchema().validate({"name": "张三", "address": "x" * 501}) == {
         "address": ["不能超过 500 个字符"]
     }
-    assert TokenRequestSchema().validate({"expires_in_days": 0})["expires_in_days"][0].startswith(
-        "应在 1 至 "
+    assert (
+        TokenRequestSchema()
+        .validate({"expires_in_days": 0})["expires_in_days"][0]
+        .startswith("应在 1 至 ")
     )
     assert TokenRequestSchema().validate({"expires_in_days": "三"}) == {
         "expires_in_days": ["请填写整数"]
