@@ -206,7 +206,7 @@ def test_a_malformed_if_match_or_idempotency_key_is_refused(
     ]
 
     assert assert_error(bad_version, 422)["errors"] == {
-        "If-Match": ['If-Match must be the case version, e.g. "3"']
+        "If-Match": ['If-Match 须为记录的版本号，如 "3"']
     }
     for response in bad_keys:
         assert assert_error(response, 422)["errors"] == {

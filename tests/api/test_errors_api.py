@@ -14,6 +14,7 @@ from domain.application import Xinfang
 from domain.cases import LOCAL_TZ
 from domain.directory import log_id
 from domain.errors import NO_SUCH_CASE
+from domain.labels import COMMAND
 from domain.values import Channel, Flag
 from projections.settings import Settings
 from tests.api.helpers import (
@@ -278,7 +279,7 @@ def test_negative_or_unusual_commands_need_a_reason(
             missing_errors = assert_error(missing, 422)["errors"]
             assert missing_errors == {"reason": ["此项必填"]}
             blank_errors = assert_error(blank, 422)["errors"]
-            assert blank_errors == {"reason": [f"'{command}' needs a reason"]}
+            assert blank_errors == {"reason": [f"办理“{COMMAND[command]}”须说明理由"]}
             assert office.history(case["id"]) == before
             done = ok(office.send(who, case["id"], path, given))
             assert done["version"] == case["version"] + 1

@@ -73,7 +73,7 @@ def test_an_if_match_that_is_not_ascii_digits_is_422_not_500(
     )
 
     assert assert_error(response, 422)["errors"] == {
-        "If-Match": ['If-Match must be the case version, e.g. "3"']
+        "If-Match": ['If-Match 须为记录的版本号，如 "3"']
     }
     assert office.view(case["id"])["version"] == case["version"]
 
