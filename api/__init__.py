@@ -9,6 +9,7 @@ from flask import Flask, abort, send_from_directory
 from flask_smorest import Api
 from werkzeug.wrappers import Response
 
+import api.validation_messages  # noqa: F401  first: fields copy their messages when made
 from api import (
     accountability,
     audit,

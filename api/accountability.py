@@ -18,7 +18,7 @@ from api.register_context import register, today
 from api.schemas import instant, month_field
 from domain.access import READ_AGENDA, READ_BACKLOG, READ_LEDGER
 from domain.cases import local_date
-from domain.errors import NotFoundError
+from domain.errors import NotFoundError, no_such
 from domain.values import Actor
 from domain.visibility import sees_activity_of
 from projections import disclosure
@@ -205,7 +205,7 @@ class ActorActivity(MethodView):
         require_reader(viewer)
         if not sees_activity_of(viewer, user_id):
             # The same answer as for nobody: whether a person exists is not for every reader.
-            raise NotFoundError("no such user")
+            raise NotFoundError(no_such("人员"))
         person = application().get_user(user_id)
         accountability, _ = _live()
         start: datetime | None = args["from_"]

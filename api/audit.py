@@ -32,7 +32,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit", description="Audi
 @blp.before_request
 def auditors_only() -> None:
     """Refuse everyone outside AUDIT_ROLES (403)."""
-    permissions.require_role(actor(), permissions.AUDIT_ROLES, "use the audit endpoints")
+    permissions.require_role(actor(), permissions.AUDIT_ROLES, "使用审计接口")
 
 
 # -- endpoints -------------------------------------------------------------------------------

@@ -62,7 +62,7 @@ class AccessQuerySchema(Schema):
     @validates_schema
     def _window(self, data: dict[str, Any], **_: Any) -> None:
         if data["start"] and data["end"] and data["start"] >= data["end"]:
-            raise ValidationError("must be later than from", "to")
+            raise ValidationError("须晚于 from 所示的时间", "to")
 
 
 class AccessEntrySchema(Schema):

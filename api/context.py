@@ -43,7 +43,7 @@ def authenticate() -> None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise AuthenticationError("send Authorization: Bearer <token>")
+        raise AuthenticationError("请登录：请求须带 Authorization: Bearer <令牌>")
     throttle: LoginThrottle = current_app.extensions["xinfang.logins"]
     address = request.remote_addr or "unknown"
     try:
@@ -69,7 +69,7 @@ def expected_version() -> int | None:
         return None
     match = VERSION.fullmatch(raw.strip())
     if match is None:
-        raise RuleViolationError("If-Match", 'If-Match must be the case version, e.g. "3"')
+        raise RuleViolationError("If-Match", 'If-Match 须为记录的版本号，如 "3"')
     return int(match[1])
 
 
@@ -80,9 +80,9 @@ def idempotency_key() -> str | None:
         return None
     key = raw.strip()
     if not key or len(key) > 200:
-        raise RuleViolationError("Idempotency-Key", "Idempotency-Key must be 1 to 200 characters")
+        raise RuleViolationError("Idempotency-Key", "Idempotency-Key 须为 1 至 200 个字符")
     if KEY.fullmatch(key) is None:
         raise RuleViolationError(
-            "Idempotency-Key", "Idempotency-Key must be printable ASCII (e.g. a UUID)"
+            "Idempotency-Key", "Idempotency-Key 须为可打印的 ASCII 字符（如一个 UUID）"
         )
     return key

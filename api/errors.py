@@ -95,18 +95,36 @@ def _field_errors(err: HTTPException) -> dict[str, Any] | None:
     return flat
 
 
+GENERAL: dict[int, str] = {
+    400: "请求有误，无法处理",
+    401: "请先登录",
+    403: "您无权进行此操作",
+    404: "没有此网址所指的资源",
+    405: "此网址不接受该请求方法",
+    406: "无法以所要求的格式答复",
+    409: "此请求与记录的当前状态冲突",
+    415: "请以 JSON（Content-Type: application/json）发送请求内容",
+    422: "输入有误",
+    429: "请求过于频繁，请稍后重试",
+    500: "系统出现错误，已记录，请稍后再试",
+    503: "服务暂时不可用，请稍后再试",
+}
+"""The message of an HTTP error that no rule of ours words (Werkzeug's own are in English)."""
+NOT_JSON = "请求内容不是有效的 JSON（须为 UTF-8 编码）"
+
+
 def _http_error(err: HTTPException) -> Response:
     code = err.code or 500
     errors = _field_errors(err)
     if code == 422 and errors:
-        names = ", ".join(sorted(errors))
-        message = f"invalid input: {names}"
+        message = f"{GENERAL[422]}：{'、'.join(sorted(errors))}"
     elif code == 400 and errors and "json" in errors:
-        message = "the request body is not valid JSON (UTF-8)"
+        message = NOT_JSON
+        errors = {"json": [NOT_JSON]}
     elif code == 413:
-        message = f"the request body is larger than {request.max_content_length} bytes"
+        message = f"请求内容超过 {request.max_content_length} 字节的上限"
     else:
-        message = err.description or HTTPStatus(code).description
+        message = GENERAL.get(code) or GENERAL[500 if code >= 500 else 400]
     return error_response(code, message, errors)
 
 

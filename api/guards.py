@@ -86,7 +86,7 @@ def check_json_body() -> None:
         raise RequestEntityTooLarge()
     brackets = body.count(b"[") + body.count(b"{")
     if brackets > MAX_NESTING and nesting_depth(body, MAX_NESTING) > MAX_NESTING:
-        msg = f"the JSON body nests deeper than {MAX_NESTING} levels"
+        msg = f"请求的 JSON 内容嵌套超过 {MAX_NESTING} 层"
         raise MalformedBodyError(msg)
     if not SUSPECT.search(body):
         return
@@ -95,11 +95,9 @@ def check_json_body() -> None:
     except (json.JSONDecodeError, UnicodeDecodeError):
         return  # not JSON at all: the schema's parser answers that
     except ValueError as exc:
-        raise MalformedBodyError("a number in the JSON body has too many digits") from exc
+        raise MalformedBodyError("请求的 JSON 内容中有位数过多的数字") from exc
     if has_lone_surrogate(value):
-        raise MalformedBodyError(
-            "the JSON body holds an unpaired UTF-16 surrogate (\\uD800-\\uDFFF)"
-        )
+        raise MalformedBodyError("请求的 JSON 内容含有不成对的 UTF-16 代理字符（\\uD800-\\uDFFF）")
 
 
 class LoginThrottle:
@@ -121,7 +119,7 @@ class LoginThrottle:
         if recent.count >= self.allowed and recent.oldest is not None:
             now = self.failures.clock()
             wait = max(1, int(recent.oldest + self.failures.window - now) + 1)
-            msg = f"too many failed logins from this address; retry in {wait} s"
+            msg = f"此地址登录失败次数过多，请 {wait} 秒后重试"
             raise TooManyAttemptsError(msg, wait)
 
     def failed(self, address: str) -> None:

@@ -160,9 +160,9 @@ def ledger_as_of(moment: datetime | None) -> Iterator[tuple[Ledger, date]]:
         built.catch_up_ledger()
         yield built.ledger, local_date(built.app.clock())
         return
-    permissions.require_role(actor(), AS_OF_READERS, "read the ledger views as of a past moment")
+    permissions.require_role(actor(), AS_OF_READERS, "查看台账的历史时点状态")
     if not REPLAYS.acquire(blocking=False):
-        raise TooManyAttemptsError("another replay of the log is under way; retry in 1 s", 1)
+        raise TooManyAttemptsError("另一项历史时点查询正在进行，请 1 秒后重试", 1)
     try:
         position = position_at(built.app, moment)
         with ledger_at(built.app, built.ledger.sealer, position, built.checkpoints) as past:

@@ -19,7 +19,7 @@ from api.schemas import BINARY, MONTH_PATTERN, is_month
 from api.spreadsheets import XLSX, workbook_response
 from domain.bulletins import BulletinStateError
 from domain.cases import local_date
-from domain.errors import RuleViolationError
+from domain.errors import MONTH_FORMAT, RuleViolationError
 from projections.bulletin import FORMAT
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1", description="Monthly bulletin 月通报")
@@ -33,7 +33,7 @@ MONTH_PARAMETERS = [
 def checked(month: str) -> str:
     """The month of the path, if it is `YYYY-MM`."""
     if not is_month(month):
-        raise RuleViolationError("month", "月份须为 YYYY-MM 格式")
+        raise RuleViolationError("month", MONTH_FORMAT)
     return month
 
 

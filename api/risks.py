@@ -220,7 +220,7 @@ def _query(args: dict[str, Any]) -> RiskQuery:
 
 
 def _reader() -> None:
-    permissions.require_role(actor(), RISK_READERS, "read the risk register")
+    permissions.require_role(actor(), RISK_READERS, "查看隐患排查台账")
     services().catch_up()
 
 

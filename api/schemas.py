@@ -12,7 +12,9 @@ from uuid import UUID
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
+from api.validation_messages import item_count
 from domain.commands import TEXT_LENGTH, CaseCommand, Command, RegisterCase
+from domain.errors import MONTH_FORMAT
 from domain.office import MAX_TOKEN_DAYS
 from domain.values import (
     Category,
@@ -40,7 +42,7 @@ MONTH_PATTERN = r"^(19|20)[0-9]{2}-(0[1-9]|1[0-2])$"
 def in_years(value: date) -> None:
     """Refuse a date or moment outside YEARS."""
     if value.year not in YEARS:
-        raise ValidationError(f"must lie in the years {YEARS[0]} to {YEARS[-1]}")
+        raise ValidationError(f"年份应在 {YEARS[0]} 至 {YEARS[-1]} 之间")
 
 
 def instant(**kwargs: Any) -> fields.AwareDateTime:
@@ -63,7 +65,7 @@ def month_field(**kwargs: Any) -> fields.String:
 
     def check(value: str) -> None:
         if not is_month(value):
-            raise ValidationError("month must be YYYY-MM")
+            raise ValidationError(MONTH_FORMAT)
 
     return fields.String(validate=check, metadata={"pattern": MONTH_PATTERN}, **kwargs)
 
@@ -396,7 +398,7 @@ def argument_field(hint: Any, spec: dataclasses.Field[Any]) -> fields.Field[Any]
         options["allow_none"] = spec.default is None
     if get_origin(kind) is list:
         (item,) = get_args(kind)
-        length = validate.Length(min=meta.get("min_items"), max=meta.get("max_items"))
+        length = item_count(meta.get("min_items"), meta.get("max_items"))
         return fields.List(_scalar(item, meta, needed=False), validate=length, **options)
     field: fields.Field[Any] = _scalar(kind, meta, needed="required" in options, **options)
     return field

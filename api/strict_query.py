@@ -62,5 +62,5 @@ class UnknownQueryParametersError(UnprocessableEntity):
 
     def __init__(self, names: list[str]) -> None:
         super().__init__()
-        message = "this endpoint does not take this query parameter"
+        message = "此接口不接受该查询参数"
         self.data = {"messages": {"query": {name: [message] for name in names}}}

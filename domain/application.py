@@ -30,10 +30,15 @@ from domain.directory import (
 )
 from domain.documents import NUMBERED, OfficeProfile, sequence_name
 from domain.errors import (
+    KEY_REUSED_FOR_OTHER_REQUEST,
+    KEY_REUSED_WITH_OTHER_BODY,
+    NO_SUCH_CASE,
     IdempotencyKeyReusedError,
     NotFoundError,
     RuleViolationError,
     StaleVersionError,
+    no_such,
+    wrong_role,
 )
 from domain.office import NumberedSave, Office, project_aggregate
 from domain.values import Actor, Role, Stamp
@@ -152,9 +157,9 @@ class Xinfang(Office):
         try:
             case = self.repository.get(case_id, version=version, projector_func=project_aggregate)
         except AggregateNotFoundError:
-            raise NotFoundError("no such case") from None
+            raise NotFoundError(NO_SUCH_CASE) from None
         if not isinstance(case, Case):
-            raise NotFoundError("no such case")
+            raise NotFoundError(NO_SUCH_CASE)
         return case
 
     def get_case(
@@ -182,7 +187,7 @@ class Xinfang(Office):
                 break
             version = event.originator_version
         if version is None:
-            raise NotFoundError("the case did not exist yet at that moment")
+            raise NotFoundError("该时刻此信访事项尚未登记")
         return self._load_case(case_id, version)
 
     def history(
@@ -378,22 +383,21 @@ class Xinfang(Office):
                 found = self._load_case(item_id)
                 visibility.require_visible(actor, found, self.lineage(actor.unit_id))
             except NotFoundError:
-                raise RuleViolationError(name, "no such case") from None
+                raise RuleViolationError(name, NO_SUCH_CASE) from None
             return found
         user = self.get_user(item_id, field=name)
         if refers is Ref.PERSON:
             return user
         if case is not None and visibility.is_accused(case, self.lineage(user.unit_id)):
-            raise RuleViolationError(name, f"no such user: {item_id}")
+            raise RuleViolationError(name, f"{no_such('人员')}（{item_id}）")
         if case is not None and user.id in case.recused_ids:
-            raise RuleViolationError(name, f"{user.name} has stepped aside from this case (回避)")
+            raise RuleViolationError(name, f"{user.name}已回避本事项")
         roles = UNIT_ROLES if refers is Ref.UNIT_STAFF else LEADERS
         if user.role not in roles:
-            allowed = ", ".join(sorted(r.value for r in roles))
-            raise RuleViolationError(name, f"{user.name} is a {user.role.value}, not {allowed}")
+            raise RuleViolationError(name, wrong_role(user.name, user.role, roles))
         responsible = None if case is None else case.unit_id or case.intake_unit_id
         if refers is Ref.UNIT_STAFF and responsible is not None and user.unit_id != responsible:
-            raise RuleViolationError(name, f"{user.name} does not work in the responsible unit")
+            raise RuleViolationError(name, f"{user.name}不是责任单位的工作人员")
         return user
 
     def _commit(
@@ -436,11 +440,9 @@ class Xinfang(Office):
         if record.command != command_name(command) or (
             case_id is not None and record.case_id != case_id
         ):
-            msg = "this Idempotency-Key was already used for a different request"
-            raise IdempotencyKeyReusedError(msg)
+            raise IdempotencyKeyReusedError(KEY_REUSED_FOR_OTHER_REQUEST)
         if record.fingerprint != asked:
-            msg = "this Idempotency-Key was already used with a different body"
-            raise IdempotencyKeyReusedError(msg)
+            raise IdempotencyKeyReusedError(KEY_REUSED_WITH_OTHER_BODY)
         case = self._load_case(record.case_id, record.case_version)
         # A retry answers only while the caller may still see the case.
         now = self._load_case(record.case_id)
@@ -451,7 +453,7 @@ class Xinfang(Office):
         """Correct every provisional deadline the installed holiday calendar now computes
         differently (after a newer chinesecalendar); returns the numbers of corrected cases.
         """
-        permissions.require_role(actor, {Role.ADMIN}, "refresh deadlines")
+        permissions.require_role(actor, {Role.ADMIN}, "重新计算期限")
         clocks.reload_calendar()
         corrected = []
         for year in range(FIRST_YEAR, local_date(self.clock()).year + 1):

@@ -90,13 +90,13 @@ class Campaign(Aggregate):
     ) -> Self:
         """Launch a campaign on its targets (at least one)."""
         if not name.strip():
-            raise RuleViolationError("name", "a campaign needs a name")
+            raise RuleViolationError("name", "请填写专项行动名称")
         if ends_on < starts_on:
-            raise RuleViolationError("ends_on", "ends_on lies before starts_on")
+            raise RuleViolationError("ends_on", "结束日期不能早于开始日期")
         if (ends_on - starts_on).days >= MAX_DAYS:
-            raise RuleViolationError("ends_on", f"a campaign lasts at most {MAX_DAYS} days")
+            raise RuleViolationError("ends_on", f"专项行动最长 {MAX_DAYS} 天")
         if not case_ids and not risk_ids:
-            raise RuleViolationError("case_ids", "the campaign has no target case or risk")
+            raise RuleViolationError("case_ids", "专项行动至少须有一件目标信访事项或隐患")
         return cls._create(
             cls.Launched,
             actor=stamp.actor,
@@ -121,7 +121,7 @@ class Campaign(Aggregate):
     def week(self, n: int) -> tuple[date, date]:
         """The first and last day of week `n` (the last week ends with the period)."""
         if not 1 <= n <= self.weeks:
-            raise NotFoundError(f"the campaign has weeks 1 to {self.weeks}")
+            raise NotFoundError(f"本专项行动只有第 1 至第 {self.weeks} 周")
         first = self.starts_on + timedelta(days=7 * (n - 1))
         return first, min(first + timedelta(days=6), self.ends_on)
 

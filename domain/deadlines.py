@@ -11,6 +11,7 @@ from types import MappingProxyType
 import chinese_calendar
 
 from domain.errors import RuleViolationError
+from domain.labels import label
 from domain.values import WINDOWS, ClockEnd, DayUnit, Deadline, Level, Rule
 
 DEFAULT_RULES: Mapping[Rule, tuple[int, DayUnit]] = MappingProxyType(
@@ -57,7 +58,7 @@ def reload_calendar() -> None:
 def _check_days(days: int) -> None:
     """Refuse a negative number of days."""
     if days < 0:
-        raise RuleViolationError("days", f"must not be negative, got {days}")
+        raise RuleViolationError("days", f"天数不能为负数，所给为 {days}")
 
 
 def add_calendar_days(start: date, days: int) -> tuple[date, bool]:
@@ -112,10 +113,10 @@ def start_clock(
         unit = default_unit if unit is None else unit
     elif length is None or unit is None:
         raise RuleViolationError(
-            "rule", f"{rule.value} has no configured length and unit; give both or a due date"
+            "rule", f"“{label(rule)}”没有配置期限长度和计算方式：请同时给出二者，或给出到期日"
         )
     if length < 1:
-        raise RuleViolationError("length", f"must be at least 1 day, got {length}")
+        raise RuleViolationError("length", f"期限至少为 1 天，所给为 {length} 天")
     due_date, provisional = _due_date(started_on, length, unit)
     return Deadline(
         rule=rule,
@@ -131,9 +132,7 @@ def start_clock(
 def clock_with_due_date(rule: Rule, started_on: date, due_date: date, *, key: str = "") -> Deadline:
     """Start a clock whose due date is ordered (assign_due, supervision_due), kept as given."""
     if due_date <= started_on:
-        raise RuleViolationError(
-            "due_date", f"must be after the start {started_on}, got {due_date}"
-        )
+        raise RuleViolationError("due_date", f"期限 {due_date} 须晚于起算日 {started_on}")
     return Deadline(
         rule=rule,
         started_on=started_on,
@@ -148,7 +147,7 @@ def _check_running(deadline: Deadline) -> None:
     """Refuse to change a clock that has already been stopped."""
     if deadline.met_on is not None:
         raise RuleViolationError(
-            "deadline", f"{deadline.name} was already met on {deadline.met_on}"
+            "deadline", f"“{label(deadline.rule)}”已于 {deadline.met_on} 结束计时"
         )
 
 
@@ -184,8 +183,8 @@ def extend(deadline: Deadline, days: int) -> Deadline:
     if days < 1 or days > remaining:
         raise RuleViolationError(
             "days",
-            f"an extension must be 1 to {remaining} days ({deadline.extended_days} of "
-            f"{MAX_EXTENSION_DAYS} already used), got {days}",
+            f"延期天数应为 1 至 {remaining} 天（最多延期 {MAX_EXTENSION_DAYS} 天，"
+            f"已延期 {deadline.extended_days} 天），所填为 {days} 天",
         )
     return _recomputed(
         deadline,
@@ -199,15 +198,13 @@ def pause(deadline: Deadline, on: date) -> Deadline:
     _check_running(deadline)
     if deadline.paused_since is not None:
         raise RuleViolationError(
-            "paused_since", f"{deadline.name} is already paused since {deadline.paused_since}"
+            "paused_since", f"“{label(deadline.rule)}”自 {deadline.paused_since} 起已暂停计时"
         )
     if on < deadline.started_on:
-        raise RuleViolationError(
-            "on", f"cannot pause before the start {deadline.started_on}, got {on}"
-        )
+        raise RuleViolationError("on", f"暂停日期 {on} 不能早于起算日 {deadline.started_on}")
     if on > deadline.due_date:
         raise RuleViolationError(
-            "on", f"{deadline.name} fell due on {deadline.due_date}: a missed deadline stays missed"
+            "on", f"“{label(deadline.rule)}”已于 {deadline.due_date} 届满：已超过的期限不能暂停"
         )
     return replace(deadline, paused_since=on)
 
@@ -216,11 +213,9 @@ def resume(deadline: Deadline, on: date) -> Deadline:
     """Restart a paused clock on `on`, pushing the due date back by the paused days."""
     _check_running(deadline)
     if deadline.paused_since is None:
-        raise RuleViolationError("paused_since", f"{deadline.name} is not paused")
+        raise RuleViolationError("paused_since", f"“{label(deadline.rule)}”未暂停计时")
     if on < deadline.paused_since:
-        raise RuleViolationError(
-            "on", f"cannot resume before the pause {deadline.paused_since}, got {on}"
-        )
+        raise RuleViolationError("on", f"恢复日期 {on} 不能早于暂停日期 {deadline.paused_since}")
     resumed = replace(deadline, paused_since=None)
     return _recomputed(
         resumed,

@@ -11,7 +11,16 @@ from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate, DomainEvent
 
-from domain.errors import AuthenticationError, ConflictError, NotFoundError, RuleViolationError
+from domain.errors import (
+    REASON_REQUIRED,
+    UNKNOWN_TOKEN,
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    RuleViolationError,
+    no_such,
+)
+from domain.labels import label
 from domain.values import Actor, Role
 
 SYSTEM_ACTOR = Actor(
@@ -61,7 +70,7 @@ class Unit(Aggregate):
     ) -> Unit:
         """Add a unit; its name must not be blank."""
         if not name.strip():
-            raise RuleViolationError("name", "a unit needs a name")
+            raise RuleViolationError("name", "请填写单位名称")
         return cls._create(
             cls.Created,
             name=name.strip(),
@@ -93,7 +102,7 @@ class Token:
 def needed(reason: str) -> str:
     """A reason that says something (RuleViolationError naming `reason` otherwise)."""
     if not reason or not reason.strip():
-        raise RuleViolationError("reason", "say why (a reason is required)")
+        raise RuleViolationError("reason", REASON_REQUIRED)
     return reason.strip()
 
 
@@ -245,9 +254,9 @@ class User(Aggregate):
     ) -> User:
         """Add a user; unit roles need a unit."""
         if not name.strip():
-            raise RuleViolationError("name", "a user needs a name")
+            raise RuleViolationError("name", "请填写姓名")
         if role in UNIT_ROLES and unit_id is None:
-            raise RuleViolationError("unit_id", f"role '{role.value}' needs a unit")
+            raise RuleViolationError("unit_id", f"{label(role)}须指定所在单位")
         return cls._create(
             cls.Created,
             name=name.strip(),
@@ -268,9 +277,9 @@ class User(Aggregate):
     ) -> None:
         """Give the user another role or unit from now on."""
         if role in UNIT_ROLES and unit_id is None:
-            raise RuleViolationError("unit_id", f"role '{role.value}' needs a unit")
+            raise RuleViolationError("unit_id", f"{label(role)}须指定所在单位")
         if (role, unit_id) == (self.role, self.unit_id):
-            raise ConflictError(f"{self.name} already has this role and unit")
+            raise ConflictError(f"{self.name}已是该角色和单位，没有变化")
         self.trigger_event(
             self.RoleChanged,
             role=role,
@@ -283,7 +292,7 @@ class User(Aggregate):
     def disable(self, *, actor: Actor, occurred_at: datetime, reason: str) -> None:
         """Stop the user from signing in, with every token they hold."""
         if not self.active:
-            raise ConflictError(f"{self.name} is already disabled")
+            raise ConflictError(f"{self.name}的账号已停用")
         self.trigger_event(
             self.Disabled, actor=actor, occurred_at=occurred_at, reason=needed(reason)
         )
@@ -291,7 +300,7 @@ class User(Aggregate):
     def enable(self, *, actor: Actor, occurred_at: datetime, reason: str) -> None:
         """Let a disabled user sign in again."""
         if self.active:
-            raise ConflictError(f"{self.name} is not disabled")
+            raise ConflictError(f"{self.name}的账号未停用")
         self.trigger_event(
             self.Enabled, actor=actor, occurred_at=occurred_at, reason=needed(reason)
         )
@@ -307,9 +316,9 @@ class User(Aggregate):
     ) -> UUID:
         """Record a new token (found at sign-in by `credential_id`); returns its id."""
         if not self.active:
-            raise ConflictError(f"{self.name} is disabled: enable them before issuing a token")
+            raise ConflictError(f"{self.name}的账号已停用：请先启用，再签发令牌")
         if expires_at <= occurred_at:
-            raise RuleViolationError("expires_in_days", "a token must expire after it is issued")
+            raise RuleViolationError("expires_in_days", "令牌的有效期须晚于签发时间")
         token_id = uuid4()
         self.trigger_event(
             self.TokenIssued,
@@ -328,7 +337,7 @@ class User(Aggregate):
         """Revoke one token; False if it was revoked already (nothing recorded)."""
         token = self.tokens.get(token_id)
         if token is None:
-            raise NotFoundError("no such token")
+            raise NotFoundError(no_such("令牌"))
         if token.revoked_at is not None:
             return False
         self.trigger_event(
@@ -348,13 +357,13 @@ class User(Aggregate):
         """
         token = self.tokens.get(token_id)
         if token is None or token.credential_id != credential_id:
-            raise AuthenticationError("unknown token")
+            raise AuthenticationError(UNKNOWN_TOKEN)
         if token.revoked_at is not None:
-            raise AuthenticationError("this token was revoked")
+            raise AuthenticationError("此令牌已被吊销，请向系统管理员申请新令牌")
         if token.expires_at <= now:
-            raise AuthenticationError("this token has expired")
+            raise AuthenticationError("此令牌已过期，请向系统管理员申请新令牌")
         if not self.active:
-            raise AuthenticationError("this user is disabled")
+            raise AuthenticationError("此账号已停用，请联系系统管理员")
         return token
 
     @property

@@ -17,7 +17,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import RuleViolationError
+from domain.errors import MONTH_FORMAT, RuleViolationError, in_future
 from domain.lifecycle.core import local_date
 from domain.record_base import Record, RecordEvent, conflict, needed_text, stamp_data
 from domain.register_values import CheckResult, EventRef, OverdueRef, RecordDecisionKind
@@ -160,16 +160,16 @@ class Inspection(Record):
     ) -> Self:
         """The inspection of `unit_id` for `month`, held no earlier than the month began."""
         if MONTH.fullmatch(month) is None:
-            raise RuleViolationError("month", "month must be YYYY-MM")
+            raise RuleViolationError("month", MONTH_FORMAT)
         if held_on < date.fromisoformat(f"{month}-01"):
-            raise RuleViolationError("held_on", "held_on lies before the month inspected")
+            raise RuleViolationError("held_on", "督查日期不能早于所督查的月份")
         if held_on > local_date(stamp.latest):
-            raise RuleViolationError("held_on", "held_on lies in the future")
+            raise RuleViolationError("held_on", in_future("held_on"))
         items = [c.item for c in checklist]
         if not items:
-            raise RuleViolationError("checklist", "the checklist needs at least one item")
+            raise RuleViolationError("checklist", "督查清单至少须有一项")
         if len(set(items)) != len(items):
-            raise RuleViolationError("checklist", "an item of the checklist is listed twice")
+            raise RuleViolationError("checklist", "督查清单中有重复的项目")
         return cls._create(
             cls.Opened,
             id=inspection_id(unit_id, month),
@@ -184,7 +184,7 @@ class Inspection(Record):
         """Record a finding (the caller checked that each record it names is overdue)."""
         finding = Finding(
             n=len(self.findings) + 1,
-            text=needed_text("text", text, "the finding"),
+            text=needed_text("text", text, "督查发现的问题"),
             overdue=list(dict.fromkeys(overdue)),
             actor=stamp.actor,
             occurred_at=stamp.occurred_at,
@@ -195,11 +195,11 @@ class Inspection(Record):
     def order(self, stamp: Stamp, *, task_id: UUID, task: str, due_date: date) -> FollowUp:
         """Record a follow-up order; its task (created beside it) is `task_id`."""
         if due_date < local_date(stamp.occurred_at):
-            raise RuleViolationError("due_date", "due_date lies before the order")
+            raise RuleViolationError("due_date", "整改期限不能早于下达要求的日期")
         order = FollowUp(
             n=len(self.orders) + 1,
             task_id=task_id,
-            task=needed_text("task", task, "the order"),
+            task=needed_text("task", task, "整改要求"),
             due_date=due_date,
             actor=stamp.actor,
             occurred_at=stamp.occurred_at,
@@ -210,8 +210,8 @@ class Inspection(Record):
     def mark_typical(self, stamp: Stamp, *, text: str) -> None:
         """Mark the inspection a 典型案例 (once)."""
         if self.typical is not None:
-            raise conflict("the inspection is already a typical case (典型案例)")
-        typical = Typical(needed_text("text", text, "the text"), stamp.actor, stamp.occurred_at)
+            raise conflict("该督查已列为典型案例")
+        typical = Typical(needed_text("text", text, "典型意义"), stamp.actor, stamp.occurred_at)
         self._record(self.MarkedTypical, stamp, typical=typical)
 
 
@@ -287,13 +287,11 @@ class AccountabilityRecord(Record):
     ) -> Self:
         """A 问责 record; it rests on at least one overdue record, event or inspection."""
         if not overdue and not events and inspection_id is None:
-            raise RuleViolationError(
-                "overdue", "a 问责 record rests on overdue records, events or an inspection"
-            )
+            raise RuleViolationError("overdue", "问责须以超期记录、办理记录或督查为依据")
         if decided_on > local_date(stamp.latest):
-            raise RuleViolationError("decided_on", "decided_on lies in the future")
+            raise RuleViolationError("decided_on", in_future("decided_on"))
         if not stamp.reason:
-            raise RuleViolationError("reason", "say on what grounds (a reason is required)")
+            raise RuleViolationError("reason", "请写明问责理由")
         return cls._create(
             cls.Recorded,
             id=record_id,
@@ -304,7 +302,7 @@ class AccountabilityRecord(Record):
             events=list(dict.fromkeys(events)),
             inspection_id=inspection_id,
             decision=decision,
-            decided_by=needed_text("decided_by", decided_by, "who decided"),
+            decided_by=needed_text("decided_by", decided_by, "决定机关"),
             decided_on=decided_on,
             outcome=outcome.strip(),
         )

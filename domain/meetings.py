@@ -15,7 +15,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import RuleViolationError
+from domain.errors import RuleViolationError, in_future
 from domain.lifecycle.core import LOCAL_TZ, local_date
 from domain.record_base import Record, RecordEvent, needed_text, stamp_data
 from domain.register_values import AgendaItem
@@ -118,13 +118,13 @@ class Meeting(Record):
     ) -> Self:
         """Record a meeting held on `held_on` (not a future day)."""
         if held_on > local_date(stamp.latest):
-            raise RuleViolationError("held_on", "held_on lies in the future")
+            raise RuleViolationError("held_on", in_future("held_on"))
         return cls._create(
             cls.Convened,
             id=meeting_id,
             **stamp_data(stamp),
             held_on=held_on,
-            title=needed_text("title", title, "the title"),
+            title=needed_text("title", title, "会议标题"),
             chair_id=chair_id,
             attendee_ids=list(dict.fromkeys(attendee_ids)),
             place=place.strip(),
@@ -147,11 +147,11 @@ class Meeting(Record):
     ) -> MeetingDecision:
         """Record a decision; its task (created beside it, `task_id`) is numbered in the meeting."""
         if due_date < self.held_on:
-            raise RuleViolationError("due_date", "due_date lies before the meeting")
+            raise RuleViolationError("due_date", "期限不能早于会议日期")
         decision = MeetingDecision(
             n=len(self.decisions) + 1,
-            problem=needed_text("problem", problem, "the problem"),
-            task=needed_text("task", task, "the task"),
+            problem=needed_text("problem", problem, "问题"),
+            task=needed_text("task", task, "任务"),
             due_date=due_date,
             leader_id=leader_id,
             unit_id=unit_id,

@@ -30,10 +30,12 @@ from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 from domain import permissions
 from domain.directory import Credential, Logged, Token, Unit, User, log_id, needed
 from domain.errors import (
+    UNKNOWN_TOKEN,
     AuthenticationError,
     NotFoundError,
     RecordIntegrityError,
     RuleViolationError,
+    no_such,
 )
 from domain.group_commit import GroupCommit, split
 from domain.transcodings import register_transcodings
@@ -255,7 +257,7 @@ class Office(Application[UUID]):
         self, actor: Actor, *, name: str, kind: str | None = None, parent_id: UUID | None = None
     ) -> Unit:
         """Add a unit to the directory (admin)."""
-        permissions.require_role(actor, {Role.ADMIN}, "add units")
+        permissions.require_role(actor, {Role.ADMIN}, "新增单位")
         if parent_id is not None:
             self.get_unit(parent_id, field="parent_id")
         unit = Unit.add(
@@ -268,7 +270,7 @@ class Office(Application[UUID]):
         self, actor: Actor, *, name: str, role: Role, unit_id: UUID | None = None
     ) -> tuple[User, str]:
         """Add a user; returns the user and their first token, which is shown only this once."""
-        permissions.require_role(actor, {Role.ADMIN}, "add users")
+        permissions.require_role(actor, {Role.ADMIN}, "新增人员")
         if unit_id is not None:
             self.get_unit(unit_id, field="unit_id")
         user = User.add(
@@ -293,7 +295,7 @@ class Office(Application[UUID]):
     ) -> tuple[IssuedToken, Credential]:
         """A fresh secret, recorded on the user, and the credential that finds it at sign-in."""
         if days is not None and not 1 <= days <= MAX_TOKEN_DAYS:
-            msg = f"a token lives from 1 to {MAX_TOKEN_DAYS} days"
+            msg = f"令牌有效期应为 1 至 {MAX_TOKEN_DAYS} 天"
             raise RuleViolationError("expires_in_days", msg)
         secret = secrets.token_urlsafe(32)
         credential_id = Credential.id_for(self._credential_key, secret)
@@ -320,7 +322,7 @@ class Office(Application[UUID]):
         reason: str | None = None,
     ) -> IssuedToken:
         """Issue a further token for a user (admin); the secret is shown only this once."""
-        permissions.require_role(actor, {Role.ADMIN}, "issue tokens")
+        permissions.require_role(actor, {Role.ADMIN}, "签发令牌")
 
         def attempt() -> IssuedToken:
             user = self.get_user(user_id)
@@ -332,14 +334,14 @@ class Office(Application[UUID]):
 
     def tokens(self, actor: Actor, user_id: UUID) -> list[Token]:
         """A user's tokens, oldest first, without their secrets (admin)."""
-        permissions.require_role(actor, {Role.ADMIN}, "list tokens")
+        permissions.require_role(actor, {Role.ADMIN}, "查看令牌")
         return sorted(self.get_user(user_id).tokens.values(), key=lambda t: t.issued_at)
 
     def revoke_token(
         self, actor: Actor, user_id: UUID, token_id: UUID, *, reason: str | None = None
     ) -> bool:
         """Revoke one of a user's tokens (admin); False if it was revoked already."""
-        permissions.require_role(actor, {Role.ADMIN}, "revoke tokens")
+        permissions.require_role(actor, {Role.ADMIN}, "吊销令牌")
         return self._change_user(
             user_id,
             lambda user, now: user.revoke_token(
@@ -351,7 +353,7 @@ class Office(Application[UUID]):
         self, actor: Actor, user_id: UUID, *, keep: UUID | None = None, reason: str
     ) -> list[UUID]:
         """Revoke every usable token of a user but `keep` (admin); returns the ids revoked."""
-        permissions.require_role(actor, {Role.ADMIN}, "revoke tokens")
+        permissions.require_role(actor, {Role.ADMIN}, "吊销令牌")
 
         def revoke(user: User, now: datetime) -> list[UUID]:
             usable = [
@@ -365,7 +367,7 @@ class Office(Application[UUID]):
 
     def disable_user(self, actor: Actor, user_id: UUID, *, reason: str) -> User:
         """Stop a user from signing in, from their very next request (admin)."""
-        self._not_oneself(actor, user_id, "disable")
+        self._not_oneself(actor, user_id, "停用账号")
 
         def disable(user: User, now: datetime) -> User:
             user.disable(actor=actor, occurred_at=now, reason=reason)
@@ -375,7 +377,7 @@ class Office(Application[UUID]):
 
     def enable_user(self, actor: Actor, user_id: UUID, *, reason: str) -> User:
         """Let a disabled user sign in again (admin)."""
-        permissions.require_role(actor, {Role.ADMIN}, "enable users")
+        permissions.require_role(actor, {Role.ADMIN}, "启用账号")
 
         def enable(user: User, now: datetime) -> User:
             user.enable(actor=actor, occurred_at=now, reason=reason)
@@ -387,7 +389,7 @@ class Office(Application[UUID]):
         self, actor: Actor, user_id: UUID, *, role: Role, unit_id: UUID | None, reason: str
     ) -> User:
         """Give a user another role or unit, from their very next request (admin)."""
-        self._not_oneself(actor, user_id, "change the role of")
+        self._not_oneself(actor, user_id, "变更账号角色")
         if unit_id is not None:
             self.get_unit(unit_id, field="unit_id")
 
@@ -401,9 +403,9 @@ class Office(Application[UUID]):
 
     def _not_oneself(self, actor: Actor, user_id: UUID, what: str) -> None:
         """Admins only, and not on their own account (an admin must not lock themselves out)."""
-        permissions.require_role(actor, {Role.ADMIN}, f"{what} users")
+        permissions.require_role(actor, {Role.ADMIN}, what)
         if actor.id == user_id:
-            raise RuleViolationError("user_id", f"an administrator cannot {what} themselves")
+            raise RuleViolationError("user_id", f"系统管理员不能{what}：这是您本人的账号")
 
     def _change_user(self, user_id: UUID, change: Callable[[User, datetime], T]) -> T:
         """Apply `change` to the user as stored now and save what it recorded (retried)."""
@@ -433,9 +435,9 @@ class Office(Application[UUID]):
             except (AggregateNotFoundError, RecordIntegrityError):
                 # A credential row that fails its integrity check (copied under this id) is
                 # no credential: the refusal is logged where the record was read.
-                raise AuthenticationError("unknown token") from None
+                raise AuthenticationError(UNKNOWN_TOKEN) from None
             if not isinstance(credential, Credential) or credential.token_id is None:
-                raise AuthenticationError("unknown token")
+                raise AuthenticationError(UNKNOWN_TOKEN)
             found = (credential.user_id, credential.token_id)
             self._credentials[credential_id] = found
         user_id, token_id = found
@@ -472,17 +474,17 @@ class Office(Application[UUID]):
             # Other threads may be reading the cached copy: bring a copy of it up to date.
             found = project_aggregate(copy.copy(cached), newer)
         if not isinstance(found, User):
-            raise AuthenticationError("unknown token")
+            raise AuthenticationError(UNKNOWN_TOKEN)
         self._signed_in[user_id] = found
         return found
 
     def get_unit(self, unit_id: UUID, *, field: str | None = None) -> Unit:
         """A unit by id; NotFoundError (or a field error naming `field`) if unknown."""
-        return self._get_typed(unit_id, Unit, "unit", field)
+        return self._get_typed(unit_id, Unit, "单位", field)
 
     def get_user(self, user_id: UUID, *, field: str | None = None) -> User:
         """A user by id; NotFoundError (or a field error naming `field`) if unknown."""
-        return self._get_typed(user_id, User, "user", field)
+        return self._get_typed(user_id, User, "人员", field)
 
     def _get_typed(self, item_id: UUID, kind: type[TAgg], label: str, field: str | None) -> TAgg:
         item: Aggregate | None
@@ -492,8 +494,8 @@ class Office(Application[UUID]):
             item = None
         if not isinstance(item, kind):
             if field is not None:
-                raise RuleViolationError(field, f"no such {label}: {item_id}")
-            raise NotFoundError(f"no such {label}")
+                raise RuleViolationError(field, f"{no_such(label)}（{item_id}）")
+            raise NotFoundError(no_such(label))
         return item
 
     def units(self) -> list[Unit]:
@@ -502,7 +504,7 @@ class Office(Application[UUID]):
 
     def users(self, actor: Actor) -> list[User]:
         """Every user, in the order they were added (admin, supervisor, auditor)."""
-        permissions.require_role(actor, permissions.DIRECTORY_READERS, "list users")
+        permissions.require_role(actor, permissions.DIRECTORY_READERS, "查看人员名单")
         return [self.get_user(e.item_id) for e in self.user_log.get()]
 
     def lineage(self, unit_id: UUID | None) -> list[UUID]:

@@ -6,7 +6,8 @@ from collections.abc import Callable, Collection
 
 from domain.cases import Case
 from domain.commands import CaseCommand, Command, Permission
-from domain.errors import PermissionDeniedError
+from domain.errors import ACTOR_RECUSED, PermissionDeniedError, role_may_not
+from domain.labels import COMMAND
 from domain.values import Actor, Role
 from domain.visibility import Standing, Tie, ties
 
@@ -21,16 +22,14 @@ def authorize(command: Command, actor: Actor, case: Case | None = None) -> None:
     `case` is the case a command applies to (None for registering a new one).
     """
     if case is not None and actor.id in case.recused_ids:
-        msg = "you have stepped aside from this case (回避) and may no longer act on it"
-        raise PermissionDeniedError(msg)
+        raise PermissionDeniedError(ACTOR_RECUSED)
     if not _allowed(command.permission, actor, case, command.leader_may):
         what = (
-            f"'{command.verb}' on this case"
+            f"对本事项办理“{COMMAND.get(command.verb, command.verb)}”"
             if isinstance(command, CaseCommand)
-            else "register cases"
+            else "登记信访事项"
         )
-        msg = f"role '{actor.role.value}' may not {what}"
-        raise PermissionDeniedError(msg)
+        raise PermissionDeniedError(role_may_not(actor.role.value, what))
 
 
 def _allowed(
@@ -76,10 +75,10 @@ def offered_on_record(declaration: type[Command], actor: Actor, standing: Standi
 
 
 def require_role(actor: Actor, roles: Collection[Role], what: str) -> None:
-    """Refuse with PermissionDeniedError unless the actor has one of `roles`."""
+    """Refuse with PermissionDeniedError unless the actor has one of `roles` (`what`: the action
+    in Chinese, as the refusal names it)."""
     if actor.role not in roles:
-        msg = f"role '{actor.role.value}' may not {what}"
-        raise PermissionDeniedError(msg)
+        raise PermissionDeniedError(role_may_not(actor.role.value, what))
 
 
 def authorize_register(
@@ -88,7 +87,7 @@ def authorize_register(
     """Refuse unless the declaration lets `actor` issue `command` on a record of a register
     (a risk) of this `standing`, by the same rule as on a case (None: entering a new record).
 
-    `what` names the command in the refusal ("'resolve' on this risk").
+    `what` names the command in the refusal, in Chinese ("对此隐患办理“化解销号”").
     """
     rule = command.permission
     tied = ties(actor, standing) if standing is not None else frozenset()
@@ -102,4 +101,4 @@ def authorize_register(
         )
     )
     if not allowed:
-        raise PermissionDeniedError(f"role '{actor.role.value}' may not {what}")
+        raise PermissionDeniedError(role_may_not(actor.role.value, what))

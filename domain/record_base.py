@@ -10,7 +10,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import ConflictError, RuleViolationError
+from domain.errors import ConflictError, RuleViolationError, before, in_future
 from domain.lifecycle.core import CLOCK_SKEW, LOCAL_TZ
 from domain.values import Actor, Stamp
 
@@ -56,10 +56,10 @@ class Record(Aggregate):
             earliest = self.started_at.astimezone(LOCAL_TZ)
             raise RuleViolationError(
                 "occurred_at",
-                f"occurred_at lies before the record began ({earliest:%Y-%m-%d %H:%M})",
+                before("occurred_at", f"该记录的建立时间（{earliest:%Y-%m-%d %H:%M}）"),
             )
         if stamp.occurred_at > stamp.latest + CLOCK_SKEW:
-            raise RuleViolationError("occurred_at", "occurred_at lies in the future")
+            raise RuleViolationError("occurred_at", in_future("occurred_at"))
 
 
 def stamp_data(stamp: Stamp) -> dict[str, Any]:
@@ -75,7 +75,7 @@ def stamp_data(stamp: Stamp) -> dict[str, Any]:
 def needed_text(field: str, text: str, what: str) -> str:
     """A text that says something (a field error naming `field` otherwise)."""
     if not text or not text.strip():
-        raise RuleViolationError(field, f"{what} must not be blank")
+        raise RuleViolationError(field, f"请填写{what}")
     return text.strip()
 
 

@@ -28,10 +28,15 @@ from domain.commands.campaigns import LaunchCampaign
 from domain.commands.risks import ConvertRisk, RegisterRisk, RiskCommand
 from domain.directory import UNIT_ROLES, Logged, RequestRecord, User, log_id
 from domain.errors import (
+    KEY_REUSED_FOR_OTHER_REQUEST,
+    KEY_REUSED_WITH_OTHER_BODY,
+    NO_SUCH_CASE,
     IdempotencyKeyReusedError,
     NotFoundError,
     RuleViolationError,
     StaleVersionError,
+    no_such,
+    wrong_role,
 )
 from domain.office import project_aggregate
 from domain.risks import Risk, risk_number
@@ -76,7 +81,7 @@ class Registers:
         except AggregateNotFoundError:
             found = None
         if not isinstance(found, Risk):
-            raise NotFoundError("no such risk")
+            raise NotFoundError(no_such("隐患"))
         return found
 
     def can_see(self, actor: Actor, risk: Risk) -> bool:
@@ -87,7 +92,7 @@ class Registers:
         """The risk now; NotFoundError for a risk the actor may not know exists."""
         risk = self._load(risk_id)
         if not self.can_see(actor, risk):
-            raise NotFoundError("no such risk")
+            raise NotFoundError(no_such("隐患"))
         return risk
 
     def history(self, actor: Actor, risk_id: UUID) -> tuple[Risk, list[DomainEventProtocol[UUID]]]:
@@ -139,11 +144,9 @@ class Registers:
             return None
         risk_id = command.risk_id if isinstance(command, RiskCommand) else None
         if record.command != self._name(command) or risk_id not in (None, record.case_id):
-            msg = "this Idempotency-Key was already used for a different request"
-            raise IdempotencyKeyReusedError(msg)
+            raise IdempotencyKeyReusedError(KEY_REUSED_FOR_OTHER_REQUEST)
         if record.fingerprint != self._fingerprint(command, ctx):
-            msg = "this Idempotency-Key was already used with a different body"
-            raise IdempotencyKeyReusedError(msg)
+            raise IdempotencyKeyReusedError(KEY_REUSED_WITH_OTHER_BODY)
         now = self.get_risk(ctx.actor, record.case_id)  # answered while the caller sees it
         risk = self._load(record.case_id, record.case_version)
         case = self.app._load_case(risk.case_id) if risk.case_id is not None else None
@@ -213,10 +216,9 @@ class Registers:
     def _person(self, risk: Risk, user_id: UUID, field: str, roles: frozenset[Role]) -> User:
         user = self.app.get_user(user_id, field=field)
         if set(self.app.lineage(user.unit_id)) & set(risk.accused_unit_ids):
-            raise RuleViolationError(field, f"no such user: {user_id}")
+            raise RuleViolationError(field, f"{no_such('人员')}（{user_id}）")
         if user.role not in roles:
-            allowed = ", ".join(sorted(r.value for r in roles))
-            raise RuleViolationError(field, f"{user.name} is a {user.role.value}, not {allowed}")
+            raise RuleViolationError(field, wrong_role(user.name, user.role, roles))
         return user
 
     def _convert(self, risk: Risk, command: ConvertRisk, stamp: Stamp, ctx: Context) -> RiskOutcome:
@@ -330,12 +332,12 @@ class Campaigns:
             try:
                 self.app.get_case(ctx.actor, case_id)
             except NotFoundError:
-                raise RuleViolationError("case_ids", f"no such case: {case_id}") from None
+                raise RuleViolationError("case_ids", f"{NO_SUCH_CASE}（{case_id}）") from None
         for risk_id in risk_ids:
             try:
                 self.registers.get_risk(ctx.actor, risk_id)
             except NotFoundError:
-                raise RuleViolationError("risk_ids", f"no such risk: {risk_id}") from None
+                raise RuleViolationError("risk_ids", f"{no_such('隐患')}（{risk_id}）") from None
         if (command.case_flags or command.risk_levels) and self.find is not None:
             cases, risks = self.find(ctx.actor, command.case_flags, command.risk_levels)
             case_ids += cases
@@ -381,30 +383,28 @@ class Campaigns:
         except AggregateNotFoundError:
             return None
         if record.command != LAUNCH:
-            msg = "this Idempotency-Key was already used for a different request"
-            raise IdempotencyKeyReusedError(msg)
+            raise IdempotencyKeyReusedError(KEY_REUSED_FOR_OTHER_REQUEST)
         if record.fingerprint != ctx.fingerprint(command):
-            msg = "this Idempotency-Key was already used with a different body"
-            raise IdempotencyKeyReusedError(msg)
+            raise IdempotencyKeyReusedError(KEY_REUSED_WITH_OTHER_BODY)
         return self.get(ctx.actor, record.case_id)
 
     def get(self, actor: Actor | None, campaign_id: UUID) -> Campaign:
         """A campaign (every role but the admin; no actor: the console)."""
         if actor is not None:
-            permissions.require_role(actor, CAMPAIGN_READERS, "read campaigns")
+            permissions.require_role(actor, CAMPAIGN_READERS, "查看专项行动")
         found: Aggregate | None
         try:
             found = self.app.repository.get(campaign_id, projector_func=project_aggregate)
         except AggregateNotFoundError:
             found = None
         if not isinstance(found, Campaign):
-            raise NotFoundError("no such campaign")
+            raise NotFoundError(no_such("专项行动"))
         return found
 
     def all(self, actor: Actor | None) -> list[Campaign]:
         """Every campaign, in the order they were launched (no actor: the console)."""
         if actor is not None:
-            permissions.require_role(actor, CAMPAIGN_READERS, "read campaigns")
+            permissions.require_role(actor, CAMPAIGN_READERS, "查看专项行动")
         return [self.get(actor, entry.item_id) for entry in self.log.get()]
 
     def targets(

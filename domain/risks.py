@@ -19,7 +19,15 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.cases import CLOCK_SKEW, LOCAL_TZ, local_date
-from domain.errors import DomainError, RuleViolationError, TransitionError
+from domain.errors import (
+    RISK_ACCUSED_UNIT,
+    DomainError,
+    RuleViolationError,
+    TransitionError,
+    before,
+    in_future,
+)
+from domain.labels import MISSING_DUTY, REGISTER_COMMAND, label_of
 from domain.lifecycle.core import EARLIEST_RECEIPT
 from domain.values import (
     Actor,
@@ -40,11 +48,21 @@ class RiskTransitionError(TransitionError):
     """The risk's status does not allow the command (409)."""
 
     def __init__(self, command: str, status: str) -> None:
+        name = REGISTER_COMMAND.get(RISK_COMMAND.get(command, ""), command)
         DomainError.__init__(
-            self, f"command '{command}' is not allowed while the risk is '{status}'"
+            self, f"隐患当前状态为“{label_of(RiskStatus, status)}”，不能办理“{name}”"
         )
         self.command = command
         self.status = status
+
+
+RISK_COMMAND = {
+    "assign": "AssignRisk",
+    "record_step": "RecordRiskStep",
+    "resolve": "ResolveRisk",
+    "convert": "ConvertRisk",
+}
+"""The declaration of each command of a risk, by verb (its name is in domain.labels)."""
 
 
 def risk_number(year: int, n: int) -> str:
@@ -245,18 +263,18 @@ class Risk(Aggregate):
         """Enter a risk in the register; it is incomplete until its three duties are named."""
         if stamp.occurred_at < EARLIEST_RECEIPT:
             raise RuleViolationError(
-                "occurred_at", f"occurred_at lies before {EARLIEST_RECEIPT:%Y-%m-%d}"
+                "occurred_at", before("occurred_at", f"{EARLIEST_RECEIPT:%Y-%m-%d}")
             )
         if not subject.strip():
-            raise RuleViolationError("subject", "a risk needs a subject")
+            raise RuleViolationError("subject", "请填写隐患事由")
         if not description.strip():
-            raise RuleViolationError("description", "a risk needs a description")
+            raise RuleViolationError("description", "请填写基本情况")
         if not people:
-            raise RuleViolationError("people", "a risk names at least one person involved")
+            raise RuleViolationError("people", "至少填写一名涉及人员")
         if any(not p.name.strip() for p in people):
-            raise RuleViolationError("people", "every person involved needs a name")
+            raise RuleViolationError("people", "每名涉及人员都须填写姓名")
         if headcount is not None and headcount < len(people):
-            raise RuleViolationError("headcount", "headcount is less than the people named")
+            raise RuleViolationError("headcount", "涉及总人数少于所列人员数")
         return cls._create(
             cls.Registered,
             id=risk_id,
@@ -321,11 +339,13 @@ class Risk(Aggregate):
         if stamp.occurred_at < self.last_at:
             raise RuleViolationError(
                 "occurred_at",
-                "occurred_at lies before the step it follows "
-                f"({self.last_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M})",
+                before(
+                    "occurred_at",
+                    f"上一步办理时间（{self.last_at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}）",
+                ),
             )
         if stamp.occurred_at > stamp.latest + CLOCK_SKEW:
-            raise RuleViolationError("occurred_at", "occurred_at lies in the future")
+            raise RuleViolationError("occurred_at", in_future("occurred_at"))
 
     def _record(self, event_class: type[Risk.Event], stamp: Stamp, **data: Any) -> None:
         self.trigger_event(
@@ -355,32 +375,32 @@ class Risk(Aggregate):
         self._check("assign", stamp)
         given = {"leader_id": leader_id, "unit_id": unit_id, "handler_id": handler_id}
         if all(value is None for value in given.values()):
-            raise RuleViolationError("leader_id", "name a leader, a unit or a handler")
+            raise RuleViolationError("leader_id", "请至少指定包案领导、责任单位或具体负责人之一")
         replaced = [
             name
             for name, value in given.items()
             if value is not None and getattr(self, name) not in (None, value)
         ]
         if set(unit_lineage) & set(self.accused_unit_ids):
-            raise RuleViolationError(
-                "unit_id", "the risk concerns this unit (or its parent): it cannot answer for it"
-            )
+            raise RuleViolationError("unit_id", RISK_ACCUSED_UNIT)
         after = {name: value or getattr(self, name) for name, value in given.items()}
         if unit_id is not None and unit_id != self.unit_id and handler_id is None:
             after["handler_id"] = None  # a new unit names its own 具体负责人
         if handler_id is not None and handler_unit_id != after["unit_id"]:
-            raise RuleViolationError("handler_id", "the handler does not work in the 责任单位")
+            raise RuleViolationError("handler_id", "具体负责人不是责任单位的工作人员")
         if replaced and not stamp.reason:
-            raise RuleViolationError("reason", f"replacing {', '.join(replaced)} needs a reason")
+            raise RuleViolationError(
+                "reason", f"更换{'、'.join(MISSING_DUTY[name] for name in replaced)}须说明理由"
+            )
         if all(after[name] == getattr(self, name) for name in DUTIES):
-            raise RuleViolationError("leader_id", "nothing changes: these are named already")
+            raise RuleViolationError("leader_id", "所指定的人员和单位均已落实，没有变化")
         self._record(self.Assigned, stamp, **after)
 
     def record_step(self, stamp: Stamp, *, text: str) -> None:
         """Record a 化解 step taken on the risk."""
         self._check("record_step", stamp)
         if not text.strip():
-            raise RuleViolationError("text", "say what was done")
+            raise RuleViolationError("text", "请写明所采取的化解措施")
         self._record(self.StepRecorded, stamp, text=text.strip())
 
     def resolve(self, stamp: Stamp, *, evidence: str) -> None:
@@ -391,10 +411,11 @@ class Risk(Aggregate):
         self._check("resolve", stamp)
         if self.missing:
             raise RuleViolationError(
-                self.missing[0], f"name {', '.join(self.missing)} before closing the risk"
+                self.missing[0],
+                f"销号前须落实{'、'.join(MISSING_DUTY[name] for name in self.missing)}",
             )
         if not evidence.strip():
-            raise RuleViolationError("evidence", "closing a risk needs its evidence")
+            raise RuleViolationError("evidence", "销号须写明化解依据")
         self._record(self.Resolved, stamp, evidence=evidence.strip())
 
     def convert(self, stamp: Stamp, *, case_id: UUID, case_number: str) -> None:

@@ -17,7 +17,8 @@ from eventsourcing.domain import Aggregate
 from domain import deadlines as clocks
 from domain.commands.registers import RecordCommand
 from domain.directory import UNIT_ROLES
-from domain.errors import PermissionDeniedError, RuleViolationError
+from domain.errors import PermissionDeniedError, RuleViolationError, before, role_may_not
+from domain.labels import REGISTER_COMMAND
 from domain.lifecycle.core import local_date
 from domain.record_base import Record, RecordEvent, conflict, needed_text, stamp_data
 from domain.register_values import TaskLevel, TaskOrigin, TaskReport, TaskStatus
@@ -153,8 +154,8 @@ class Task(Record):
             origin=origin,
             source_id=source_id,
             n=n,
-            problem=needed_text("problem", problem, "the problem"),
-            task=needed_text("task", task, "the task"),
+            problem=needed_text("problem", problem, "问题"),
+            task=needed_text("task", task, "任务"),
             due_date=due_date,
             leader_id=leader_id,
             unit_id=unit_id,
@@ -166,21 +167,21 @@ class Task(Record):
     def report(self, stamp: Stamp, *, text: str, completed: bool = False) -> None:
         """Report on the task (not once it is closed)."""
         if self.status is TaskStatus.CLOSED:
-            raise conflict("the task is closed (已销号): it takes no more reports")
+            raise conflict("该任务已销号，不能再报告进展")
         self._record(
-            self.Reported, stamp, text=needed_text("text", text, "the report"), completed=completed
+            self.Reported, stamp, text=needed_text("text", text, "报告内容"), completed=completed
         )
 
     def close(self, stamp: Stamp, *, evidence: str) -> None:
         """Close (销号) a task reported done, with the evidence that it was."""
         if self.status is TaskStatus.CLOSED:
-            raise conflict("the task is already closed (已销号)")
+            raise conflict("该任务已销号")
         if self.status is not TaskStatus.REPORTED:
-            raise conflict("the task has not been reported done (报结): it cannot be closed yet")
-        proof = needed_text("evidence", evidence, "the evidence")
+            raise conflict("该任务尚未报结，暂不能销号")
+        proof = needed_text("evidence", evidence, "销号依据")
         last = self.reports[-1].occurred_at
         if stamp.occurred_at < last:
-            raise RuleViolationError("occurred_at", "occurred_at lies before the last report")
+            raise RuleViolationError("occurred_at", before("occurred_at", "最近一次报告的时间"))
         self._record(self.Closed, stamp, evidence=proof)
 
     # -- derived ---------------------------------------------------------------------------------
@@ -236,8 +237,8 @@ def visible(
 def authorize(command: RecordCommand, actor: Actor, task: Task) -> None:
     """Refuse unless the command's declaration lets `actor` act on this task."""
     if not may(type(command), actor, task):
-        msg = f"role '{actor.role.value}' may not '{command.verb}' this task"
-        raise PermissionDeniedError(msg)
+        name = REGISTER_COMMAND.get(type(command).__name__, command.verb)
+        raise PermissionDeniedError(role_may_not(actor.role.value, f"对此任务办理“{name}”"))
 
 
 def may(declaration: type[RecordCommand], actor: Actor, task: Task) -> bool:
@@ -254,4 +255,4 @@ def may(declaration: type[RecordCommand], actor: Actor, task: Task) -> bool:
 def require_reader(actor: Actor) -> None:
     """Refuse the task lists to roles outside TASK_READERS (403)."""
     if actor.role not in TASK_READERS:
-        raise PermissionDeniedError(f"role '{actor.role.value}' may not read tasks")
+        raise PermissionDeniedError(role_may_not(actor.role.value, "查看任务清单"))

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from domain.cases import Case
 from domain.directory import UNIT_ROLES
-from domain.errors import NotFoundError
+from domain.errors import NO_SUCH_CASE, NotFoundError
 from domain.values import Actor, Role
 
 R = Role
@@ -138,7 +138,7 @@ def can_see(actor: Actor, case: Case, unit_lineage: Collection[UUID]) -> bool:
 def require_visible(actor: Actor, case: Case, unit_lineage: Collection[UUID]) -> None:
     """Raise NotFoundError for a case the actor may not know exists."""
     if not can_see(actor, case, unit_lineage):
-        raise NotFoundError("no such case")
+        raise NotFoundError(NO_SUCH_CASE)
 
 
 def sees_identity(actor: Actor, case: Case) -> bool:

@@ -35,12 +35,21 @@ from domain.commands.registers import (
 )
 from domain.directory import UNIT_ROLES, RequestRecord, User
 from domain.errors import (
+    ACCUSED_UNIT,
+    KEY_REUSED_FOR_OTHER_REQUEST,
+    KEY_REUSED_WITH_OTHER_BODY,
+    NO_SUCH_CASE,
+    RISK_ACCUSED_UNIT,
     ConflictError,
     IdempotencyKeyReusedError,
     NotFoundError,
     PermissionDeniedError,
     RuleViolationError,
     StaleVersionError,
+    needs_reason,
+    no_such,
+    role_may_not,
+    wrong_role,
 )
 from domain.inspections import (
     ACCOUNTABILITY_RECORD_READERS,
@@ -49,13 +58,14 @@ from domain.inspections import (
     Inspection,
     sees_inspection,
 )
+from domain.labels import REGISTER_COMMAND, label_of
 from domain.lifecycle.core import local_date
 from domain.meetings import MEETING_READERS, Meeting
 from domain.register_values import AgendaItem, EventRef, OverdueRef, TaskLevel, TaskOrigin
 from domain.registers import Registers
 from domain.risks import Risk
 from domain.tasks import Task
-from domain.values import Actor, Deadline, Role, Stamp
+from domain.values import Actor, Deadline, Role, Rule, Stamp
 
 TRecord = TypeVar("TRecord", bound=Aggregate)
 AgendaDrawer = Callable[[date], Sequence[AgendaItem]]
@@ -91,19 +101,19 @@ class WorkRegisters:
         except AggregateNotFoundError:
             found = None
         if not isinstance(found, kind):
-            raise NotFoundError(f"no such {label}")
+            raise NotFoundError(no_such(label))
         return found
 
     def meeting(self, actor: Actor, meeting_id: UUID) -> Meeting:
         """A meeting, for those who may read meetings (403 for others)."""
         require_meeting_reader(actor)
-        return self._load(meeting_id, Meeting, "meeting")
+        return self._load(meeting_id, Meeting, "会议")
 
     def task(self, actor: Actor, task_id: UUID) -> Task:
         """A task the actor may see (404 otherwise, as for a task that does not exist)."""
-        task = self._load(task_id, Task, "task")
+        task = self._load(task_id, Task, "任务")
         if not self.sees_task(actor, task):
-            raise NotFoundError("no such task")
+            raise NotFoundError(no_such("任务"))
         return task
 
     def sees_task(self, actor: Actor, task: Task) -> bool:
@@ -112,7 +122,7 @@ class WorkRegisters:
         if task.case_id is not None:
             accused += self._case(task.case_id).accused_unit_ids
         if task.risk_id is not None:
-            accused += self._load(task.risk_id, Risk, "risk").accused_unit_ids
+            accused += self._load(task.risk_id, Risk, "隐患").accused_unit_ids
         return task_rules.visible(
             actor,
             unit_id=task.unit_id,
@@ -122,7 +132,7 @@ class WorkRegisters:
         )
 
     def _case(self, case_id: UUID) -> Case:
-        return self._load(case_id, Case, "case")
+        return self._load(case_id, Case, "信访事项")
 
     # -- commands ------------------------------------------------------------------------------
     def execute(self, command: RecordCommand, ctx: Context) -> Aggregate:
@@ -134,7 +144,7 @@ class WorkRegisters:
         handler: Callable[[Any, Context], list[Aggregate]] = getattr(self, f"_{command.verb}")
         if command.needs_reason and not (ctx.reason and ctx.reason.strip()):
             self._require_role(command, ctx.actor)
-            raise RuleViolationError("reason", f"'{command.verb}' needs a reason")
+            raise RuleViolationError("reason", needs_reason(command_name(command)))
         asked = ctx.fingerprint(command)
 
         def attempt() -> Aggregate:
@@ -162,19 +172,17 @@ class WorkRegisters:
         except AggregateNotFoundError:
             return None
         if not isinstance(record, RequestRecord) or record.command != request_name(command):
-            msg = "this Idempotency-Key was already used for a different request"
-            raise IdempotencyKeyReusedError(msg)
+            raise IdempotencyKeyReusedError(KEY_REUSED_FOR_OTHER_REQUEST)
         if record.fingerprint != asked:
-            msg = "this Idempotency-Key was already used with a different body"
-            raise IdempotencyKeyReusedError(msg)
+            raise IdempotencyKeyReusedError(KEY_REUSED_WITH_OTHER_BODY)
         first: Aggregate = self.app.repository.get(record.case_id, version=record.case_version)
         if isinstance(first, Task) and not self.sees_task(ctx.actor, self.task_now(first.id)):
-            raise NotFoundError("no such task")
+            raise NotFoundError(no_such("任务"))
         return first
 
     def task_now(self, task_id: UUID) -> Task:
         """A task as it stands now (no visibility check: the caller's)."""
-        return self._load(task_id, Task, "task")
+        return self._load(task_id, Task, "任务")
 
     def _stamp(self, ctx: Context) -> Stamp:
         if ctx.on_behalf_of is not None:
@@ -190,8 +198,8 @@ class WorkRegisters:
     @staticmethod
     def _require_role(command: RecordCommand, actor: Actor) -> None:
         if actor.role not in command.permission.anyone_of:
-            msg = f"role '{actor.role.value}' may not '{command.verb}' ({command.record})"
-            raise PermissionDeniedError(msg)
+            what = f"办理“{command_name(command)}”"
+            raise PermissionDeniedError(role_may_not(actor.role.value, what))
 
     @staticmethod
     def _check_version(ctx: Context, record: Aggregate) -> None:
@@ -220,17 +228,17 @@ class WorkRegisters:
             try:
                 return self.app.get_case(actor, item_id)
             except NotFoundError:
-                raise RuleViolationError(name, "no such case") from None
+                raise RuleViolationError(name, NO_SUCH_CASE) from None
         if refers is Ref.RISK:
             try:
                 return Registers(self.app).get_risk(actor, item_id)
             except NotFoundError:
-                raise RuleViolationError(name, "no such risk") from None
+                raise RuleViolationError(name, no_such("隐患")) from None
         user: User = self.app.get_user(item_id, field=name)
         if refers is Ref.LEADER and user.role is not Role.LEADER:
-            raise RuleViolationError(name, f"{user.name} is a {user.role.value}, not leader")
+            raise RuleViolationError(name, wrong_role(user.name, user.role, {Role.LEADER}))
         if refers is Ref.UNIT_STAFF and user.role not in UNIT_ROLES:
-            raise RuleViolationError(name, f"{user.name} is a {user.role.value}, not unit staff")
+            raise RuleViolationError(name, wrong_role(user.name, user.role, UNIT_ROLES))
         return user
 
     # -- 一会议三清单 ---------------------------------------------------------------------------
@@ -248,23 +256,19 @@ class WorkRegisters:
 
     def _decide(self, command: RecordDecision, ctx: Context) -> list[Aggregate]:
         self._require_role(command, ctx.actor)
-        meeting = self._load(command.meeting_id, Meeting, "meeting")
+        meeting = self._load(command.meeting_id, Meeting, "会议")
         self._check_version(ctx, meeting)
         found = self._resolve(command, ctx.actor)
         handler: User = found["handler_id"]
         if handler.unit_id != command.unit_id:
-            raise RuleViolationError("handler_id", f"{handler.name} does not work in that unit")
+            raise RuleViolationError("handler_id", f"{handler.name}不是该单位的工作人员")
         case: Case | None = found.get("case_id")
         lineage = self.app.lineage(command.unit_id)
         if case is not None and visibility.is_accused(case, lineage):
-            raise RuleViolationError(
-                "unit_id", "the case accuses this unit (or its parent): it cannot take the task"
-            )
+            raise RuleViolationError("unit_id", ACCUSED_UNIT)
         risk: Risk | None = found.get("risk_id")
         if risk is not None and visibility.accused_in(risk.standing(), lineage):
-            raise RuleViolationError(
-                "unit_id", "the risk concerns this unit (or its parent): it cannot take the task"
-            )
+            raise RuleViolationError("unit_id", RISK_ACCUSED_UNIT)
         stamp = self._stamp(ctx)
         task_id = uuid4()
         decision = meeting.decide(stamp, task_id=task_id, **command.arguments())
@@ -306,10 +310,9 @@ class WorkRegisters:
     # -- 督查 ---------------------------------------------------------------------------------
     def inspection(self, actor: Actor, inspection_id: UUID) -> Inspection:
         """An inspection the actor may read (overseers; the inspected unit's head): 403 else."""
-        inspection = self._load(inspection_id, Inspection, "inspection")
+        inspection = self._load(inspection_id, Inspection, "督查记录")
         if not sees_inspection(actor, inspection.unit_id):
-            msg = f"role '{actor.role.value}' may not read this inspection"
-            raise PermissionDeniedError(msg)
+            raise PermissionDeniedError(role_may_not(actor.role.value, "查看此督查记录"))
         return inspection
 
     def _inspect(self, command: OpenInspection, ctx: Context) -> list[Aggregate]:
@@ -321,14 +324,14 @@ class WorkRegisters:
             self.app.repository.get(inspection.id)
         except AggregateNotFoundError:
             return [inspection]
-        msg = f"the unit's inspection of {command.month} is recorded already (每月一次)"
+        msg = f"该单位 {command.month} 的督查已有记录（每月一次）"
         raise ConflictError(msg)
 
     def _inspection_command(self, command: RecordCommand, ctx: Context) -> Inspection:
         self._require_role(command, ctx.actor)
         target = command.target()
         assert target is not None
-        inspection = self._load(target, Inspection, "inspection")
+        inspection = self._load(target, Inspection, "督查记录")
         self._check_version(ctx, inspection)
         return inspection
 
@@ -345,7 +348,7 @@ class WorkRegisters:
         found = self._resolve(command, ctx.actor)
         handler: User = found["handler_id"]
         if handler.unit_id != inspection.unit_id:
-            msg = f"{handler.name} does not work in the inspected unit"
+            msg = f"{handler.name}不是被督查单位的工作人员"
             raise RuleViolationError("handler_id", msg)
         stamp = self._stamp(ctx)
         task_id = uuid4()
@@ -388,39 +391,40 @@ class WorkRegisters:
                 try:
                     task = self.task(actor, ref.task_id)
                 except NotFoundError:
-                    raise RuleViolationError("overdue", "no such task") from None
+                    raise RuleViolationError("overdue", no_such("任务")) from None
                 if task.level(today) not in {TaskLevel.OVERDUE, TaskLevel.CLOSED_LATE}:
-                    raise RuleViolationError("overdue", "the task is not overdue")
+                    raise RuleViolationError("overdue", "该任务没有超期")
                 if task.unit_id != unit_id:
-                    raise RuleViolationError("overdue", "the task is another unit's")
+                    raise RuleViolationError("overdue", "该任务属于其他单位")
                 continue
             if ref.case_id is None or ref.slot is None or ref.due_date is None or ref.task_id:
-                msg = "name a deadline (case_id, slot, due_date) or a task (task_id)"
+                msg = "请指明一项期限（case_id、slot、due_date）或一项任务（task_id）"
                 raise RuleViolationError("overdue", msg)
             case = self._seen_case(actor, ref.case_id, "overdue")
             clocks_run = [*case.past_deadlines, *case.deadlines.values()]
             matching = [d for d in clocks_run if d.name == ref.slot and d.due_date == ref.due_date]
             late = [d for d in matching if clocks.level(d, today) in OVERDUE_LEVELS]
+            slot = f"{case.number}的“{label_of(Rule, ref.slot)}”（{ref.due_date} 到期）"
             if not late:
-                msg = f"{case.number} {ref.slot} due {ref.due_date} is not an overdue record"
+                msg = f"{slot}不是超期记录"
                 raise RuleViolationError("overdue", msg)
             if self.deadline_unit is None:
-                raise RuleViolationError("overdue", "no read side here to tell whose deadline")
+                raise RuleViolationError("overdue", "此处无法查明该期限属于哪个单位")
             if all(self.deadline_unit(case.id, d) != unit_id for d in late):
-                msg = f"{case.number} {ref.slot} due {ref.due_date} is another unit's record"
+                msg = f"{slot}是其他单位的记录"
                 raise RuleViolationError("overdue", msg)
 
     def _seen_case(self, actor: Actor, case_id: UUID, field: str) -> Case:
         try:
             return self.app.get_case(actor, case_id)
         except NotFoundError:
-            raise RuleViolationError(field, "no such case") from None
+            raise RuleViolationError(field, NO_SUCH_CASE) from None
 
     # -- 问责 ---------------------------------------------------------------------------------
     def accountability_record(self, actor: Actor, record_id: UUID) -> AccountabilityRecord:
         """A 问责 record (supervisors, auditors: 403 for others)."""
         require_accountability_reader(actor)
-        return self._load(record_id, AccountabilityRecord, "accountability record")
+        return self._load(record_id, AccountabilityRecord, "问责记录")
 
     def _hold_accountable(self, command: RecordAccountability, ctx: Context) -> list[Aggregate]:
         self._require_role(command, ctx.actor)
@@ -431,9 +435,9 @@ class WorkRegisters:
         self._check_events(command.events, ctx.actor)
         if command.inspection_id is not None:
             try:
-                self._load(command.inspection_id, Inspection, "inspection")
+                self._load(command.inspection_id, Inspection, "督查记录")
             except NotFoundError:
-                raise RuleViolationError("inspection_id", "no such inspection") from None
+                raise RuleViolationError("inspection_id", no_such("督查记录")) from None
         record = AccountabilityRecord.record(stamp, record_id=uuid4(), **command.arguments())
         return [record]
 
@@ -441,8 +445,13 @@ class WorkRegisters:
         for ref in refs:
             case = self._seen_case(actor, ref.case_id, "events")
             if not 1 <= ref.version <= case.version:
-                msg = f"{case.number} has no event {ref.version} (it has {case.version})"
+                msg = f"{case.number}没有第 {ref.version} 条办理记录（共 {case.version} 条）"
                 raise RuleViolationError("events", msg)
+
+
+def command_name(command: RecordCommand) -> str:
+    """The Chinese name of a register command (its verb when it has none)."""
+    return REGISTER_COMMAND.get(type(command).__name__, command.verb)
 
 
 def request_name(command: RecordCommand) -> str:
@@ -453,11 +462,10 @@ def request_name(command: RecordCommand) -> str:
 def require_accountability_reader(actor: Actor) -> None:
     """Refuse 问责 records to roles outside ACCOUNTABILITY_RECORD_READERS (403)."""
     if actor.role not in ACCOUNTABILITY_RECORD_READERS:
-        msg = f"role '{actor.role.value}' may not read accountability records"
-        raise PermissionDeniedError(msg)
+        raise PermissionDeniedError(role_may_not(actor.role.value, "查看问责记录"))
 
 
 def require_meeting_reader(actor: Actor) -> None:
     """Refuse meetings to roles outside MEETING_READERS (403)."""
     if actor.role not in MEETING_READERS:
-        raise PermissionDeniedError(f"role '{actor.role.value}' may not read meetings")
+        raise PermissionDeniedError(role_may_not(actor.role.value, "查看联席会议"))

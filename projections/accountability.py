@@ -16,7 +16,7 @@ from uuid import UUID
 from domain import deadlines as clocks
 from domain import permissions
 from domain.cases import Case
-from domain.errors import PermissionDeniedError
+from domain.errors import PermissionDeniedError, role_may_not
 from domain.values import Actor, Level, Role
 from domain.visibility import ACCOUNTABILITY_READERS, sees_activity_of
 from projections import disclosure
@@ -124,7 +124,7 @@ class Accountability:
     # -- cases ready to close ----------------------------------------------------------------
     def ready_to_close(self, viewer: Actor, today: date) -> list[dict[str, Any]]:
         """Cases whose windows passed unused, waiting for a dispatcher to close (期满待办结)."""
-        permissions.require_role(viewer, READY_TO_CLOSE_READERS, "read the cases ready to close")
+        permissions.require_role(viewer, READY_TO_CLOSE_READERS, "查看期满待办结的事项")
         where = self.ledger.visible_to(viewer)
         ready, params = ready_to_close_sql(today)
         where.add(ready, *params)
@@ -153,8 +153,7 @@ class Accountability:
     ) -> list[dict[str, Any]]:
         """Everything one person did on cases, in recorded order (auditors, supervisors, self)."""
         if not sees_activity_of(viewer, user_id):
-            msg = f"role '{viewer.role.value}' may not see another person's activity"
-            raise PermissionDeniedError(msg)
+            raise PermissionDeniedError(role_may_not(viewer.role.value, "查看他人的办理记录"))
         where = self.ledger.visible_to(viewer)
         where.add("a.actor_id = ?", user_id.hex)
         if start is not None:
@@ -275,4 +274,4 @@ class Accountability:
 
 def require_reader(viewer: Actor) -> None:
     """Refuse the accountability views to roles outside ACCOUNTABILITY_READERS (the admin)."""
-    permissions.require_role(viewer, ACCOUNTABILITY_READERS, "read accountability views")
+    permissions.require_role(viewer, ACCOUNTABILITY_READERS, "查看责任追究统计")

@@ -36,10 +36,10 @@ def create_signing_key(path: Path) -> bool:
 def load_signing_key(path: Path) -> Ed25519PrivateKey:
     """Read the instance's Ed25519 key; AuditKeyError if it is missing or not Ed25519."""
     if not path.exists():
-        raise AuditKeyError(f"no audit signing key at {path}: run `xinfang init`")
+        raise AuditKeyError(f"{path} 处没有审计签名密钥：请先运行 `xinfang init`")
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, Ed25519PrivateKey):
-        raise AuditKeyError(f"{path} is not an Ed25519 private key")
+        raise AuditKeyError(f"{path} 不是 Ed25519 私钥")
     return key
 
 

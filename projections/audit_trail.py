@@ -228,9 +228,9 @@ class AuditTrail:
         with self.recorder.audit_transaction(commit=False) as cursor:
             size = self._state(cursor).size
             if not 1 <= tree_size <= size:
-                raise RuleViolationError("tree_size", f"must be between 1 and {size}")
+                raise RuleViolationError("tree_size", f"tree_size 应在 1 至 {size} 之间")
             if index >= tree_size:
-                raise RuleViolationError("index", f"must be less than tree_size ({tree_size})")
+                raise RuleViolationError("index", f"index 须小于 tree_size（{tree_size}）")
             nodes = _StoredNodes(self.recorder, cursor)
             return nodes.node(0, index), inclusion_proof(nodes, index, tree_size)
 
@@ -239,13 +239,11 @@ class AuditTrail:
         with self.recorder.audit_transaction(commit=False) as cursor:
             size = self._state(cursor).size
             if second > size:
-                raise RuleViolationError("second", f"must be at most the tree size ({size})")
+                raise RuleViolationError("second", f"second 不能大于审计树的大小（{size}）")
             if first > second:
-                raise RuleViolationError("first", "must not exceed second")
+                raise RuleViolationError("first", "first 不能大于 second")
             if first == 0 and second > 0:
-                raise RuleViolationError(
-                    "first", "must be at least 1: no consistency proof from the empty tree"
-                )
+                raise RuleViolationError("first", "first 至少为 1：空树没有一致性证明")
             return consistency_proof(_StoredNodes(self.recorder, cursor), first, second)
 
     def root_at(self, tree_size: int) -> bytes:

@@ -18,7 +18,7 @@ from domain import permissions
 from domain.bulletins import Bulletin, BulletinStateError, Standing, require_ended, rolls
 from domain.cases import Case
 from domain.directory import SYSTEM_ACTOR
-from domain.errors import PermissionDeniedError, RuleViolationError
+from domain.errors import PermissionDeniedError, RuleViolationError, role_may_not
 from domain.labels import NO_UNIT, RANKED, label_of, percent, unranked
 from domain.values import Actor, Category, Channel, Decision, Level, Role, VisitKind
 from domain.visibility import BULLETIN_READERS
@@ -425,7 +425,7 @@ class Bulletins:
         """Where a recompute's replay may start from (docs/read-side.md)."""
 
     def _require_reader(self, viewer: Actor) -> None:
-        permissions.require_role(viewer, BULLETIN_READERS, "read bulletins")
+        permissions.require_role(viewer, BULLETIN_READERS, "查看月通报")
 
     def _as_of(self, month: str, today: date) -> date:
         first, last = month_bounds(month)
@@ -470,12 +470,11 @@ class Bulletins:
         """Freeze the bulletin of `month`, once it has ended, with the log position its figures
         were computed at."""
         if viewer.role is not Role.SUPERVISOR:
-            msg = f"role '{viewer.role.value}' may not publish bulletins"
-            raise PermissionDeniedError(msg)
+            raise PermissionDeniedError(role_may_not(viewer.role.value, "发布月通报"))
         # Refused before anything is computed or stored: an early attempt blocks nothing.
         require_ended(month, today)
         if self.published(month) is not None:
-            raise BulletinStateError("publish", f"{month} 月通报已发布，不能重复发布")
+            raise already_published(month)
         as_of = self._as_of(month, today)
         app = self.ledger.app
         position, figures = self._stable_figures(month, as_of)
@@ -492,7 +491,7 @@ class Bulletins:
         try:
             app.save(bulletin)
         except IntegrityError:
-            raise BulletinStateError("publish", f"{month} 月通报已发布，不能重复发布") from None
+            raise already_published(month) from None
         return self.get(viewer, month, today)
 
     def _stable_figures(self, month: str, as_of: date) -> tuple[int, dict[str, Any]]:
@@ -521,3 +520,8 @@ class Bulletins:
             "identical": figures == bulletin.figures,
             "differences": changes(bulletin.figures, figures),
         }
+
+
+def already_published(month: str) -> BulletinStateError:
+    """The refusal to publish a month twice (the check before, and the store's key after)."""
+    return BulletinStateError("publish", f"{month} 月通报已发布，不能重复发布")

@@ -16,7 +16,7 @@ from uuid import UUID
 
 from domain import labels
 from domain.cases import Case
-from domain.errors import PermissionDeniedError
+from domain.errors import PermissionDeniedError, role_may_not
 from domain.inspections import (
     INSPECTION_READERS,
     AccountabilityRecord,
@@ -182,8 +182,7 @@ class InspectionRegister:
         where = Where()
         if viewer.role not in INSPECTION_READERS:
             if viewer.role is not Role.UNIT_HEAD:
-                msg = f"role '{viewer.role.value}' may not read inspections"
-                raise PermissionDeniedError(msg)
+                raise PermissionDeniedError(role_may_not(viewer.role.value, "查看督查记录"))
             where.add("unit_id = ?", viewer.unit_id.hex if viewer.unit_id else "-")
         if query.month is not None:
             where.add("month = ?", query.month)

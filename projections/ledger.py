@@ -168,7 +168,7 @@ class Ledger:
         self, viewer: Actor, identity: Mapping[str, str | None], today: date
     ) -> list[dict[str, Any]]:
         """Earlier cases of the same petitioner (同人), found by name, ID number or phone."""
-        permissions.require_role(viewer, IDENTITY_ROLES, "search by identity")
+        permissions.require_role(viewer, IDENTITY_ROLES, "按身份信息查询")
         digests = [
             digest
             for kind in IDENTITY_KINDS

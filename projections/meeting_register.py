@@ -20,7 +20,7 @@ from uuid import UUID
 from domain import labels
 from domain.application import Xinfang
 from domain.directory import SYSTEM_ACTOR, UNIT_ROLES
-from domain.errors import PermissionDeniedError
+from domain.errors import PermissionDeniedError, role_may_not
 from domain.meetings import Meeting
 from domain.register_values import AgendaItem, AgendaSource, TaskLevel, TaskStatus
 from domain.tasks import TASK_OVERSEERS, Task, task_level
@@ -506,7 +506,7 @@ class MeetingRegister:
         their own; a task about a case accusing the viewer's unit is left out.
         """
         if viewer.role not in OVERSEERS and viewer.role not in UNIT_ROLES:
-            raise PermissionDeniedError(f"role '{viewer.role.value}' may not read task figures")
+            raise PermissionDeniedError(role_may_not(viewer.role.value, "查看任务统计"))
         return self.tasks_completion(viewer, month, today)
 
     def tasks_completion(self, viewer: Actor, month: str, today: date) -> list[dict[str, Any]]:

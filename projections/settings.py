@@ -42,6 +42,11 @@ SQLITE_FILES = ("xinfang.db", "views.db")
 """The instance's databases on SQLite (their -wal and -shm files take the same mode)."""
 
 
+def no_instance(home: Path) -> str:
+    """The refusal of a command run where no instance was created."""
+    return f"{home} 下没有实例：请先运行 `xinfang init`"
+
+
 class InstanceError(Exception):
     """The instance folder is missing or incomplete (run `xinfang init`)."""
 
@@ -71,18 +76,18 @@ class Settings:
         extra = {k: v for k, v in env.items() if k.startswith(PASSTHROUGH_PREFIXES)}
         days = env.get("XINFANG_TOKEN_DAYS", str(DEFAULT_TOKEN_DAYS)).strip()
         if not (days.isascii() and days.isdigit() and 1 <= int(days) <= MAX_TOKEN_DAYS):
-            msg = f"XINFANG_TOKEN_DAYS must be a number of days from 1 to {MAX_TOKEN_DAYS}"
+            msg = f"XINFANG_TOKEN_DAYS 须为 1 至 {MAX_TOKEN_DAYS} 之间的天数"
             raise InstanceError(msg)
         every = env.get("XINFANG_CHECKPOINT_EVERY", str(DEFAULT_CHECKPOINT_EVERY)).strip()
         if not (every.isascii() and every.isdigit() and int(every) <= MAX_CHECKPOINT_EVERY):
             msg = (
-                "XINFANG_CHECKPOINT_EVERY must be a number of log positions from 0 (no "
-                f"checkpoints) to {MAX_CHECKPOINT_EVERY}"
+                "XINFANG_CHECKPOINT_EVERY 须为 0（不设检查点）至 "
+                f"{MAX_CHECKPOINT_EVERY} 之间的日志位置数"
             )
             raise InstanceError(msg)
         most = env.get("XINFANG_CHECKPOINT_MAX_MB", str(DEFAULT_CHECKPOINT_MAX_MB)).strip()
         if not (most.isascii() and most.isdigit() and int(most) <= MAX_CHECKPOINT_EVERY):
-            msg = "XINFANG_CHECKPOINT_MAX_MB must be a number of megabytes (0: no bound)"
+            msg = "XINFANG_CHECKPOINT_MAX_MB 须为兆字节数（0 表示不设上限）"
             raise InstanceError(msg)
         return cls(
             home=home,
@@ -116,9 +121,9 @@ class Settings:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as error:
-            raise InstanceError(f"{path} is not valid JSON: {error}") from None
+            raise InstanceError(f"{path} 不是有效的 JSON：{error}") from None
         if not isinstance(data, dict):
-            raise InstanceError(f"{path} must hold a JSON object")
+            raise InstanceError(f"{path} 须为一个 JSON 对象")
         return OfficeProfile.from_mapping(data)
 
     def save_office_profile(self, profile: OfficeProfile) -> None:
@@ -151,8 +156,7 @@ class Settings:
     def _cipher_key(self) -> str:
         key_file = self.key_path(CIPHER_KEY_FILE)
         if not key_file.exists():
-            msg = f"no instance at {self.home}: run `xinfang init` first"
-            raise InstanceError(msg)
+            raise InstanceError(no_instance(self.home))
         return key_file.read_text().strip()
 
     def event_store_env(self) -> dict[str, str]:

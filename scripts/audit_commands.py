@@ -15,7 +15,7 @@ from tqdm import tqdm
 from projections import disclosure
 from projections.audit_keys import AuditKeyError, key_id_of, load_signing_key, public_key_pem
 from projections.settings import AUDIT_KEY_FILE
-from scripts.cli import find_case, opened, settings_from_environ
+from scripts.cli import cannot_write, find_case, opened, settings_from_environ
 
 
 @click.command()
@@ -111,7 +111,7 @@ def export(case: str, out: Path, user_id: UUID | None) -> None:
         try:
             write_private(out, bundle.body)
         except OSError as err:
-            raise click.ClickException(f"cannot write {out}: {err.strerror or err}") from None
+            raise click.ClickException(cannot_write(out, err)) from None
         app.save(done.record)
         click.echo(
             f"Wrote {out}: {bundle.event_count} events of {bundle.case.number}, signed by key "

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -82,14 +83,14 @@ def opened(settings: Settings | None = None) -> Iterator[Services]:
     except InstanceError as err:
         raise click.ClickException(str(err)) from None
     except DB_ERRORS as err:
-        msg = f"cannot open the event store ({describe_store(settings)}): {err}"
+        msg = f"无法打开事件库（{describe_store(settings)}）：{err}"
         raise click.ClickException(msg) from None
     try:
         yield services
     except DomainError as err:
         raise click.ClickException(err.message) from None
     except DB_ERRORS as err:
-        raise click.ClickException(f"event store error: {err}") from None
+        raise click.ClickException(f"事件库出错：{err}") from None
     finally:
         services.close()
 
@@ -194,9 +195,7 @@ def init(revoke_earlier: bool) -> None:
     try:
         created = create_instance(settings)
     except OSError as err:
-        raise click.ClickException(
-            f"cannot create the instance at {settings.home}: {err}"
-        ) from None
+        raise click.ClickException(f"无法在 {settings.home} 创建实例：{err}") from None
     with opened(settings) as services:
         app = services.app
         admins = [u for u in app.users(SYSTEM_ACTOR) if u.role is Role.ADMIN and u.active]
@@ -425,7 +424,7 @@ def find_case(app: Xinfang, ref: str) -> Case:
         pass
     match = CASE_NUMBER.match(text)
     if match is None:
-        msg = f"{ref!r} is neither a case id nor a case number like XF-2026-000012"
+        msg = f"{ref!r} 既不是事项 id，也不是形如 XF-2026-000012 的事项编号"
         raise click.ClickException(msg)
     year, n = int(match[1]), int(match[2])
     number = f"XF-{year}-{n:06d}"
@@ -438,16 +437,26 @@ def find_case(app: Xinfang, ref: str) -> Case:
         case = _load_case(app, case_id)
         if case.number == number:
             return case
-    raise click.ClickException(f"no case {number}")
+    raise click.ClickException(f"没有编号为 {number} 的信访事项")
+
+
+def no_case_with_id(case_id: UUID) -> str:
+    """The refusal for a case id that names no case."""
+    return f"没有 id 为 {case_id} 的信访事项"
+
+
+def cannot_write(path: Path, err: OSError) -> str:
+    """The refusal to write a file the operator named."""
+    return f"无法写入 {path}：{err.strerror or err}"
 
 
 def _load_case(app: Xinfang, case_id: UUID) -> Case:
     try:
         case: object = app.repository.get(case_id)
     except AggregateNotFoundError:
-        raise click.ClickException(f"no case with id {case_id}") from None
+        raise click.ClickException(no_case_with_id(case_id)) from None
     if not isinstance(case, Case):
-        raise click.ClickException(f"no case with id {case_id}")
+        raise click.ClickException(no_case_with_id(case_id))
     return case
 
 

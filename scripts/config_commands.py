@@ -11,7 +11,7 @@ from dataclasses import replace
 import click
 
 from domain.documents import CONFIG_KEYS
-from projections.settings import CIPHER_KEY_FILE, InstanceError, Settings
+from projections.settings import CIPHER_KEY_FILE, InstanceError, Settings, no_instance
 from scripts.cli import echo_table, settings_from_environ
 
 
@@ -23,7 +23,7 @@ def config() -> None:
 def _instance_settings() -> Settings:
     settings = settings_from_environ()
     if not settings.key_path(CIPHER_KEY_FILE).exists():
-        raise click.ClickException(f"no instance at {settings.home}: run `xinfang init` first")
+        raise click.ClickException(no_instance(settings.home))
     return settings
 
 
@@ -45,7 +45,7 @@ def config_set(key: str, value: str) -> None:
     """Set one setting (e.g. `xinfang config set number_prefix X信`)."""
     text = value.strip()
     if not text or len(text) > 100:
-        raise click.BadParameter("give 1 to 100 characters", param_hint="VALUE")
+        raise click.BadParameter("须为 1 至 100 个字符", param_hint="VALUE")
     settings = _instance_settings()
     try:
         profile = settings.office_profile()

@@ -27,6 +27,7 @@ from projections.settings import (
     OFFICE_FILE,
     Settings,
     make_private,
+    no_instance,
 )
 from scripts.cli import settings_from_environ
 
@@ -66,11 +67,11 @@ def _pg_args(settings: Settings) -> tuple[list[str], dict[str, str]]:
 
 def _run(command: list[str], env: dict[str, str]) -> None:
     if shutil.which(command[0]) is None:
-        msg = f"{command[0]} is not installed: install the PostgreSQL client tools"
+        msg = f"未安装 {command[0]}：请安装 PostgreSQL 客户端工具"
         raise click.ClickException(msg)
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise click.ClickException(f"{command[0]} failed: {done.stderr.strip()}")
+        raise click.ClickException(f"{command[0]} 运行失败：{done.stderr.strip()}")
 
 
 def _copy_keys(source: Path, target: Path, names: list[str]) -> None:
@@ -104,12 +105,12 @@ def backup(path: Path, without_keys: bool, with_signing_key: bool) -> None:
     --with-signing-key.
     """
     if without_keys and with_signing_key:
-        raise click.ClickException("--without-keys and --with-signing-key contradict each other")
+        raise click.ClickException("--without-keys 与 --with-signing-key 互相矛盾，不能同时使用")
     settings = settings_from_environ()
     if not settings.key_path("keys").exists():
-        raise click.ClickException(f"no instance at {settings.home}: run `xinfang init` first")
+        raise click.ClickException(no_instance(settings.home))
     if path.exists() and any(path.iterdir()):
-        raise click.ClickException(f"{path} exists and is not empty")
+        raise click.ClickException(f"{path} 已存在且不为空")
     path.mkdir(parents=True, exist_ok=True)
     if settings.is_postgres:
         args, env = _pg_args(settings)
@@ -159,21 +160,21 @@ def restore(path: Path, force: bool) -> None:
     settings = settings_from_environ()
     manifest = json.loads((path / MANIFEST).read_text())
     if manifest["backend"] != settings.dialect:
-        msg = f"the backup is of a {manifest['backend']} instance, this one is {settings.dialect}"
+        msg = f"该备份来自 {manifest['backend']} 实例，而本实例为 {settings.dialect}"
         raise click.ClickException(msg)
     has_keys = settings.key_path(CIPHER_KEY_FILE).exists()
     if has_keys and not force:
-        raise click.ClickException(f"{settings.home} already holds an instance: add --force")
+        raise click.ClickException(f"{settings.home} 下已有实例：如确需覆盖，请加 --force")
     # Backups made before keys were listed by name say `true` for "the whole keys folder".
     listed = manifest["keys"]
     keys = sorted(p.name for p in (path / "keys").iterdir()) if listed is True else listed or []
     signing = Path(AUDIT_KEY_FILE).name
     if Path(CIPHER_KEY_FILE).name not in keys and not has_keys:
-        raise click.ClickException("the backup has no keys: put the instance's keys/ in place")
+        raise click.ClickException("该备份不含密钥：请先将实例的 keys/ 放回原处")
     if signing not in keys and not settings.key_path(AUDIT_KEY_FILE).exists():
         raise click.ClickException(
-            f"the backup holds no audit signing key: copy {signing} from the key escrow into "
-            f"{settings.key_path('keys')} first (without it the signed heads cannot be checked)"
+            f"该备份不含审计签名密钥：请先从密钥托管处将 {signing} 复制到 "
+            f"{settings.key_path('keys')}（否则无法核验已签名的树头）"
         )
     # The folders 0700 and the databases created 0600 before anything is copied into them.
     make_private(settings)

@@ -121,7 +121,7 @@ def checkpoints(listing: bool, delete: bool) -> None:
     its moment and applies only the rest of the log.
     """
     if listing and delete:
-        raise click.UsageError("--list and --delete do not go together")
+        raise click.UsageError("--list 与 --delete 不能同时使用")
     with opened() as services:
         made = services.checkpoints or Checkpoints.of(services.settings)
         if delete:
@@ -130,7 +130,7 @@ def checkpoints(listing: bool, delete: bool) -> None:
             return
         if not listing:
             if not made.enabled:
-                raise click.ClickException("XINFANG_CHECKPOINT_EVERY=0: checkpoints are off")
+                raise click.ClickException("XINFANG_CHECKPOINT_EVERY=0：检查点已关闭")
             stale = made.remove(stale_only=True)
             if stale:
                 click.echo(f"deleted {len(stale)} checkpoint file(s) of an older view shape")

@@ -22,7 +22,7 @@ from projections.names import Names
 from projections.risk_register import RiskQuery
 from projections.workbooks import campaign_workbook, risk_workbook
 from scripts.audit_commands import console_account
-from scripts.cli import echo_table, opened
+from scripts.cli import cannot_write, echo_table, opened
 
 LEVELS = click.Choice([level.value for level in RiskLevel])
 STATUSES = click.Choice([status.value for status in RiskStatus])
@@ -106,7 +106,7 @@ def export_risks(out: Path, status: str | None, level: str | None, incomplete: b
         try:
             risk_workbook(items).save(out)
         except OSError as err:
-            raise click.ClickException(f"cannot write {out}: {err.strerror or err}") from None
+            raise click.ClickException(cannot_write(out, err)) from None
         disclosure.register_rows(
             services.app,
             disclosure.OPERATOR,
@@ -164,5 +164,5 @@ def export_campaigns(out: Path) -> None:
         try:
             campaign_workbook(reports).save(out)
         except OSError as err:
-            raise click.ClickException(f"cannot write {out}: {err.strerror or err}") from None
+            raise click.ClickException(cannot_write(out, err)) from None
         click.echo(f"wrote {len(reports)} campaigns to {out}")

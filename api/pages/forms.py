@@ -274,51 +274,17 @@ def for_form(body: Mapping[str, Any]) -> dict[str, Any]:
     return shown
 
 
-# -- error messages, in Chinese ------------------------------------------------------------------
-MESSAGES = (
-    (re.compile(r"Missing data for required field"), "此项必填"),
-    (re.compile(r"Field may not be null"), "此项必填"),
-    (re.compile(r"Shorter than minimum length 1"), "此项必填"),
-    (re.compile(r"Length must be between ([0-9]+) and ([0-9]+)"), r"长度应为 \1 至 \2 个字符"),
-    (re.compile(r"Longer than maximum length ([0-9]+)"), r"不能超过 \1 个字符"),
-    (re.compile(r"Shorter than minimum length ([0-9]+)"), r"至少 \1 项"),
-    (
-        re.compile(r"Must be greater than or equal to ([0-9]+) and less than or equal to ([0-9]+)"),
-        r"应在 \1 至 \2 之间",
-    ),
-    (re.compile(r"Must be greater than or equal to ([0-9]+)"), r"不能小于 \1"),
-    (re.compile(r"Must be less than or equal to ([0-9]+)"), r"不能大于 \1"),
-    (re.compile(r"Not a valid integer"), "请填写整数"),
-    (re.compile(r"Not a valid date\b"), "请填写日期（年-月-日）"),
-    (re.compile(r"Not a valid (aware )?datetime"), "请填写时间（年-月-日 时:分）"),
-    (re.compile(r"Not a valid UUID"), "请从列表中选择"),
-    (re.compile(r"Must be one of"), "请从列表中选择"),
-    (re.compile(r"Not a valid boolean"), "请选择是或否"),
-    (re.compile(r"must lie in the years ([0-9]+) to ([0-9]+)"), r"年份应在 \1 至 \2 之间"),
-    (re.compile(r"Unknown field"), "不接受此项"),
-)
-"""The schemas' messages as a person at the counter reads them (anything else is shown as is)."""
-
-
-def chinese(message: str) -> str:
-    """A field error in Chinese."""
-    for pattern, replacement in MESSAGES:
-        match = pattern.search(message)
-        if match:
-            return match.expand(replacement)
-    return message
-
-
+# -- error messages (in Chinese already: api/validation_messages.py, domain/errors.py) ---------
 def _messages(raw: Any) -> list[str]:
     if raw is None:
         return []
     if isinstance(raw, str):
-        return [chinese(raw)]
+        return [raw]
     if isinstance(raw, list):
-        return [chinese(str(m)) for m in raw if not isinstance(m, dict)]
+        return [str(m) for m in raw if not isinstance(m, dict)]
     if isinstance(raw, dict):
-        return [chinese(str(m)) for ms in raw.values() for m in _messages(ms)]
-    return [chinese(str(raw))]
+        return [str(m) for ms in raw.values() for m in _messages(ms)]
+    return [str(raw)]
 
 
 def field_errors(err: ValidationError) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from api.errors import STATUS_OF
 from api.inspections import AccountabilityQuerySchema, InspectionQuerySchema
 from api.pages import forms, wording
 from api.pages.views import _case_numbers, blp, directory_choices, page
+from api.pages.wording import NO_SUCH_COMMAND
 from api.register_context import desk, register, today
 from api.schemas import is_month
 from api.tasks import TaskQuerySchema
@@ -221,7 +222,7 @@ def _query(schema: Any) -> dict[str, Any]:
     except ValidationError as err:
         message = "；".join(
             f"{REGISTER_FIELD.get(k, FIELD.get(k, k))}："
-            f"{forms.chinese(str(v[0]) if isinstance(v, list) else str(v))}"
+            f"{str(v[0]) if isinstance(v, list) else str(v)}"
             for k, v in forms.field_errors(err).items()
         )
         raise RuleViolationError("query", f"筛选条件有误（{message}）") from None
@@ -281,7 +282,7 @@ def risk_report() -> Any:
 @blp.route("/risks/new", methods=["GET", "POST"])
 def risk_new() -> Any:
     """The entry form (录入隐患): every field of the declaration, any number of people."""
-    permissions.require_role(actor(), RegisterRisk.permission.anyone_of, "enter risks")
+    permissions.require_role(actor(), RegisterRisk.permission.anyone_of, "录入隐患")
     action = url_for("pages.risk_new")
 
     def again(form: forms.Form, status: int) -> Any:
@@ -355,7 +356,7 @@ def risk_command(risk_id: UUID, verb: str) -> Any:
     """Run one command on a risk from its form."""
     declaration = next((d for d in RISK_COMMANDS if d.path == verb), None)
     if declaration is None:
-        raise NotFoundError("no such command")
+        raise NotFoundError(NO_SUCH_COMMAND)
     built = services()
     built.registers.get_risk(actor(), risk_id)  # 404 for a risk the user may not see
     action = url_for("pages.risk_command", risk_id=risk_id, verb=verb)
@@ -484,7 +485,7 @@ def task_command(task_id: UUID, verb: str) -> Any:
     """Report on a task or close it from its form."""
     declaration = {v: d for d, v in TASK_FORMS}.get(verb)
     if declaration is None:
-        raise NotFoundError("no such command")
+        raise NotFoundError(NO_SUCH_COMMAND)
     desk().task(actor(), task_id)
     action = url_for("pages.task_command", task_id=task_id, verb=verb)
     done, _ = submit(
@@ -584,7 +585,7 @@ def inspection_command(inspection_id: UUID, verb: str) -> Any:
     """Record a finding, an order or the 典型案例 mark from its form."""
     declaration = {v: d for d, v in INSPECTION_FORMS}.get(verb)
     if declaration is None:
-        raise NotFoundError("no such command")
+        raise NotFoundError(NO_SUCH_COMMAND)
     desk().inspection(actor(), inspection_id)
     action = url_for("pages.inspection_command", inspection_id=inspection_id, verb=verb)
     done, answer = submit(

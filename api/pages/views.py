@@ -35,6 +35,7 @@ from api.accountability import CASE_SECTIONS
 from api.context import actor, application, services
 from api.errors import STATUS_OF
 from api.pages import duplicates, forms, queues, signin, wording
+from api.pages.wording import NO_SUCH_COMMAND, NO_SUCH_MONTH
 from api.schemas import is_month
 from domain import permissions
 from domain.access import READ_AGENDA, READ_BACKLOG, READ_LEDGER
@@ -396,7 +397,7 @@ def directory_choices(case: Any = None) -> forms.Choices:
 def register() -> Any:
     """The intake form (登记): all fields, any number of petitioners, the 同人同事 check."""
     viewer = actor()
-    permissions.require_role(viewer, RegisterCase.permission.anyone_of, "register cases")
+    permissions.require_role(viewer, RegisterCase.permission.anyone_of, "登记信访事项")
     action = url_for("pages.register")
     choices = directory_choices()
     if request.method == "GET":
@@ -586,7 +587,7 @@ def command(case_id: UUID, verb: str) -> Any:
     """Run one command from its form, through `Xinfang.execute` as the API does."""
     declaration = BY_VERB.get(verb)
     if declaration is None:
-        raise NotFoundError("no such command")
+        raise NotFoundError(NO_SUCH_COMMAND)
     viewer = actor()
     app = application()
     current = app.get_case(viewer, case_id)  # 404 for a case the user may not see
@@ -677,7 +678,7 @@ def _ledger_args() -> dict[str, Any]:
         args: dict[str, Any] = ledger_api.LedgerQuerySchema().load(multi)
     except ValidationError as err:
         message = "；".join(
-            f"{FIELD.get(k, k)}：{forms.chinese(str(v[0]) if isinstance(v, list) else str(v))}"
+            f"{FIELD.get(k, k)}：{str(v[0]) if isinstance(v, list) else str(v)}"
             for k, v in forms.field_errors(err).items()
         )
         raise RuleViolationError("query", f"筛选条件有误（{message}）") from None
@@ -792,7 +793,7 @@ def bulletin() -> Any:
 def bulletin_print(month: str) -> BaseResponse:
     """The printable bulletin, the same page as the API's."""
     if not is_month(month):
-        raise NotFoundError("no such month")
+        raise NotFoundError(NO_SUCH_MONTH)
     return reports.bulletin_page(month)
 
 
@@ -800,7 +801,7 @@ def bulletin_print(month: str) -> BaseResponse:
 def bulletin_publish(month: str) -> BaseResponse:
     """Publish (freeze) an ended month's bulletin."""
     if not is_month(month):
-        raise NotFoundError("no such month")
+        raise NotFoundError(NO_SUCH_MONTH)
     built = services()
     built.catch_up()
     built.bulletins.publish(actor(), month, today_in_county(built.app))
@@ -812,7 +813,7 @@ def bulletin_publish(month: str) -> BaseResponse:
 def audit() -> Any:
     """The audit head, the access log, and the verify button (audit roles)."""
     viewer = actor()
-    permissions.require_role(viewer, AUDIT_ROLES, "use the audit pages")
+    permissions.require_role(viewer, AUDIT_ROLES, "查看审计页面")
     built = services()
     built.catch_up()
     entries = disclosure.access_entries(built.app, built.views, built.access, viewer, limit=200)
@@ -830,7 +831,7 @@ def audit() -> Any:
 def audit_verify() -> Any:
     """Check the whole log against the audit tree and the signed heads now."""
     viewer = actor()
-    permissions.require_role(viewer, AUDIT_ROLES, "use the audit pages")
+    permissions.require_role(viewer, AUDIT_ROLES, "查看审计页面")
     built = services()
     result = built.audit.verify()
     entries = disclosure.access_entries(built.app, built.views, built.access, viewer, limit=200)

@@ -10,6 +10,7 @@ from uuid import UUID
 from domain import deadlines as clocks
 from domain.errors import RuleViolationError
 from domain.identity import joined
+from domain.labels import label
 from domain.lifecycle.core import CaseCore, CaseEvent, Phase, SupervisionOrder, local_date
 from domain.values import (
     Channel,
@@ -71,7 +72,7 @@ class Activities(Phase):
         """Record progress of the investigation."""
         self._check("record_progress", stamp, step=False)
         if not note.strip():
-            raise RuleViolationError("note", "a progress note cannot be empty")
+            raise RuleViolationError("note", "请填写办理进展")
         self._record(self.ProgressRecorded, stamp, note=note)
 
     class PetitionerNotified(CaseEvent):
@@ -87,7 +88,7 @@ class Activities(Phase):
         """Record a notice to the petitioner; receipt/acceptance notices meet notice_15."""
         self._check("notify_petitioner", stamp, step=False)
         if not method.strip():
-            raise RuleViolationError("method", "say how the notice was delivered")
+            raise RuleViolationError("method", "请写明送达方式")
         self._within("delivered_at", delivered_at, stamp, step=False)
         rule = NOTICE_MEETS.get(kind)
         stopped = self._stop(local_date(delivered_at), rule) if rule else []
@@ -115,7 +116,7 @@ class Activities(Phase):
         """Record one or more dispositions (三到位一处理)."""
         self._check("record_dispositions", stamp, step=False)
         if not kinds:
-            raise RuleViolationError("kinds", "name at least one disposition")
+            raise RuleViolationError("kinds", "至少选择一项“三到位一处理”")
         self._record(self.DispositionsRecorded, stamp, kinds=list(dict.fromkeys(kinds)), note=note)
 
     class FollowedUp(CaseEvent):
@@ -144,7 +145,7 @@ class Activities(Phase):
         """Hand the case to another handler of the same unit (with a reason)."""
         self._check("change_handler", stamp, step=False)
         if handler_id == self.handler_id:
-            raise RuleViolationError("handler_id", "this person already handles the case")
+            raise RuleViolationError("handler_id", "此人已是本事项的具体负责人")
         self._record(self.HandlerChanged, stamp, handler_id=handler_id)
 
     class LeaderChanged(CaseEvent):
@@ -159,7 +160,7 @@ class Activities(Phase):
         """Designate or change the sponsoring leader (with a reason)."""
         self._check("change_leader", stamp, step=False)
         if leader_id == self.leader_id:
-            raise RuleViolationError("leader_id", "this leader already sponsors the case")
+            raise RuleViolationError("leader_id", "此领导已是本事项的包案领导")
         self._record(self.LeaderChanged, stamp, leader_id=leader_id)
 
     class PetitionLinked(CaseEvent):
@@ -185,7 +186,7 @@ class Activities(Phase):
         """Attach a repeat petition about the same matter."""
         self._check("link_petition", stamp, step=False)
         if not content.strip():
-            raise RuleViolationError("content", "the petition needs its content")
+            raise RuleViolationError("content", "请填写信访内容")
         self._record(
             self.PetitionLinked,
             stamp,
@@ -210,10 +211,10 @@ class Activities(Phase):
         """Put on or take off a flag; taking one off needs a reason."""
         self._check("set_flag", stamp, step=False)
         if on == (flag in self.flags):
-            state = "already" if on else "not"
-            raise RuleViolationError("flag", f"the case is {state} flagged '{flag.value}'")
+            state = "已" if on else "未"
+            raise RuleViolationError("flag", f"事项{state}标记为“{label(flag)}”")
         if not on and not stamp.reason:
-            raise RuleViolationError("reason", "taking a flag off needs a reason")
+            raise RuleViolationError("reason", "取消标记须说明理由")
         self._record(self.Flagged, stamp, flag=flag, on=on)
 
     class SupervisionOrderIssued(CaseEvent):
@@ -234,7 +235,7 @@ class Activities(Phase):
         """Issue a supervision order (督办) that the unit must answer by its due date."""
         today = self._check("issue_supervision_order", stamp, step=False)
         if not text.strip():
-            raise RuleViolationError("text", "a supervision order needs its text")
+            raise RuleViolationError("text", "请填写督办内容")
         n = len(self.supervision_orders) + 1
         clock = clocks.clock_with_due_date(
             Rule.SUPERVISION_DUE, today, due_date, key=f"{Rule.SUPERVISION_DUE.value}#{n}"
@@ -257,10 +258,10 @@ class Activities(Phase):
         """Answer supervision order number `n`."""
         today = self._check("answer_supervision_order", stamp, step=False)
         if not 1 <= n <= len(self.supervision_orders):
-            raise RuleViolationError("n", f"the case has no supervision order {n}")
+            raise RuleViolationError("n", f"本事项没有第 {n} 次督办")
         if self.supervision_orders[n - 1].answer is not None:
-            raise RuleViolationError("n", f"supervision order {n} is already answered")
+            raise RuleViolationError("n", f"第 {n} 次督办已回复")
         if not text.strip():
-            raise RuleViolationError("text", "the answer needs its text")
+            raise RuleViolationError("text", "请填写督办回复内容")
         stopped = self._stop(today, f"{Rule.SUPERVISION_DUE.value}#{n}")
         self._record(self.SupervisionOrderAnswered, stamp, stopped, n=n, text=text)

@@ -14,7 +14,14 @@ from eventsourcing.domain import Aggregate
 from domain import deadlines as clocks
 from domain.commands import ALLOWED, REASON_REQUIRED
 from domain.documents import IssuedDocument
-from domain.errors import RuleViolationError, TransitionError
+from domain.errors import (
+    ACCUSED_UNIT,
+    RuleViolationError,
+    TransitionError,
+    before,
+    in_future,
+    needs_reason,
+)
 from domain.values import (
     TERMINAL_STATUSES,
     Actor,
@@ -61,9 +68,9 @@ def make_stamp(
     """Build the who/when/why of a command; business time may be past, never future."""
     when = occurred_at or now
     if when.tzinfo is None:
-        raise RuleViolationError("occurred_at", "occurred_at needs a time zone offset")
+        raise RuleViolationError("occurred_at", "发生时间须带时区（如 +08:00）")
     if when > now + CLOCK_SKEW:
-        raise RuleViolationError("occurred_at", "occurred_at lies in the future")
+        raise RuleViolationError("occurred_at", in_future("occurred_at"))
     text = reason.strip() if reason else None
     return Stamp(
         actor=actor, occurred_at=when, reason=text or None, on_behalf_of=on_behalf_of, now=now
@@ -269,16 +276,16 @@ class CaseCore(Aggregate):
         """Register a petition as a new case; the sorting and notice clocks start."""
         if stamp.occurred_at < EARLIEST_RECEIPT:
             raise RuleViolationError(
-                "occurred_at", f"occurred_at lies before {EARLIEST_RECEIPT:%Y-%m-%d}"
+                "occurred_at", before("occurred_at", f"{EARLIEST_RECEIPT:%Y-%m-%d}")
             )
         if not subject.strip():
-            raise RuleViolationError("subject", "a case needs a subject")
+            raise RuleViolationError("subject", "请填写事由")
         if not content.strip():
-            raise RuleViolationError("content", "a case needs the content of the petition")
+            raise RuleViolationError("content", "请填写信访内容")
         if not petitioners:
-            raise RuleViolationError("petitioners", "a case needs at least one petitioner")
+            raise RuleViolationError("petitioners", "至少填写一名信访人")
         if collective_size is not None and collective_size < 1:
-            raise RuleViolationError("collective_size", "collective_size must be at least 1")
+            raise RuleViolationError("collective_size", "集体访人数至少为 1")
         today = local_date(stamp.occurred_at)
         started = [
             clocks.start_clock(Rule.SORT_15, today),
@@ -332,24 +339,22 @@ class CaseCore(Aggregate):
         if self.status not in ALLOWED[command]:
             raise TransitionError(command, self.status.value)
         if command in REASON_REQUIRED and not stamp.reason:
-            raise RuleViolationError("reason", f"'{command}' needs a reason")
+            raise RuleViolationError("reason", needs_reason(command))
         self._within("occurred_at", stamp.occurred_at, stamp, step=step)
         return local_date(stamp.occurred_at)
 
     def _within(self, field: str, moment: datetime, stamp: Stamp, *, step: bool) -> None:
         """Refuse a business time before the step it follows, or later than now (plus skew)."""
         earliest, what = (
-            (self.step_at, "the step it follows")
-            if step
-            else (self.registered_at, "the registration")
+            (self.step_at, "上一步办理时间") if step else (self.registered_at, "登记时间")
         )
         if moment < earliest:
             raise RuleViolationError(
                 field,
-                f"{field} lies before {what} ({earliest.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M})",
+                before(field, f"{what}（{earliest.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}）"),
             )
         if moment > stamp.latest + CLOCK_SKEW:
-            raise RuleViolationError(field, f"{field} lies in the future")
+            raise RuleViolationError(field, in_future(field))
 
     def _stop(self, on: date, *names: str | Rule) -> list[Deadline]:
         """Meet the running clocks with the given names on `on` (the duty was done)."""
@@ -394,9 +399,7 @@ class CaseCore(Aggregate):
 
     def _refuse_accused(self, unit_lineage: Sequence[UUID], field: str = "unit_id") -> None:
         if set(unit_lineage) & set(self.accused_unit_ids):
-            raise RuleViolationError(
-                field, "the case accuses this unit (or its parent): it cannot handle the case"
-            )
+            raise RuleViolationError(field, ACCUSED_UNIT)
 
     def _handoff_clocks(self, today: date) -> list[Deadline]:
         """Sorted and sent to a unit: the unit's notice clock and objection window start."""

@@ -49,15 +49,14 @@ class Handling(Phase):
         the deadline it extends: a deadline already missed stays missed."""
         today = self._check("extend", stamp)
         if not approved_by.strip():
-            raise RuleViolationError("approved_by", "an extension needs its approver")
+            raise RuleViolationError("approved_by", "延期须写明批准人")
         handle = self.deadlines.get(Rule.HANDLE_60.value)
         if handle is None or not handle.running:
-            raise TransitionError("extend", f"{self.status.value} without a running 60-day clock")
+            raise TransitionError("extend", self.status.value, "且没有正在计时的 60 日办理期限")
         if today > handle.due_date:
             raise RuleViolationError(
                 "occurred_at",
-                f"the 60-day deadline fell due on {handle.due_date.isoformat()}: "
-                "an extension must be approved before it",
+                f"60 日办理期限已于 {handle.due_date.isoformat()} 届满：延期须在期限届满前批准",
             )
         self._record(
             self.Extended,
@@ -84,9 +83,9 @@ class Handling(Phase):
         """Issue the response; the 30-day review window starts at delivery."""
         self._check("respond", stamp)
         if self.mode == "assigned":
-            raise TransitionError("respond", f"{self.status.value} (assigned: submit a report)")
+            raise TransitionError("respond", self.status.value, "（交办事项请提交办结报告）")
         if not text.strip():
-            raise RuleViolationError("text", "the response needs its text")
+            raise RuleViolationError("text", "请填写答复正文")
         self._within("delivered_at", delivered_at, stamp, step=True)
         self._record(
             self.Responded,
@@ -119,9 +118,9 @@ class Handling(Phase):
         """Submit the completion report of an assigned case."""
         today = self._check("submit_report", stamp)
         if self.mode != "assigned":
-            raise TransitionError("submit_report", f"{self.status.value} (not an assigned case)")
+            raise TransitionError("submit_report", self.status.value, "（非交办事项）")
         if not text.strip():
-            raise RuleViolationError("text", "the report needs its text")
+            raise RuleViolationError("text", "请填写办结报告正文")
         self._record(self.ReportSubmitted, stamp, self._stop(today, Rule.ASSIGN_DUE), text=text)
 
     class ReportApproved(CaseEvent):
@@ -191,7 +190,7 @@ class Handling(Phase):
         today = self._check("reassign", stamp)
         self._refuse_accused(unit_lineage)
         if unit_id == self.unit_id:
-            raise RuleViolationError("unit_id", "the case is already with this unit")
+            raise RuleViolationError("unit_id", "事项已在该单位办理")
         # The first unit's clocks end as transferred: not handled, and missed if already overdue.
         started = [
             *self._end(today, ClockEnd.TRANSFERRED, Rule.HANDLE_60, Rule.ASSIGN_DUE),

@@ -39,7 +39,7 @@ class Recusal(Phase):
         self._check("request_recusal", stamp, step=False)
         self._refuse_recused_twice(person_id)
         if person_id in self.recusal_requests:
-            raise RuleViolationError("person_id", "a request about this person is pending")
+            raise RuleViolationError("person_id", "对此人的回避申请尚待决定")
         self._record(self.RecusalRequested, stamp, person_id=person_id)
 
     class RecusalDecided(CaseEvent):
@@ -57,11 +57,11 @@ class Recusal(Phase):
         """Decide the petitioner's request about `person_id` (with a reason)."""
         self._check("decide_recusal", stamp, step=False)
         if person_id not in self.recusal_requests:
-            raise RuleViolationError("person_id", "no request for this person's recusal is pending")
+            raise RuleViolationError("person_id", "没有待决定的对此人的回避申请")
         if person_id == stamp.actor.id:
-            raise RuleViolationError("person_id", "a request about you is decided by another")
+            raise RuleViolationError("person_id", "对您本人的回避申请须由他人决定")
         self._record(self.RecusalDecided, stamp, person_id=person_id, granted=granted)
 
     def _refuse_recused_twice(self, person_id: UUID) -> None:
         if person_id in self.recused_ids:
-            raise RuleViolationError("person_id", "this person has already stepped aside")
+            raise RuleViolationError("person_id", "此人已回避本事项")

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from domain import deadlines as clocks
 from domain.errors import RuleViolationError, TransitionError
+from domain.labels import label
 from domain.lifecycle.core import CaseCore, CaseEvent, Phase, local_date
 from domain.values import (
     ClockEnd,
@@ -26,17 +27,19 @@ class Review(Phase):
     def _window_open(self, command: str, rule: Rule, today: date, from_status: Status) -> Deadline:
         window = self.deadlines.get(rule.value)
         if self.status is Status.CLOSED and self.closed_from is not from_status:
-            raise TransitionError(command, f"closed from {self._closed_from_name()}")
+            raise TransitionError(
+                command, self.status.value, f"（办结前为“{self._closed_from_name()}”）"
+            )
         if window is None or not window.running:
             raise TransitionError(command, self.status.value)
         if today > window.due_date:
             raise RuleViolationError(
-                "occurred_at", f"the 30-day window closed on {window.due_date.isoformat()}"
+                "occurred_at", f"30 日申请期限已于 {window.due_date.isoformat()} 届满"
             )
         return window
 
     def _closed_from_name(self) -> str:
-        return self.closed_from.value if self.closed_from else "unknown"
+        return label(self.closed_from) if self.closed_from else "不详"
 
     class ReviewRequested(CaseEvent):
         """The petitioner asked for a review (复查)."""
@@ -139,8 +142,7 @@ class Review(Phase):
         if action is HearingAction.START and today > clock.due_date:
             raise RuleViolationError(
                 "occurred_at",
-                f"the recheck deadline fell due on {clock.due_date.isoformat()}: "
-                "a hearing cannot pause a deadline already missed",
+                f"复核期限已于 {clock.due_date.isoformat()} 届满：听证不能暂停已超过的期限",
             )
         moved = (
             clocks.pause(clock, today)
@@ -203,7 +205,7 @@ class Review(Phase):
         """Close a responded or reviewed case; the petitioner's open window stays open."""
         self._check("close", stamp)
         if resolution is Resolution.WITHDRAWN:
-            raise RuleViolationError("resolution", "use withdraw for a withdrawn petition")
+            raise RuleViolationError("resolution", "信访人撤回的，请办理“撤回”")
         self._record(self.Closed, stamp, resolution=resolution)
 
     class Reopened(CaseEvent):
@@ -219,7 +221,7 @@ class Review(Phase):
         """Reopen with a reason and a named approver; a new 60-day clock starts."""
         today = self._check("reopen", stamp)
         if not approved_by.strip():
-            raise RuleViolationError("approved_by", "reopening needs its approver")
+            raise RuleViolationError("approved_by", "重新启动须写明批准人")
         self._record(
             self.Reopened,
             stamp,

@@ -10,6 +10,7 @@ from domain import deadlines as clocks
 from domain.commands import ABSORBING
 from domain.errors import RuleViolationError, TransitionError
 from domain.identity import joined
+from domain.labels import label
 from domain.lifecycle.core import CaseCore, CaseEvent, Phase
 from domain.values import (
     ClockEnd,
@@ -80,9 +81,9 @@ class Sorting(Phase):
         """
         today = self._check("divert", stamp)
         if not target.strip():
-            raise RuleViolationError("target", "name where the case is diverted to")
+            raise RuleViolationError("target", "请写明分流去向")
         if self.status is not Status.REGISTERED and not stamp.reason:
-            raise RuleViolationError("reason", "diverting an accepted case needs a reason")
+            raise RuleViolationError("reason", "已受理的事项分流须说明理由")
         ended = [
             *self._stop(today, Rule.SORT_15),
             *self._end_all(today, ClockEnd.DIVERTED, but=[Rule.SORT_15]),
@@ -118,7 +119,7 @@ class Sorting(Phase):
         """Merge this case into `into`, which carries on; `into` then absorbs it (see absorb)."""
         today = self._check("merge", stamp)
         if into.id == self.id:
-            raise RuleViolationError("into_case_id", "a case cannot be merged into itself")
+            raise RuleViolationError("into_case_id", "事项不能并入其自身")
         self._refuse_absorbing(into)
         stopped = self._end_all(today, ClockEnd.MERGED)
         self._record(self.Merged, stamp, stopped, into_case_id=into.id)
@@ -128,7 +129,7 @@ class Sorting(Phase):
         its petitioners and petitions join this case."""
         self._refuse_absorbing(self)
         if merged.merged_into != self.id:
-            raise RuleViolationError("into_case_id", f"case {merged.number} was not merged here")
+            raise RuleViolationError("into_case_id", f"事项 {merged.number} 并未并入本事项")
         self._record(
             self.Absorbed,
             stamp,
@@ -141,7 +142,8 @@ class Sorting(Phase):
     def _refuse_absorbing(into: CaseCore) -> None:
         if into.status not in ABSORBING:
             raise RuleViolationError(
-                "into_case_id", f"case {into.number} is '{into.status.value}' and cannot take more"
+                "into_case_id",
+                f"事项 {into.number} 当前状态为“{label(into.status)}”，不能再并入其他事项",
             )
 
     class Absorbed(CaseEvent):
@@ -184,7 +186,7 @@ class Sorting(Phase):
         """Accept (受理) the case in the actor's unit."""
         today = self._check("accept", stamp)
         if self.objection_pending:
-            raise RuleViolationError("status", "an objection is pending: decide it first")
+            raise RuleViolationError("status", "尚有异议待决定，请先作出异议决定")
         unit_id = self.unit_id
         if self.status is Status.REGISTERED:
             unit_id = stamp.actor.unit_id
@@ -211,12 +213,10 @@ class Sorting(Phase):
         """Object within 5 working days that the case belongs elsewhere."""
         today = self._check("object", stamp)
         if self.objection_pending:
-            raise RuleViolationError("status", "an objection is already pending")
+            raise RuleViolationError("status", "已有异议待决定")
         window = self.deadlines.get(Rule.OBJECT_5WD.value)
         if window is None or not window.running or today > window.due_date:
-            raise RuleViolationError(
-                "occurred_at", "the 5-working-day window for objections has closed"
-            )
+            raise RuleViolationError("occurred_at", "提出异议的 5 个工作日期限已过")
         self._record(self.Objected, stamp, self._stop(today, Rule.OBJECT_5WD))
 
     class ObjectionDecided(CaseEvent):
@@ -236,7 +236,7 @@ class Sorting(Phase):
         """Decide a pending objection (dispatcher)."""
         today = self._check("decide_objection", stamp)
         if not self.objection_pending:
-            raise TransitionError("decide_objection", f"{self.status.value} without objection")
+            raise TransitionError("decide_objection", self.status.value, "且没有待决定的异议")
         # Upheld, the case leaves the unit: its clocks end as at a reassignment, sorting again.
         moved = (
             [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -132,11 +133,27 @@ def assert_error(response: TestResponse, code: int) -> dict[str, Any]:
     assert isinstance(body["status"], str)
     assert body["status"]
     assert isinstance(body["message"], str)
-    assert body["message"]
+    assert_chinese(body["message"])
+    for messages in (body.get("errors") or {}).values():
+        for message in messages if isinstance(messages, list) else [messages]:
+            if isinstance(message, str):
+                assert_chinese(message)
     if code == 422:
         assert isinstance(body["errors"], dict)
         assert body["errors"]
     return body
+
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+ENGLISH_SENTENCE = re.compile(r"[A-Za-z]+(?: +[A-Za-z]+){2,}")
+"""Three Latin words in a row: an untranslated sentence (identifiers such as If-Match or
+`xinfang verify` stay inside a Chinese one)."""
+
+
+def assert_chinese(message: str) -> None:
+    """A message a person reads: in Chinese, with no English sentence left in it."""
+    assert CJK.search(message), message
+    assert ENGLISH_SENTENCE.search(message) is None, message
 
 
 # -- driving a case through its lifecycle ----------------------------------------------------

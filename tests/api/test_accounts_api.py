@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 
 from api import create_app
 from domain.directory import User
+from domain.labels import ROLE
 from domain.office import DEFAULT_TOKEN_DAYS, MAX_TOKEN_DAYS
 from projections.bootstrap import Services, bootstrap
 from projections.settings import Settings
@@ -63,7 +64,7 @@ def test_a_disabled_user_is_refused_at_once_and_signs_in_again_when_enabled(
         "active": False,
     }
     refused = assert_error(me(client, token), 401)
-    assert refused["message"] == "this user is disabled"
+    assert refused["message"] == "此账号已停用，请联系系统管理员"
     assert_error(client.get(f"{API}/units", headers=bearer(token)), 401)
 
     enabled = post(client, county, f"/users/{handler.id}/enable", {"reason": "复岗"})
@@ -93,17 +94,15 @@ def test_disabling_and_enabling_refuse_what_changes_nothing_or_locks_the_admin_o
     assert ok(post(client, county, f"/users/{clerk}/disable", REASON))
     twice = post(client, county, f"/users/{clerk}/disable", REASON)
 
-    assert assert_error(not_disabled, 409)["message"] == "李登记 is not disabled"
-    assert assert_error(no_reason, 422)["errors"] == {
-        "reason": ["Missing data for required field."]
-    }
-    assert assert_error(blank, 422)["errors"] == {"reason": ["say why (a reason is required)"]}
+    assert assert_error(not_disabled, 409)["message"] == "李登记的账号未停用"
+    assert assert_error(no_reason, 422)["errors"] == {"reason": ["此项必填"]}
+    assert assert_error(blank, 422)["errors"] == {"reason": ["请写明理由"]}
     assert assert_error(oneself, 422)["errors"] == {
-        "user_id": ["an administrator cannot disable themselves"]
+        "user_id": ["系统管理员不能停用账号：这是您本人的账号"]
     }
-    assert assert_error(nobody, 404)["message"] == "no such user"
-    assert assert_error(a_unit, 404)["message"] == "no such user"
-    assert assert_error(twice, 409)["message"] == "李登记 is already disabled"
+    assert assert_error(nobody, 404)["message"] == "没有此人员"
+    assert assert_error(a_unit, 404)["message"] == "没有此人员"
+    assert assert_error(twice, 409)["message"] == "李登记的账号已停用"
     assert len(user_events(services, clerk)) == before + 1
     assert ok(me(client, county.tokens["admin"]))["role"] == "admin"
 
@@ -140,18 +139,18 @@ def test_a_role_change_that_does_not_fit_is_refused_field_by_field(
     handler = county.actors["handler"]
     missing = uuid4()
     cases: list[tuple[dict[str, Any], int, dict[str, list[str]] | str]] = [
-        ({"role": "handler", **REASON}, 422, {"unit_id": ["role 'handler' needs a unit"]}),
-        ({"role": "mayor", **REASON}, 422, "invalid input: role"),
+        ({"role": "handler", **REASON}, 422, {"unit_id": ["承办人须指定所在单位"]}),
+        ({"role": "mayor", **REASON}, 422, "输入有误：role"),
         (
             {"role": "clerk", "unit_id": str(missing), **REASON},
             422,
-            {"unit_id": [f"no such unit: {missing}"]},
+            {"unit_id": [f"没有此单位（{missing}）"]},
         ),
-        ({"role": "clerk"}, 422, {"reason": ["Missing data for required field."]}),
+        ({"role": "clerk"}, 422, {"reason": ["此项必填"]}),
         (
             {"role": "handler", "unit_id": str(handler.unit_id), **REASON},
             409,
-            "钱办事 already has this role and unit",
+            "钱办事已是该角色和单位，没有变化",
         ),
     ]
     before = len(user_events(services, handler.id))
@@ -168,7 +167,7 @@ def test_a_role_change_that_does_not_fit_is_refused_field_by_field(
     )
 
     assert assert_error(own, 422)["errors"] == {
-        "user_id": ["an administrator cannot change the role of themselves"]
+        "user_id": ["系统管理员不能变更账号角色：这是您本人的账号"]
     }
     assert len(user_events(services, handler.id)) == before
 
@@ -213,7 +212,10 @@ def test_a_token_is_shown_once_listed_without_its_secret_and_revoked_at_once(
 
     assert revoked.status_code == 204
     assert revoked.data == b""
-    assert assert_error(me(client, fresh["token"]), 401)["message"] == "this token was revoked"
+    assert (
+        assert_error(me(client, fresh["token"]), 401)["message"]
+        == "此令牌已被吊销，请向系统管理员申请新令牌"
+    )
     assert ok(me(client, county.tokens["clerk"]))["id"] == str(clerk)
     listed = ok(client.get(f"{API}/users/{clerk}/tokens", headers=county.headers("admin")))
     assert [t["state"] for t in listed] == ["active", "revoked", "active"]
@@ -232,7 +234,7 @@ def test_a_token_is_shown_once_listed_without_its_secret_and_revoked_at_once(
     )
     assert again.status_code == 204
     assert len(user_events(services, clerk)) == len(events)
-    assert assert_error(unknown, 404)["message"] == "no such token"
+    assert assert_error(unknown, 404)["message"] == "没有此令牌"
 
 
 def test_token_requests_that_do_not_fit_are_refused(client: FlaskClient, county: County) -> None:
@@ -248,7 +250,7 @@ def test_token_requests_that_do_not_fit_are_refused(client: FlaskClient, county:
     nobody = post(client, county, f"/users/{uuid4()}/tokens", {})
     nobody_listed = client.get(f"{API}/users/{uuid4()}/tokens", headers=county.headers("admin"))
 
-    assert "is disabled" in assert_error(disabled, 409)["message"]
+    assert "账号已停用" in assert_error(disabled, 409)["message"]
     assert_error(nobody, 404)
     assert_error(nobody_listed, 404)
 
@@ -269,7 +271,7 @@ def test_an_expired_token_is_refused(
     finally:
         services.app.clock = real_clock
 
-    assert assert_error(expired, 401)["message"] == "this token has expired"
+    assert assert_error(expired, 401)["message"] == "此令牌已过期，请向系统管理员申请新令牌"
     assert listed[-1]["state"] == "expired"
     assert ok(still)["id"] == str(clerk)
 
@@ -285,28 +287,28 @@ def test_only_the_admin_manages_accounts(client: FlaskClient, county: County) ->
     target = county.actors["handler"].id
     token_id = uuid4()
     for who in ("clerk", "dispatcher", "head", "handler", "leader", "supervisor", "auditor"):
-        role = county.actors[who].role.value
+        role = ROLE[county.actors[who].role]
         sent = [
-            ("disable users", post(client, county, f"/users/{target}/disable", REASON, who)),
-            ("enable users", post(client, county, f"/users/{target}/enable", REASON, who)),
+            ("停用账号", post(client, county, f"/users/{target}/disable", REASON, who)),
+            ("启用账号", post(client, county, f"/users/{target}/enable", REASON, who)),
             (
-                "change the role of users",
+                "变更账号角色",
                 post(client, county, f"/users/{target}/role", {"role": "clerk", **REASON}, who),
             ),
-            ("issue tokens", post(client, county, f"/users/{target}/tokens", {}, who)),
+            ("签发令牌", post(client, county, f"/users/{target}/tokens", {}, who)),
             (
-                "list tokens",
+                "查看令牌",
                 client.get(f"{API}/users/{target}/tokens", headers=county.headers(who)),
             ),
             (
-                "revoke tokens",
+                "吊销令牌",
                 client.delete(
                     f"{API}/users/{target}/tokens/{token_id}", headers=county.headers(who)
                 ),
             ),
         ]
         for what, response in sent:
-            assert assert_error(response, 403)["message"] == f"role '{role}' may not {what}"
+            assert assert_error(response, 403)["message"] == f"您的角色（{role}）无权{what}"
     assert ok(me(client, county.tokens["handler"]))["role"] == "handler"
 
 
@@ -344,7 +346,7 @@ def test_revoking_disabling_and_a_new_role_hold_at_once_in_another_worker(
     assert_error(revoked, 401)
     assert ok(kept)["id"] == str(clerk)
     assert (ok(moved)["role"], ok(moved)["unit_id"]) == ("clerk", None)
-    assert assert_error(disabled, 401)["message"] == "this user is disabled"
+    assert assert_error(disabled, 401)["message"] == "此账号已停用，请联系系统管理员"
     assert ok(back)["id"] == str(clerk)
 
 

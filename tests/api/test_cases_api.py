@@ -106,7 +106,9 @@ def test_as_of_needs_an_offset_and_any_offset_names_the_same_instant(
 
     assert in_beijing.isoformat().endswith("+08:00")
     assert ok(response)["version"] == 2
-    assert assert_error(naive, 422)["errors"] == {"as_of": ["Not a valid aware datetime."]}
+    assert assert_error(naive, 422)["errors"] == {
+        "as_of": ["请填写带时区的时间（如 2026-11-20T09:30:00+08:00）"]
+    }
 
 
 def test_a_case_as_of_before_it_was_recorded_is_not_found_whatever_its_business_time(
@@ -122,7 +124,7 @@ def test_a_case_as_of_before_it_was_recorded_is_not_found_whatever_its_business_
     assert case["registered_at"] == REGISTERED_AT
     for response in (just_before, after_business_time):
         body = assert_error(response, 404)
-        assert body["message"] == "the case did not exist yet at that moment"
+        assert body["message"] == "该时刻此信访事项尚未登记"
     assert ok(office.get(case["id"], as_of=case["recorded_at"]))["version"] == 1
 
 

@@ -75,7 +75,9 @@ def test_a_command_with_a_stale_version_is_a_conflict_and_records_nothing(
     )
 
     body = assert_error(response, 409)
-    assert body["message"] == (f"the case is at version {stale + 1}, not {stale}: reload and retry")
+    assert body["message"] == (
+        f"该记录已更新至第 {stale + 1} 版，与 If-Match 所示的第 {stale} 版不符：请重新读取后再办理"
+    )
     assert office.history(case["id"]) == before
 
 
@@ -129,7 +131,7 @@ def test_a_key_reused_for_another_command_is_refused(client: FlaskClient, county
         f"{API}/cases", json=registration(), headers=county.headers("clerk", **key)
     )
 
-    message = "this Idempotency-Key was already used for a different request"
+    message = "此 Idempotency-Key 已用于另一项请求，新的请求请另取一个"
     assert assert_error(as_other_command, 422)["message"] == message
     assert assert_error(on_other_case, 422)["message"] == message
     assert as_registration.status_code == 201
@@ -150,7 +152,7 @@ def test_a_key_reused_with_another_body_is_refused_and_records_nothing(
     repeated = office.send("head", case["id"], "progress", {"note": "第一次"}, **key)
 
     error = assert_error(changed, 422)
-    assert error["message"] == "this Idempotency-Key was already used with a different body"
+    assert error["message"] == "此 Idempotency-Key 已随不同的请求内容使用过，新的请求请另取一个"
     assert error["errors"] == {"Idempotency-Key": [error["message"]]}
     assert ok(repeated)["version"] == before[-1]["version"]
     assert office.history(case["id"]) == before
@@ -204,11 +206,11 @@ def test_a_malformed_if_match_or_idempotency_key_is_refused(
     ]
 
     assert assert_error(bad_version, 422)["errors"] == {
-        "If-Match": ['If-Match must be the case version, e.g. "3"']
+        "If-Match": ['If-Match 须为记录的版本号，如 "3"']
     }
     for response in bad_keys:
         assert assert_error(response, 422)["errors"] == {
-            "Idempotency-Key": ["Idempotency-Key must be 1 to 200 characters"]
+            "Idempotency-Key": ["Idempotency-Key 须为 1 至 200 个字符"]
         }
     assert office.view(case["id"])["version"] == case["version"]
 

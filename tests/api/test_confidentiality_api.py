@@ -8,6 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from domain.commands import CASE_COMMANDS
+from domain.errors import NO_SUCH_CASE
 from projections.disclosure import ACCUSATION_WITHHELD
 from tests.api.helpers import API, PETITIONER, Office, assert_error, command_body, ok
 from tests.conftest import County
@@ -45,7 +46,7 @@ def test_an_accusation_cannot_go_to_the_accused_unit_or_a_unit_below_it(
     office = Office(client, county)
     registered = accusing_township(office, "registered")
     handled = accusing_township(office)
-    refusal = {"unit_id": ["the case accuses this unit (or its parent): it cannot handle the case"]}
+    refusal = {"unit_id": ["该单位（或其上级单位）是本事项的被反映单位，不能承办"]}
 
     for path, case in (("forward", registered), ("assign", registered), ("reassign", handled)):
         for unit in ("township", "village"):
@@ -81,14 +82,14 @@ def test_the_accused_get_not_found_for_the_case_its_history_its_past_and_every_c
             ]
             for response in answers:
                 body = assert_error(response, 404)
-                assert body["message"] == "no such case"
+                assert body["message"] == NO_SUCH_CASE
                 assert ACCUSATION not in response.text
                 assert PETITIONER["name"] not in response.text
         for path in paths:
             with subtests.test(who=who, path=path):
                 response = office.send(who, case["id"], path, command_body(path, county))
 
-                assert assert_error(response, 404)["message"] == "no such case"
+                assert assert_error(response, 404)["message"] == NO_SUCH_CASE
 
     assert office.history(case["id"]) == before
 

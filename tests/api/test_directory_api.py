@@ -9,6 +9,7 @@ from uuid import uuid4
 import pytest
 from flask.testing import FlaskClient
 
+from domain.labels import ROLE
 from tests.api.helpers import API, assert_error
 from tests.conftest import County
 
@@ -18,22 +19,22 @@ ROLES = "admin, clerk, dispatcher, unit_head, handler, leader, supervisor, audit
 MISSING = uuid4()
 
 INVALID_UNITS: list[tuple[dict[str, Any], dict[str, list[str]]]] = [
-    ({"name": ""}, {"name": ["Length must be between 1 and 200."]}),
-    ({"name": "   "}, {"name": ["a unit needs a name"]}),
-    ({}, {"name": ["Missing data for required field."]}),
-    ({"name": "县水利局", "colour": "blue"}, {"colour": ["Unknown field."]}),
-    ({"name": "县水利局", "parent_id": "not-a-uuid"}, {"parent_id": ["Not a valid UUID."]}),
-    ({"name": "县水利局", "parent_id": str(MISSING)}, {"parent_id": [f"no such unit: {MISSING}"]}),
+    ({"name": ""}, {"name": ["长度应为 1 至 200 个字符"]}),
+    ({"name": "   "}, {"name": ["请填写单位名称"]}),
+    ({}, {"name": ["此项必填"]}),
+    ({"name": "县水利局", "colour": "blue"}, {"colour": ["不接受此项（未知字段）"]}),
+    ({"name": "县水利局", "parent_id": "not-a-uuid"}, {"parent_id": ["不是有效的编号（UUID）"]}),
+    ({"name": "县水利局", "parent_id": str(MISSING)}, {"parent_id": [f"没有此单位（{MISSING}）"]}),
 ]
 
 INVALID_USERS: list[tuple[dict[str, Any], dict[str, list[str]]]] = [
-    ({"name": "何经办", "role": "mayor"}, {"role": [f"Must be one of: {ROLES}."]}),
-    ({"name": "何经办", "role": "handler"}, {"unit_id": ["role 'handler' needs a unit"]}),
-    ({"role": "clerk"}, {"name": ["Missing data for required field."]}),
-    ({"name": "何经办", "role": "clerk", "token": "x"}, {"token": ["Unknown field."]}),
+    ({"name": "何经办", "role": "mayor"}, {"role": [f"应为以下之一：{ROLES}"]}),
+    ({"name": "何经办", "role": "handler"}, {"unit_id": ["承办人须指定所在单位"]}),
+    ({"role": "clerk"}, {"name": ["此项必填"]}),
+    ({"name": "何经办", "role": "clerk", "token": "x"}, {"token": ["不接受此项（未知字段）"]}),
     (
         {"name": "何经办", "role": "handler", "unit_id": str(MISSING)},
-        {"unit_id": [f"no such unit: {MISSING}"]},
+        {"unit_id": [f"没有此单位（{MISSING}）"]},
     ),
 ]
 
@@ -95,14 +96,14 @@ def test_a_unit_with_invalid_fields_is_refused_field_by_field(
 
 def test_only_the_admin_adds_units_and_users(client: FlaskClient, county: County) -> None:
     for who in NON_ADMINS:
-        role = county.actors[who].role.value
+        role = ROLE[county.actors[who].role]
         unit = client.post(f"{API}/units", json={"name": "县水利局"}, headers=county.headers(who))
         user = client.post(
             f"{API}/users", json={"name": "何经办", "role": "clerk"}, headers=county.headers(who)
         )
 
-        assert assert_error(unit, 403)["message"] == f"role '{role}' may not add units"
-        assert assert_error(user, 403)["message"] == f"role '{role}' may not add users"
+        assert assert_error(unit, 403)["message"] == f"您的角色（{role}）无权新增单位"
+        assert assert_error(user, 403)["message"] == f"您的角色（{role}）无权新增人员"
         assert assert_error(unit, 403)["status"] == "Forbidden"
 
     units = client.get(f"{API}/units", headers=county.headers("admin")).get_json()

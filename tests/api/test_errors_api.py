@@ -13,6 +13,8 @@ from flask.testing import FlaskClient
 from domain.application import Xinfang
 from domain.cases import LOCAL_TZ
 from domain.directory import log_id
+from domain.errors import NO_SUCH_CASE
+from domain.labels import COMMAND
 from domain.values import Channel, Flag
 from projections.settings import Settings
 from tests.api.helpers import (
@@ -28,6 +30,8 @@ from tests.integration.test_audit_tampering import Tamperer
 
 FLAGS = ", ".join(f.value for f in Flag)
 MISSING = uuid4()
+NAIVE = "请填写带时区的时间（如 2026-11-20T09:30:00+08:00）"
+UNKNOWN = "不接受此项（未知字段）"
 
 
 # -- 404 ---------------------------------------------------------------------------------------
@@ -52,7 +56,7 @@ def test_an_unknown_case_or_an_id_that_is_no_case_is_not_found(
             )
             for response in answers:
                 body = assert_error(response, 404)
-                assert body == {"code": 404, "status": "Not Found", "message": "no such case"}
+                assert body == {"code": 404, "status": "Not Found", "message": NO_SUCH_CASE}
 
 
 def test_a_malformed_case_id_in_the_path_is_not_found(
@@ -87,8 +91,8 @@ def test_a_log_id_is_refused_as_a_unit_and_as_a_case_to_merge_into(
     )
     merged = office.send("dispatcher", case["id"], "merge", {"into_case_id": str(units_log)})
 
-    assert assert_error(response, 422)["errors"] == {"unit_id": [f"no such unit: {units_log}"]}
-    assert assert_error(merged, 422)["errors"] == {"into_case_id": ["no such case"]}
+    assert assert_error(response, 422)["errors"] == {"unit_id": [f"没有此单位（{units_log}）"]}
+    assert assert_error(merged, 422)["errors"] == {"into_case_id": [NO_SUCH_CASE]}
     assert office.view(case["id"])["version"] == 1
 
 
@@ -107,64 +111,67 @@ def test_a_command_the_status_does_not_allow_is_a_conflict_naming_both(
     assert assert_error(close, 409) == {
         "code": 409,
         "status": "Conflict",
-        "message": "command 'close' is not allowed while the case is 'in_progress'",
+        "message": "事项当前状态为“办理中”，不能办理“办结”",
     }
-    assert assert_error(forward, 409)["message"] == (
-        "command 'forward' is not allowed while the case is 'diverted'"
-    )
+    assert assert_error(forward, 409)["message"] == ("事项当前状态为“已分流”，不能办理“转送”")
     assert [office.history(handled["id"]), office.history(diverted["id"])] == before
 
 
 # -- 422: malformed input ----------------------------------------------------------------------
 MALFORMED: list[tuple[str, str, Any, dict[str, list[str]]]] = [
-    ("flags", "supervisor", {"flag": "vip", "on": True}, {"flag": [f"Must be one of: {FLAGS}."]}),
-    ("progress", "handler", {}, {"note": ["Missing data for required field."]}),
-    ("progress", "handler", {"note": "进展", "colour": "red"}, {"colour": ["Unknown field."]}),
-    ("progress", "handler", ["进展"], {"_schema": ["Invalid input type."]}),
-    ("progress", "handler", "进展", {"_schema": ["Invalid input type."]}),
+    ("flags", "supervisor", {"flag": "vip", "on": True}, {"flag": [f"应为以下之一：{FLAGS}"]}),
+    ("progress", "handler", {}, {"note": ["此项必填"]}),
+    (
+        "progress",
+        "handler",
+        {"note": "进展", "colour": "red"},
+        {"colour": [UNKNOWN]},
+    ),
+    ("progress", "handler", ["进展"], {"_schema": ["应为 JSON 对象"]}),
+    ("progress", "handler", "进展", {"_schema": ["应为 JSON 对象"]}),
     (
         "supervision-orders",
         "supervisor",
         {"due_date": "2026-02-30", "text": "督办"},
-        {"due_date": ["Not a valid date."]},
+        {"due_date": ["请填写日期（年-月-日，如 2026-11-20）"]},
     ),
     (
         "progress",
         "handler",
         {"note": "进展", "occurred_at": "2026-01-05T10:00:00"},
-        {"occurred_at": ["Not a valid aware datetime."]},
+        {"occurred_at": [NAIVE]},
     ),
     (
         "progress",
         "handler",
         {"note": "进展", "occurred_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()},
-        {"occurred_at": ["occurred_at lies in the future"]},
+        {"occurred_at": ["发生时间不能晚于现在"]},
     ),
     (
         "progress",
         "handler",
         {"note": "进展", "occurred_at": "2001-01-01T08:00:00+08:00"},
         # The bound is named (issue 9, point 7): the registration, in county time.
-        {"occurred_at": ["occurred_at lies before the registration ({registered})"]},
+        {"occurred_at": ["发生时间不能早于登记时间（{registered}）"]},
     ),
-    ("progress", "handler", {"note": "   "}, {"note": ["a progress note cannot be empty"]}),
+    ("progress", "handler", {"note": "   "}, {"note": ["请填写办理进展"]}),
     (
         "extend",
         "head",
         {"days": 31, "reason": "调查取证", "approved_by": "赵局长"},
-        {"days": ["Must be greater than or equal to 1 and less than or equal to 30."]},
+        {"days": ["应在 1 至 30 之间"]},
     ),
     (
         "visits",
         "handler",
         {"kind": "home_visit", "held_at": "yesterday"},
-        {"held_at": ["Not a valid datetime."]},
+        {"held_at": ["请填写时间（如 2026-11-20T09:30:00+08:00）"]},
     ),
     (
         "dispositions",
         "handler",
         {"kinds": []},
-        {"kinds": ["Length must be between 1 and 4."]},
+        {"kinds": ["应有 1 至 4 项"]},
     ),
 ]
 
@@ -198,7 +205,7 @@ def test_malformed_input_is_refused_per_field_and_records_nothing(
 
         body = assert_error(response, 400)
         assert body["status"] == "Bad Request"
-        assert body["errors"] == {"json": ["Invalid JSON body."]}
+        assert body["errors"] == {"json": ["请求内容不是有效的 JSON（须为 UTF-8 编码）"]}
 
     assert office.history(case["id"]) == before
 
@@ -206,20 +213,23 @@ def test_malformed_input_is_refused_per_field_and_records_nothing(
 CHANNELS = ", ".join(c.value for c in Channel)
 
 MALFORMED_REGISTRATIONS: list[tuple[dict[str, Any], dict[str, Any]]] = [
-    ({"channel": "pigeon"}, {"channel": [f"Must be one of: {CHANNELS}."]}),
-    ({"petitioners": []}, {"petitioners": ["Length must be between 1 and 500."]}),
+    ({"channel": "pigeon"}, {"channel": [f"应为以下之一：{CHANNELS}"]}),
+    ({"petitioners": []}, {"petitioners": ["应有 1 至 500 项"]}),
     (
         {"petitioners": [{"phone": "13812345678"}]},
-        {"petitioners": {"0": {"name": ["Missing data for required field."]}}},
+        {"petitioners": {"0": {"name": ["此项必填"]}}},
     ),
-    ({"subject": None}, {"subject": ["Field may not be null."]}),
-    ({"urgent": True}, {"urgent": ["Unknown field."]}),
-    ({"occurred_at": "2026-01-05 10:00"}, {"occurred_at": ["Not a valid aware datetime."]}),
-    ({"accused_unit_ids": ["城关镇"]}, {"accused_unit_ids": {"0": ["Not a valid UUID."]}}),
-    ({"content": "   "}, {"content": ["a case needs the content of the petition"]}),
+    ({"subject": None}, {"subject": ["此项必填"]}),
+    ({"urgent": True}, {"urgent": [UNKNOWN]}),
+    (
+        {"occurred_at": "2026-01-05 10:00"},
+        {"occurred_at": [NAIVE]},
+    ),
+    ({"accused_unit_ids": ["城关镇"]}, {"accused_unit_ids": {"0": ["不是有效的编号（UUID）"]}}),
+    ({"content": "   "}, {"content": ["请填写信访内容"]}),
     (
         {"category": "accusation", "accused_unit_ids": [str(MISSING)]},
-        {"accused_unit_ids": [f"no such unit: {MISSING}"]},
+        {"accused_unit_ids": [f"没有此单位（{MISSING}）"]},
     ),
 ]
 
@@ -267,9 +277,9 @@ def test_negative_or_unusual_commands_need_a_reason(
             blank = office.send(who, case["id"], path, {**without, "reason": "   "})
 
             missing_errors = assert_error(missing, 422)["errors"]
-            assert missing_errors == {"reason": ["Missing data for required field."]}
+            assert missing_errors == {"reason": ["此项必填"]}
             blank_errors = assert_error(blank, 422)["errors"]
-            assert blank_errors == {"reason": [f"'{command}' needs a reason"]}
+            assert blank_errors == {"reason": [f"办理“{COMMAND[command]}”须说明理由"]}
             assert office.history(case["id"]) == before
             done = ok(office.send(who, case["id"], path, given))
             assert done["version"] == case["version"] + 1
@@ -288,7 +298,7 @@ def test_taking_a_flag_off_needs_a_reason_putting_one_on_does_not(
 
     assert on["flags"] == ["key_case"]
     assert before[-1]["reason"] is None
-    assert assert_error(response, 422)["errors"] == {"reason": ["taking a flag off needs a reason"]}
+    assert assert_error(response, 422)["errors"] == {"reason": ["取消标记须说明理由"]}
     assert office.history(case["id"]) == before
     off = {"flag": "key_case", "on": False, "reason": "已化解，撤销重点标记"}
     assert ok(office.send("supervisor", case["id"], "flags", off))["flags"] == []
@@ -319,9 +329,9 @@ def test_a_record_copied_from_another_case_is_answered_as_a_logged_integrity_err
 
         body = assert_error(response, 500)
         assert body["status"] == "Internal Server Error"
-        assert f"aggregate {target} at version 1" in body["message"]
-        assert "integrity check" in body["message"]
+        assert f"记录 {target} 第 1 版" in body["message"]
+        assert "完整性校验" in body["message"]
         (logged,) = caplog.records
         assert logged.levelno == logging.ERROR
-        assert f"aggregate {target} at version 1" in logged.getMessage()
+        assert f"记录 {target} 第 1 版" in logged.getMessage()
     assert office.get(source).status_code == 200

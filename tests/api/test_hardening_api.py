@@ -73,7 +73,7 @@ def test_an_if_match_that_is_not_ascii_digits_is_422_not_500(
     )
 
     assert assert_error(response, 422)["errors"] == {
-        "If-Match": ['If-Match must be the case version, e.g. "3"']
+        "If-Match": ['If-Match 须为记录的版本号，如 "3"']
     }
     assert office.view(case["id"])["version"] == case["version"]
 
@@ -90,7 +90,7 @@ def test_an_idempotency_key_that_is_not_printable_ascii_is_422(
     )
 
     assert assert_error(response, 422)["errors"] == {
-        "Idempotency-Key": ["Idempotency-Key must be printable ASCII (e.g. a UUID)"]
+        "Idempotency-Key": ["Idempotency-Key 须为可打印的 ASCII 字符（如一个 UUID）"]
     }
 
 
@@ -140,7 +140,7 @@ def test_on_behalf_of_must_name_a_user(client: FlaskClient, county: County) -> N
     for response in (nobody, a_unit, the_case):
         errors = assert_error(response, 422)["errors"]
         assert list(errors) == ["on_behalf_of"]
-        assert errors["on_behalf_of"][0].startswith("no such user")
+        assert errors["on_behalf_of"][0].startswith("没有此人员")
     assert ok(done)["version"] == case["version"] + 1
     assert office.history(case["id"])[-1]["on_behalf_of"] == leader
     registered = client.post(

@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from werkzeug.test import TestResponse
 
 from api import MAX_BODY_BYTES
+from api.errors import NOT_JSON
 from api.guards import FAILED_LOGINS_ALLOWED, MAX_NESTING
 from tests.api.helpers import (
     API,
@@ -84,33 +85,33 @@ def test_an_oversized_body_is_refused_with_413_and_records_nothing(
 
     for response in answers:
         body = assert_error(response, 413)
-        assert body["message"] == f"the request body is larger than {MAX_BODY_BYTES} bytes"
+        assert body["message"] == f"请求内容超过 {MAX_BODY_BYTES} 字节的上限"
     assert ledger_total(client, county) == 0
 
 
 UNREADABLE = {
     "nested 100,000 deep": (
         b'{"subject": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
-        f"the JSON body nests deeper than {MAX_NESTING} levels",
+        f"请求的 JSON 内容嵌套超过 {MAX_NESTING} 层",
     ),
     "objects nested 40 deep": (
         b'{"petitioners": [' + b'{"name": ' * 40 + b"1" + b"}" * 40 + b"]}",
-        f"the JSON body nests deeper than {MAX_NESTING} levels",
+        f"请求的 JSON 内容嵌套超过 {MAX_NESTING} 层",
     ),
-    "invalid UTF-8": (b'{"subject": "\xff\xfe"}', "the request body is not valid JSON (UTF-8)"),
+    "invalid UTF-8": (b'{"subject": "\xff\xfe"}', NOT_JSON),
     "an encoded surrogate": (
         b'{"subject": "\xed\xa0\x80"}',
-        "the request body is not valid JSON (UTF-8)",
+        NOT_JSON,
     ),
     "an escaped lone surrogate": (
         b'{"subject": "\\ud800"}',
-        "the JSON body holds an unpaired UTF-16 surrogate (\\uD800-\\uDFFF)",
+        "请求的 JSON 内容含有不成对的 UTF-16 代理字符（\\uD800-\\uDFFF）",
     ),
     "a 5,000-digit number": (
         b'{"collective_size": ' + b"9" * 5000 + b"}",
-        "a number in the JSON body has too many digits",
+        "请求的 JSON 内容中有位数过多的数字",
     ),
-    "cut short": (b'{"subject": "x",', "the request body is not valid JSON (UTF-8)"),
+    "cut short": (b'{"subject": "x",', NOT_JSON),
 }
 """Bodies no schema can read, and the message of the 400 each gets."""
 
@@ -143,7 +144,7 @@ def test_json_that_is_not_an_object_is_invalid_input(client: FlaskClient, county
     for data in (b"[]", b'["x"]', b'"text"', b"42", b"true", b"null"):
         for path, who in (("/cases", "clerk"), (f"/cases/{case['id']}/progress", "handler")):
             response = post_raw(client, path, data, county.headers(who))
-            assert assert_error(response, 422)["errors"] == {"_schema": ["Invalid input type."]}
+            assert assert_error(response, 422)["errors"] == {"_schema": ["应为 JSON 对象"]}
     assert ledger_total(client, county) == 1
 
 
@@ -160,12 +161,12 @@ def test_unknown_fields_are_invalid_input_naming_each_field(
     command = office.send("supervisor", case["id"], "flags", {"flag": "urgent", "on": True, "x": 1})
     search = client.post(f"{API}/petitioners/search", json={"email": "a@b.c"}, headers=clerk)
 
-    assert assert_error(top, 422)["errors"] == {"colour": ["Unknown field."]}
+    assert assert_error(top, 422)["errors"] == {"colour": ["不接受此项（未知字段）"]}
     assert assert_error(nested, 422)["errors"] == {
-        "petitioners": {"0": {"password": ["Unknown field."]}}
+        "petitioners": {"0": {"password": ["不接受此项（未知字段）"]}}
     }
-    assert assert_error(command, 422)["errors"] == {"x": ["Unknown field."]}
-    assert assert_error(search, 422)["errors"] == {"email": ["Unknown field."]}
+    assert assert_error(command, 422)["errors"] == {"x": ["不接受此项（未知字段）"]}
+    assert assert_error(search, 422)["errors"] == {"email": ["不接受此项（未知字段）"]}
     assert ledger_total(client, county) == 1
     assert office.view(case["id"])["version"] == 1
 
@@ -357,7 +358,7 @@ def test_too_many_failed_logins_from_one_address_get_429_while_valid_tokens_stil
         assert_error(response, 401)
     body = assert_error(refused, 429)
     assert body["status"] == "Too Many Requests"
-    assert "too many failed logins" in body["message"]
+    assert "登录失败次数过多" in body["message"]
     assert int(refused.headers["Retry-After"]) > 0
     assert ok(valid)["role"] == "clerk"
     assert_error(elsewhere, 401)

@@ -23,7 +23,7 @@ def test_as_of_on_a_view_that_cannot_answer_it_is_refused(
     joiner = "&" if "?" in path else "?"
     response = client.get(f"{API}{path}{joiner}as_of=garbage", headers=county.headers("supervisor"))
     body = assert_error(response, 422)
-    assert body["errors"] == {"as_of": ["this endpoint does not take this query parameter"]}
+    assert body["errors"] == {"as_of": ["此接口不接受该查询参数"]}
 
 
 def test_an_unknown_filter_is_refused_with_each_unknown_name(
@@ -34,7 +34,7 @@ def test_an_unknown_filter_is_refused_with_each_unknown_name(
     )
     body = assert_error(response, 422)
     assert sorted(body["errors"]) == ["statu", "unit"]
-    assert body["message"] == "invalid input: statu, unit"
+    assert body["message"] == "输入有误：statu、unit"
 
 
 def test_an_endpoint_without_query_parameters_refuses_any(

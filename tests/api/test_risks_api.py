@@ -220,7 +220,7 @@ def test_the_units_a_risk_concerns_never_see_it_nor_answer_for_it(
     assert "unit_id" in assert_error(as_unit, 422)["errors"]
     person = str(county.actors["labour_handler"].id)
     as_handler = register.send("dispatcher", risk["id"], "assign", {"handler_id": person})
-    assert "no such user" in assert_error(as_handler, 422)["errors"]["handler_id"][0]
+    assert "没有此人员" in assert_error(as_handler, 422)["errors"]["handler_id"][0]
     assert len(ok(register.get(risk["id"]))["history"]) == 1
 
 

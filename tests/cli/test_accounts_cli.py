@@ -51,12 +51,12 @@ def test_the_account_lifecycle_end_to_end_on_the_command_line(
 
     revoked = xinfang(env, "users", "revoke", user, token_id, "--reason", "电脑遗失")
     assert f"Revoked token {token_id}" in revoked.stdout
-    assert refused(settings, second) == "this token was revoked"
+    assert refused(settings, second) == "此令牌已被吊销，请向系统管理员申请新令牌"
     assert "revoked" in xinfang(env, "users", "tokens", user).stdout
     assert "Already revoked" in xinfang(env, "users", "revoke", user, token_id).stdout
 
     xinfang(env, "users", "disable", user, "--reason", "离职")
-    assert refused(settings, first) == "this user is disabled"
+    assert refused(settings, first) == "此账号已停用，请联系系统管理员"
     assert "disabled" in xinfang(env, "users", "list").stdout
     xinfang(env, "users", "enable", user, "--reason", "返聘")
     moved = xinfang(
@@ -95,9 +95,9 @@ def test_account_mistakes_give_a_message_without_traceback(env: dict[str, str]) 
     assert no_reason.exit_code == 2
     assert "--reason" in no_reason.output
     assert twice[0].exit_code == 0
-    assert "already disabled" in twice[1].output
-    assert "needs a unit" in no_unit.output
-    assert "no such user" in unknown.output
+    assert "的账号已停用" in twice[1].output
+    assert "须指定所在单位" in no_unit.output
+    assert "没有此人员" in unknown.output
     assert too_long.exit_code == 2
     for result in (no_reason, twice[1], no_unit, unknown, too_long):
         assert "Traceback" not in result.output
@@ -115,8 +115,8 @@ def test_init_again_says_the_earlier_tokens_stay_valid_and_can_revoke_them(
     assert "their 2 earlier token(s) stay valid until they expire" in again.stdout
     assert "xinfang init --revoke-earlier" in again.stdout
     assert "revoked their 3 earlier token(s)" in third.stdout
-    assert refused(settings, first) == "this token was revoked"
-    assert refused(settings, last_line(again)) == "this token was revoked"
+    assert refused(settings, first) == "此令牌已被吊销，请向系统管理员申请新令牌"
+    assert refused(settings, last_line(again)) == "此令牌已被吊销，请向系统管理员申请新令牌"
     with application(settings) as app:
         assert app.authenticate(last_line(third)).role is Role.ADMIN
 
@@ -130,7 +130,7 @@ def test_demo_again_revokes_the_tokens_it_printed_before(
     after = again.stdout.strip().splitlines()[-5:]
     assert "earlier tokens are revoked" in again.stdout
     for line in before:
-        assert refused(settings, line.split()[-1]) == "this token was revoked"
+        assert refused(settings, line.split()[-1]) == "此令牌已被吊销，请向系统管理员申请新令牌"
     with application(settings) as app:
         for line in after:
             assert app.authenticate(line.split()[-1]).role.value == line.split()[0]
@@ -149,7 +149,7 @@ def test_the_token_lifetime_is_configurable(env: dict[str, str], settings: Setti
     assert timedelta(days=90) <= lifetimes[0] < timedelta(days=90, minutes=1)
     assert timedelta(days=2) <= lifetimes[1] < timedelta(days=2, minutes=1)
     assert short
-    assert "XINFANG_TOKEN_DAYS must be a number of days from 1 to 366" in bad.output
+    assert "XINFANG_TOKEN_DAYS 须为 1 至 366 之间的天数" in bad.output
     assert "Traceback" not in bad.output
 
 

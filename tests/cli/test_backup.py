@@ -100,7 +100,7 @@ def test_backup_refuses_a_folder_that_is_not_empty(settings: Settings, tmp_path:
     (folder / "something").write_text("x")
     refused = xinfang(settings, "backup", str(folder))
     assert refused.exit_code == 1
-    assert "not empty" in refused.output
+    assert "已存在且不为空" in refused.output
 
 
 def test_a_backup_leaves_the_signing_key_out_unless_asked(
@@ -125,7 +125,7 @@ def test_a_backup_leaves_the_signing_key_out_unless_asked(
     assert not (bare / "keys").exists()
     assert json.loads((bare / "manifest.json").read_text())["keys"] == []
     assert both.exit_code == 1
-    assert "contradict" in both.output
+    assert "互相矛盾" in both.output
     for path in (plain / "keys", *(plain / "keys").iterdir()):
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
 
@@ -143,7 +143,7 @@ def test_restoring_without_the_signing_key_asks_for_it_from_the_escrow(
 
     refused = xinfang(target, "restore", str(folder))
     assert refused.exit_code == 1
-    assert "holds no audit signing key" in refused.output
+    assert "该备份不含审计签名密钥" in refused.output
     assert not (target.home / "xinfang.db").exists()
 
     escrow = settings.key_path("keys/audit_ed25519.pem")

@@ -80,7 +80,7 @@ def test_every_command_without_an_instance_says_to_run_init(tmp_path: Path) -> N
     ):
         result = xinfang(env, *args, ok=False)
         assert result.exit_code == 1, args
-        assert "run `xinfang init`" in result.output, args
+        assert "请先运行 `xinfang init`" in result.output, args
         assert isinstance(result.exception, SystemExit), args
     assert not (tmp_path / "nowhere").exists()
 
@@ -166,13 +166,13 @@ def test_user_mistakes_give_a_message_and_a_non_zero_exit_without_traceback(
     not_a_case = xinfang(env, "history", "hello", ok=False)
 
     assert no_unit.exit_code == 1
-    assert "needs a unit" in no_unit.output
+    assert "须指定所在单位" in no_unit.output
     assert unknown_role.exit_code == 2
     assert "boss" in unknown_role.output
     assert unknown_parent.exit_code == 1
-    assert "no such unit" in unknown_parent.output
-    assert "no case XF-2026-000001" in no_case.output
-    assert "neither a case id nor a case number" in not_a_case.output
+    assert "没有此单位" in unknown_parent.output
+    assert "没有编号为 XF-2026-000001 的信访事项" in no_case.output
+    assert "既不是事项 id，也不是形如 XF-2026-000012 的事项编号" in not_a_case.output
     for result in (no_unit, unknown_role, unknown_parent, no_case, not_a_case):
         assert "Traceback" not in result.output
         assert isinstance(result.exception, SystemExit)

@@ -119,7 +119,7 @@ def test_public_key_without_an_instance_says_to_run_init(tmp_path: Path) -> None
     result = xinfang(env, "audit", "public-key")
 
     assert result.exit_code == 1
-    assert "run `xinfang init`" in result.output
+    assert "请先运行 `xinfang init`" in result.output
 
 
 @pytest.mark.parametrize("by", ["id", "number"])
@@ -169,7 +169,7 @@ def test_export_of_an_unknown_case_fails_with_a_message(
     result = xinfang(env, "audit", "export", "XF-2026-999999", "--out", str(tmp_path / "x.json"))
 
     assert result.exit_code == 1
-    assert "no case" in result.output
+    assert "没有编号为 XF-2026-999999 的信访事项" in result.output
 
 
 def test_export_names_the_console_account_that_ran_it(
@@ -208,7 +208,7 @@ def test_export_to_a_path_it_cannot_write_fails_cleanly_and_logs_nothing(
     folder = xinfang(env, "audit", "export", case_id, "--out", str(tmp_path))
 
     assert missing.exit_code == 1
-    assert "cannot write" in missing.output
+    assert "无法写入" in missing.output
     assert folder.exit_code == 2
     for result in (missing, folder):
         assert "Traceback" not in result.output
@@ -260,5 +260,5 @@ def test_verify_fails_on_a_snapshot_copied_from_another_case(
     assert "not sealed for its place" in result.stderr
     refused = xinfang(env, "history", case_id)
     assert refused.exit_code == 1
-    assert f"aggregate {case_id} at version 1" in refused.output
-    assert "integrity check" in refused.output
+    assert f"记录 {case_id} 第 1 版" in refused.output
+    assert "完整性校验" in refused.output

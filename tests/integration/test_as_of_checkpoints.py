@@ -241,7 +241,7 @@ def test_the_checkpoints_command_makes_lists_and_deletes_them_and_rebuild_drops_
     assert f"deleted {top // 10} checkpoint file(s)" in deleted.output
     assert list(folder.glob("views-*.db")) == []
     assert off.exit_code != 0
-    assert "checkpoints are off" in off.output
+    assert "检查点已关闭" in off.output
     assert bad.exit_code != 0
     assert "XINFANG_CHECKPOINT_EVERY" in bad.output
     assert (folder.stat().st_mode & 0o777) == 0o700

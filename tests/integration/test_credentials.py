@@ -20,7 +20,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
 from domain.directory import SYSTEM_ACTOR, Credential, User
-from domain.errors import AuthenticationError
+from domain.errors import UNKNOWN_TOKEN, AuthenticationError
 from domain.values import Role
 from projections.bootstrap import Services, bootstrap
 from projections.record_binding import BoundMapper
@@ -112,7 +112,7 @@ def test_a_supervisor_credential_copied_over_ones_own_does_not_sign_in_as_the_su
 
     fresh = bootstrap(settings)
     try:
-        with pytest.raises(AuthenticationError, match="unknown token"):
+        with pytest.raises(AuthenticationError, match=UNKNOWN_TOKEN):
             fresh.app.authenticate(county.tokens["clerk"])
         assert fresh.app.authenticate(county.tokens["supervisor"]).role is Role.SUPERVISOR
     finally:

@@ -108,8 +108,8 @@ def assert_refused(cases: Cases, case_id: UUID, version: int) -> None:
         cases.read(case_id)
     error = refused.value
     assert (error.originator_id, error.originator_version) == (case_id, version)
-    assert f"aggregate {case_id} at version {version}" in error.message
-    assert "integrity check" in error.message
+    assert f"记录 {case_id} 第 {version} 版" in error.message
+    assert "完整性校验" in error.message
 
 
 def assert_reported(cases: Cases, position: int | None, *words: str) -> None:

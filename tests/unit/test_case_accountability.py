@@ -233,7 +233,7 @@ def test_a_response_delivered_before_the_step_it_follows_is_refused() -> None:
             delivered_at=at(date(2025, 3, 4)),
         )
     assert refused.value.field == "delivered_at"
-    assert "the step it follows" in refused.value.message
+    assert refused.value.message == "送达时间不能早于上一步办理时间（2025-03-06 09:00）"
 
 
 def test_a_step_dated_before_the_step_it_follows_is_refused() -> None:
@@ -256,7 +256,7 @@ def test_a_moment_in_the_future_is_refused_for_deliveries_too() -> None:
         )
     assert (refused.value.field, refused.value.message) == (
         "delivered_at",
-        "delivered_at lies in the future",
+        "送达时间不能晚于现在",
     )
 
 

@@ -14,6 +14,7 @@ import pytest
 from domain.cases import Case
 from domain.commands import ALLOWED, BY_VERB, Ref
 from domain.errors import TransitionError
+from domain.labels import COMMAND, STATUS
 from domain.values import Status
 from tests.unit.builders import (
     DISPATCHER,
@@ -92,7 +93,7 @@ def test_a_command_its_status_does_not_allow_is_refused_and_records_nothing(
         method(story.stamp(DISPATCHER, "理由"), **sample_arguments(story, command))
     assert (refused.value.command, refused.value.status) == (command, status.value)
     assert refused.value.message == (
-        f"command '{command}' is not allowed while the case is '{status.value}'"
+        f"事项当前状态为“{STATUS[status]}”，不能办理“{COMMAND[command]}”"
     )
     assert_refused_without_trace(story, version)
     assert vars(story.case) == state

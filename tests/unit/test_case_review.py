@@ -47,7 +47,7 @@ def test_a_review_requested_after_the_window_is_refused() -> None:
     with pytest.raises(RuleViolationError) as refused:
         story.case.request_review(stamp_on(CLERK, date(2025, 4, 8)))
     assert refused.value.field == "occurred_at"
-    assert refused.value.message == "the 30-day window closed on 2025-04-07"
+    assert refused.value.message == "30 日申请期限已于 2025-04-07 届满"
     assert_refused_without_trace(story, 5)
 
 
@@ -236,9 +236,9 @@ def test_a_case_closed_after_review_cannot_be_reviewed_again() -> None:
     story = story_in(S.REVIEWED).close().given()
     with pytest.raises(TransitionError) as refused:
         story.request_review()
-    assert (refused.value.command, refused.value.status) == (
-        "request_review",
-        "closed from reviewed",
+    assert (refused.value.command, refused.value.status) == ("request_review", "closed")
+    assert refused.value.message == (
+        "事项当前状态为“已办结”（办结前为“已复查”），不能办理“申请复查”"
     )
     assert_refused_without_trace(story, 8)
 
@@ -255,9 +255,9 @@ def test_a_case_closed_after_a_response_cannot_ask_for_a_recheck() -> None:
     story = story_in(S.CLOSED)
     with pytest.raises(TransitionError) as refused:
         story.request_recheck()
-    assert (refused.value.command, refused.value.status) == (
-        "request_recheck",
-        "closed from responded",
+    assert (refused.value.command, refused.value.status) == ("request_recheck", "closed")
+    assert refused.value.message == (
+        "事项当前状态为“已办结”（办结前为“已答复”），不能办理“申请复核”"
     )
     assert_refused_without_trace(story, 6)
 

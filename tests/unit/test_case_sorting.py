@@ -270,10 +270,8 @@ def test_deciding_an_objection_nobody_raised_is_refused() -> None:
     story = story_in(S.FORWARDED)
     with pytest.raises(TransitionError) as refused:
         story.case.decide_objection(story.stamp(DISPATCHER), upheld=True)
-    assert (refused.value.command, refused.value.status) == (
-        "decide_objection",
-        "forwarded without objection",
-    )
+    assert (refused.value.command, refused.value.status) == ("decide_objection", "forwarded")
+    assert refused.value.message == "事项当前状态为“已转送”且没有待决定的异议，不能办理“异议决定”"
     assert_refused_without_trace(story, 2)
 
 

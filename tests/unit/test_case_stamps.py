@@ -15,6 +15,7 @@ import pytest
 from domain.cases import CLOCK_SKEW, Case, make_stamp
 from domain.commands import REASON_REQUIRED
 from domain.errors import RuleViolationError
+from domain.labels import COMMAND
 from domain.values import Flag, HearingAction, Status
 from tests.unit.builders import (
     CLERK,
@@ -152,7 +153,7 @@ def test_a_command_that_needs_a_reason_is_refused_without_one(
     with pytest.raises(RuleViolationError) as refused:
         getattr(story.case, command)(story.stamp(HEAD, reason), **kwargs)
     assert refused.value.field == "reason"
-    assert refused.value.message == f"'{command}' needs a reason"
+    assert refused.value.message == f"办理“{COMMAND[command]}”须说明理由"
     assert_refused_without_trace(story, version)
 
 

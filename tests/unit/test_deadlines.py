@@ -263,7 +263,7 @@ def test_extensions_may_total_thirty_days_across_several_approvals() -> None:
 
 def test_an_extension_beyond_thirty_days_in_total_is_refused() -> None:
     first = extend(start_clock(Rule.HANDLE_60, date(2025, 3, 3)), 25)
-    with pytest.raises(RuleViolationError, match="1 to 5 days") as caught:
+    with pytest.raises(RuleViolationError, match="延期天数应为 1 至 5 天") as caught:
         extend(first, 6)
     assert caught.value.field == "days"
 

@@ -11,7 +11,8 @@ import pytest
 from domain import permissions
 from domain.cases import Case
 from domain.commands import ALLOWED, BY_VERB, RegisterCase
-from domain.errors import NotFoundError, PermissionDeniedError
+from domain.errors import NO_SUCH_CASE, NotFoundError, PermissionDeniedError
+from domain.labels import COMMAND, ROLE
 from domain.values import Actor, Category, Channel, Petitioner, Role, Status, VisitKind
 from domain.visibility import can_see, require_visible, sees_identity
 from tests.unit.builders import (
@@ -155,8 +156,8 @@ REGISTRATION: dict[str, Any] = {
 def assert_denied(command: str, actor: Actor, case: Case, args: dict[str, object]) -> None:
     with pytest.raises(PermissionDeniedError) as denied:
         authorize(command, actor, case, args)
-    what = "register cases" if command == "register" else f"'{command}' on this case"
-    assert denied.value.message == f"role '{actor.role.value}' may not {what}"
+    what = "登记信访事项" if command == "register" else f"对本事项办理“{COMMAND[command]}”"
+    assert denied.value.message == f"您的角色（{ROLE[actor.role]}）无权{what}"
 
 
 # --- the matrix, row by row ---------------------------------------------------------------------
@@ -197,7 +198,7 @@ def test_only_intake_roles_register_petitions(role: Role) -> None:
     else:
         with pytest.raises(PermissionDeniedError) as denied:
             authorize_register(actor)
-        assert denied.value.message == f"role '{role.value}' may not register cases"
+        assert denied.value.message == f"您的角色（{ROLE[role]}）无权登记信访事项"
 
 
 # --- relationship to the case -------------------------------------------------------------------
@@ -371,7 +372,7 @@ def test_users_of_an_accused_unit_or_a_unit_under_it_do_not_see_the_case(actor: 
     assert can_see(actor, case, LINEAGE[actor.unit_id or BUREAU]) is False
     with pytest.raises(NotFoundError) as hidden:
         require_visible(actor, case, LINEAGE[actor.unit_id or BUREAU])
-    assert hidden.value.message == "no such case"
+    assert hidden.value.message == NO_SUCH_CASE
 
 
 def test_an_accusation_hides_the_case_from_the_accused_only() -> None:

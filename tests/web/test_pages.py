@@ -23,7 +23,7 @@ from openpyxl import load_workbook
 
 from api import create_app
 from api.pages import queues
-from api.pages.forms import chinese
+from api.schemas import PetitionerSchema, TokenRequestSchema
 from domain import permissions
 from domain.commands import CASE_COMMANDS
 from domain.errors import PermissionDeniedError
@@ -415,12 +415,18 @@ def test_a_stale_form_is_refused_with_the_api_s_conflict(
 
 
 def test_the_schema_messages_read_in_chinese() -> None:
-    assert chinese("Missing data for required field.") == "此项必填"
-    assert chinese("Must be greater than or equal to 1 and less than or equal to 30.") == (
-        "应在 1 至 30 之间"
+    assert PetitionerSchema().validate({}) == {"name": ["此项必填"]}
+    assert PetitionerSchema().validate({"name": "张三", "address": "x" * 501}) == {
+        "address": ["不能超过 500 个字符"]
+    }
+    assert (
+        TokenRequestSchema()
+        .validate({"expires_in_days": 0})["expires_in_days"][0]
+        .startswith("应在 1 至 ")
     )
-    assert chinese("Longer than maximum length 500.") == "不能超过 500 个字符"
-    assert chinese("something else") == "something else"
+    assert TokenRequestSchema().validate({"expires_in_days": "三"}) == {
+        "expires_in_days": ["请填写整数"]
+    }
 
 
 # -- the intake form and the 同人同事 check ------------------------------------------------------
