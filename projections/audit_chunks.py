@@ -180,9 +180,9 @@ def _leaf_hashes(
     leaves: Sequence[tuple[Any, ...]],
 ) -> list[bytes] | None:
     """Each row's leaf hash, or None if a row is not its leaf's, not sealed, or a snapshot."""
-    binding, sha256 = log.binding, hashlib.sha256
-    pack_head, pack_length = _LEAF_HEAD.pack, _STATE_LENGTH.pack
+    sha256, pack_head, pack_length = hashlib.sha256, _LEAF_HEAD.pack, _STATE_LENGTH.pack
     topics: dict[str, bytes] = {}
+    places: list[tuple[bytes, int, bytes, bytes]] = []
     hashes: list[bytes] = []
     for (row, raw_id, version, topic, state), (_, position, stored) in zip(
         records, leaves, strict=True
@@ -197,13 +197,12 @@ def _leaf_hashes(
             + pack_length(len(state))
             + state
         ).digest()
-        if (
-            row != position
-            or value != stored
-            or not binding.is_bound_topic(raw_id, version, topic_bytes, state)
-        ):
+        if row != position or value != stored:
             return None
         hashes.append(value)
+        places.append((raw_id, version, topic_bytes, state))
+    if not log.binding.all_bound(places):
+        return None
     known = log.snapshot_topics
     if any(is_snapshot_topic(topic, known) for topic in topics):
         return None
