@@ -313,6 +313,7 @@ class Workers(ChunkPool):
                     subprocess.Popen(
                         [
                             sys.executable,
+                            "-P",  # this `projections`, not one in the working directory
                             "-c",
                             "from projections.audit_chunks import serve; serve()",
                         ],
