@@ -24,6 +24,7 @@ import pickle
 import subprocess
 import sys
 import traceback
+from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -76,7 +77,8 @@ def is_snapshot_topic(topic: str, known: dict[str, bool]) -> bool:
 class _Log:
     """The worker's own connection to the event store, and the cipher key's binding."""
 
-    def __init__(self, store: StoreEnv) -> None:
+    def __init__(self, store: StoreEnv, head_sizes: Sequence[int]) -> None:
+        self.head_sizes = sorted(head_sizes)
         name, values = store
         env = Environment(name, {**values, "CREATE_TABLE": "no"})
         env[f"{name.upper()}_CREATE_TABLE"] = "no"  # the application's own key wins
@@ -93,10 +95,10 @@ class _Log:
 _log: _Log | None = None
 
 
-def open_log(store: StoreEnv) -> None:
-    """The pool's initializer: open the event store once per worker process."""
+def open_log(store: StoreEnv, head_sizes: Sequence[int]) -> None:
+    """Open the event store once per worker process; `head_sizes`: every signed head's size."""
     global _log
-    _log = _Log(store)
+    _log = _Log(store, head_sizes)
 
 
 def close_log() -> None:
@@ -107,14 +109,19 @@ def close_log() -> None:
         _log = None
 
 
-def check_chunk(start: int, end: int, head_sizes: Sequence[int], batch_size: int) -> ChunkCheck:
-    """Check the chunk of leaves [start, end); `head_sizes`: the signed heads' sizes inside it."""
+def check_chunk(start: int, end: int, batch_size: int) -> ChunkCheck:
+    """Check the chunk of leaves [start, end)."""
     if _log is None:
         raise RuntimeError("open_log was not called in this process")
-    return _check(_log, start, end, head_sizes, batch_size)
+    return _check(_log, start, end, batch_size)
 
 
-def _check(log: _Log, start: int, end: int, sizes: Sequence[int], batch_size: int) -> ChunkCheck:
+def _inside(sizes: Sequence[int], start: int, end: int) -> list[int]:
+    """The sizes strictly between start and end (`sizes` in ascending order)."""
+    return list(sizes[bisect_right(sizes, start) : bisect_left(sizes, end)])
+
+
+def _check(log: _Log, start: int, end: int, batch_size: int) -> ChunkCheck:
     count = end - start
     level = count.bit_length() - 1
     if count != 1 << level or start % count:
@@ -170,7 +177,10 @@ def _check(log: _Log, start: int, end: int, sizes: Sequence[int], batch_size: in
         root=levels[level][0],
         last_position=records[-1][0],
         upper=_upper_nodes(recorder, end, level),
-        heads={size: _head_part(levels, leaves, start, size) for size in sizes},
+        heads={
+            size: _head_part(levels, leaves, start, size)
+            for size in _inside(log.head_sizes, start, end)
+        },
     )
 
 
@@ -239,11 +249,14 @@ def _head_part(
 
 
 def serve() -> None:
-    """A worker's main loop: the store first, then chunks (start, end, head sizes, batch size)
-    until None; each answered with ("ok", ChunkCheck) or ("error", traceback)."""
+    """A worker's main loop: the store and the heads' sizes first, then chunks (start, end,
+    batch size) until None; each answered with ("ok", ChunkCheck) or ("error", traceback).
+
+    Only the first message is large, and it is read before anything is answered; the chunks
+    are a few bytes each: neither side can wait on a full pipe while the other waits too."""
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may write on the answers' channel
-    open_log(pickle.load(requests))
+    open_log(*pickle.load(requests))
     while (task := pickle.load(requests)) is not None:
         try:
             answer: tuple[str, Any] = ("ok", check_chunk(*task))
@@ -257,7 +270,7 @@ def serve() -> None:
 class ChunkPool(Protocol):
     """Where chunks are checked: `submit` them in order, read each `result` in order."""
 
-    def submit(self, start: int, end: int, head_sizes: Sequence[int], batch_size: int) -> int:
+    def submit(self, start: int, end: int, batch_size: int) -> int:
         """Hand over the next chunk; returns its number."""
 
     def result(self, number: int) -> ChunkCheck:
@@ -271,15 +284,15 @@ class InProcessChunks(ChunkPool):
     """The chunk check in the calling process, each chunk when its result is read: the same
     code as the workers' without their start-up (for tests, which run many small logs)."""
 
-    def __init__(self, store: StoreEnv, count: int) -> None:
-        self.log = _Log(store)
-        self.tasks: dict[int, tuple[int, int, list[int], int]] = {}
+    def __init__(self, store: StoreEnv, count: int, head_sizes: Sequence[int]) -> None:
+        self.log = _Log(store, head_sizes)
+        self.tasks: dict[int, tuple[int, int, int]] = {}
         self.sent = 0
 
-    def submit(self, start: int, end: int, head_sizes: Sequence[int], batch_size: int) -> int:
+    def submit(self, start: int, end: int, batch_size: int) -> int:
         """Note the chunk; it is checked when its result is read."""
         number, self.sent = self.sent, self.sent + 1
-        self.tasks[number] = (start, end, list(head_sizes), batch_size)
+        self.tasks[number] = (start, end, batch_size)
         return number
 
     def result(self, number: int) -> ChunkCheck:
@@ -298,7 +311,7 @@ class WorkerError(RuntimeError):
 class Workers(ChunkPool):
     """Child processes checking chunks; chunk n goes to worker n % count, answers in order."""
 
-    def __init__(self, store: StoreEnv, count: int) -> None:
+    def __init__(self, store: StoreEnv, count: int, head_sizes: Sequence[int]) -> None:
         root = str(Path(__file__).resolve().parent.parent)  # where `projections` is found
         env = {
             **os.environ,
@@ -323,7 +336,7 @@ class Workers(ChunkPool):
                     )
                 )
                 self.waiting.append(deque())
-                self._send(self.processes[-1], store)
+                self._send(self.processes[-1], (store, list(head_sizes)))
         except BaseException:
             self.close()
             raise
@@ -335,11 +348,11 @@ class Workers(ChunkPool):
         pickle.dump(message, channel)
         channel.flush()
 
-    def submit(self, start: int, end: int, head_sizes: Sequence[int], batch_size: int) -> int:
+    def submit(self, start: int, end: int, batch_size: int) -> int:
         """Send the next chunk to its worker; returns its number."""
         number = self.sent
         which = number % len(self.processes)
-        self._send(self.processes[which], (start, end, list(head_sizes), batch_size))
+        self._send(self.processes[which], (start, end, batch_size))
         self.waiting[which].append(number)
         self.sent += 1
         return number

@@ -307,7 +307,7 @@ class AuditTrail:
         workers: int | None = None,
         chunk_size: int = CHUNK_SIZE,
         parallel_from: int = PARALLEL_FROM,
-        pool: Callable[[StoreEnv, int], ChunkPool] = Workers,
+        pool: Callable[[StoreEnv, int, Sequence[int]], ChunkPool] = Workers,
     ) -> Verification:
         """Check every event against its leaf and place, the tree, each head, each snapshot.
 

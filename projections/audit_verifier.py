@@ -91,7 +91,7 @@ class LogChecker:
         workers: int = 1,
         chunk_size: int = CHUNK_SIZE,
         parallel_from: int = PARALLEL_FROM,
-        pool: Callable[[StoreEnv, int], ChunkPool] = Workers,
+        pool: Callable[[StoreEnv, int, Sequence[int]], ChunkPool] = Workers,
     ) -> None:
         """`store`: how worker processes open the event store; without it, or with one worker,
         or for a log of fewer than `parallel_from` events, everything runs in this process.
@@ -184,13 +184,12 @@ class LogChecker:
         pending: deque[int] = deque()
         after, submitted = 0, 0
         assert self.store is not None
-        workers = self.pool(self.store, self.workers)
+        workers = self.pool(self.store, self.workers, sizes)
         try:
             while submitted < chunks or pending:
                 while submitted < chunks and len(pending) < 2 * self.workers:
                     start, end = submitted * size, (submitted + 1) * size
-                    inside = [s for s in sizes if start < s < end]
-                    pending.append(workers.submit(start, end, inside, self.batch_size))
+                    pending.append(workers.submit(start, end, self.batch_size))
                     submitted += 1
                 chunk = workers.result(pending.popleft())
                 if not chunk.clean:
