@@ -157,6 +157,28 @@ class CompactRange:
         self._size += 1
         return completed
 
+    def append_subtree(self, level: int, subtree_root: bytes) -> list[tuple[int, int, bytes]]:
+        """Append the root of ``2**level`` leaves at once; return the nodes completed with it.
+
+        The tree's size must be a multiple of ``2**level`` (the subtree is then a complete one
+        of the RFC 9162 tree). The result starts with the subtree itself, as ``append`` starts
+        with the leaf, and is what appending its leaves one by one would return last.
+        """
+        _check_hash(subtree_root, "subtree root")
+        if level < 0 or self._size % (1 << level):
+            raise ValueError(
+                f"a subtree of 2**{level} leaves does not start at tree size {self._size}"
+            )
+        index, node = self._size >> level, subtree_root
+        completed = [(level, index, node)]
+        while index & 1:
+            node = node_hash(self._frontier.pop(), node)
+            level, index = level + 1, index >> 1
+            completed.append((level, index, node))
+        self._frontier.append(node)
+        self._size += 1 << completed[0][0]
+        return completed
+
     def root(self) -> bytes:
         """Return the root of the tree so far; ``EMPTY_ROOT`` when empty."""
         if not self._frontier:

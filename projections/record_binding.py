@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import struct
+from collections.abc import Iterable
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
@@ -89,6 +90,19 @@ class RecordBinding:
             self._aead.decrypt(
                 state[1:_BODY], state[_BODY:], AAD_CONTEXT + _PLACE.pack(raw_id, version) + topic
             )
+        except InvalidTag:
+            return False
+        return True
+
+    def all_bound(self, records: Iterable[tuple[bytes, int, bytes, bytes]]) -> bool:
+        """Whether every (raw id, version, UTF-8 topic, state) is sealed for its place: the
+        verifier's workers, one loop with the names bound once."""
+        decrypt, pack, context = self._aead.decrypt, _PLACE.pack, AAD_CONTEXT
+        try:
+            for raw_id, version, topic, state in records:
+                if len(state) < _SHORTEST or state[0] != RECORD_FORMAT:
+                    return False
+                decrypt(state[1:_BODY], state[_BODY:], context + pack(raw_id, version) + topic)
         except InvalidTag:
             return False
         return True

@@ -73,6 +73,29 @@ def test_verify_fails_and_names_the_position_of_a_changed_byte(
     assert f"FAILED at log position {position}:" in result.stderr
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_verify_names_the_same_position_whatever_the_number_of_workers(
+    env: dict[str, str], settings: Settings, case_id: str, workers: str
+) -> None:
+    db = Tamperer(settings)
+    position = db.positions()[3]
+    state = bytes(db.event(position)[3])
+    db.run(("UPDATE {events} SET state = ? WHERE {pos} = ?", (flip(state, 9), position)))
+
+    result = xinfang(env, "verify", "--workers", workers)
+
+    assert result.exit_code == 1
+    assert re.search(r"Checked \d+ events and \d+ signed heads in", result.stdout)
+    assert f"FAILED at log position {position}:" in result.stderr
+
+
+def test_verify_refuses_zero_workers(env: dict[str, str]) -> None:
+    result = xinfang(env, "verify", "--workers", "0")
+
+    assert result.exit_code == 2
+    assert "--workers" in result.output
+
+
 def test_verify_fails_on_a_forged_row_appended_at_the_end(
     env: dict[str, str], settings: Settings, case_id: str
 ) -> None:

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Category
+from projections.audit_chunks import InProcessChunks, Workers
 from projections.audit_recorders import encode_leaf
 from projections.audit_verifier import Verification
 from projections.bootstrap import Services
@@ -412,3 +416,223 @@ def test_a_backdated_head_is_found(log: Log) -> None:
     )
 
     assert_fails_at(log, log.leaf_position(size - 1), "invalid signature")
+
+
+# -- on worker processes ---------------------------------------------------------------------------
+def on_workers(log: Log, pool: Any = Workers, chunk_size: int = 8, **options: Any) -> Verification:
+    """Verify with the chunks checked by `pool` (worker processes by default), however small."""
+    return log.services.audit.verify(
+        batch_size=7, workers=2, chunk_size=chunk_size, parallel_from=0, pool=pool, **options
+    )
+
+
+def outcome(report: Verification) -> tuple[Any, ...]:
+    """Everything `xinfang verify` prints but the time."""
+    return report.events, report.heads, report.snapshots, report.finding
+
+
+def test_workers_check_an_untouched_log_like_one_process(log: Log) -> None:
+    seen: list[int] = []
+    report = on_workers(log, progress=seen.append)
+
+    assert report.ok, report.finding
+    assert outcome(report) == outcome(log.services.audit.verify(workers=1))
+    assert report.events == len(log.positions) == sum(seen)
+    assert seen[0] == 8  # a whole chunk from the workers
+
+
+def test_an_earlier_tampering_is_reported_before_a_later_chunks(log: Log) -> None:
+    early, late = log.positions[3], log.positions[60]  # chunks 0 and 7 of 8 leaves
+    for position in (early, late):
+        state = bytes(log.db.event(position)[3])
+        log.db.run(("UPDATE {events} SET state = ? WHERE {pos} = ?", (flip(state, 9), position)))
+
+    report = on_workers(log)
+
+    assert report.finding is not None
+    assert report.finding.position == early, report.finding.message
+    assert outcome(report) == outcome(log.services.audit.verify(workers=1))
+
+
+def test_a_tampering_in_a_later_chunk_is_found_by_the_workers(log: Log) -> None:
+    log.db.run(("DELETE FROM {p}audit_nodes WHERE level = 1 AND idx = 20", ()))
+
+    report = on_workers(log)
+
+    assert report.finding is not None
+    assert report.finding.position == log.leaf_position(41)
+    assert "level 1, index 20" in report.finding.message
+    assert outcome(report) == outcome(log.services.audit.verify(workers=1))
+
+
+def test_a_node_above_the_chunks_is_checked_by_the_parent(log: Log) -> None:
+    log.db.run(("UPDATE {p}audit_nodes SET hash = ? WHERE level = 4 AND idx = 1", (b"\x00" * 32,)))
+
+    report = on_workers(log, InProcessChunks, chunk_size=4)
+
+    assert report.finding is not None
+    assert report.finding.position == log.leaf_position(31)
+    assert "level 4, index 1" in report.finding.message
+
+
+def test_a_head_inside_a_chunk_is_checked_at_its_own_size(log: Log) -> None:
+    sizes = [h.tree_size for h in log.services.audit.heads()]
+    size = next(s for s in sizes if s % 64)
+    log.db.run(
+        ("UPDATE {p}audit_heads SET root_hash = ? WHERE tree_size = ?", (b"\x01" * 32, size))
+    )
+
+    report = on_workers(log, InProcessChunks, chunk_size=64)
+
+    assert report.finding is not None
+    assert report.finding.position == log.leaf_position(size - 1)
+    assert f"tree size {size}" in report.finding.message
+    assert outcome(report) == outcome(log.services.audit.verify(workers=1))
+
+
+TAMPERINGS = (
+    "state",
+    "topic",
+    "version",
+    "upper_id",
+    "null_state",
+    "delete_row",
+    "forge_row",
+    "swap_rows",
+    "delete_leaf",
+    "edit_leaf",
+    "edit_node",
+    "delete_node",
+    "edit_head",
+    "edit_state_row",
+    "rewrite_tree",
+)
+
+
+def tamper(log: Log, kind: str, at: int) -> None:
+    """One tampering of `kind`, at the row, leaf, node or head chosen by `at`."""
+    db = log.db
+    positions = db.positions()
+    if not positions:
+        return
+    position = positions[at % len(positions)]
+    update = "UPDATE {events} SET %s WHERE {pos} = ?"
+    if kind == "state":
+        state = bytes(db.event(position)[3])
+        db.run((update % "state = ?", (flip(state, at % len(state)), position)))
+    elif kind == "topic":
+        db.run((update % "topic = topic || 'x'", (position,)))
+    elif kind == "version":
+        db.run((update % "originator_version = originator_version + 1000", (position,)))
+    elif kind == "upper_id":
+        db.run((update % "originator_id = upper(originator_id)", (position,)))
+    elif kind == "null_state":
+        db.run((update % "state = NULL", (position,)))
+    elif kind == "delete_row":
+        db.run(("DELETE FROM {events} WHERE {pos} = ?", (position,)))
+    elif kind == "forge_row":
+        _, _, topic, state = db.event(position)
+        db.run(
+            (
+                "INSERT INTO {events} (originator_id, originator_version, topic, state) "
+                "VALUES (?, 1, ?, ?)",
+                (db.aggregate_id(uuid4()), topic, state),
+            )
+        )
+    elif kind == "swap_rows":
+        other = positions[(at * 7 + 1) % len(positions)]
+        db.run(
+            (update % "{pos} = -1", (position,)),
+            (update % "{pos} = ?", (position, other)),
+            (update % "{pos} = ?", (other, -1)),
+        )
+    elif kind in ("delete_leaf", "edit_leaf"):
+        (count,) = db.rows("SELECT COUNT(*) FROM {p}audit_leaves")[0]
+        index = at % max(count, 1)
+        if kind == "delete_leaf":
+            db.run(("DELETE FROM {p}audit_leaves WHERE leaf_index = ?", (index,)))
+        else:
+            db.run(
+                (
+                    "UPDATE {p}audit_leaves SET leaf_hash = ? WHERE leaf_index = ?",
+                    (b"\x11" * 32, index),
+                )
+            )
+    elif kind in ("edit_node", "delete_node"):
+        nodes = db.rows("SELECT level, idx FROM {p}audit_nodes ORDER BY level, idx")
+        level, idx = nodes[at % len(nodes)]
+        if kind == "delete_node":
+            db.run(("DELETE FROM {p}audit_nodes WHERE level = ? AND idx = ?", (level, idx)))
+        else:
+            db.run(
+                (
+                    "UPDATE {p}audit_nodes SET hash = ? WHERE level = ? AND idx = ?",
+                    (b"\x00" * 32, level, idx),
+                )
+            )
+    elif kind == "edit_head":
+        sizes = db.rows("SELECT tree_size FROM {p}audit_heads ORDER BY tree_size")
+        (size,) = sizes[at % len(sizes)]
+        db.run(
+            ("UPDATE {p}audit_heads SET root_hash = ? WHERE tree_size = ?", (b"\x01" * 32, size))
+        )
+    elif kind == "edit_state_row":
+        db.run(("UPDATE {p}audit_state SET tree_size = tree_size + 1", ()))
+    elif kind == "rewrite_tree":
+        db.rewrite_tree()
+
+
+@pytest.fixture
+def saved(log: Log, backend: str) -> Iterator[Callable[[], None]]:
+    """Put the SQLite database back as it was (after each example of a property test)."""
+    if backend != "sqlite":
+        pytest.skip("the database is restored with SQLite's backup")
+    path = log.services.settings.sqlite_path
+    copy = sqlite3.connect(":memory:")
+    with closing(sqlite3.connect(path)) as live:
+        live.backup(copy)
+
+    def restore() -> None:
+        with closing(sqlite3.connect(path)) as live:
+            copy.backup(live)
+
+    yield restore
+    copy.close()
+
+
+@hypothesis_settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    tamperings=st.lists(
+        st.tuples(st.sampled_from(TAMPERINGS), st.integers(min_value=0, max_value=10_000)),
+        max_size=3,
+    ),
+    chunk_size=st.sampled_from([1, 2, 4, 8, 16, 32]),
+    batch_size=st.sampled_from([1, 3, 7, 20_000]),
+)
+def test_chunks_and_one_process_find_the_same(
+    log: Log,
+    saved: Callable[[], None],
+    tamperings: list[tuple[str, int]],
+    chunk_size: int,
+    batch_size: int,
+) -> None:
+    try:
+        for kind, at in tamperings:
+            tamper(log, kind, at)
+        audit = log.services.audit
+        alone = audit.verify(batch_size=batch_size, workers=1)
+        chunked = audit.verify(
+            batch_size=batch_size,
+            workers=2,
+            chunk_size=chunk_size,
+            parallel_from=0,
+            pool=InProcessChunks,
+        )
+
+        assert outcome(chunked) == outcome(alone)
+    finally:
+        saved()

@@ -472,3 +472,45 @@ def test_random_trees_yield_proofs_that_verify_and_fail_when_any_byte_is_flipped
     assert nodes.root() == root_from_leaf_hashes(hashes)
     _assert_inclusion_holds_and_tampering_fails(hashes, nodes, index, size, rng)
     _assert_consistency_holds_and_tampering_fails(hashes, nodes, first, size, rng)
+
+
+# -- CompactRange.append_subtree (the verifier's chunks) ------------------------------------------
+@given(
+    before=st.integers(min_value=0, max_value=12),
+    level=st.integers(min_value=0, max_value=4),
+    after=st.integers(min_value=0, max_value=40),
+)
+def test_appending_a_subtree_root_equals_appending_its_leaves(
+    before: int, level: int, after: int
+) -> None:
+    leaves = [hashlib.sha256(bytes([n % 256, n // 256])).digest() for n in range(200)]
+    start = before << level
+    one_by_one, at_once = CompactRange(), CompactRange()
+    for value in leaves[:start]:
+        one_by_one.append(value)
+        at_once.append(value)
+    last: list[tuple[int, int, bytes]] = []
+    for value in leaves[start : start + (1 << level)]:
+        last = one_by_one.append(value)
+
+    completed = at_once.append_subtree(
+        level, root_from_leaf_hashes(leaves[start : start + (1 << level)])
+    )
+
+    assert completed == last[level:]
+    assert at_once.size == one_by_one.size
+    assert at_once.frontier() == one_by_one.frontier()
+    for value in leaves[start + (1 << level) : start + (1 << level) + after]:
+        assert at_once.append(value) == one_by_one.append(value)
+    assert at_once.root() == one_by_one.root()
+
+
+@pytest.mark.parametrize(("size", "level"), [(1, 1), (2, 2), (6, 2), (3, 1)])
+def test_a_subtree_must_start_on_its_own_boundary(size: int, level: int) -> None:
+    tree = CompactRange()
+    for n in range(size):
+        tree.append(hashlib.sha256(bytes([n])).digest())
+
+    with pytest.raises(ValueError, match="does not start at tree size"):
+        tree.append_subtree(level, hashlib.sha256(b"x").digest())
+    assert tree.size == size
