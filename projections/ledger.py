@@ -185,7 +185,9 @@ class Ledger:
         rows = self.store.query(
             "SELECT * FROM {p}ledger_deadlines WHERE current = 1 AND case_id IN ("
             + ",".join("?" for _ in case_ids)
-            + ")",
+            # In the case's order: of two clocks due the same day, the first is shown (the
+            # same on both backends, live and as of a moment).
+            + ") ORDER BY case_id, seq",
             list(case_ids),
         )
         found: dict[str, list[Deadline]] = {}
