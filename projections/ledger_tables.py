@@ -31,10 +31,15 @@ HISTORY_TABLES = (
         last_activity_on TEXT NOT NULL, version {int} NOT NULL, updated_at TEXT NOT NULL,
         sealed_text {blob}, overdue_due TEXT,
         valid_from {bigint} NOT NULL, valid_to {bigint}, PRIMARY KEY (case_id, valid_from))""",
-    # The page newest first as of p: this index walked backwards, a version's validity read
-    # from the index itself, a row read only for a version valid at p (early stop).
+    # The page newest first as of p: this index walked backwards, a version's validity (and
+    # whether it accuses the viewer's unit, the one filter of every `as_of` reader) read from
+    # the index itself, a row read only for a version valid at p (early stop). Its count is a
+    # scan of this index or the next, never of the wide rows.
     "CREATE INDEX IF NOT EXISTS ledger_cases_history_order "
-    "ON {p}ledger_cases_history (received_on, number, valid_from, valid_to)",
+    "ON {p}ledger_cases_history (received_on, number, valid_from, valid_to, accused)",
+    # A case's version at p found from its id (the overdue list's join), from the index alone.
+    "CREATE INDEX IF NOT EXISTS ledger_cases_history_case "
+    "ON {p}ledger_cases_history (case_id, valid_from, valid_to, accused)",
     """CREATE TABLE IF NOT EXISTS {p}ledger_deadlines_history (
         case_id TEXT NOT NULL, seq {int} NOT NULL, slot TEXT NOT NULL, started_on TEXT NOT NULL,
         rule TEXT NOT NULL, length {int} NOT NULL, unit TEXT NOT NULL, due_date TEXT NOT NULL,
@@ -42,8 +47,11 @@ HISTORY_TABLES = (
         paused_days {int} NOT NULL, met_on TEXT, end_kind TEXT, met_unit_id TEXT,
         met_handler_id TEXT, met_leader_id TEXT, current {int} NOT NULL,
         valid_from {bigint} NOT NULL, valid_to {bigint}, PRIMARY KEY (case_id, seq, valid_from))""",
-    "CREATE INDEX IF NOT EXISTS ledger_deadlines_history_due "
-    "ON {p}ledger_deadlines_history (due_date, valid_from, valid_to)",
+    # The overdue list as of p (Accountability.deadline_page): the versions of clocks running
+    # or ended late, in the list's order, with everything its count reads.
+    "CREATE INDEX IF NOT EXISTS ledger_deadlines_history_watch "
+    "ON {p}ledger_deadlines_history (due_date, valid_from, valid_to, rule, met_on, current, "
+    "paused_since, case_id, seq) WHERE met_on IS NULL OR met_on > due_date",
     """CREATE TABLE IF NOT EXISTS {p}ledger_holdings_history (
         case_id TEXT NOT NULL, seq {int} NOT NULL, unit_id TEXT, handler_id TEXT, leader_id TEXT,
         ongoing {int} NOT NULL, by_id TEXT NOT NULL, from_on TEXT NOT NULL, to_on TEXT,
