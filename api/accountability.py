@@ -40,8 +40,8 @@ class AsOfQuerySchema(Schema):
     as_of = instant(load_default=None)
 
 
-class OverdueQuerySchema(AsOfQuerySchema):
-    """`as_of` and the page of the overdue list (the ledger's paging: docs/accountability.md)."""
+class PagedAsOfQuerySchema(AsOfQuerySchema):
+    """`as_of` and the page of a list (the ledger's paging: docs/accountability.md)."""
 
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
@@ -145,6 +145,9 @@ class ReadyToCloseSchema(Schema):
     """Cases whose windows passed unused (期满待办结), waiting for a dispatcher to close them."""
 
     items = fields.List(fields.Nested(LedgerRowSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()
     as_of = fields.AwareDateTime(allow_none=True)
 
 
@@ -192,7 +195,7 @@ def _cards(args: dict[str, Any], compute: Cards) -> dict[str, Any]:
 class Overdue(MethodView):
     """Missed and at-risk deadlines."""
 
-    @blp.arguments(OverdueQuerySchema, location="query")
+    @blp.arguments(PagedAsOfQuerySchema, location="query")
     @blp.response(200, OverdueSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Overdue, severely overdue, due-soon and late-met deadlines, with their holders: one
@@ -267,16 +270,24 @@ class LeaderScorecards(MethodView):
 class ReadyToClose(MethodView):
     """Cases ready to close."""
 
-    @blp.arguments(AsOfQuerySchema, location="query")
+    @blp.arguments(PagedAsOfQuerySchema, location="query")
     @blp.response(200, ReadyToCloseSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Answered or reviewed cases whose review or recheck window expired unused (期满待办结),
-        until a dispatcher closes them; as the ledger shows them to the viewer."""
+        until a dispatcher closes them; as the ledger shows them to the viewer. One page (by
+        registration date, then number), and how many in all."""
         viewer = actor()
+        page, size = args["page"], args["page_size"]
         with ledger_as_of(args["as_of"]) as (ledger, today):
-            items = Accountability(ledger).ready_to_close(viewer, today)
+            items, total = Accountability(ledger).ready_page(viewer, today, page, size)
         disclosure.record_rows(application(), viewer, items, READ_LEDGER)
-        return {"items": items, "as_of": args["as_of"]}
+        return {
+            "items": items,
+            "total": total,
+            "page": page,
+            "page_size": size,
+            "as_of": args["as_of"],
+        }
 
 
 @blp.route("/accountability/agenda")

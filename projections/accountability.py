@@ -177,6 +177,24 @@ class Accountability:
         )
         return self.ledger.present(viewer, rows, today)
 
+    def ready_page(
+        self, viewer: Actor, today: date, page: int, page_size: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of `ready_to_close` (in its order) and how many in all."""
+        permissions.require_role(viewer, READY_TO_CLOSE_READERS, "read the cases ready to close")
+        where = self.ledger.visible_to(viewer)
+        ready, params = ready_to_close_sql(today)
+        where.add(ready, *params)
+        total = self.store.query(
+            f"SELECT COUNT(*) AS n FROM {{p}}ledger_cases c WHERE {where.sql}", where.params
+        )[0]["n"]
+        rows = self.store.query(
+            f"SELECT * FROM {{p}}ledger_cases c WHERE {where.sql} ORDER BY received_on, number "
+            f"LIMIT {int(page_size)} OFFSET {int((page - 1) * page_size)}",
+            where.params,
+        )
+        return self.ledger.present(viewer, rows, today), int(total)
+
     def _supervision_counts(self, case_ids: Sequence[str]) -> dict[str, int]:
         if not case_ids:
             return {}

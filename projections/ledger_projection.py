@@ -154,6 +154,8 @@ class LedgerProjection(Projection):
         """A rebuild share sets this: each case's state row is written once, at the end
         (`write_deferred_states`), not after every batch that touched the case."""
         self._deferred: dict[UUID, Case] = {}
+        self._sealed: dict[UUID, tuple[tuple[Any, ...], dict[str, Any]]] = {}
+        """The redacted and sealed columns of the cases of the batch under way (`_texts`)."""
 
     def write_deferred_states(self, store: ViewStore, cursor: Any) -> None:
         """Write the state rows held back by `defer_states`."""
@@ -278,6 +280,7 @@ class LedgerProjection(Projection):
             new = {case_id for case_id, seen in steps.items() if seen[0].new}
             self._write_history(store, cursor, earlier, final, new)
         self._write_cases(store, cursor, touched, final)
+        self._sealed.clear()
 
     def _version(self, case: Case, position: int, active_on: str) -> Version:
         """The case's rows as they stand (after its event at `position`)."""
@@ -538,6 +541,34 @@ class LedgerProjection(Projection):
             int(current),
         )
 
+    def _texts(self, case: Case) -> dict[str, Any]:
+        """The case's redacted and sealed columns (subject, search text, place, petitioners).
+
+        Kept for the batch under way (`_sealed`, keyed by what they are made of): the history
+        takes a case's row after each of its events in a batch, and most events change none of
+        these, whose redaction and sealing (AES-GCM) are a row's dearest part.
+        """
+        people = case.petitioners
+        source = (tuple(people), case.subject, case.content, case.location, case.category)
+        held = self._sealed.get(case.id)
+        if held is not None and held[0] == source:
+            return held[1]
+        subject = self.sealer.redact(case.subject, people)
+        searchable = subject
+        if case.category is not Category.ACCUSATION:
+            searchable = f"{subject}\n{self.sealer.redact(case.content, people)}"
+        texts = {
+            "subject": subject,
+            "searchable": searchable.lower(),
+            "petitioners": self.sealer.seal(people),
+            "location": self.sealer.redact(case.location, people) if case.location else None,
+            "sealed_text": self.sealer.seal_text(
+                {"subject": case.subject, "location": case.location}
+            ),
+        }
+        self._sealed[case.id] = (source, texts)
+        return texts
+
     def case_row(self, case: Case) -> dict[str, Any]:
         """The ledger row of a case (petitioners sealed, accusation content left out).
 
@@ -545,11 +576,8 @@ class LedgerProjection(Projection):
         """
         # The views hold no identity in clear (docs/audit.md, "Masked means masked"): the
         # subject, the place and the search text are stored with the petitioners blanked out.
-        people = case.petitioners
-        subject = self.sealer.redact(case.subject, people)
-        searchable = subject
-        if case.category is not Category.ACCUSATION:
-            searchable = f"{subject}\n{self.sealer.redact(case.content, people)}"
+        texts = self._texts(case)
+        subject, searchable = texts["subject"], texts["searchable"]
         accepted = case.deadlines.get("handle_60")
         return {
             "case_id": case.id.hex,
@@ -559,9 +587,9 @@ class LedgerProjection(Projection):
             "channel": case.channel.value,
             "category": case.category.value,
             "subject": subject,
-            "searchable": searchable.lower(),
-            "petitioners": self.sealer.seal(case.petitioners),
-            "location": self.sealer.redact(case.location, people) if case.location else None,
+            "searchable": searchable,
+            "petitioners": texts["petitioners"],
+            "location": texts["location"],
             "intake_unit_id": hex_id(case.intake_unit_id),
             "unit_id": hex_id(case.unit_id),
             "leader_id": hex_id(case.leader_id),
@@ -581,9 +609,7 @@ class LedgerProjection(Projection):
             "accepted_on": accepted.started_on.isoformat() if accepted else None,
             "version": case.version,
             "updated_at": case.updated_at.isoformat(),
-            "sealed_text": self.sealer.seal_text(
-                {"subject": case.subject, "location": case.location}
-            ),
+            "sealed_text": texts["sealed_text"],
             "overdue_due": min(
                 (
                     d.due_date.isoformat()

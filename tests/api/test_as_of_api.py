@@ -21,7 +21,7 @@ PAGES = {
     "/ledger": {"page_size": 500, "sort": "number"},
     "/accountability/overdue": {"page_size": 500},
     "/accountability/overdue?page": {"page_size": 2, "page": 2},
-    "/accountability/ready-to-close": {},
+    "/accountability/ready-to-close": {"page_size": 500},
 }
 
 

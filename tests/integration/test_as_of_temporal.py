@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -59,6 +59,7 @@ def answers(ledger: Ledger, county: County, today: date) -> dict[str, Any]:
         shown[f"{key}: overdue page 2 of 3"] = accountability.deadline_page(viewer, today, 2, 3)
         try:
             shown[f"{key}: ready"] = accountability.ready_to_close(viewer, today)
+            shown[f"{key}: ready page 2 of 1"] = accountability.ready_page(viewer, today, 2, 1)
         except PermissionDeniedError:
             shown[f"{key}: ready"] = "refused"
     return shown
@@ -147,6 +148,32 @@ def test_the_history_does_not_depend_on_how_the_log_was_batched(
         rebuild_in_parallel(services.settings, services.runner, read_models=read_models, workers=2)
     assert history() == fed_live
     compare(services, county, top // 2)
+
+
+def test_a_page_of_the_overdue_list_or_of_the_cases_ready_to_close_is_a_slice_of_the_list(
+    services: Services, county: Any
+) -> None:
+    desk = Desk(services.app, county)
+    ids: list[UUID] = []
+    for n, life in enumerate(LIVES):
+        ids.append(life(desk, 150 - 5 * n, ids))
+    accountability = services.accountability
+    viewer = county.actors["supervisor"]
+    for later in (0, 3, 10, 40, 100):
+        today = desk.today + timedelta(days=later)
+        whole = accountability.deadline_watch(viewer, today)
+        ready = accountability.ready_to_close(viewer, today)
+        for size in (1, 3, 500):
+            pages = [
+                accountability.deadline_page(viewer, today, page, size)
+                for page in range(1, len(whole) // size + 2)
+            ]
+            assert [item for items, _ in pages for item in items] == whole, (later, size)
+            assert {total for _, total in pages} == {len(whole)}
+            got = [accountability.ready_page(viewer, today, page, size) for page in (1, 2)]
+            assert got[0] == (ready[:size], len(ready))
+            assert got[1] == (ready[size : 2 * size], len(ready))
+    assert accountability.deadline_watch(viewer, desk.today)  # not an empty comparison
 
 
 def test_the_past_is_read_only_and_other_views_are_refused(services: Services) -> None:
