@@ -40,6 +40,13 @@ class AsOfQuerySchema(Schema):
     as_of = instant(load_default=None)
 
 
+class PagedAsOfQuerySchema(AsOfQuerySchema):
+    """`as_of` and the page of a list (the ledger's paging: docs/accountability.md)."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
 class MonthQuerySchema(Schema):
     """`month=YYYY-MM` (default: the current month)."""
 
@@ -91,6 +98,9 @@ class OverdueSchema(Schema):
     """The overdue and warning list 超期/预警清单."""
 
     items = fields.List(fields.Nested(OverdueItemSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()
     as_of = fields.AwareDateTime(allow_none=True)
 
 
@@ -135,6 +145,9 @@ class ReadyToCloseSchema(Schema):
     """Cases whose windows passed unused (期满待办结), waiting for a dispatcher to close them."""
 
     items = fields.List(fields.Nested(LedgerRowSchema))
+    total = fields.Integer()
+    page = fields.Integer()
+    page_size = fields.Integer()
     as_of = fields.AwareDateTime(allow_none=True)
 
 
@@ -182,15 +195,23 @@ def _cards(args: dict[str, Any], compute: Cards) -> dict[str, Any]:
 class Overdue(MethodView):
     """Missed and at-risk deadlines."""
 
-    @blp.arguments(AsOfQuerySchema, location="query")
+    @blp.arguments(PagedAsOfQuerySchema, location="query")
     @blp.response(200, OverdueSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Overdue, severely overdue, due-soon and late-met deadlines, with their holders."""
+        """Overdue, severely overdue, due-soon and late-met deadlines, with their holders: one
+        page (by due date, then case number), and how many in all."""
         viewer = actor()
         require_reader(viewer)
+        page, size = args["page"], args["page_size"]
         with ledger_as_of(args["as_of"]) as (ledger, today):
-            items = Accountability(ledger).deadline_watch(viewer, today)
-        return {"items": items, "as_of": args["as_of"]}
+            items, total = Accountability(ledger).deadline_page(viewer, today, page, size)
+        return {
+            "items": items,
+            "total": total,
+            "page": page,
+            "page_size": size,
+            "as_of": args["as_of"],
+        }
 
 
 @blp.route("/accountability/actors/<uuid:user_id>")
@@ -249,16 +270,24 @@ class LeaderScorecards(MethodView):
 class ReadyToClose(MethodView):
     """Cases ready to close."""
 
-    @blp.arguments(AsOfQuerySchema, location="query")
+    @blp.arguments(PagedAsOfQuerySchema, location="query")
     @blp.response(200, ReadyToCloseSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Answered or reviewed cases whose review or recheck window expired unused (期满待办结),
-        until a dispatcher closes them; as the ledger shows them to the viewer."""
+        until a dispatcher closes them; as the ledger shows them to the viewer. One page (by
+        registration date, then number), and how many in all."""
         viewer = actor()
+        page, size = args["page"], args["page_size"]
         with ledger_as_of(args["as_of"]) as (ledger, today):
-            items = Accountability(ledger).ready_to_close(viewer, today)
+            items, total = Accountability(ledger).ready_page(viewer, today, page, size)
         disclosure.record_rows(application(), viewer, items, READ_LEDGER)
-        return {"items": items, "as_of": args["as_of"]}
+        return {
+            "items": items,
+            "total": total,
+            "page": page,
+            "page_size": size,
+            "as_of": args["as_of"],
+        }
 
 
 @blp.route("/accountability/agenda")

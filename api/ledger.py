@@ -6,7 +6,6 @@ identity searches are logged there.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -20,7 +19,6 @@ from marshmallow import Schema, fields, validate
 from openpyxl import Workbook
 
 from api.context import actor, services
-from api.guards import TooManyAttemptsError
 from api.schemas import BINARY, choice, day, instant
 from api.spreadsheets import XLSX, print_sheet, workbook_response
 from domain import permissions
@@ -41,7 +39,8 @@ from domain.visibility import AS_OF_READERS
 from projections import disclosure
 from projections.ledger import SORTS, Ledger, LedgerQuery
 from projections.names import Names
-from projections.replay import ledger_at, position_at
+from projections.replay import position_at
+from projections.temporal import AsOfStore
 
 blp = Blueprint("ledger", __name__, url_prefix="/api/v1", description="Case ledger 台账")
 
@@ -141,34 +140,25 @@ class LedgerPageSchema(Schema):
     as_of = fields.AwareDateTime(allow_none=True)
 
 
-MAX_REPLAYS = 2
-"""Replays of the log (`as_of`) one worker runs at once; more are answered 429 at once."""
-REPLAYS = threading.BoundedSemaphore(MAX_REPLAYS)
-
-
 @contextmanager
 def ledger_as_of(moment: datetime | None) -> Iterator[tuple[Ledger, date]]:
-    """The live ledger (caught up), or one replayed from the log up to `moment`.
+    """The live ledger (caught up), or the ledger as it stood at `moment`.
 
-    A replay reads the log up to `moment` (from the newest checkpoint at or before it, saving
-    those it passes: docs/read-side.md, "as_of: checkpoints"): only AS_OF_READERS may ask for
-    one, and at most MAX_REPLAYS run at once in a worker, so parallel requests cannot stall it
-    (docs/audit.md).
+    The past ledger is the same queries over the rows of the views' history that held at the
+    log position of `moment` (docs/read-side.md, "as_of: views kept temporally"): no replay.
+    Only AS_OF_READERS may ask for it (docs/audit.md).
     """
     built = services()
+    built.catch_up_ledger()
     if moment is None:
-        built.catch_up_ledger()
         yield built.ledger, local_date(built.app.clock())
         return
     permissions.require_role(actor(), AS_OF_READERS, "查看台账的历史时点状态")
-    if not REPLAYS.acquire(blocking=False):
-        raise TooManyAttemptsError("另一项历史时点查询正在进行，请 1 秒后重试", 1)
-    try:
-        position = position_at(built.app, moment)
-        with ledger_at(built.app, built.ledger.sealer, position, built.checkpoints) as past:
-            yield past, local_date(moment)
-    finally:
-        REPLAYS.release()
+    # The views have applied the log at least up to the head as it was before this point, so
+    # their history holds every row version up to the moment's position.
+    position = position_at(built.app, moment)
+    live = built.ledger
+    yield Ledger(live.app, AsOfStore(live.store, position), live.sealer), local_date(moment)
 
 
 def ledger_query(args: dict[str, Any]) -> LedgerQuery:

@@ -267,6 +267,20 @@ def level(deadline: Deadline, today: date) -> Level:
     return Level.OPEN
 
 
+def due_soon_until(today: date, horizon: date) -> date:
+    """The last due date, up to `horizon`, of a running clock that is due soon (or overdue)
+    on `today`: `level` is DUE_SOON for a running clock due from `today` up to this date, and
+    overdue before `today` (the working days to a due date only grow with the date)."""
+    last = today
+    day = today + _ONE_DAY
+    while day <= horizon and _working_days_until(today, day, DUE_SOON_WORKING_DAYS) <= (
+        DUE_SOON_WORKING_DAYS
+    ):
+        last = day
+        day += _ONE_DAY
+    return last
+
+
 def days_over(deadline: Deadline, today: date) -> int:
     """Return how many days past its due date a deadline is (or was, when met late)."""
     end = deadline.met_on if deadline.met_on is not None else today

@@ -61,8 +61,8 @@ IDENTITY_TIES: Mapping[Role, frozenset[Tie]] = {
 OVERSEERS = frozenset({R.SUPERVISOR, R.AUDITOR, R.DISPATCHER})
 """Roles that see every unit's and every leader's scorecard (others: their own only)."""
 AS_OF_READERS = OVERSEERS
-"""Roles that may replay the ledger views as of a past moment (`?as_of=`): a replay is costly
-and shows how the county stood, which only steering and oversight need."""
+"""Roles that may read the ledger views as of a past moment (`?as_of=`): it shows how the county
+stood, which only steering and oversight need."""
 BULLETIN_READERS = OVERSEERS
 """Roles that may read monthly bulletins: the bulletin ranks every unit."""
 ACTIVITY_READERS = frozenset({R.AUDITOR, R.SUPERVISOR})

@@ -7,7 +7,7 @@ projections/scorecards.py (docs/accountability.md defines every figure).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -86,18 +86,61 @@ class Accountability:
         due date by a transfer, withdrawal, merger or diversion); windows and paused clocks are
         never overdue.
         """
-        wanted = frozenset(levels)
         where = self.ledger.visible_to(viewer)
-        rules = ",".join("?" for _ in OBLIGATIONS)
         horizon = (today + timedelta(days=14)).isoformat()
-        rows = self.store.query(
+        where.add(
+            "(d.met_on IS NULL AND d.current = 1 AND d.due_date <= ?) OR d.met_on > d.due_date",
+            horizon,
+        )
+        rows = self._watched(where, "")
+        return self._watch_items(rows, today, frozenset(levels))
+
+    def deadline_page(
+        self, viewer: Actor, today: date, page: int, page_size: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of `deadline_watch` (its default levels, in its order) and how many in all.
+
+        The levels are decided in the query (a running clock due by the last day that is due
+        soon, not paused; or one that ended after its due date), so that only the page's rows
+        are read and attributed.
+        """
+        where = self.ledger.visible_to(viewer)
+        soon = clocks.due_soon_until(today, today + timedelta(days=14)).isoformat()
+        # The first condition follows from the second; stated, it lets the query use the
+        # index of the clocks running or ended late (a partial index of the views' history).
+        where.add("d.met_on IS NULL OR d.met_on > d.due_date")
+        where.add(
+            "(d.met_on IS NULL AND d.current = 1 AND d.paused_since IS NULL AND d.due_date <= ?) "
+            "OR d.met_on > d.due_date",
+            soon,
+        )
+        rules = ",".join("?" for _ in OBLIGATIONS)
+        total = self.store.query(
+            "SELECT COUNT(*) AS n FROM {p}ledger_deadlines d "
+            "JOIN {p}ledger_cases c ON c.case_id = d.case_id "
+            f"WHERE {where.sql} AND d.rule IN ({rules})",
+            [*where.params, *OBLIGATIONS],
+        )[0]["n"]
+        offset = (page - 1) * page_size
+        rows = self._watched(where, f" LIMIT {int(page_size)} OFFSET {int(offset)}")
+        return self._watch_items(rows, today, WATCHED_LEVELS), int(total)
+
+    def _watched(self, where: Where, limit: str) -> list[Mapping[str, Any]]:
+        """The obligations' rows under `where` (over `ledger_deadlines d` joined to
+        `ledger_cases c`), in the list's order."""
+        rules = ",".join("?" for _ in OBLIGATIONS)
+        return self.store.query(
             "SELECT d.*, c.number, c.subject, c.status AS case_status FROM {p}ledger_deadlines d "
             "JOIN {p}ledger_cases c ON c.case_id = d.case_id "
-            f"WHERE {where.sql} AND d.rule IN ({rules}) AND ("
-            "(d.met_on IS NULL AND d.current = 1 AND d.due_date <= ?) OR d.met_on > d.due_date) "
-            "ORDER BY d.due_date, c.number, d.seq",
-            [*where.params, *OBLIGATIONS, horizon],
+            f"WHERE {where.sql} AND d.rule IN ({rules}) "
+            f"ORDER BY d.due_date, c.number, d.seq{limit}",
+            [*where.params, *OBLIGATIONS],
         )
+
+    def _watch_items(
+        self, rows: Sequence[Mapping[str, Any]], today: date, wanted: frozenset[Level]
+    ) -> list[dict[str, Any]]:
+        """The items of the list for `rows` whose level on `today` is one of `wanted`."""
         strips = Strips.load(self.store, [r["case_id"] for r in rows])
         orders = self._supervision_counts([r["case_id"] for r in rows])
         names = Names(self.ledger.app)
@@ -133,6 +176,24 @@ class Accountability:
             where.params,
         )
         return self.ledger.present(viewer, rows, today)
+
+    def ready_page(
+        self, viewer: Actor, today: date, page: int, page_size: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of `ready_to_close` (in its order) and how many in all."""
+        permissions.require_role(viewer, READY_TO_CLOSE_READERS, "read the cases ready to close")
+        where = self.ledger.visible_to(viewer)
+        ready, params = ready_to_close_sql(today)
+        where.add(ready, *params)
+        total = self.store.query(
+            f"SELECT COUNT(*) AS n FROM {{p}}ledger_cases c WHERE {where.sql}", where.params
+        )[0]["n"]
+        rows = self.store.query(
+            f"SELECT * FROM {{p}}ledger_cases c WHERE {where.sql} ORDER BY received_on, number "
+            f"LIMIT {int(page_size)} OFFSET {int((page - 1) * page_size)}",
+            where.params,
+        )
+        return self.ledger.present(viewer, rows, today), int(total)
 
     def _supervision_counts(self, case_ids: Sequence[str]) -> dict[str, int]:
         if not case_ids:

@@ -62,7 +62,9 @@ CHUNK = 1 << 22
 def scratch_views(app: Xinfang, sealer: PetitionerSealer) -> list[Projection]:
     """The views a replay "as of" a moment rebuilds (and a checkpoint holds)."""
     return [
-        LedgerProjection(app, sealer),
+        # A replay reads the views at its own position: no history needed (the live views
+        # keep it for `as_of`, docs/read-side.md).
+        LedgerProjection(app, sealer, history=False),
         RiskRegisterProjection(app, sealer),
         RegisterProjection(app),
     ]

@@ -115,7 +115,8 @@ class Ledger:
             ready, params = ready_to_close_sql(today)
             where.add(ready if query.ready_to_close else f"NOT ({ready})", *params)
         cases = "{p}ledger_cases c"
-        if query.flag and self.store.dialect == "sqlite":
+        sqlite = self.store.dialect == "sqlite" and self.store.stored
+        if query.flag and sqlite:
             # Without statistics SQLite looks the flagged ids up in the primary key and reads
             # every row for its date; the covering index gives the date with the id (5× faster).
             cases += " INDEXED BY ledger_cases_key_order"
@@ -127,7 +128,7 @@ class Ledger:
         # The page's keys first, then its rows: the rows skipped by OFFSET are walked in an
         # index (on SQLite by rowid, often without reading the table), not read whole and
         # thrown away (page 100 read 4,950 wide rows to show 50).
-        key = "rowid" if self.store.dialect == "sqlite" else "case_id"
+        key = "rowid" if sqlite else "case_id"
         rows = self.store.query(
             f"SELECT * FROM {{p}}ledger_cases WHERE {key} IN (SELECT c.{key} FROM "
             f"{cases} WHERE {where.sql} ORDER BY {order} "
@@ -195,7 +196,9 @@ class Ledger:
         rows = self.store.query(
             "SELECT * FROM {p}ledger_deadlines WHERE current = 1 AND case_id IN ("
             + ",".join("?" for _ in case_ids)
-            + ")",
+            # In the case's order: of two clocks due the same day, the first is shown (the
+            # same on both backends, live and as of a moment).
+            + ") ORDER BY case_id, seq",
             list(case_ids),
         )
         found: dict[str, list[Deadline]] = {}

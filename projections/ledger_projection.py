@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -21,11 +21,12 @@ from domain.application import Xinfang
 from domain.cases import Case, local_date
 from domain.values import WINDOWS, Category, Deadline, Holder
 from projections.case_views import STATE_QUERY, decode, state_row
-from projections.ledger_tables import CASE_COLUMNS, LEDGER_DROPS, LEDGER_TABLES
+from projections.ledger_tables import CASE_COLUMNS, HOLDING_COLUMNS, LEDGER_DROPS, LEDGER_TABLES
 from projections.runner import CaseStates, Item, Projection
 from projections.sealer import PetitionerSealer
 from projections.sql import hex_id, id_list, members
 from projections.store import ViewStore
+from projections.temporal import versions
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +45,26 @@ SHAPE_PROBES = (
     ("ledger_flags", "flag, case_id"),
     ("ledger_deadlines", "seq, end_kind, paused_since"),
     ("ledger_holdings", "ongoing, by_id"),
+    ("ledger_cases_history", "valid_from, valid_to"),
 )
 """Columns of the present shape of the tables (absent from a ledger of an earlier release)."""
+
+
+HISTORY_MARKS = ",".join("?" * (len(CASE_COLUMNS) + 2))
+"""The parameters of a ledger_cases_history row: the case row, valid_from, valid_to."""
+
+
+@dataclass(frozen=True)
+class Version:
+    """A case's rows after one event: what the history keeps (docs/read-side.md)."""
+
+    position: int
+    row: list[Any]
+    """The ledger_cases row (CASE_COLUMNS), `last_activity_on` as of the batch so far."""
+    deadlines: dict[int, tuple[Any, ...]]
+    """The ledger_deadlines rows by `seq`."""
+    flags: dict[str, tuple[Any, ...]]
+    """The ledger_flags rows by flag."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +76,8 @@ class Step:
     day: str
     by: str
     new: bool
+    position: int
+    """The log position of the event."""
 
     @property
     def state(self) -> tuple[Any, ...]:
@@ -123,13 +144,18 @@ class LedgerProjection(Projection):
     drops = LEDGER_DROPS
     topics = case_topics()
 
-    def __init__(self, app: Xinfang, sealer: PetitionerSealer) -> None:
+    def __init__(self, app: Xinfang, sealer: PetitionerSealer, *, history: bool = True) -> None:
         self.states = CaseStates(app)
+        self.history = history
+        """Whether the history tables are written (`as_of`); a replay's scratch views leave
+        them empty."""
         self.sealer = sealer
         self.defer_states = False
         """A rebuild share sets this: each case's state row is written once, at the end
         (`write_deferred_states`), not after every batch that touched the case."""
         self._deferred: dict[UUID, Case] = {}
+        self._sealed: dict[UUID, tuple[tuple[Any, ...], dict[str, Any]]] = {}
+        """The redacted and sealed columns of the cases of the batch under way (`_texts`)."""
 
     def write_deferred_states(self, store: ViewStore, cursor: Any) -> None:
         """Write the state rows held back by `defer_states`."""
@@ -182,15 +208,26 @@ class LedgerProjection(Projection):
         active_on: dict[UUID, str] = {}
         steps: dict[UUID, list[Step]] = {}
         actions: list[tuple[Any, ...]] = []
+        earlier: dict[UUID, list[Version]] = {}
+        """The versions of cases with several events in the batch, but for the last."""
+        last_at: dict[UUID, int] = {}
         for item in batch:
             # Other aggregates' events (directory, requests, bulletins) are not even decoded.
             if not item.notification.topic.startswith(CASE_TOPIC):
                 continue
+            before = touched.get(item.event.originator_id)
+            if before is not None and self.history:
+                # The case's state after its previous event of this batch, before this one
+                # changes it in place: the history keeps every version, not one per batch.
+                earlier.setdefault(before.id, []).append(
+                    self._version(before, last_at[before.id], active_on[before.id])
+                )
             advanced = self.states.advance(item.event, held)
             if advanced is None:
                 continue
             case = advanced.case
             touched[case.id] = case
+            last_at[case.id] = item.position
             event: Any = item.event
             day = _day(event.occurred_at) or ""
             # Progress counts when it happened (business time), not when it was typed in.
@@ -224,6 +261,7 @@ class LedgerProjection(Projection):
                     day=day,
                     by=event.actor.id.hex,
                     new=advanced.holder_before is None,
+                    position=item.position,
                 )
             )
         # A write first: on SQLite a transaction that starts by reading cannot later write if
@@ -233,15 +271,132 @@ class LedgerProjection(Projection):
             "INSERT INTO {p}ledger_actions VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             actions,
         )
-        self._write_holdings(store, cursor, steps)
-        self._write_cases(store, cursor, touched, active_on)
+        self._write_holdings(store, cursor, steps, history=self.history)
+        final = {
+            case_id: self._version(case, last_at[case_id], active_on[case_id])
+            for case_id, case in touched.items()
+        }
+        if self.history:
+            new = {case_id for case_id, seen in steps.items() if seen[0].new}
+            self._write_history(store, cursor, earlier, final, new)
+        self._write_cases(store, cursor, touched, final)
+        self._sealed.clear()
+
+    def _version(self, case: Case, position: int, active_on: str) -> Version:
+        """The case's rows as they stand (after its event at `position`)."""
+        row = {**self.case_row(case), "last_activity_on": active_on}
+        # Every clock the case ran: the past ones (superseded, transferred...) first.
+        clocks = [(d, False) for d in case.past_deadlines]
+        clocks += [(d, True) for d in case.deadlines.values()]
+        deadlines = [
+            self._deadline_row(case, seq, d, current=current)
+            for seq, (d, current) in enumerate(clocks, start=1)
+        ]
+        return Version(
+            position=position,
+            row=[row[c] for c in CASE_COLUMNS],
+            deadlines={d[1]: d for d in deadlines},
+            flags={flag: (flag, case.id.hex) for flag in members(id_list(case.flags))},
+        )
 
     @staticmethod
-    def _write_holdings(store: ViewStore, cursor: Any, steps: dict[UUID, list[Step]]) -> None:
+    def _write_history(
+        store: ViewStore,
+        cursor: Any,
+        earlier: dict[UUID, list[Version]],
+        final: dict[UUID, Version],
+        new: set[UUID],
+    ) -> None:
+        """Add the versions of the batch's cases to the history tables, closing those they
+        replace (read from the live rows, before the batch writes them)."""
+        known = [case_id.hex for case_id in final if case_id not in new]
+        activity: dict[str, str] = {}
+        flags: dict[str, dict[str, tuple[Any, ...]]] = {}
+        deadlines: dict[str, dict[int, tuple[Any, ...]]] = {}
+        for chunk in _chunks(known, 500):
+            marks = ",".join("?" for _ in chunk)
+            for found in store.fetch(
+                cursor,
+                "SELECT case_id, last_activity_on, flags FROM {p}ledger_cases "
+                f"WHERE case_id IN ({marks})",
+                chunk,
+            ):
+                case_hex = found["case_id"]
+                activity[case_hex] = found["last_activity_on"]
+                flags[case_hex] = {f: (f, case_hex) for f in members(found["flags"])}
+            for found in store.fetch(
+                cursor, f"SELECT * FROM {{p}}ledger_deadlines WHERE case_id IN ({marks})", chunk
+            ):
+                values = tuple(found.values())
+                deadlines.setdefault(found["case_id"], {})[int(found["seq"])] = values
+        at = CASE_COLUMNS.index("last_activity_on")
+        case_closes: list[tuple[Any, ...]] = []
+        case_rows: list[list[Any]] = []
+        deadline_closes: list[tuple[Any, ...]] = []
+        deadline_rows: list[list[Any]] = []
+        flag_closes: list[tuple[Any, ...]] = []
+        flag_rows: list[list[Any]] = []
+        for case_id, last in final.items():
+            key = case_id.hex
+            seen = [*earlier.get(case_id, []), last]
+            if case_id not in new:
+                case_closes.append((seen[0].position, key))
+            # The latest business date of any event so far, as the live row keeps it.
+            latest = activity.get(key, "")
+            for index, version in enumerate(seen):
+                row = list(version.row)
+                latest = max(latest, row[at])
+                row[at] = latest
+                following = seen[index + 1].position if index + 1 < len(seen) else None
+                case_rows.append([*row, version.position, following])
+            ended, added = versions(
+                deadlines.get(key, {}), [(v.position, v.deadlines) for v in seen]
+            )
+            deadline_closes += [(position, key, seq) for position, seq in ended]
+            deadline_rows += added
+            unflagged, flagged = versions(flags.get(key, {}), [(v.position, v.flags) for v in seen])
+            flag_closes += [(position, flag, key) for position, flag in unflagged]
+            flag_rows += flagged
+        store.run_many(
+            cursor,
+            "UPDATE {p}ledger_cases_history SET valid_to = ? "
+            "WHERE case_id = ? AND valid_to IS NULL",
+            case_closes,
+        )
+        store.run_many(
+            cursor,
+            f"INSERT INTO {{p}}ledger_cases_history VALUES ({HISTORY_MARKS})",
+            case_rows,
+        )
+        store.run_many(
+            cursor,
+            "UPDATE {p}ledger_deadlines_history SET valid_to = ? "
+            "WHERE case_id = ? AND seq = ? AND valid_to IS NULL",
+            deadline_closes,
+        )
+        store.run_many(
+            cursor,
+            "INSERT INTO {p}ledger_deadlines_history "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            deadline_rows,
+        )
+        store.run_many(
+            cursor,
+            "UPDATE {p}ledger_flags_history SET valid_to = ? "
+            "WHERE flag = ? AND case_id = ? AND valid_to IS NULL",
+            flag_closes,
+        )
+        store.run_many(cursor, "INSERT INTO {p}ledger_flags_history VALUES (?,?,?,?)", flag_rows)
+
+    @staticmethod
+    def _write_holdings(
+        store: ViewStore, cursor: Any, steps: dict[UUID, list[Step]], *, history: bool
+    ) -> None:
         """Close each case's open holding interval where its holder or openness changed, and
         add the new intervals (who held it, when, still open or not, who moved it there)."""
         known = [case_id.hex for case_id, seen in steps.items() if not seen[0].new]
         last: dict[str, tuple[int, tuple[Any, ...]]] = {}
+        open_rows: dict[str, Mapping[str, Any]] = {}
         for chunk in _chunks(known, 500):
             rows = store.fetch(
                 cursor,
@@ -253,7 +408,11 @@ class LedgerProjection(Projection):
             for row in rows:
                 held = (row["unit_id"], row["handler_id"], row["leader_id"], bool(row["ongoing"]))
                 last[row["case_id"]] = (int(row["seq"]), held)
+                open_rows[row["case_id"]] = row
         closing, opening = [], []
+        # The history (docs/read-side.md): an interval's version while open, then once closed.
+        closes: list[tuple[Any, ...]] = []
+        versions_added: list[tuple[Any, ...]] = []
         for case_id, seen in steps.items():
             seq, state = last.get(case_id.hex, (0, ()))
             changes: list[tuple[tuple[Any, ...], Step]] = []
@@ -265,24 +424,48 @@ class LedgerProjection(Projection):
             if not changes:
                 continue
             if seq:
-                closing.append((changes[0][1].day, case_id.hex))
+                first = changes[0][1]
+                closing.append((first.day, case_id.hex))
+                closes.append((first.position, case_id.hex, seq))
+                held_row = open_rows[case_id.hex]
+                closed = [held_row[c] for c in HOLDING_COLUMNS[:-1]]
+                versions_added.append((*closed, first.day, first.position, None))
             for index, (now, step) in enumerate(changes):
                 seq += 1
-                until = changes[index + 1][1].day if index + 1 < len(changes) else None
+                after = changes[index + 1][1] if index + 1 < len(changes) else None
+                until = after.day if after is not None else None
                 opening.append((case_id.hex, seq, *now[:3], int(now[3]), step.by, step.day, until))
+                values = (case_id.hex, seq, *now[:3], int(now[3]), step.by, step.day)
+                if after is None:
+                    versions_added.append((*values, None, step.position, None))
+                else:
+                    versions_added.append((*values, None, step.position, after.position))
+                    versions_added.append((*values, after.day, after.position, None))
         store.run_many(
             cursor,
             "UPDATE {p}ledger_holdings SET to_on = ? WHERE case_id = ? AND to_on IS NULL",
             closing,
         )
         store.run_many(cursor, "INSERT INTO {p}ledger_holdings VALUES (?,?,?,?,?,?,?,?,?)", opening)
+        if history:
+            store.run_many(
+                cursor,
+                "UPDATE {p}ledger_holdings_history SET valid_to = ? "
+                "WHERE case_id = ? AND seq = ? AND valid_to IS NULL",
+                closes,
+            )
+            store.run_many(
+                cursor,
+                "INSERT INTO {p}ledger_holdings_history VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                versions_added,
+            )
 
     def _write_cases(
         self,
         store: ViewStore,
         cursor: Any,
         cases: dict[UUID, Case],
-        active_on: dict[UUID, str],
+        final: dict[UUID, Version],
     ) -> None:
         """Upsert the rows of the touched cases and replace their deadlines and identities."""
         if not cases:
@@ -297,17 +480,12 @@ class LedgerProjection(Projection):
             "ledger_cases.last_activity_on THEN excluded.last_activity_on "
             "ELSE ledger_cases.last_activity_on END"
         )
-        rows, deadlines, identities = [], [], []
+        rows: list[list[Any]] = []
+        deadlines: list[tuple[Any, ...]] = []
+        identities = []
         for case_id, case in cases.items():
-            row = {**self.case_row(case), "last_activity_on": active_on[case_id]}
-            rows.append([row[c] for c in CASE_COLUMNS])
-            # Every clock the case ran: the past ones (superseded, transferred...) first.
-            clocks = [(d, False) for d in case.past_deadlines]
-            clocks += [(d, True) for d in case.deadlines.values()]
-            deadlines += [
-                self._deadline_row(case, seq, d, current=current)
-                for seq, (d, current) in enumerate(clocks, start=1)
-            ]
+            rows.append(final[case_id].row)
+            deadlines += final[case_id].deadlines.values()
             identities += [
                 (digest, case_id.hex, kind)
                 for digest, kind in sorted(self.sealer.digests(case.petitioners))
@@ -333,11 +511,7 @@ class LedgerProjection(Projection):
         store.run_many(
             cursor,
             "INSERT INTO {p}ledger_flags VALUES (?,?)",
-            [
-                (flag, case_id.hex)
-                for case_id, case in cases.items()
-                for flag in members(id_list(case.flags))
-            ],
+            [flag for version in final.values() for flag in version.flags.values()],
         )
         store.run_many(cursor, "DELETE FROM {p}ledger_identities WHERE case_id = ?", keys)
         store.run_many(cursor, "INSERT INTO {p}ledger_identities VALUES (?,?,?)", identities)
@@ -367,6 +541,34 @@ class LedgerProjection(Projection):
             int(current),
         )
 
+    def _texts(self, case: Case) -> dict[str, Any]:
+        """The case's redacted and sealed columns (subject, search text, place, petitioners).
+
+        Kept for the batch under way (`_sealed`, keyed by what they are made of): the history
+        takes a case's row after each of its events in a batch, and most events change none of
+        these, whose redaction and sealing (AES-GCM) are a row's dearest part.
+        """
+        people = case.petitioners
+        source = (tuple(people), case.subject, case.content, case.location, case.category)
+        held = self._sealed.get(case.id)
+        if held is not None and held[0] == source:
+            return held[1]
+        subject = self.sealer.redact(case.subject, people)
+        searchable = subject
+        if case.category is not Category.ACCUSATION:
+            searchable = f"{subject}\n{self.sealer.redact(case.content, people)}"
+        texts = {
+            "subject": subject,
+            "searchable": searchable.lower(),
+            "petitioners": self.sealer.seal(people),
+            "location": self.sealer.redact(case.location, people) if case.location else None,
+            "sealed_text": self.sealer.seal_text(
+                {"subject": case.subject, "location": case.location}
+            ),
+        }
+        self._sealed[case.id] = (source, texts)
+        return texts
+
     def case_row(self, case: Case) -> dict[str, Any]:
         """The ledger row of a case (petitioners sealed, accusation content left out).
 
@@ -374,11 +576,8 @@ class LedgerProjection(Projection):
         """
         # The views hold no identity in clear (docs/audit.md, "Masked means masked"): the
         # subject, the place and the search text are stored with the petitioners blanked out.
-        people = case.petitioners
-        subject = self.sealer.redact(case.subject, people)
-        searchable = subject
-        if case.category is not Category.ACCUSATION:
-            searchable = f"{subject}\n{self.sealer.redact(case.content, people)}"
+        texts = self._texts(case)
+        subject, searchable = texts["subject"], texts["searchable"]
         accepted = case.deadlines.get("handle_60")
         return {
             "case_id": case.id.hex,
@@ -388,9 +587,9 @@ class LedgerProjection(Projection):
             "channel": case.channel.value,
             "category": case.category.value,
             "subject": subject,
-            "searchable": searchable.lower(),
-            "petitioners": self.sealer.seal(case.petitioners),
-            "location": self.sealer.redact(case.location, people) if case.location else None,
+            "searchable": searchable,
+            "petitioners": texts["petitioners"],
+            "location": texts["location"],
             "intake_unit_id": hex_id(case.intake_unit_id),
             "unit_id": hex_id(case.unit_id),
             "leader_id": hex_id(case.leader_id),
@@ -410,9 +609,7 @@ class LedgerProjection(Projection):
             "accepted_on": accepted.started_on.isoformat() if accepted else None,
             "version": case.version,
             "updated_at": case.updated_at.isoformat(),
-            "sealed_text": self.sealer.seal_text(
-                {"subject": case.subject, "location": case.location}
-            ),
+            "sealed_text": texts["sealed_text"],
             "overdue_due": min(
                 (
                     d.due_date.isoformat()

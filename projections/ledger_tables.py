@@ -6,7 +6,69 @@ rebuilt from the log).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from projections.case_views import CASE_STATE_TABLE
+
+# -- the tables kept temporally (docs/read-side.md, "as_of: views kept temporally") ---------------
+# Every row each of these tables ever held, with the log positions between which it held:
+# from the event that made it (`valid_from`) up to the event that changed or removed it
+# (`valid_to`, exclusive; NULL while it holds). The rows as of log position p are those with
+# valid_from <= p < valid_to. Written by the ledger projection beside the live rows, one row
+# version per event that changed the row (not per batch), so the history does not depend on how
+# the log was cut into batches. `ledger_actions` needs none: it only grows, and its rows carry
+# their log position.
+HISTORY_TABLES = (
+    """CREATE TABLE IF NOT EXISTS {p}ledger_cases_history (
+        case_id TEXT NOT NULL, number TEXT NOT NULL, received_on TEXT NOT NULL,
+        registered_at TEXT NOT NULL, channel TEXT NOT NULL, category TEXT NOT NULL,
+        subject TEXT NOT NULL, searchable TEXT NOT NULL, petitioners {blob} NOT NULL,
+        location TEXT, intake_unit_id TEXT, unit_id TEXT, leader_id TEXT, handler_id TEXT,
+        status TEXT NOT NULL, mode TEXT NOT NULL, flags TEXT NOT NULL, accused TEXT NOT NULL,
+        held TEXT NOT NULL, sponsors TEXT NOT NULL, repeat_count {int} NOT NULL, outcome TEXT,
+        dispositions TEXT NOT NULL,
+        satisfaction TEXT, resolution TEXT, closed_on TEXT, accepted_on TEXT,
+        last_activity_on TEXT NOT NULL, version {int} NOT NULL, updated_at TEXT NOT NULL,
+        sealed_text {blob}, overdue_due TEXT,
+        valid_from {bigint} NOT NULL, valid_to {bigint}, PRIMARY KEY (case_id, valid_from))""",
+    # The page newest first as of p: this index walked backwards, a version's validity (and
+    # whether it accuses the viewer's unit, the one filter of every `as_of` reader) read from
+    # the index itself, a row read only for a version valid at p (early stop). Its count is a
+    # scan of this index or the next, never of the wide rows.
+    "CREATE INDEX IF NOT EXISTS ledger_cases_history_order "
+    "ON {p}ledger_cases_history (received_on, number, valid_from, valid_to, accused)",
+    # A case's version at p found from its id (the overdue list's join), from the index alone.
+    "CREATE INDEX IF NOT EXISTS ledger_cases_history_case "
+    "ON {p}ledger_cases_history (case_id, valid_from, valid_to, accused)",
+    """CREATE TABLE IF NOT EXISTS {p}ledger_deadlines_history (
+        case_id TEXT NOT NULL, seq {int} NOT NULL, slot TEXT NOT NULL, started_on TEXT NOT NULL,
+        rule TEXT NOT NULL, length {int} NOT NULL, unit TEXT NOT NULL, due_date TEXT NOT NULL,
+        provisional {int} NOT NULL, extended_days {int} NOT NULL, paused_since TEXT,
+        paused_days {int} NOT NULL, met_on TEXT, end_kind TEXT, met_unit_id TEXT,
+        met_handler_id TEXT, met_leader_id TEXT, current {int} NOT NULL,
+        valid_from {bigint} NOT NULL, valid_to {bigint}, PRIMARY KEY (case_id, seq, valid_from))""",
+    # The overdue list as of p (Accountability.deadline_page): the versions of clocks running
+    # or ended late, in the list's order, with everything its count reads.
+    "CREATE INDEX IF NOT EXISTS ledger_deadlines_history_watch "
+    "ON {p}ledger_deadlines_history (due_date, valid_from, valid_to, rule, met_on, current, "
+    "paused_since, case_id, seq) WHERE met_on IS NULL OR met_on > due_date",
+    """CREATE TABLE IF NOT EXISTS {p}ledger_holdings_history (
+        case_id TEXT NOT NULL, seq {int} NOT NULL, unit_id TEXT, handler_id TEXT, leader_id TEXT,
+        ongoing {int} NOT NULL, by_id TEXT NOT NULL, from_on TEXT NOT NULL, to_on TEXT,
+        valid_from {bigint} NOT NULL, valid_to {bigint}, PRIMARY KEY (case_id, seq, valid_from))""",
+    """CREATE TABLE IF NOT EXISTS {p}ledger_flags_history (
+        flag TEXT NOT NULL, case_id TEXT NOT NULL,
+        valid_from {bigint} NOT NULL, valid_to {bigint},
+        PRIMARY KEY (flag, case_id, valid_from))""",
+    "CREATE INDEX IF NOT EXISTS ledger_flags_history_case "
+    "ON {p}ledger_flags_history (case_id, valid_to)",
+)
+HISTORY = (
+    "ledger_cases_history",
+    "ledger_deadlines_history",
+    "ledger_holdings_history",
+    "ledger_flags_history",
+)
 
 LEDGER_TABLES = (
     """CREATE TABLE IF NOT EXISTS {p}ledger_cases (
@@ -73,6 +135,7 @@ LEDGER_TABLES = (
     """CREATE TABLE IF NOT EXISTS {p}ledger_flags (
         flag TEXT NOT NULL, case_id TEXT NOT NULL, PRIMARY KEY (flag, case_id))""",
     CASE_STATE_TABLE,
+    *HISTORY_TABLES,
 )
 LEDGER_DROPS = (
     "ledger_cases",
@@ -82,6 +145,7 @@ LEDGER_DROPS = (
     "ledger_identities",
     "ledger_case_states",
     "ledger_flags",
+    *HISTORY,
 )
 
 CASE_COLUMNS = (
@@ -94,3 +158,17 @@ CASE_COLUMNS = (
 sealed (AES-GCM), for the viewers who may see the identity. `overdue_due` is the earliest due date
 of the case's running obligations (current, not met, not paused; NULL if none): the case is
 overdue on a day after it."""
+DEADLINE_COLUMNS = (
+    "case_id seq slot started_on rule length unit due_date provisional extended_days "
+    "paused_since paused_days met_on end_kind met_unit_id met_handler_id met_leader_id current"
+).split()
+HOLDING_COLUMNS = "case_id seq unit_id handler_id leader_id ongoing by_id from_on to_on".split()
+FLAG_COLUMNS = ("flag", "case_id")
+
+TEMPORAL: dict[str, tuple[str, Sequence[str]]] = {
+    "ledger_cases": ("ledger_cases_history", CASE_COLUMNS),
+    "ledger_deadlines": ("ledger_deadlines_history", DEADLINE_COLUMNS),
+    "ledger_holdings": ("ledger_holdings_history", HOLDING_COLUMNS),
+    "ledger_flags": ("ledger_flags_history", FLAG_COLUMNS),
+}
+"""Each table kept temporally: its history table and its columns (the same, in order)."""

@@ -47,6 +47,10 @@ def derived_durability(recorder: TrackingRecorder) -> None:
 class ViewStore:
     """Read-model tables plus the library's tracking table, on SQLite or PostgreSQL."""
 
+    stored = True
+    """Whether the tables are stored tables, so a statement may name a row's `rowid` or an
+    index (SQLite). False for a store whose tables are queries (projections.temporal)."""
+
     def __init__(
         self, recorder: TrackingRecorder, dialect: str, writers: ProcessLock | None = None
     ) -> None:

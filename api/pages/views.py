@@ -349,7 +349,8 @@ def home() -> Any:
     disclosure.record_rows(built.app, viewer, queues.every_row(sections), READ_LEDGER)
     extra: dict[str, Any] = {}
     if viewer.role is Role.SUPERVISOR:
-        extra["overdue"] = Accountability(built.ledger).deadline_watch(viewer, today)[:50]
+        # The list's first 50 items, read as one page (not the whole list cut to 50).
+        extra["overdue"] = Accountability(built.ledger).deadline_page(viewer, today, 1, 50)[0]
     if viewer.role is Role.LEADER:
         month = today.strftime("%Y-%m")
         extra["cards"] = built.accountability.leader_scorecards(viewer, month, today)

@@ -206,21 +206,17 @@ def scale_tables(scale: ScaleFigures) -> list[str]:
     if scale.as_of:
         out += [
             "",
-            f"`as_of` (docs/read-side.md): a checkpoint of the views every "
-            f"{scale.checkpoint_every:,} log positions, {scale.checkpoint_count} of them, "
-            f"{scale.checkpoint_bytes / 1e6:,.0f} MB together, made in "
-            f"{scale.checkpoint_seconds:.0f} s; the replays' scratch copies in "
-            f"{scale.scratch} (TMPDIR):",
+            '`as_of` (docs/read-side.md, "as_of: views kept temporally"), beside the same page '
+            "live and, where measured, the former replay of the log up to the moment:",
             "",
-            "| moment | page | log position | from the start (s) | from checkpoint | "
-            "checkpoint + tail (s) |",
+            "| moment | page | log position | as_of (s) | live (s) | replay (s) |",
             "|---|---|--:|--:|--:|--:|",
         ]
         for row in scale.as_of:
-            before = f"{row.without:.2f}" if row.without is not None else "-"
+            before = f"{row.replay:.2f}" if row.replay is not None else "-"
             out.append(
-                f"| {row.moment} | `{row.page}` | {row.position:,} | {before} | "
-                f"{row.checkpoint:,} | **{row.with_checkpoints:.2f}** |"
+                f"| {row.moment} | `{row.page}` | {row.position:,} | **{row.seconds:.3f}** | "
+                f"{row.live:.3f} | {before} |"
             )
     if scale.verify_seconds:
         out += [

@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,12 +20,13 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from api import create_app
+from domain.cases import local_date
 from domain.directory import SYSTEM_ACTOR
 from domain.values import Role
 from projections.bootstrap import Services, bootstrap
-from projections.checkpoints import Checkpoints
-from projections.replay import make_checkpoints
-from projections.settings import DEFAULT_CHECKPOINT_EVERY, Settings
+from projections.ledger import LedgerQuery
+from projections.replay import ledger_at
+from projections.settings import Settings
 from scripts.bench.common import median, percentile
 
 REPO = Path(__file__).resolve().parents[1]
@@ -53,16 +53,7 @@ class ScaleFigures:
     """Events/s each run printed (its own timing of the check)."""
     verify_ok: bool = True
     as_of: list[AsOfFigure] = field(default_factory=list)
-    """`as_of` answers at an early, a middle and a late moment, without and with checkpoints."""
-    checkpoint_every: int = 0
-    checkpoint_count: int = 0
-    checkpoint_bytes: int = 0
-    """Every checkpoint's size together (they sit in a temporary folder: the instance is not
-    written)."""
-    checkpoint_seconds: float = 0.0
-    """Making them all (one replay of the log, saving at each boundary)."""
-    scratch: str = ""
-    """Where the replays' scratch copies go (TMPDIR)."""
+    """`as_of` answers at an early, a middle and a late moment, beside the same page live."""
 
 
 @dataclass(frozen=True)
@@ -73,12 +64,13 @@ class AsOfFigure:
     """early, middle, late."""
     page: str
     position: int
-    without: float | None
-    """Seconds replaying the log from the start (None: not measured)."""
-    checkpoint: int
-    """The checkpoint the replay started from."""
-    with_checkpoints: float
-    """Seconds from the checkpoint plus the tail."""
+    seconds: float
+    """From the views' history (docs/read-side.md, "as_of: views kept temporally")."""
+    live: float
+    """The same page without `as_of`."""
+    replay: float | None
+    """The ledger page from a replay of the log up to the moment (the former way; None: not
+    measured, XINFANG_BENCH_REPLAY unset)."""
 
 
 def file_sizes(home: Path) -> dict[str, int]:
@@ -167,20 +159,19 @@ AS_OF_MOMENTS = {"early": 0.05, "middle": 0.5, "late": 0.95}
 AS_OF_PAGES = {
     "/ledger": ("/api/v1/ledger", {"page_size": "50"}),
     "/accountability/overdue": ("/api/v1/accountability/overdue", {}),
+    "/accountability/ready-to-close": ("/api/v1/accountability/ready-to-close", {}),
+    "/ledger.xlsx?flag=key_case": ("/api/v1/ledger.xlsx", {"flag": "key_case"}),
 }
 
 
 def measure_as_of(
     services: Services, client: FlaskClient, headers: dict[str, str], figures: ScaleFigures
 ) -> None:
-    """`as_of` at an early, a middle and a late moment: the ledger replayed from the start
-    (checkpoints off), then the checkpoints made (into a temporary folder, timed), then the
-    ledger and the overdue list from the newest checkpoint before each moment plus the tail.
-
-    XINFANG_CHECKPOINT_EVERY sets the spacing (the instance's default otherwise).
-    """
+    """`as_of` at an early, a middle and a late moment, for every page of AS_OF_PAGES, beside
+    the same page live; with XINFANG_BENCH_REPLAY=1 also the ledger page from a replay of the
+    log up to each moment (`projections.replay.ledger_at`, what `as_of` did before: minutes at
+    county scale)."""
     app = services.app
-    every = int(os.environ.get("XINFANG_CHECKPOINT_EVERY") or DEFAULT_CHECKPOINT_EVERY)
     moments: dict[str, tuple[int, str]] = {}
     for label, fraction in AS_OF_MOMENTS.items():
         found = app.recorder.select_notifications(
@@ -190,47 +181,36 @@ def measure_as_of(
             event: Any = app.mapper.to_domain_event(found[0])
             moments[label] = (found[0].id, event.timestamp.isoformat())
 
-    def timed(path: str, params: dict[str, str], moment: str) -> float:
+    def timed(path: str, params: dict[str, str], moment: str | None) -> float:
+        query = {**params, "as_of": moment} if moment else params
         started = time.perf_counter()
-        response = client.get(path, query_string={**params, "as_of": moment}, headers=headers)
+        response = client.get(path, query_string=query, headers=headers)
         seconds = time.perf_counter() - started
         assert response.status_code == 200, response.get_data(as_text=True)
         return seconds
 
-    services.checkpoints = None
-    without = {
-        label: timed(*AS_OF_PAGES["/ledger"], moment) for label, (_, moment) in moments.items()
-    }
-    # Beside the instance (on its disk, as XINFANG_HOME/checkpoints would be), not in TMPDIR,
-    # which holds the replays' scratch copies (docs/read-side.md: a tmpfs there is quicker).
-    parent = Path(figures.home).parent
-    with tempfile.TemporaryDirectory(prefix="xinfang-bench-checkpoints-", dir=parent) as folder:
-        checkpoints = Checkpoints(Path(folder), every)
-        started = time.perf_counter()
-        make_checkpoints(app, services.ledger.sealer, checkpoints)
-        figures.checkpoint_seconds = time.perf_counter() - started
-        made = checkpoints.found()
-        figures.checkpoint_every = every
-        figures.scratch = tempfile.gettempdir()
-        figures.checkpoint_count = len(made)
-        figures.checkpoint_bytes = sum(c.path.stat().st_size for c in made)
-        services.checkpoints = checkpoints
-        try:
-            for label, (position, moment) in moments.items():
-                start = max((c.position for c in made if c.position <= position), default=0)
-                for page, (path, params) in AS_OF_PAGES.items():
-                    figures.as_of.append(
-                        AsOfFigure(
-                            moment=label,
-                            page=page,
-                            position=position,
-                            without=without[label] if page == "/ledger" else None,
-                            checkpoint=start,
-                            with_checkpoints=timed(path, params, moment),
-                        )
-                    )
-        finally:
-            services.checkpoints = None
+    live = {page: timed(path, params, None) for page, (path, params) in AS_OF_PAGES.items()}
+    supervisor = next(
+        u.as_actor for u in app.users(SYSTEM_ACTOR) if u.role is Role.SUPERVISOR and u.active
+    )
+    for label, (position, moment) in moments.items():
+        replayed = None
+        if os.environ.get("XINFANG_BENCH_REPLAY"):
+            started = time.perf_counter()
+            with ledger_at(app, services.ledger.sealer, position) as past:
+                past.search(supervisor, LedgerQuery(page_size=50), local_date(app.clock()))
+            replayed = time.perf_counter() - started
+        for page, (path, params) in AS_OF_PAGES.items():
+            figures.as_of.append(
+                AsOfFigure(
+                    moment=label,
+                    page=page,
+                    position=position,
+                    seconds=timed(path, params, moment),
+                    live=live[page],
+                    replay=replayed if page == "/ledger" else None,
+                )
+            )
 
 
 def verify(home: Path) -> tuple[float, float, bool]:

@@ -122,9 +122,7 @@ def main() -> None:
         help="existing large SQLite instance for figure 5 (read only)",
     )
     parser.add_argument("--no-scale", action="store_true", help="skip figure 5")
-    parser.add_argument(
-        "--no-as-of", action="store_true", help="figure 5 without the as_of replays"
-    )
+    parser.add_argument("--no-as-of", action="store_true", help="figure 5 without the as_of pages")
     parser.add_argument(
         "--only-scale", action="store_true", help="only figure 5 (an existing instance)"
     )

@@ -10,7 +10,6 @@ from uuid import uuid4
 import pytest
 from flask.testing import FlaskClient
 
-from api.ledger import MAX_REPLAYS, REPLAYS
 from tests.api.helpers import API, Office, assert_error, command_body, now_iso, ok
 from tests.conftest import County
 
@@ -145,25 +144,6 @@ def test_only_the_overseeing_roles_may_replay_the_ledger_views(
     for who in ("dispatcher", "supervisor", "auditor"):
         response = client.get(f"{API}/{view}", query_string=query, headers=county.headers(who))
         assert response.status_code == 200, response.get_json()
-
-
-def test_replays_beyond_the_cap_are_answered_at_once_with_429(
-    client: FlaskClient, county: County
-) -> None:
-    Office(client, county).drive("in_progress")
-    query = {"as_of": now_iso()}
-    for _ in range(MAX_REPLAYS):
-        assert REPLAYS.acquire(blocking=False)  # as if that many replays were running
-    try:
-        busy = client.get(f"{API}/ledger", query_string=query, headers=county.headers("auditor"))
-    finally:
-        for _ in range(MAX_REPLAYS):
-            REPLAYS.release()
-    free = client.get(f"{API}/ledger", query_string=query, headers=county.headers("auditor"))
-
-    assert_error(busy, 429)
-    assert busy.headers["Retry-After"] == "1"
-    assert ok(free)["total"] == 1
 
 
 def test_a_draft_bulletin_does_not_single_out_an_accusation_to_the_accused_unit(

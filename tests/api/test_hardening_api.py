@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from api import DOCS_FILES, create_app
 from api.guards import FAILED_LOGINS_ALLOWED
 from projections import replay
-from projections.bootstrap import bootstrap
+from projections.bootstrap import Services, bootstrap
 from projections.runner import Runner
 from projections.settings import Settings
 from tests.api.helpers import API, Office, assert_error, ok, registration
@@ -181,11 +181,16 @@ def scratch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return folder
 
 
-def test_a_failed_as_of_request_leaves_no_scratch_folder(
-    client: FlaskClient, county: County, scratch: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_failed_replay_leaves_no_scratch_folder(
+    client: FlaskClient,
+    county: County,
+    services: Services,
+    scratch: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The replay of a bulletin's recompute (`as_of` of the ledger reads the history instead).
     office = Office(client, county)
-    case = office.drive("in_progress")
+    office.drive("in_progress")
     seen: list[Path] = []
 
     def broken(self: Runner, **_: object) -> None:
@@ -193,22 +198,22 @@ def test_a_failed_as_of_request_leaves_no_scratch_folder(
         raise RuntimeError("the replay broke")
 
     monkeypatch.setattr(Runner, "catch_up", broken)
-    with pytest.raises(RuntimeError, match="the replay broke"):
-        client.get(
-            f"{API}/ledger",
-            query_string={"as_of": case["updated_at"]},
-            headers=county.headers("supervisor"),
-        )
+    head = services.app.recorder.max_notification_id() or 0
+    with (
+        pytest.raises(RuntimeError, match="the replay broke"),
+        replay.ledger_at(services.app, services.ledger.sealer, head),
+    ):
+        pass
 
     assert [p.name.startswith(f"xinfang-asof-{os.getpid()}-") for p in seen] == [True]
     assert list(scratch.iterdir()) == []
 
 
 def test_the_scratch_folder_of_a_killed_replay_goes_at_the_next_one(
-    client: FlaskClient, county: County, scratch: Path
+    client: FlaskClient, county: County, services: Services, scratch: Path
 ) -> None:
     office = Office(client, county)
-    case = office.drive("in_progress")
+    office.drive("in_progress")
     gone = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
         capture_output=True,
@@ -223,12 +228,9 @@ def test_the_scratch_folder_of_a_killed_replay_goes_at_the_next_one(
     other = scratch / "xinfang-asof-notmine"
     other.mkdir()
 
-    page = client.get(
-        f"{API}/ledger",
-        query_string={"as_of": case["updated_at"]},
-        headers=county.headers("supervisor"),
-    )
+    head = services.app.recorder.max_notification_id() or 0
+    with replay.ledger_at(services.app, services.ledger.sealer, head) as past:
+        assert past.store.query("SELECT COUNT(*) AS n FROM {p}ledger_cases")[0]["n"] == 1
 
-    assert page.status_code == 200, page.get_json()
     assert sorted(p.name for p in scratch.iterdir()) == sorted([running.name, other.name])
     assert replay.sweep_scratch(scratch) == []
