@@ -191,6 +191,17 @@ def _cards(args: dict[str, Any], compute: Cards) -> dict[str, Any]:
     return {"month": month, "items": compute(accountability, viewer, month, today)}
 
 
+def paged(items: list[dict[str, Any]], total: int, args: dict[str, Any]) -> dict[str, Any]:
+    """One page of a list as of `args["as_of"]` (None: now), as the query asked for it."""
+    return {
+        "items": items,
+        "total": total,
+        "page": args["page"],
+        "page_size": args["page_size"],
+        "as_of": args["as_of"],
+    }
+
+
 @blp.route("/accountability/overdue")
 class Overdue(MethodView):
     """Missed and at-risk deadlines."""
@@ -205,13 +216,7 @@ class Overdue(MethodView):
         page, size = args["page"], args["page_size"]
         with ledger_as_of(args["as_of"]) as (ledger, today):
             items, total = Accountability(ledger).deadline_page(viewer, today, page, size)
-        return {
-            "items": items,
-            "total": total,
-            "page": page,
-            "page_size": size,
-            "as_of": args["as_of"],
-        }
+        return paged(items, total, args)
 
 
 @blp.route("/accountability/actors/<uuid:user_id>")
@@ -281,13 +286,7 @@ class ReadyToClose(MethodView):
         with ledger_as_of(args["as_of"]) as (ledger, today):
             items, total = Accountability(ledger).ready_page(viewer, today, page, size)
         disclosure.record_rows(application(), viewer, items, READ_LEDGER)
-        return {
-            "items": items,
-            "total": total,
-            "page": page,
-            "page_size": size,
-            "as_of": args["as_of"],
-        }
+        return paged(items, total, args)
 
 
 @blp.route("/accountability/agenda")

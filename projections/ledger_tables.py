@@ -10,6 +10,18 @@ from collections.abc import Sequence
 
 from projections.case_views import CASE_STATE_TABLE
 
+CASE_ROW = """number TEXT NOT NULL, received_on TEXT NOT NULL,
+        registered_at TEXT NOT NULL, channel TEXT NOT NULL, category TEXT NOT NULL,
+        subject TEXT NOT NULL, searchable TEXT NOT NULL, petitioners {blob} NOT NULL,
+        location TEXT, intake_unit_id TEXT, unit_id TEXT, leader_id TEXT, handler_id TEXT,
+        status TEXT NOT NULL, mode TEXT NOT NULL, flags TEXT NOT NULL, accused TEXT NOT NULL,
+        held TEXT NOT NULL, sponsors TEXT NOT NULL, repeat_count {int} NOT NULL, outcome TEXT,
+        dispositions TEXT NOT NULL,
+        satisfaction TEXT, resolution TEXT, closed_on TEXT, accepted_on TEXT,
+        last_activity_on TEXT NOT NULL, version {int} NOT NULL, updated_at TEXT NOT NULL,
+        sealed_text {blob}, overdue_due TEXT"""
+"""The columns of a case's ledger row after its id (the live table's and its history's)."""
+
 # -- the tables kept temporally (docs/read-side.md, "as_of: views kept temporally") ---------------
 # Every row each of these tables ever held, with the log positions between which it held:
 # from the event that made it (`valid_from`) up to the event that changed or removed it
@@ -19,18 +31,9 @@ from projections.case_views import CASE_STATE_TABLE
 # the log was cut into batches. `ledger_actions` needs none: it only grows, and its rows carry
 # their log position.
 HISTORY_TABLES = (
-    """CREATE TABLE IF NOT EXISTS {p}ledger_cases_history (
-        case_id TEXT NOT NULL, number TEXT NOT NULL, received_on TEXT NOT NULL,
-        registered_at TEXT NOT NULL, channel TEXT NOT NULL, category TEXT NOT NULL,
-        subject TEXT NOT NULL, searchable TEXT NOT NULL, petitioners {blob} NOT NULL,
-        location TEXT, intake_unit_id TEXT, unit_id TEXT, leader_id TEXT, handler_id TEXT,
-        status TEXT NOT NULL, mode TEXT NOT NULL, flags TEXT NOT NULL, accused TEXT NOT NULL,
-        held TEXT NOT NULL, sponsors TEXT NOT NULL, repeat_count {int} NOT NULL, outcome TEXT,
-        dispositions TEXT NOT NULL,
-        satisfaction TEXT, resolution TEXT, closed_on TEXT, accepted_on TEXT,
-        last_activity_on TEXT NOT NULL, version {int} NOT NULL, updated_at TEXT NOT NULL,
-        sealed_text {blob}, overdue_due TEXT,
-        valid_from {bigint} NOT NULL, valid_to {bigint}, PRIMARY KEY (case_id, valid_from))""",
+    "CREATE TABLE IF NOT EXISTS {p}ledger_cases_history (case_id TEXT NOT NULL, "
+    + CASE_ROW
+    + ", valid_from {bigint} NOT NULL, valid_to {bigint}, PRIMARY KEY (case_id, valid_from))",
     # The page newest first as of p: this index walked backwards, a version's validity (and
     # whether it accuses the viewer's unit, the one filter of every `as_of` reader) read from
     # the index itself, a row read only for a version valid at p (early stop). Its count is a
@@ -71,17 +74,7 @@ HISTORY = (
 )
 
 LEDGER_TABLES = (
-    """CREATE TABLE IF NOT EXISTS {p}ledger_cases (
-        case_id TEXT PRIMARY KEY, number TEXT NOT NULL, received_on TEXT NOT NULL,
-        registered_at TEXT NOT NULL, channel TEXT NOT NULL, category TEXT NOT NULL,
-        subject TEXT NOT NULL, searchable TEXT NOT NULL, petitioners {blob} NOT NULL,
-        location TEXT, intake_unit_id TEXT, unit_id TEXT, leader_id TEXT, handler_id TEXT,
-        status TEXT NOT NULL, mode TEXT NOT NULL, flags TEXT NOT NULL, accused TEXT NOT NULL,
-        held TEXT NOT NULL, sponsors TEXT NOT NULL, repeat_count {int} NOT NULL, outcome TEXT,
-        dispositions TEXT NOT NULL,
-        satisfaction TEXT, resolution TEXT, closed_on TEXT, accepted_on TEXT,
-        last_activity_on TEXT NOT NULL, version {int} NOT NULL, updated_at TEXT NOT NULL,
-        sealed_text {blob}, overdue_due TEXT)""",
+    "CREATE TABLE IF NOT EXISTS {p}ledger_cases (case_id TEXT PRIMARY KEY, " + CASE_ROW + ")",
     "CREATE INDEX IF NOT EXISTS ledger_cases_status ON {p}ledger_cases (status)",
     # Filtered pages newest first: the filter's rows walked in page order (no sort, early stop).
     "CREATE INDEX IF NOT EXISTS ledger_cases_status_received "

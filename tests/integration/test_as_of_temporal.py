@@ -93,6 +93,14 @@ def drive(desk: Desk, lives: list[int], merge: bool) -> list[UUID]:
     return ids
 
 
+def every_life(desk: Desk) -> list[UUID]:
+    """One case of each life of LIVES, five days apart, the first 150 days ago."""
+    ids: list[UUID] = []
+    for n, life in enumerate(LIVES):
+        ids.append(life(desk, 150 - 5 * n, ids))
+    return ids
+
+
 @settings(
     max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
 )
@@ -117,10 +125,7 @@ def test_as_of_from_the_history_equals_a_replay_at_random_moments(
 
 
 def test_every_position_equals_a_replay_on_both_backends(services: Services, county: Any) -> None:
-    desk = Desk(services.app, county)
-    ids: list[UUID] = []
-    for n, life in enumerate(LIVES):
-        ids.append(life(desk, 150 - 5 * n, ids))
+    every_life(Desk(services.app, county))
     for position in range(head(services.app) + 1):
         compare(services, county, position)
 
@@ -128,10 +133,7 @@ def test_every_position_equals_a_replay_on_both_backends(services: Services, cou
 def test_the_history_does_not_depend_on_how_the_log_was_batched(
     services: Services, county: Any
 ) -> None:
-    desk = Desk(services.app, county)
-    ids: list[UUID] = []
-    for n, life in enumerate(LIVES):
-        ids.append(life(desk, 150 - 5 * n, ids))
+    every_life(Desk(services.app, county))
     top = head(services.app)
 
     def history() -> dict[int, Any]:
@@ -154,9 +156,7 @@ def test_a_page_of_the_overdue_list_or_of_the_cases_ready_to_close_is_a_slice_of
     services: Services, county: Any
 ) -> None:
     desk = Desk(services.app, county)
-    ids: list[UUID] = []
-    for n, life in enumerate(LIVES):
-        ids.append(life(desk, 150 - 5 * n, ids))
+    every_life(desk)
     accountability = services.accountability
     viewer = county.actors["supervisor"]
     for later in (0, 3, 10, 40, 100):
