@@ -226,10 +226,11 @@ class Xinfang(Office):
             return self._register(command, ctx, asked)
         if not isinstance(command, CaseCommand):
             raise TypeError(f"not a command: {command!r}")
-        return self._retrying(
-            lambda: self._apply(command, ctx, asked),
-            on_conflict=lambda: self._after_conflict(command, ctx, asked),
-        )
+        with self.case_turns.hold(command.case_id):
+            return self._retrying(
+                lambda: self._apply(command, ctx, asked),
+                on_conflict=lambda: self._after_conflict(command, ctx, asked),
+            )
 
     def _register(self, command: RegisterCase, ctx: Context, asked: str) -> Outcome:
         permissions.authorize(command, ctx.actor)

@@ -15,8 +15,8 @@ without grouping), the others succeed.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Generic, TypeVar
 
 from eventsourcing.persistence import IntegrityError
@@ -126,3 +126,36 @@ def split(results: Sequence[Any], sizes: Sequence[int]) -> list[list[Any]]:
         runs.append(list(results[start : start + size]))
         start += size
     return runs
+
+
+class KeyedLocks:
+    """One re-entrant lock per key, kept while someone holds or waits for it (then forgotten).
+
+    Commands on one case in one process take their turn instead of racing: the losers of a race
+    reload and retry, and a burst of dozens on one case under load ran some out of attempts.
+    Writers in other processes still race, and retry (the store refuses a second version).
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[Hashable, tuple[threading.RLock, list[int]]] = {}
+
+    def __len__(self) -> int:
+        """How many keys are held or waited for."""
+        with self._guard:
+            return len(self._locks)
+
+    @contextmanager
+    def hold(self, key: Hashable) -> Iterator[None]:
+        """Hold the lock of `key` for the block."""
+        with self._guard:
+            lock, waiting = self._locks.setdefault(key, (threading.RLock(), [0]))
+            waiting[0] += 1
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                waiting[0] -= 1
+                if not waiting[0]:
+                    del self._locks[key]

@@ -37,7 +37,7 @@ from domain.errors import (
     RuleViolationError,
     no_such,
 )
-from domain.group_commit import GroupCommit, split
+from domain.group_commit import GroupCommit, KeyedLocks, split
 from domain.transcodings import register_transcodings
 from domain.values import Actor, Role
 
@@ -166,6 +166,8 @@ class Office(Application[UUID]):
         self.unit_log = EventSourcedLog(self.events, log_id("units"), Logged)
         self.user_log = EventSourcedLog(self.events, log_id("users"), Logged)
         self._lineages: dict[UUID, list[UUID]] = {}
+        self.case_turns = KeyedLocks()
+        """Commands on one case in this process, one at a time (domain.group_commit)."""
         self._credentials: dict[UUID, tuple[UUID, UUID]] = {}
         self._signed_in: dict[UUID, User] = {}
         self.listeners: list[Callable[[], None]] = []

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from eventsourcing.persistence import IntegrityError
 
-from domain.group_commit import GroupCommit, _Ticket
+from domain.group_commit import GroupCommit, KeyedLocks, _Ticket
 
 
 class Store:
@@ -89,3 +89,34 @@ def test_an_error_of_the_store_reaches_every_save_of_the_group() -> None:
     tickets = [_Ticket[str, str]("x"), _Ticket[str, str]("y")]
     group._write(tickets)
     assert all(t.done and isinstance(t.error, OSError) for t in tickets)
+
+
+def test_keyed_locks_give_one_key_one_holder_at_a_time_and_forget_it_after() -> None:
+    locks = KeyedLocks()
+    inside: dict[str, int] = {"a": 0, "b": 0}
+    most: dict[str, int] = {"a": 0, "b": 0}
+    both = threading.Barrier(2, timeout=5)
+    guard = threading.Lock()
+
+    def hold(key: str, meet: bool) -> None:
+        with locks.hold(key):
+            with guard:
+                inside[key] += 1
+                most[key] = max(most[key], inside[key])
+            if meet:
+                both.wait()  # a holder of "b" meets one of "a": different keys overlap
+            time.sleep(0.01)
+            with guard:
+                inside[key] -= 1
+
+    threads = [threading.Thread(target=hold, args=("a", i == 0)) for i in range(8)]
+    threads.append(threading.Thread(target=hold, args=("b", True)))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=10)
+
+    assert most == {"a": 1, "b": 1}
+    with locks.hold("a"), locks.hold("a"):  # re-entrant in one thread
+        pass
+    assert len(locks) == 0
