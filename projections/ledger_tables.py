@@ -120,6 +120,9 @@ LEDGER_TABLES = (
         occurred_on TEXT NOT NULL, recorded_at TEXT NOT NULL, reason TEXT, unit_id TEXT,
         handler_id TEXT, leader_id TEXT, prev_unit_id TEXT, detail TEXT)""",
     "CREATE INDEX IF NOT EXISTS ledger_actions_actor ON {p}ledger_actions (actor_id, recorded_at)",
+    # A page's cases' actions of one kind (the overdue list's 督办 orders per case): without it
+    # each page scanned every action of the county (0.3 s at county scale).
+    "CREATE INDEX IF NOT EXISTS ledger_actions_case ON {p}ledger_actions (case_id, type)",
     """CREATE TABLE IF NOT EXISTS {p}ledger_identities (
         digest TEXT NOT NULL, case_id TEXT NOT NULL, kind TEXT NOT NULL,
         PRIMARY KEY (case_id, digest))""",
