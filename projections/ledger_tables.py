@@ -21,6 +21,12 @@ CASE_ROW = """number TEXT NOT NULL, received_on TEXT NOT NULL,
         last_activity_on TEXT NOT NULL, version {int} NOT NULL, updated_at TEXT NOT NULL,
         sealed_text {blob}, overdue_due TEXT"""
 """The columns of a case's ledger row after its id (the live table's and its history's)."""
+DEADLINE_ROW = """seq {int} NOT NULL, slot TEXT NOT NULL, started_on TEXT NOT NULL,
+        rule TEXT NOT NULL, length {int} NOT NULL, unit TEXT NOT NULL, due_date TEXT NOT NULL,
+        provisional {int} NOT NULL, extended_days {int} NOT NULL, paused_since TEXT,
+        paused_days {int} NOT NULL, met_on TEXT, end_kind TEXT, met_unit_id TEXT,
+        met_handler_id TEXT, met_leader_id TEXT, current {int} NOT NULL"""
+"""The columns of a clock's row after its case id (the live table's and its history's)."""
 
 # -- the tables kept temporally (docs/read-side.md, "as_of: views kept temporally") ---------------
 # Every row each of these tables ever held, with the log positions between which it held:
@@ -43,13 +49,10 @@ HISTORY_TABLES = (
     # A case's version at p found from its id (the overdue list's join), from the index alone.
     "CREATE INDEX IF NOT EXISTS ledger_cases_history_case "
     "ON {p}ledger_cases_history (case_id, valid_from, valid_to, accused)",
-    """CREATE TABLE IF NOT EXISTS {p}ledger_deadlines_history (
-        case_id TEXT NOT NULL, seq {int} NOT NULL, slot TEXT NOT NULL, started_on TEXT NOT NULL,
-        rule TEXT NOT NULL, length {int} NOT NULL, unit TEXT NOT NULL, due_date TEXT NOT NULL,
-        provisional {int} NOT NULL, extended_days {int} NOT NULL, paused_since TEXT,
-        paused_days {int} NOT NULL, met_on TEXT, end_kind TEXT, met_unit_id TEXT,
-        met_handler_id TEXT, met_leader_id TEXT, current {int} NOT NULL,
-        valid_from {bigint} NOT NULL, valid_to {bigint}, PRIMARY KEY (case_id, seq, valid_from))""",
+    "CREATE TABLE IF NOT EXISTS {p}ledger_deadlines_history (case_id TEXT NOT NULL, "
+    + DEADLINE_ROW
+    + ", valid_from {bigint} NOT NULL, valid_to {bigint}, "
+    "PRIMARY KEY (case_id, seq, valid_from))",
     # The overdue list as of p (Accountability.deadline_page): the versions of clocks running
     # or ended late, in the list's order, with everything its count reads.
     "CREATE INDEX IF NOT EXISTS ledger_deadlines_history_watch "
@@ -99,13 +102,9 @@ LEDGER_TABLES = (
     # Every clock a case ever ran, in the case's order (`seq`): superseded and transferred ones
     # too, since a case forwarded the day it was registered has two notice clocks started that
     # day in the same slot. `end_kind` says how a clock ended (domain.values.ClockEnd).
-    """CREATE TABLE IF NOT EXISTS {p}ledger_deadlines (
-        case_id TEXT NOT NULL, seq {int} NOT NULL, slot TEXT NOT NULL, started_on TEXT NOT NULL,
-        rule TEXT NOT NULL, length {int} NOT NULL, unit TEXT NOT NULL, due_date TEXT NOT NULL,
-        provisional {int} NOT NULL, extended_days {int} NOT NULL, paused_since TEXT,
-        paused_days {int} NOT NULL, met_on TEXT, end_kind TEXT, met_unit_id TEXT,
-        met_handler_id TEXT, met_leader_id TEXT, current {int} NOT NULL,
-        PRIMARY KEY (case_id, seq))""",
+    "CREATE TABLE IF NOT EXISTS {p}ledger_deadlines (case_id TEXT NOT NULL, "
+    + DEADLINE_ROW
+    + ", PRIMARY KEY (case_id, seq))",
     "CREATE INDEX IF NOT EXISTS ledger_deadlines_due ON {p}ledger_deadlines (due_date)",
     # Who held the case when (unit, handler, sponsor), whether it was still open, and who moved
     # it there (`by_id`: at the bureau, the person who holds an unsorted case).
