@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from projections.merkle import (
@@ -480,11 +480,13 @@ def test_random_trees_yield_proofs_that_verify_and_fail_when_any_byte_is_flipped
     level=st.integers(min_value=0, max_value=4),
     after=st.integers(min_value=0, max_value=40),
 )
+@example(before=12, level=4, after=0)  # the largest subtree last (it once ran out of leaves)
 def test_appending_a_subtree_root_equals_appending_its_leaves(
     before: int, level: int, after: int
 ) -> None:
-    leaves = [hashlib.sha256(bytes([n % 256, n // 256])).digest() for n in range(200)]
     start = before << level
+    count = start + (1 << level) + after  # enough leaves for every draw (200 were not)
+    leaves = [hashlib.sha256(bytes([n % 256, n // 256])).digest() for n in range(count)]
     one_by_one, at_once = CompactRange(), CompactRange()
     for value in leaves[:start]:
         one_by_one.append(value)
