@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from flask.testing import FlaskClient
+from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
 from domain.application import Context, Xinfang
@@ -371,6 +372,38 @@ LIVES = (
     _merged,
     _withdrawn_and_reopened,
 )
+
+MERGING = LIVES.index(_merged)
+"""The life that merges its case into the one before it (which must still be open)."""
+
+
+def drawn_lives(min_size: int) -> st.SearchStrategy[list[int]]:
+    """Up to four lives of LIVES by index, never the merging one (`lived` adds it)."""
+    return st.lists(
+        st.integers(0, len(LIVES) - 1).filter(lambda n: n != MERGING),
+        min_size=min_size,
+        max_size=4,
+    )
+
+
+def every_life(desk: Desk) -> list[UUID]:
+    """One case of each life of LIVES, five days apart, the first 150 days ago."""
+    ids: list[UUID] = []
+    for n, life in enumerate(LIVES):
+        ids.append(life(desk, 150 - 5 * n, ids))
+    return ids
+
+
+def lived(desk: Desk, lives: Sequence[int], merge: bool) -> list[UUID]:
+    """The cases of `lives` five days apart from 150 days ago, one in work since 40 days ago
+    and, with `merge`, a duplicate merged 30 days ago into the one before it."""
+    ids: list[UUID] = []
+    for n, life in enumerate(lives):
+        ids.append(LIVES[life](desk, 150 - 5 * n, ids))
+    ids.append(_forwarded_and_working(desk, 40))
+    if merge:
+        ids.append(_merged(desk, 30, ids))
+    return ids
 
 
 # -- the views, whole -----------------------------------------------------------------------------

@@ -28,13 +28,7 @@ from projections.settings import InstanceError, Settings, throwaway_instance
 from scripts.cli import main
 from scripts.read_commands import follow_checkpoints
 from tests.conftest import PG_ENV, build_county
-from tests.integration.helpers_read import (
-    LIVES,
-    Desk,
-    _forwarded_and_working,
-    _merged,
-    head,
-)
+from tests.integration.helpers_read import LIVES, Desk, drawn_lives, every_life, head, lived
 
 
 def views_of(ledger: Ledger, services: Services) -> dict[str, Any]:
@@ -84,17 +78,11 @@ def county_instance(backend: str = "sqlite") -> Iterator[tuple[Services, Desk]]:
             services.close()
 
 
-MERGING = LIVES.index(_merged)
-"""The life that merges its case into the one before it (which must still be open)."""
-
-
 @settings(
     max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
 )
 @given(
-    lives=st.lists(
-        st.integers(0, len(LIVES) - 1).filter(lambda n: n != MERGING), min_size=0, max_size=4
-    ),
+    lives=drawn_lives(min_size=0),
     merge=st.booleans(),
     every=st.integers(2, 11),
     picks=st.lists(st.floats(0, 1), min_size=1, max_size=5),
@@ -103,12 +91,7 @@ def test_views_from_checkpoints_equal_a_replay_from_the_start(
     lives: list[int], merge: bool, every: int, picks: list[float]
 ) -> None:
     with county_instance() as (services, desk):
-        ids: list[UUID] = []
-        for n, life in enumerate(lives):
-            ids.append(LIVES[life](desk, 150 - 5 * n, ids))
-        ids.append(_forwarded_and_working(desk, 40))
-        if merge:
-            ids.append(_merged(desk, 30, ids))
+        lived(desk, lives, merge)
         folder = Path(tempfile.mkdtemp())
         checkpoints = Checkpoints(folder, every)
         top = head(services.app)
@@ -122,10 +105,7 @@ def test_views_from_checkpoints_equal_a_replay_from_the_start(
 def test_every_position_from_checkpoints_equals_a_replay_from_the_start(
     services: Services, county: Any
 ) -> None:
-    desk = Desk(services.app, county)
-    ids: list[UUID] = []
-    for n, life in enumerate(LIVES):
-        ids.append(life(desk, 150 - 5 * n, ids))
+    every_life(Desk(services.app, county))
     checkpoints = Checkpoints(services.settings.home / "cp", 5)
     make_checkpoints(services.app, services.ledger.sealer, checkpoints)
 
@@ -165,10 +145,7 @@ def test_a_checkpoint_of_another_log_is_refused(services: Services, county: Any)
 def test_replays_making_the_same_checkpoints_at_once_leave_one_good_file_each(
     services: Services, county: Any
 ) -> None:
-    desk = Desk(services.app, county)
-    ids: list[UUID] = []
-    for n, life in enumerate(LIVES):
-        ids.append(life(desk, 150 - 5 * n, ids))
+    every_life(Desk(services.app, county))
     top = head(services.app)
     checkpoints = Checkpoints(services.settings.home / "cp", 4)
     failures: list[BaseException] = []

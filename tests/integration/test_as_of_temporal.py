@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
-from uuid import UUID
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,8 +28,8 @@ from projections.parallel import rebuild_in_parallel
 from projections.replay import ledger_at, recorded_at
 from projections.temporal import AsOfStore, versions
 from tests.conftest import County
-from tests.integration.helpers_read import LIVES, Desk, _forwarded_and_working, _merged, head
-from tests.integration.test_as_of_checkpoints import MERGING, county_instance
+from tests.integration.helpers_read import Desk, drawn_lives, every_life, head, lived
+from tests.integration.test_as_of_checkpoints import county_instance
 
 EVERYONE = LedgerQuery(page_size=500)
 
@@ -83,31 +82,11 @@ def compare(services: Services, county: County, position: int) -> None:
         assert answers(now, county, today) == answers(then, county, today), position
 
 
-def drive(desk: Desk, lives: list[int], merge: bool) -> list[UUID]:
-    ids: list[UUID] = []
-    for n, life in enumerate(lives):
-        ids.append(LIVES[life](desk, 150 - 5 * n, ids))
-    ids.append(_forwarded_and_working(desk, 40))
-    if merge:
-        ids.append(_merged(desk, 30, ids))
-    return ids
-
-
-def every_life(desk: Desk) -> list[UUID]:
-    """One case of each life of LIVES, five days apart, the first 150 days ago."""
-    ids: list[UUID] = []
-    for n, life in enumerate(LIVES):
-        ids.append(life(desk, 150 - 5 * n, ids))
-    return ids
-
-
 @settings(
     max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None
 )
 @given(
-    lives=st.lists(
-        st.integers(0, len(LIVES) - 1).filter(lambda n: n != MERGING), min_size=1, max_size=4
-    ),
+    lives=drawn_lives(min_size=1),
     merge=st.booleans(),
     fed=st.sampled_from(["event by event", "rebuilt in one pass"]),
     picks=st.lists(st.floats(0, 1), min_size=1, max_size=4),
@@ -116,7 +95,7 @@ def test_as_of_from_the_history_equals_a_replay_at_random_moments(
     lives: list[int], merge: bool, fed: str, picks: list[float]
 ) -> None:
     with county_instance() as (services, desk):
-        drive(desk, lives, merge)
+        lived(desk, lives, merge)
         if fed == "rebuilt in one pass":
             services.runner.rebuild()  # one batch: every case has several events in it
         top = head(services.app)
