@@ -65,9 +65,14 @@ class AsOfFigure:
     page: str
     position: int
     seconds: float
-    """From the views' history (docs/read-side.md, "as_of: views kept temporally")."""
+    """From the views' history (docs/read-side.md, "as_of: views kept temporally"): the first
+    request for the moment (its pages often read from the disk: cold)."""
+    again: float
+    """The same request right after (its pages in memory: warm)."""
     live: float
-    """The same page without `as_of`."""
+    """The same page without `as_of` (the first request)."""
+    live_again: float
+    """The same page without `as_of`, right after."""
     replay: float | None
     """The ledger page from a replay of the log up to the moment (the former way; None: not
     measured, XINFANG_BENCH_REPLAY unset)."""
@@ -189,7 +194,10 @@ def measure_as_of(
         assert response.status_code == 200, response.get_data(as_text=True)
         return seconds
 
-    live = {page: timed(path, params, None) for page, (path, params) in AS_OF_PAGES.items()}
+    live = {
+        page: (timed(path, params, None), timed(path, params, None))
+        for page, (path, params) in AS_OF_PAGES.items()
+    }
     supervisor = next(
         u.as_actor for u in app.users(SYSTEM_ACTOR) if u.role is Role.SUPERVISOR and u.active
     )
@@ -207,7 +215,9 @@ def measure_as_of(
                     page=page,
                     position=position,
                     seconds=timed(path, params, moment),
-                    live=live[page],
+                    again=timed(path, params, moment),
+                    live=live[page][0],
+                    live_again=live[page][1],
                     replay=replayed if page == "/ledger" else None,
                 )
             )
