@@ -21,11 +21,20 @@ from domain.identity import IDENTITY_KINDS
 from domain.values import WINDOWS, Actor, ClockEnd, DayUnit, Deadline, Holder, Level, Rule, Status
 from domain.visibility import IDENTITY_ROLES
 from projections import disclosure
+from projections.ledger_tables import bigrams
 from projections.names import Names
 from projections.sealer import PetitionerSealer
 from projections.sql import Where, uuid_of
 from projections.store import ViewStore
 from projections.visibility import case_filter
+
+BY_GRAM = "c.case_id IN (SELECT case_id FROM {p}ledger_grams WHERE gram = ?)"
+"""The cases whose search text holds a bigram (projections/ledger_tables.py `bigrams`)."""
+COMMON_GRAM = 50_000
+"""A bigram held by this many cases is no guide: the search reads every case's text instead."""
+FEW_MATCHES = 2_000
+"""Up to this many matches a search's page is sorted from them, beyond it the page order is
+walked (SQLite; PostgreSQL's planner chooses by its statistics)."""
 
 OBLIGATIONS = tuple(r.value for r in Rule if r not in WINDOWS)
 """Deadlines the office must meet (the windows for a party to act in are not obligations)."""
@@ -99,6 +108,9 @@ class Ledger:
             where.add("case_id IN (SELECT case_id FROM {p}ledger_flags WHERE flag = ?)", query.flag)
         if query.q:
             where.add(*contains(self.store.dialect, "searchable", query.q.lower()))
+        # A text search's candidates: the cases holding the query's rarest bigram (ledger_grams;
+        # the substring test above decides). The past (`as_of`) keeps no bigrams: it scans.
+        gram = self._rarest_gram(query.q.lower()) if query.q and self.store.stored else None
         if query.received_from:
             where.add("received_on >= ?", query.received_from.isoformat())
         if query.received_to:
@@ -114,15 +126,21 @@ class Ledger:
         if query.ready_to_close is not None:
             ready, params = ready_to_close_sql(today)
             where.add(ready if query.ready_to_close else f"NOT ({ready})", *params)
-        cases = "{p}ledger_cases c"
         sqlite = self.store.dialect == "sqlite" and self.store.stored
-        if query.flag and sqlite:
-            # Without statistics SQLite looks the flagged ids up in the primary key and reads
-            # every row for its date; the covering index gives the date with the id (5× faster).
-            cases += " INDEXED BY ledger_cases_key_order"
+        counted = Where([*where.clauses], [*where.params])
+        if gram is not None:
+            counted.add(BY_GRAM, gram)
         total = self.store.query(
-            f"SELECT COUNT(*) AS n FROM {cases} WHERE {where.sql}", where.params
+            f"SELECT COUNT(*) AS n FROM {_cases(sqlite, query.flag or gram)} WHERE {counted.sql}",
+            counted.params,
         )[0]["n"]
+        # A page of few matches is sorted from the matches; of many, the page order is walked
+        # (newest first) and stops after the page, testing each case's text on the way.
+        if gram is not None and (total <= FEW_MATCHES or not sqlite):
+            where = counted
+        else:
+            gram = None
+        cases = _cases(sqlite, query.flag or gram)
         order = SORTS.get(query.sort, SORTS["-received_on"])
         offset = (query.page - 1) * query.page_size
         # The page's keys first, then its rows: the rows skipped by OFFSET are walked in an
@@ -136,6 +154,26 @@ class Ledger:
             where.params,
         )
         return self.present(viewer, rows, today), int(total)
+
+    def _rarest_gram(self, text: str) -> str | None:
+        """The bigram of `text` held by the fewest cases, or None if `text` has none or every
+        one of them is so common that reading every case's text costs less."""
+        grams = sorted(bigrams(text))
+        if not grams:
+            return None
+        if len(grams) == 1:
+            return grams[0]
+        counts = self.store.query(
+            "SELECT "
+            + ", ".join(
+                f"(SELECT COUNT(*) FROM (SELECT 1 FROM {{p}}ledger_grams WHERE gram = ? "
+                f"LIMIT {COMMON_GRAM}) t{n}) AS n{n}"
+                for n in range(len(grams))
+            ),
+            grams,
+        )[0]
+        held, rarest = min((int(counts[f"n{n}"]), gram) for n, gram in enumerate(grams))
+        return rarest if held < COMMON_GRAM else None
 
     def present(
         self, viewer: Actor, rows: Sequence[Mapping[str, Any]], today: date
@@ -205,6 +243,17 @@ class Ledger:
         for row in rows:
             found.setdefault(row["case_id"], []).append(deadline_of(row))
         return found
+
+
+def _cases(sqlite: bool, by_key: object) -> str:
+    """The ledger's case rows as a query reads them; `by_key`: the rows are found by id (a
+    flag's cases, a bigram's) rather than walked in an order.
+
+    Without statistics SQLite looks such ids up in the primary key and reads every case's row for
+    its date; the covering index gives the date, the accusations and the text with the id (5×
+    faster for `flag=`).
+    """
+    return "{p}ledger_cases c" + (" INDEXED BY ledger_cases_key_order" if sqlite and by_key else "")
 
 
 def contains(dialect: str, column: str, text: str) -> tuple[str, str]:

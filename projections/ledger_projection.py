@@ -21,7 +21,13 @@ from domain.application import Xinfang
 from domain.cases import Case, local_date
 from domain.values import WINDOWS, Category, Deadline, Holder
 from projections.case_views import STATE_QUERY, decode, state_row
-from projections.ledger_tables import CASE_COLUMNS, HOLDING_COLUMNS, LEDGER_DROPS, LEDGER_TABLES
+from projections.ledger_tables import (
+    CASE_COLUMNS,
+    HOLDING_COLUMNS,
+    LEDGER_DROPS,
+    LEDGER_TABLES,
+    bigrams,
+)
 from projections.runner import CaseStates, Item, Projection
 from projections.sealer import PetitionerSealer
 from projections.sql import hex_id, id_list, members
@@ -46,6 +52,7 @@ SHAPE_PROBES = (
     ("ledger_deadlines", "seq, end_kind, paused_since"),
     ("ledger_holdings", "ongoing, by_id"),
     ("ledger_cases_history", "valid_from, valid_to"),
+    ("ledger_grams", "gram, case_id"),
 )
 """Columns of the present shape of the tables (absent from a ledger of an earlier release)."""
 
@@ -276,9 +283,10 @@ class LedgerProjection(Projection):
             case_id: self._version(case, last_at[case_id], active_on[case_id])
             for case_id, case in touched.items()
         }
+        new = {case_id for case_id, seen in steps.items() if seen[0].new}
         if self.history:
-            new = {case_id for case_id, seen in steps.items() if seen[0].new}
             self._write_history(store, cursor, earlier, final, new)
+        self._write_grams(store, cursor, final, new)
         self._write_cases(store, cursor, touched, final)
         self._sealed.clear()
 
@@ -459,6 +467,36 @@ class LedgerProjection(Projection):
                 "INSERT INTO {p}ledger_holdings_history VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 versions_added,
             )
+
+    @staticmethod
+    def _write_grams(
+        store: ViewStore, cursor: Any, final: dict[UUID, Version], new: set[UUID]
+    ) -> None:
+        """Index the search text of the new cases and of those whose text changed (its
+        bigrams, ledger_grams), compared with the live rows before the batch writes them."""
+        at = CASE_COLUMNS.index("searchable")
+        texts = {case_id.hex: version.row[at] for case_id, version in final.items()}
+        before: dict[str, str] = {}
+        known = [case_id.hex for case_id in final if case_id not in new]
+        for chunk in _chunks(known, 500):
+            marks = ",".join("?" for _ in chunk)
+            for found in store.fetch(
+                cursor,
+                f"SELECT case_id, searchable FROM {{p}}ledger_cases WHERE case_id IN ({marks})",
+                chunk,
+            ):
+                before[found["case_id"]] = found["searchable"]
+        changed = [key for key, text in texts.items() if before.get(key) != text]
+        store.run_many(
+            cursor,
+            "DELETE FROM {p}ledger_grams WHERE case_id = ?",
+            [(key,) for key in changed if key in before],
+        )
+        store.run_many(
+            cursor,
+            "INSERT INTO {p}ledger_grams VALUES (?,?)",
+            [(gram, key) for key in changed for gram in sorted(bigrams(texts[key]))],
+        )
 
     def _write_cases(
         self,

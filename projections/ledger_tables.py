@@ -93,10 +93,11 @@ LEDGER_TABLES = (
     # and the text search's count scans this index instead of the wide rows.
     "CREATE INDEX IF NOT EXISTS ledger_cases_order "
     "ON {p}ledger_cases (received_on, number, overdue_due, searchable)",
-    # A set of cases named by id (a flag's, a petitioner's) put in page order from the index
-    # alone, without reading each case's wide row (`flag=key_case`: 3,090 rows at county scale).
+    # A set of cases named by id (a flag's, a text's bigram's, a petitioner's) put in page order
+    # and tested for the accusations and the text from the index alone, without reading each
+    # case's wide row (`flag=key_case`: 3,090 rows at county scale; `q=工资`: 11,189).
     "CREATE INDEX IF NOT EXISTS ledger_cases_key_order "
-    "ON {p}ledger_cases (case_id, received_on, number)",
+    "ON {p}ledger_cases (case_id, received_on, number, accused, searchable)",
     # The earliest due date of a running obligation (not met, not paused): `overdue` is a range.
     "CREATE INDEX IF NOT EXISTS ledger_cases_overdue ON {p}ledger_cases (overdue_due)",
     # Every clock a case ever ran, in the case's order (`seq`): superseded and transferred ones
@@ -129,6 +130,10 @@ LEDGER_TABLES = (
     # One row per flag a case carries: the flag filter is an index look-up, not a LIKE scan.
     """CREATE TABLE IF NOT EXISTS {p}ledger_flags (
         flag TEXT NOT NULL, case_id TEXT NOT NULL, PRIMARY KEY (flag, case_id))""",
+    # Every distinct pair of adjacent characters (bigram) of each case's search text: the text
+    # search `q=` looks its rarest bigram up here instead of reading every case's text.
+    """CREATE TABLE IF NOT EXISTS {p}ledger_grams (
+        gram TEXT NOT NULL, case_id TEXT NOT NULL, PRIMARY KEY (gram, case_id)){rowless}""",
     CASE_STATE_TABLE,
     *HISTORY_TABLES,
 )
@@ -140,6 +145,7 @@ LEDGER_DROPS = (
     "ledger_identities",
     "ledger_case_states",
     "ledger_flags",
+    "ledger_grams",
     *HISTORY,
 )
 
@@ -167,3 +173,13 @@ TEMPORAL: dict[str, tuple[str, Sequence[str]]] = {
     "ledger_flags": ("ledger_flags_history", FLAG_COLUMNS),
 }
 """Each table kept temporally: its history table and its columns (the same, in order)."""
+
+
+def bigrams(text: str) -> set[str]:
+    """The distinct pairs of adjacent characters of `text` (ledger_grams).
+
+    Two characters are the shortest common Chinese word (工资, 拆迁): a text holds a query of
+    two characters or more only if it holds every bigram of it, so a bigram's cases are the
+    candidates of a search, which the substring test then decides.
+    """
+    return {text[i : i + 2] for i in range(len(text) - 1)}

@@ -18,9 +18,22 @@ UPSTREAM = "Xinfang"
 """Name of the application whose notification log feeds the views."""
 
 TYPES = {
-    "sqlite": {"blob": "BLOB", "bigint": "INTEGER", "text": "TEXT", "int": "INTEGER"},
-    "postgres": {"blob": "BYTEA", "bigint": "BIGINT", "text": "TEXT", "int": "INTEGER"},
+    "sqlite": {
+        "blob": "BLOB",
+        "bigint": "INTEGER",
+        "text": "TEXT",
+        "int": "INTEGER",
+        "rowless": " WITHOUT ROWID",
+    },
+    "postgres": {
+        "blob": "BYTEA",
+        "bigint": "BIGINT",
+        "text": "TEXT",
+        "int": "INTEGER",
+        "rowless": "",
+    },
 }
+"""The column types (and SQLite's table option for a table that is all primary key) by dialect."""
 
 
 def derived_durability(recorder: TrackingRecorder) -> None:
