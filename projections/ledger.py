@@ -28,8 +28,6 @@ from projections.sql import Where, uuid_of
 from projections.store import ViewStore
 from projections.visibility import case_filter
 
-BY_GRAM = "c.case_id IN (SELECT case_id FROM {p}ledger_grams WHERE gram = ?)"
-"""The cases whose search text holds a bigram (projections/ledger_tables.py `bigrams`)."""
 COMMON_GRAM = 50_000
 """A bigram held by this many cases is no guide: the search reads every case's text instead."""
 FEW_MATCHES = 2_000
@@ -105,12 +103,9 @@ class Ledger:
         if query.channel:
             where.add("channel = ?", query.channel)
         if query.flag:
-            where.add("case_id IN (SELECT case_id FROM {p}ledger_flags WHERE flag = ?)", query.flag)
-        if query.q:
-            where.add(*contains(self.store.dialect, "searchable", query.q.lower()))
-        # A text search's candidates: the cases holding the query's rarest bigram (ledger_grams;
-        # the substring test above decides). The past (`as_of`) keeps no bigrams: it scans.
-        gram = self._rarest_gram(query.q.lower()) if query.q and self.store.stored else None
+            where.add(
+                "c.case_id IN (SELECT case_id FROM {p}ledger_flags WHERE flag = ?)", query.flag
+            )
         if query.received_from:
             where.add("received_on >= ?", query.received_from.isoformat())
         if query.received_to:
@@ -127,20 +122,33 @@ class Ledger:
             ready, params = ready_to_close_sql(today)
             where.add(ready if query.ready_to_close else f"NOT ({ready})", *params)
         sqlite = self.store.dialect == "sqlite" and self.store.stored
-        counted = Where([*where.clauses], [*where.params])
-        if gram is not None:
-            counted.add(BY_GRAM, gram)
+        text = query.q.lower() if query.q else None
+        walked = Where([*where.clauses], [*where.params])
+        if text:
+            walked.add(*contains(self.store.dialect, "searchable", text))
+        # Two ways to the matches: `walk` tests the case rows (each text read) in an index, `led`
+        # starts from the cases of one bigram of the text.
+        walk = (_cases(sqlite, query.flag), walked)
+        led = walk
+        # A text search's candidates: the cases holding the query's rarest bigram
+        # (ledger_grams). The past (`as_of`) keeps no bigrams: it reads every text.
+        gram = self._rarest_gram(text) if text and self.store.stored else None
+        if text and gram is not None:
+            by_gram = Where([*where.clauses], [*where.params])
+            by_gram.add("g.gram = ?", gram)
+            if len(text) > 2:  # a query of two characters is its own bigram: nothing to test
+                by_gram.add(*contains(self.store.dialect, "searchable", text))
+            led = (
+                f"{{p}}ledger_grams g JOIN {_cases(sqlite, True)} ON c.case_id = g.case_id",
+                by_gram,
+            )
+        source, counted = led
         total = self.store.query(
-            f"SELECT COUNT(*) AS n FROM {_cases(sqlite, query.flag or gram)} WHERE {counted.sql}",
-            counted.params,
+            f"SELECT COUNT(*) AS n FROM {source} WHERE {counted.sql}", counted.params
         )[0]["n"]
         # A page of few matches is sorted from the matches; of many, the page order is walked
         # (newest first) and stops after the page, testing each case's text on the way.
-        if gram is not None and (total <= FEW_MATCHES or not sqlite):
-            where = counted
-        else:
-            gram = None
-        cases = _cases(sqlite, query.flag or gram)
+        cases, where = walk if sqlite and total > FEW_MATCHES else led
         order = SORTS.get(query.sort, SORTS["-received_on"])
         offset = (query.page - 1) * query.page_size
         # The page's keys first, then its rows: the rows skipped by OFFSET are walked in an
