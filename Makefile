@@ -28,13 +28,13 @@ run: $(STAMP)
 	out=$$($(BIN)/xinfang demo); echo "$$out"; \
 	clerk=$$(awk '$$1 == "clerk" { print $$NF }' <<< "$$out"); \
 	echo; \
-	echo "Sign in at http://$(HOST):$(PORT)/ (the web pages) with a token printed above, e.g. the clerk's: $${clerk:-$$admin}"; \
-	echo "API:  http://$(HOST):$(PORT)/api/v1    docs: http://$(HOST):$(PORT)/api/docs"; \
-	echo "Sign in with a token printed above (Authorization: Bearer <token>), e.g. as the clerk:"; \
+	echo "网页：打开 http://$(HOST):$(PORT)/ ，用上面打印的任一令牌登录，例如登记员的：$${clerk:-$$admin}"; \
+	echo "接口：http://$(HOST):$(PORT)/api/v1    文档：http://$(HOST):$(PORT)/api/docs"; \
+	echo "调用接口时带上上面打印的令牌（Authorization: Bearer <令牌>），例如以登记员身份："; \
 	echo "  curl -H 'Authorization: Bearer $${clerk:-$$admin}' http://$(HOST):$(PORT)/api/v1/me"; \
 	echo "  curl -H 'Authorization: Bearer $${clerk:-$$admin}' 'http://$(HOST):$(PORT)/api/v1/ledger?page_size=5'"; \
-	echo "Administrator (units, users): $$admin"; \
-	echo "A case's audit trail: XINFANG_HOME=$(XINFANG_HOME) $(BIN)/xinfang history XF-$$(date +%Y)-000001"; \
+	echo "管理员令牌（添加单位、用户）：$$admin"; \
+	echo "查看一件事项的审计记录：XINFANG_HOME=$(XINFANG_HOME) $(BIN)/xinfang history XF-$$(date +%Y)-000001"; \
 	echo; \
 	exec $(BIN)/xinfang serve --host $(HOST) --port $(PORT)
 

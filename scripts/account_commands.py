@@ -11,9 +11,13 @@ from uuid import UUID
 import click
 
 from domain.directory import SYSTEM_ACTOR
+from domain.labels import label
 from domain.office import MAX_TOKEN_DAYS
 from domain.values import Role
 from scripts.cli import echo_table, local_time, opened, unit_names
+
+TOKEN_STATES = {"active": "有效", "expired": "已过期", "revoked": "已吊销"}
+"""A token's state (`Token.state`) as the listing shows it."""
 
 ROLE_CHOICE = click.Choice([role.value for role in Role])
 REASON = click.option("--reason", required=True, help="Why (recorded with the change).")
@@ -35,7 +39,9 @@ def add(name: str, role: str, unit_id: UUID | None) -> None:
         user, token = services.app.add_user(
             SYSTEM_ACTOR, name=name, role=Role(role), unit_id=unit_id
         )
-        click.echo(f"Added {user.name} as {user.role.value} (id {user.id}). Their token:")
+        click.echo(
+            f"已添加用户 {user.name}（{label(user.role)}，id {user.id}）。其令牌（只显示这一次）："
+        )
         click.echo(token)
 
 
@@ -51,11 +57,11 @@ def list_users() -> None:
                 u.name,
                 u.role.value,
                 names.get(u.unit_id) if u.unit_id else None,
-                "yes" if u.active else "disabled",
+                "在用" if u.active else "已停用",
             )
             for u in app.users(SYSTEM_ACTOR)
         ]
-        echo_table(("id", "name", "role", "unit", "active"), rows)
+        echo_table(("用户 id", "姓名", "角色", "单位", "状态"), rows)
 
 
 @users.command("disable")
@@ -65,7 +71,7 @@ def disable(user_id: UUID, reason: str) -> None:
     """Stop USER (an id) from signing in, with every token, from their next request."""
     with opened() as services:
         user = services.app.disable_user(SYSTEM_ACTOR, user_id, reason=reason)
-        click.echo(f"Disabled {user.name} (id {user.id}): none of their tokens signs in now.")
+        click.echo(f"已停用 {user.name}（id {user.id}）：其任何令牌都不能再登录。")
 
 
 @users.command("enable")
@@ -75,7 +81,7 @@ def enable(user_id: UUID, reason: str) -> None:
     """Let a disabled USER sign in again with their unexpired, unrevoked tokens."""
     with opened() as services:
         user = services.app.enable_user(SYSTEM_ACTOR, user_id, reason=reason)
-        click.echo(f"Enabled {user.name} (id {user.id}).")
+        click.echo(f"已启用 {user.name}（id {user.id}）。")
 
 
 @users.command("role")
@@ -91,7 +97,7 @@ def role(user_id: UUID, role: str, unit_id: UUID | None, reason: str) -> None:
             SYSTEM_ACTOR, user_id, role=Role(role), unit_id=unit_id, reason=reason
         )
         unit = unit_names(app).get(user.unit_id, "-") if user.unit_id else "-"
-        click.echo(f"{user.name} (id {user.id}) is now {user.role.value}, unit {unit}.")
+        click.echo(f"{user.name}（id {user.id}）现为{label(user.role)}，单位：{unit}。")
 
 
 @users.command("token")
@@ -108,7 +114,10 @@ def token(user_id: UUID, days: int | None, reason: str | None) -> None:
         issued = services.app.issue_token(
             SYSTEM_ACTOR, user_id, expires_in_days=days, reason=reason
         )
-        click.echo(f"Issued token {issued.token_id}, valid until {local_time(issued.expires_at)}:")
+        click.echo(
+            f"已签发令牌 {issued.token_id}，有效期至 {local_time(issued.expires_at)}"
+            "（令牌只显示这一次）："
+        )
         click.echo(issued.token)
 
 
@@ -122,7 +131,7 @@ def tokens(user_id: UUID) -> None:
         rows = [
             (
                 t.id,
-                t.state(now),
+                TOKEN_STATES[t.state(now)],
                 local_time(t.issued_at),
                 t.issued_by,
                 local_time(t.expires_at),
@@ -130,7 +139,7 @@ def tokens(user_id: UUID) -> None:
             )
             for t in app.tokens(SYSTEM_ACTOR, user_id)
         ]
-        echo_table(("id", "state", "issued", "by", "expires", "revoked"), rows)
+        echo_table(("令牌 id", "状态", "签发时间", "签发人", "到期时间", "吊销时间"), rows)
 
 
 @users.command("revoke")
@@ -141,5 +150,4 @@ def revoke(user_id: UUID, token_id: UUID, reason: str | None) -> None:
     """Revoke USER's token TOKEN (an id from `xinfang users tokens`), from the next request."""
     with opened() as services:
         changed = services.app.revoke_token(SYSTEM_ACTOR, user_id, token_id, reason=reason)
-        state = "Revoked" if changed else "Already revoked:"
-        click.echo(f"{state} token {token_id}.")
+        click.echo(f"已吊销令牌 {token_id}。" if changed else f"令牌 {token_id} 此前已吊销。")

@@ -80,7 +80,7 @@ def public_key() -> None:
     except AuditKeyError as err:
         raise click.ClickException(str(err)) from None
     click.echo(public_key_pem(key.public_key()), nl=False)
-    click.echo(f"key id {key_id_of(key.public_key())}", err=True)
+    click.echo(f"密钥 id {key_id_of(key.public_key())}", err=True)
 
 
 @audit.command("export")
@@ -122,9 +122,9 @@ def export(case: str, out: Path, user_id: UUID | None) -> None:
             raise click.ClickException(cannot_write(out, err)) from None
         app.save(done.record)
         click.echo(
-            f"Wrote {out}: {bundle.event_count} events of {bundle.case.number}, signed by key "
-            f"{services.audit.key_id}, exported by {account}. "
-            f"Check it with: python scripts/verify_bundle.py {out}"
+            f"已写出 {out}：{bundle.case.number} 的 {bundle.event_count} 条事件，签名密钥 "
+            f"{services.audit.key_id}，导出人 {account}。"
+            f"核验方法：python scripts/verify_bundle.py {out}"
         )
 
 

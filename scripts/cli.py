@@ -199,20 +199,18 @@ def init(revoke_earlier: bool) -> None:
     with opened(settings) as services:
         app = services.app
         admins = [u for u in app.users(SYSTEM_ACTOR) if u.role is Role.ADMIN and u.active]
-        state = "Created" if created else "Found"
-        click.echo(
-            f"{state} the instance at {settings.home}; events in {describe_store(settings)}."
-        )
+        state = "已创建" if created else "已找到"
+        click.echo(f"{state}实例 {settings.home}；事件库：{describe_store(settings)}。")
         if admins:
             admin = admins[0]
             issued = app.issue_token(SYSTEM_ACTOR, admin.id, reason=INIT_REASON)
             token = issued.token
-            click.echo(f"Issued a fresh token for the administrator {admin.name} (id {admin.id});")
+            click.echo(f"已为管理员 {admin.name}（id {admin.id}）签发新令牌；")
             if revoke_earlier:
                 revoked = app.revoke_tokens(
                     SYSTEM_ACTOR, admin.id, keep=issued.token_id, reason=REVOKE_EARLIER_REASON
                 )
-                click.echo(f"revoked their {len(revoked)} earlier token(s).")
+                click.echo(f"已吊销其此前的 {len(revoked)} 个令牌。")
             else:
                 now = app.clock()
                 earlier = [
@@ -221,15 +219,15 @@ def init(revoke_earlier: bool) -> None:
                     if t.id != issued.token_id and t.state(now) == "active"
                 ]
                 click.echo(
-                    f"their {len(earlier)} earlier token(s) stay valid until they expire "
-                    "(revoke them with `xinfang init --revoke-earlier`)."
+                    f"其此前的 {len(earlier)} 个令牌到期前仍然有效"
+                    "（用 `xinfang init --revoke-earlier` 吊销）。"
                 )
         else:
             admin, token = app.add_user(SYSTEM_ACTOR, name=ADMIN_NAME, role=Role.ADMIN)
-            click.echo(f"Added the administrator {admin.name} (id {admin.id}).")
-        click.echo("The administrator adds units and users (`xinfang units add`, `xinfang users")
-        click.echo("add`, or POST /api/v1/units and /api/v1/users). Send the token as")
-        click.echo("`Authorization: Bearer <token>`; it is shown only this once:")
+            click.echo(f"已添加管理员 {admin.name}（id {admin.id}）。")
+        click.echo("管理员添加单位和用户（`xinfang units add`、`xinfang users add`，")
+        click.echo("或 POST /api/v1/units、/api/v1/users）。请求时带上")
+        click.echo("`Authorization: Bearer <令牌>`；令牌只显示这一次：")
         click.echo(token)
 
 
@@ -246,7 +244,7 @@ def units_add(name: str, kind: str | None, parent_id: UUID | None) -> None:
     """Add a unit; prints its id as the last line."""
     with opened() as services:
         unit = services.app.add_unit(SYSTEM_ACTOR, name=name, kind=kind, parent_id=parent_id)
-        click.echo(f"Added the unit {unit.name}; its id:")
+        click.echo(f"已添加单位 {unit.name}，其 id：")
         click.echo(str(unit.id))
 
 
@@ -259,7 +257,7 @@ def units_list() -> None:
         rows = [
             (u.id, u.name, u.kind, names.get(u.parent_id) if u.parent_id else None) for u in found
         ]
-        echo_table(("id", "name", "kind", "parent"), rows)
+        echo_table(("单位 id", "名称", "类别", "上级单位"), rows)
 
 
 @main.command()
@@ -275,8 +273,8 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     except InstanceError as err:
         raise click.ClickException(str(err)) from None
     click.echo(
-        f"Serving {settings.home} ({describe_store(settings)}) on http://{host}:{port}/api/v1 "
-        f"— docs at http://{host}:{port}/api/docs"
+        f"正在服务 {settings.home}（{describe_store(settings)}）：接口 http://{host}:{port}/api/v1"
+        f"，文档 http://{host}:{port}/api/docs，页面 http://{host}:{port}/"
     )
     GunicornServer(
         {
@@ -356,55 +354,53 @@ def demo(count: int, seed: int) -> None:
     with opened() as services:
         app = services.app
         if generator.has_cases(app):
-            click.echo("The instance already has cases: no demo data added.")
+            click.echo("实例中已有事项：未添加演示数据。")
             logins = generator.fresh_logins(app)
             if logins:
-                click.echo("The demo people's earlier tokens are revoked; these replace them.")
+                click.echo("演示人员此前的令牌已吊销，改用以下新令牌。")
         else:
             started = time.monotonic()
             bulk = count >= BULK_FROM
             if bulk:
                 # Views are built once at the end instead of after every batch.
                 app.listeners.clear()
-            with click.progressbar(
-                length=count, label="Registering and handling cases", file=sys.stderr
-            ) as bar:
+            with click.progressbar(length=count, label="登记并办理事项", file=sys.stderr) as bar:
                 report = generator.populate(
                     app, cases=count, seed=seed, progress=bar.update, bulk=bulk
                 )
             if bulk:
                 total = app.recorder.max_notification_id() or 0
                 with click.progressbar(
-                    length=total, label="Building the read models", file=sys.stderr
+                    length=total, label="生成台账等视图", file=sys.stderr
                 ) as bar:
                     services.runner.catch_up(progress=bar.update)
             registers = populate_registers(services, seed)
             elapsed = time.monotonic() - started
             click.echo(
-                f"Added {report.units} units, {report.users} users and {count} cases "
-                f"({report.events} events) in {elapsed:.1f} s (seed {seed})."
+                f"已添加 {report.units} 个单位、{report.users} 名用户、{count} 件事项"
+                f"（{report.events} 条事件），用时 {elapsed:.1f} 秒（种子 {seed}）。"
             )
             click.echo(
-                f"Registers: {registers.meetings} joint meetings, {registers.tasks} tasks "
-                f"({registers.closed} closed), {registers.inspections} inspections, "
-                f"{registers.accountability_records} accountability records."
+                f"工作台账：联席会议 {registers.meetings} 次，交办任务 {registers.tasks} 项"
+                f"（已办结 {registers.closed} 项），督查 {registers.inspections} 次，"
+                f"问责记录 {registers.accountability_records} 条。"
             )
-            click.echo("Cases by status:")
+            click.echo("各状态事项数：")
             for status in Status:
                 name = _pad(label(status), 12)
                 click.echo(f"  {status.value:<17}{name}{report.statuses[status]:>5}")
-            click.echo(f"Open cases with an overdue deadline today: {report.overdue_cases}.")
+            click.echo(f"今日有期限已超期的在办事项：{report.overdue_cases} 件。")
             found = report.registers
             click.echo(
-                f"Risk register: {found.risks} risks ({found.resolved} closed as defused, "
-                f"{found.converted} converted into cases, {found.incomplete} incomplete); "
-                f"{found.campaigns} campaign."
+                f"矛盾风险台账：{found.risks} 条（{found.resolved} 条化解销号，"
+                f"{found.converted} 条转为信访事项，{found.incomplete} 条信息不全）；"
+                f"专项治理 {found.campaigns} 项。"
             )
             logins = report.logins
         if not logins:
-            click.echo("No demo users found; add users with `xinfang users add`.")
+            click.echo("未找到演示用户；请用 `xinfang users add` 添加用户。")
             return
-        click.echo("Sign in with one of these tokens (Authorization: Bearer <token>):")
+        click.echo("用以下任一令牌登录（Authorization: Bearer <令牌>）：")
         rows = [(login.role.value, login.name, login.unit, login.token) for login in logins]
         width = [max(_width(str(row[i])) for row in rows) for i in range(3)]
         for row in rows:

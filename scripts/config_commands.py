@@ -35,7 +35,7 @@ def config_show() -> None:
         profile = settings.office_profile().as_mapping()
     except InstanceError as err:
         raise click.ClickException(str(err)) from None
-    echo_table(("key", "value", "meaning"), [(k, profile[k], m) for k, m in CONFIG_KEYS.items()])
+    echo_table(("设置项", "值", "含义"), [(k, profile[k], m) for k, m in CONFIG_KEYS.items()])
 
 
 @config.command("set")

@@ -24,5 +24,5 @@ def refresh() -> None:
             SYSTEM_ACTOR, reason=f"holiday calendar chinesecalendar {calendar}"
         )
     for number in corrected:
-        click.echo(f"corrected {number}")
-    click.echo(f"{len(corrected)} cases had provisional deadlines corrected")
+        click.echo(f"已更正 {number}")
+    click.echo(f"共更正 {len(corrected)} 件事项的暂定期限")

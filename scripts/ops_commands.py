@@ -139,11 +139,11 @@ def backup(path: Path, without_keys: bool, with_signing_key: bool) -> None:
         "settings": configured,
     }
     (path / MANIFEST).write_text(json.dumps(manifest, indent=2))
-    click.echo(f"backed up {settings.home} ({settings.dialect}) to {path}")
+    click.echo(f"已将 {settings.home}（{settings.dialect}）备份到 {path}")
     if Path(AUDIT_KEY_FILE).name not in keys:
         click.echo(
-            "The audit signing key is not in the backup: keep keys/audit_ed25519.pem in the "
-            "key escrow (restoring needs it), or back up --with-signing-key."
+            "备份中不含审计签名密钥：请把 keys/audit_ed25519.pem 交密钥托管保存"
+            "（恢复时需要），或用 --with-signing-key 备份。"
         )
     click.echo(str(path))
 
@@ -193,4 +193,4 @@ def restore(path: Path, force: bool) -> None:
     for name in manifest.get("settings", []):  # absent from backups made before it existed
         shutil.copy2(path / name, settings.home / name)
     make_private(settings)
-    click.echo(f"restored {path} into {settings.home}; run `xinfang verify` to check it")
+    click.echo(f"已将 {path} 恢复到 {settings.home}；请运行 `xinfang verify` 核验")

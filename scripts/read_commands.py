@@ -32,7 +32,7 @@ def project(follow: bool, interval: float) -> None:
     with opened() as services:
         runner = services.runner
         applied = runner.catch_up()
-        click.echo(f"applied {applied} events; {runner.lag()} positions behind the log")
+        click.echo(f"已应用 {applied} 条事件；视图落后日志 {runner.lag()} 个位置")
         if not follow:
             return
         stop = threading.Event()
@@ -42,14 +42,14 @@ def project(follow: bool, interval: float) -> None:
 
         signal.signal(signal.SIGTERM, finish)
         signal.signal(signal.SIGINT, finish)
-        click.echo(f"following the log every {interval}s (Ctrl-C to stop)")
+        click.echo(f"每 {interval} 秒跟进一次日志（按 Ctrl-C 停止）")
         tried = 0
         while not stop.is_set():
             applied = runner.catch_up()
             tried = follow_checkpoints(services, tried)
             if applied == 0:
                 stop.wait(interval)
-        click.echo("stopped")
+        click.echo("已停止")
 
 
 def follow_checkpoints(services: Services, tried: int) -> int:
@@ -91,9 +91,9 @@ def rebuild(workers: int) -> None:
     with opened() as services:
         removed = Checkpoints.of(services.settings).remove()
         if removed:
-            click.echo(f"deleted {len(removed)} checkpoint file(s) of the as_of views")
+            click.echo(f"已删除 as_of 视图的检查点文件 {len(removed)} 个")
         total = services.app.recorder.max_notification_id() or 0
-        with tqdm(total=total, unit="ev", desc="rebuild", mininterval=0.5) as bar:
+        with tqdm(total=total, unit="ev", desc="重建", mininterval=0.5) as bar:
             if workers > 1 and not services.settings.is_postgres:
                 count, seconds = rebuild_in_parallel(
                     services.settings,
@@ -106,7 +106,7 @@ def rebuild(workers: int) -> None:
                 count, seconds = services.runner.rebuild(progress=bar.update)
         speed = count / seconds if seconds else 0.0
         click.echo(
-            f"rebuilt read models from {count} events in {seconds:.1f} s ({speed:,.0f} events/s)"
+            f"已由 {count} 条事件重建全部视图，用时 {seconds:.1f} 秒（每秒 {speed:,.0f} 条）"
         )
 
 
@@ -126,33 +126,33 @@ def checkpoints(listing: bool, delete: bool) -> None:
         made = services.checkpoints or Checkpoints.of(services.settings)
         if delete:
             removed = made.remove()
-            click.echo(f"deleted {len(removed)} checkpoint file(s) from {made.folder}")
+            click.echo(f"已从 {made.folder} 删除检查点文件 {len(removed)} 个")
             return
         if not listing:
             if not made.enabled:
                 raise click.ClickException("XINFANG_CHECKPOINT_EVERY=0：检查点已关闭")
             stale = made.remove(stale_only=True)
             if stale:
-                click.echo(f"deleted {len(stale)} checkpoint file(s) of an older view shape")
+                click.echo(f"已删除旧视图结构的检查点文件 {len(stale)} 个")
             started = time.perf_counter()
             positions = make_checkpoints(services.app, services.ledger.sealer, made)
             seconds = time.perf_counter() - started
-            click.echo(f"made {len(positions)} checkpoint(s) in {seconds:.1f} s")
+            click.echo(f"已生成检查点 {len(positions)} 个，用时 {seconds:.1f} 秒")
         found = made.found()
         rows = [
             (
                 f"{c.position:,}",
                 f"{c.path.stat().st_size / 1e6:.1f}",
-                "ok" if c.shape == made.shape else "older shape (ignored)",
+                "可用" if c.shape == made.shape else "旧结构（不用）",
                 c.path.name,
             )
             for c in found
         ]
-        echo_table(("position", "MB", "state", "file"), rows)
+        echo_table(("日志位置", "MB", "状态", "文件"), rows)
         total = sum(c.path.stat().st_size for c in found)
         click.echo(
-            f"{len(found)} checkpoint(s), {total / 1e6:.1f} MB in {made.folder}; one every "
-            f"{made.every:,} log positions; head of the log "
+            f"检查点 {len(found)} 个，共 {total / 1e6:.1f} MB，在 {made.folder}；每 "
+            f"{made.every:,} 个日志位置一个；日志头位置 "
             f"{services.app.recorder.max_notification_id() or 0:,}"
         )
 

@@ -115,7 +115,7 @@ def export_risks(out: Path, status: str | None, level: str | None, incomplete: b
             always=True,
             operator=console_account(),
         )
-        click.echo(f"wrote {len(items)} risks to {out}")
+        click.echo(f"已将 {len(items)} 条风险写入 {out}")
 
 
 @click.group()
@@ -165,4 +165,4 @@ def export_campaigns(out: Path) -> None:
             campaign_workbook(reports).save(out)
         except OSError as err:
             raise click.ClickException(cannot_write(out, err)) from None
-        click.echo(f"wrote {len(reports)} campaigns to {out}")
+        click.echo(f"已将 {len(reports)} 项专项治理写入 {out}")

@@ -35,35 +35,35 @@ def test_the_account_lifecycle_end_to_end_on_the_command_line(
 ) -> None:
     added = xinfang(env, "users", "add", "刘晓燕", "--role", "clerk")
     first = last_line(added)
-    user = added.stdout.split("(id ")[1].split(")")[0]
+    user = added.stdout.split("id ")[1].split("）")[0]
     township = last_line(xinfang(env, "units", "add", "城关镇"))
 
     issued = xinfang(env, "users", "token", user, "--days", "30", "--reason", "换新电脑")
     second = last_line(issued)
-    token_id = issued.stdout.split("Issued token ")[1].split(",")[0]
+    token_id = issued.stdout.split("已签发令牌 ")[1].split("，")[0]
     listed = xinfang(env, "users", "tokens", user).stdout
 
-    assert "valid until" in issued.stdout
+    assert "有效期至" in issued.stdout
     assert token_id in listed
-    assert listed.count("active") == 2
+    assert listed.count("有效") == 2
     assert first not in listed
     assert second not in listed
 
     revoked = xinfang(env, "users", "revoke", user, token_id, "--reason", "电脑遗失")
-    assert f"Revoked token {token_id}" in revoked.stdout
+    assert f"已吊销令牌 {token_id}" in revoked.stdout
     assert refused(settings, second) == "此令牌已被吊销，请向系统管理员申请新令牌"
-    assert "revoked" in xinfang(env, "users", "tokens", user).stdout
-    assert "Already revoked" in xinfang(env, "users", "revoke", user, token_id).stdout
+    assert "已吊销" in xinfang(env, "users", "tokens", user).stdout
+    assert "此前已吊销" in xinfang(env, "users", "revoke", user, token_id).stdout
 
     xinfang(env, "users", "disable", user, "--reason", "离职")
     assert refused(settings, first) == "此账号已停用，请联系系统管理员"
-    assert "disabled" in xinfang(env, "users", "list").stdout
+    assert "已停用" in xinfang(env, "users", "list").stdout
     xinfang(env, "users", "enable", user, "--reason", "返聘")
     moved = xinfang(
         env, "users", "role", user, "--role", "handler", "--unit", township, "--reason", "下派"
     )
 
-    assert "is now handler, unit 城关镇" in moved.stdout
+    assert "现为承办人，单位：城关镇" in moved.stdout
     with application(settings) as app:
         actor = app.authenticate(first)
         events = list(app.events.get(UUID(user)))
@@ -83,7 +83,7 @@ def test_the_account_lifecycle_end_to_end_on_the_command_line(
 
 def test_account_mistakes_give_a_message_without_traceback(env: dict[str, str]) -> None:
     user = xinfang(env, "users", "add", "刘晓燕", "--role", "clerk").stdout
-    user_id = user.split("(id ")[1].split(")")[0]
+    user_id = user.split("id ")[1].split("）")[0]
 
     no_reason = xinfang(env, "users", "disable", user_id, ok=False)
     twice = [xinfang(env, "users", "disable", user_id, "--reason", "离职", ok=False)]
@@ -112,9 +112,9 @@ def test_init_again_says_the_earlier_tokens_stay_valid_and_can_revoke_them(
     again = xinfang(env, "init")
     third = xinfang(env, "init", "--revoke-earlier")
 
-    assert "their 2 earlier token(s) stay valid until they expire" in again.stdout
+    assert "其此前的 2 个令牌到期前仍然有效" in again.stdout
     assert "xinfang init --revoke-earlier" in again.stdout
-    assert "revoked their 3 earlier token(s)" in third.stdout
+    assert "已吊销其此前的 3 个令牌" in third.stdout
     assert refused(settings, first) == "此令牌已被吊销，请向系统管理员申请新令牌"
     assert refused(settings, last_line(again)) == "此令牌已被吊销，请向系统管理员申请新令牌"
     with application(settings) as app:
@@ -128,7 +128,7 @@ def test_demo_again_revokes_the_tokens_it_printed_before(
     again = xinfang(env, "demo", "--cases", "3")
 
     after = again.stdout.strip().splitlines()[-5:]
-    assert "earlier tokens are revoked" in again.stdout
+    assert "此前的令牌已吊销" in again.stdout
     for line in before:
         assert refused(settings, line.split()[-1]) == "此令牌已被吊销，请向系统管理员申请新令牌"
     with application(settings) as app:
@@ -138,7 +138,7 @@ def test_demo_again_revokes_the_tokens_it_printed_before(
 
 def test_the_token_lifetime_is_configurable(env: dict[str, str], settings: Settings) -> None:
     user = xinfang(env, "users", "add", "刘晓燕", "--role", "clerk").stdout
-    user_id = UUID(user.split("(id ")[1].split(")")[0])
+    user_id = UUID(user.split("id ")[1].split("）")[0])
 
     short = last_line(xinfang({**env, "XINFANG_TOKEN_DAYS": "2"}, "users", "token", str(user_id)))
     bad = xinfang({**env, "XINFANG_TOKEN_DAYS": "forever"}, "users", "list", ok=False)

@@ -115,7 +115,7 @@ def test_a_backup_leaves_the_signing_key_out_unless_asked(
     both = xinfang(settings, "backup", str(tmp_path / "x"), "--without-keys", "--with-signing-key")
 
     assert done.exit_code == 0, done.output
-    assert "The audit signing key is not in the backup" in done.stdout
+    assert "备份中不含审计签名密钥" in done.stdout
     assert sorted(p.name for p in (plain / "keys").iterdir()) == ["cipher.key"]
     assert json.loads((plain / "manifest.json").read_text())["keys"] == ["cipher.key"]
     assert sorted(p.name for p in (signed / "keys").iterdir()) == [

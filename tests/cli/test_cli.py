@@ -91,7 +91,7 @@ def test_init_prints_an_admin_token_last_that_authenticates(
     result = xinfang(env, "init")
 
     token = last_line(result)
-    assert "Added the administrator 管理员" in result.stdout
+    assert "已添加管理员 管理员" in result.stdout
     with application(settings) as app:
         admin = app.authenticate(token)
     assert (admin.name, admin.role) == ("管理员", Role.ADMIN)
@@ -105,7 +105,7 @@ def test_init_twice_keeps_one_admin_and_issues_a_new_working_token(
 
     second = last_line(again)
     assert second != first
-    assert "Issued a fresh token for the administrator 管理员" in again.stdout
+    assert "已为管理员 管理员" in again.stdout
     with application(settings) as app:
         assert app.authenticate(first).id == app.authenticate(second).id
         admins = [u for u in app.users(SYSTEM_ACTOR) if u.role is Role.ADMIN]
@@ -118,7 +118,7 @@ def test_init_creates_the_instance_folder_and_its_key(tmp_path: Path) -> None:
 
     result = xinfang(env, "init")
 
-    assert "Created the instance" in result.stdout
+    assert "已创建实例" in result.stdout
     assert (home / "keys" / "cipher.key").stat().st_mode & 0o077 == 0
     assert len(last_line(result)) >= 32
 
@@ -208,7 +208,7 @@ def test_demo_into_an_instance_with_cases_adds_nothing_and_prints_fresh_logins(
 
     again = xinfang(env, "demo", "--cases", "5")
 
-    assert "already has cases" in again.stdout
+    assert "实例中已有事项" in again.stdout
     with application(settings) as app:
         assert len(all_cases(app)) == 5
         for line in again.stdout.strip().splitlines()[-5:]:

@@ -79,7 +79,7 @@ def test_the_demo_county_fills_the_risk_register_and_a_campaign(
 
     result = xinfang(env, "demo", "--cases", "60", "--seed", "5")
 
-    assert "Risk register: 12 risks" in result.stdout
+    assert "矛盾风险台账：12 条" in result.stdout
     with application(settings) as app:
         cases = all_cases(app)
     converted = [case for case in cases if case.from_risk_id is not None]

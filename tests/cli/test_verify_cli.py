@@ -132,7 +132,7 @@ def test_public_key_prints_the_key_id_auditors_compare_on_stderr(
 ) -> None:
     result = xinfang(env, "audit", "public-key")
 
-    assert result.stderr.strip() == f"key id {services.audit.key_id}"
+    assert result.stderr.strip() == f"密钥 id {services.audit.key_id}"
     assert services.audit.head().key_id == services.audit.key_id
 
 
@@ -208,7 +208,7 @@ def test_export_names_the_console_account_that_ran_it(
     )
 
     assert plain.exit_code == as_auditor.exit_code == 0, plain.output
-    assert f"exported by {account}" in plain.stdout
+    assert f"导出人 {account}" in plain.stdout
     bundle = json.loads(out.read_bytes())
     assert bundle["operator"] == account
     assert bundle["exported_by"]["id"] == str(auditor.id)

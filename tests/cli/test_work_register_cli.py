@@ -19,7 +19,7 @@ def test_the_demo_fills_the_registers_and_the_console_lists_and_exports_them(
 ) -> None:
     xinfang(env, "init")
     made = xinfang(env, "demo", "--cases", "60", "--seed", "5")
-    assert "6 joint meetings" in made.stdout
+    assert "联席会议 6 次" in made.stdout
 
     meetings = xinfang(env, "registers", "meetings").stdout
     assert meetings.count("县信访工作联席会议") == 6

@@ -207,15 +207,15 @@ def test_the_checkpoints_command_makes_lists_and_deletes_them_and_rebuild_drops_
     bad = CliRunner().invoke(main, ["checkpoints"], env={**env, "XINFANG_CHECKPOINT_EVERY": "x"})
 
     assert made.exit_code == 0, made.output
-    assert f"made {top // 10} checkpoint(s)" in made.output
-    assert "made 0 checkpoint(s)" in again.output
+    assert f"已生成检查点 {top // 10} 个" in made.output
+    assert "已生成检查点 0 个" in again.output
     assert positions == list(range(10, top + 1, 10))
     assert listed.exit_code == 0
-    assert listed.output.count(" ok ") == top // 10
+    assert listed.output.count(" 可用 ") == top // 10
     assert rebuilt.exit_code == 0, rebuilt.output
     assert after_rebuild == []
     assert deleted.exit_code == 0
-    assert f"deleted {top // 10} checkpoint file(s)" in deleted.output
+    assert f"删除检查点文件 {top // 10} 个" in deleted.output
     assert list(folder.glob("views-*.db")) == []
     assert off.exit_code != 0
     assert "检查点已关闭" in off.output
