@@ -76,6 +76,7 @@ WAYS: dict[str, dict[str, int]] = {
     "the page sorted from the bigram's cases": {"FEW_MATCHES": 10**9},
     "the page order walked": {"FEW_MATCHES": -1},
     "every text read (each bigram too common)": {"COMMON_GRAM": 1},
+    "led by the one bigram probed, whichever it is": {"PROBED": 1},
 }
 
 
@@ -175,3 +176,17 @@ def test_a_past_moment_is_searched_without_the_bigram_index_and_finds_the_same(
 
     assert ([row["case_id"] for row in rows], total) == now
     assert total == matches
+
+
+def test_a_long_query_is_led_by_a_few_of_its_bigrams_and_still_decided_by_the_text(
+    services: Services, county: County
+) -> None:
+    desk = Desk(services.app, county)
+    content = "反映某建筑工地拖欠农民工工资三个月，多次向项目部讨要无果，请求有关部门依法督促支付。"
+    case = desk.register(subject="拖欠农民工工资", content=content)
+    desk.register(subject="拖欠工资", content="反映工地拖欠工资，请求依法处理。")
+    supervisor = county.actors["supervisor"]
+    sentence = content[2:40]  # 38 characters: 37 bigrams, a spread of 8 of them probed
+
+    assert found(services, supervisor, sentence) == ([case], 1)
+    assert found(services, supervisor, sentence + "。再") == ([], 0)
