@@ -172,8 +172,6 @@ class Ledger:
         grams = sorted(bigrams(text))
         if not grams:
             return None
-        if len(grams) == 1:
-            return grams[0]
         # A long query (a pasted sentence) probes a spread of PROBED of its bigrams, not all.
         grams = grams[:: -(-len(grams) // PROBED)]
         counts = self.store.query(
@@ -263,8 +261,8 @@ def _cases(sqlite: bool, by_key: object) -> str:
     flag's cases, a bigram's) rather than walked in an order.
 
     Without statistics SQLite looks such ids up in the primary key and reads every case's row for
-    its date; the covering index gives the date, the accusations and the text with the id (5×
-    faster for `flag=`).
+    its date; the covering index gives the date and the accusations with the id (5× faster for
+    `flag=`).
     """
     return "{p}ledger_cases c" + (" INDEXED BY ledger_cases_key_order" if sqlite and by_key else "")
 
