@@ -284,9 +284,10 @@ class LedgerProjection(Projection):
             for case_id, case in touched.items()
         }
         new = {case_id for case_id, seen in steps.items() if seen[0].new}
+        live = self._live_rows(store, cursor, [key.hex for key in final if key not in new])
         if self.history:
-            self._write_history(store, cursor, earlier, final, new)
-        self._write_grams(store, cursor, final, new)
+            self._write_history(store, cursor, earlier, final, new, live=live)
+        self._write_grams(store, cursor, final, live)
         self._write_cases(store, cursor, touched, final)
         self._sealed.clear()
 
@@ -308,30 +309,41 @@ class LedgerProjection(Projection):
         )
 
     @staticmethod
+    def _live_rows(
+        store: ViewStore, cursor: Any, known: Sequence[str]
+    ) -> dict[str, Mapping[str, Any]]:
+        """What the history and the bigram index compare with in the live case rows of the
+        batch's cases that have one (read once, before the batch writes them), by case id."""
+        rows: dict[str, Mapping[str, Any]] = {}
+        for chunk in _chunks(known, 500):
+            marks = ",".join("?" for _ in chunk)
+            for found in store.fetch(
+                cursor,
+                "SELECT case_id, last_activity_on, flags, searchable FROM {p}ledger_cases "
+                f"WHERE case_id IN ({marks})",
+                chunk,
+            ):
+                rows[found["case_id"]] = found
+        return rows
+
+    @staticmethod
     def _write_history(
         store: ViewStore,
         cursor: Any,
         earlier: dict[UUID, list[Version]],
         final: dict[UUID, Version],
         new: set[UUID],
+        *,
+        live: Mapping[str, Mapping[str, Any]],
     ) -> None:
         """Add the versions of the batch's cases to the history tables, closing those they
-        replace (read from the live rows, before the batch writes them)."""
+        replace (`live`: the live rows, read before the batch writes them)."""
         known = [case_id.hex for case_id in final if case_id not in new]
-        activity: dict[str, str] = {}
-        flags: dict[str, dict[str, tuple[Any, ...]]] = {}
+        activity = {key: row["last_activity_on"] for key, row in live.items()}
+        flags = {key: {f: (f, key) for f in members(row["flags"])} for key, row in live.items()}
         deadlines: dict[str, dict[int, tuple[Any, ...]]] = {}
         for chunk in _chunks(known, 500):
             marks = ",".join("?" for _ in chunk)
-            for found in store.fetch(
-                cursor,
-                "SELECT case_id, last_activity_on, flags FROM {p}ledger_cases "
-                f"WHERE case_id IN ({marks})",
-                chunk,
-            ):
-                case_hex = found["case_id"]
-                activity[case_hex] = found["last_activity_on"]
-                flags[case_hex] = {f: (f, case_hex) for f in members(found["flags"])}
             for found in store.fetch(
                 cursor, f"SELECT * FROM {{p}}ledger_deadlines WHERE case_id IN ({marks})", chunk
             ):
@@ -470,22 +482,16 @@ class LedgerProjection(Projection):
 
     @staticmethod
     def _write_grams(
-        store: ViewStore, cursor: Any, final: dict[UUID, Version], new: set[UUID]
+        store: ViewStore,
+        cursor: Any,
+        final: dict[UUID, Version],
+        live: Mapping[str, Mapping[str, Any]],
     ) -> None:
         """Index the search text of the new cases and of those whose text changed (its
-        bigrams, ledger_grams), compared with the live rows before the batch writes them."""
+        bigrams, ledger_grams), compared with the `live` rows read before the batch."""
         at = CASE_COLUMNS.index("searchable")
         texts = {case_id.hex: version.row[at] for case_id, version in final.items()}
-        before: dict[str, str] = {}
-        known = [case_id.hex for case_id in final if case_id not in new]
-        for chunk in _chunks(known, 500):
-            marks = ",".join("?" for _ in chunk)
-            for found in store.fetch(
-                cursor,
-                f"SELECT case_id, searchable FROM {{p}}ledger_cases WHERE case_id IN ({marks})",
-                chunk,
-            ):
-                before[found["case_id"]] = found["searchable"]
+        before = {key: row["searchable"] for key, row in live.items()}
         changed = [key for key, text in texts.items() if before.get(key) != text]
         store.run_many(
             cursor,
