@@ -26,7 +26,6 @@ from domain.commands.registers import (
     ReportTask,
 )
 from domain.directory import SYSTEM_ACTOR, User
-from domain.errors import DomainError
 from domain.inspections import Inspection
 from domain.meetings import Meeting
 from domain.register_values import CheckItem, CheckResult, OverdueRef, RecordDecisionKind
@@ -213,10 +212,7 @@ class RegisterDemo:
         worst = sorted(late, key=lambda u: -len(late[u]))[:3]
         overdue = self.services.accountability.deadline_watch(SYSTEM_VIEWER, self.today)
         for n, unit_id in enumerate(worst):
-            try:
-                self._inspect(unit_id, last_month, late[unit_id], overdue, typical=n == 0)
-            except DomainError:
-                continue  # this month's inspection of the unit is recorded already
+            self._inspect(unit_id, last_month, late[unit_id], overdue, typical=n == 0)
 
     def _inspect(
         self,
@@ -228,6 +224,9 @@ class RegisterDemo:
         typical: bool,
     ) -> None:
         supervisor = self.supervisor
+        # Held, found and decided today (Beijing): a deadline due yesterday is overdue at each
+        # step, as the watch list computed for today says, even just after midnight.
+        opened = max(datetime.combine(self.today, time(0), LOCAL_TZ), self.now - timedelta(hours=3))
         checklist = [
             CheckResult(CheckItem.MEETING_HELD, passed=True),
             CheckResult(CheckItem.LISTS_COMPLETE, passed=True),
@@ -237,7 +236,7 @@ class RegisterDemo:
         inspection: Inspection = self._run(
             OpenInspection(month=month, unit_id=unit_id, held_on=self.today, checklist=checklist),
             supervisor,
-            self.now - timedelta(hours=3),
+            opened,
         )
         self.report.inspections += 1
         refs = [OverdueRef(task_id=t) for t in late[:5]]
@@ -250,7 +249,7 @@ class RegisterDemo:
             for item in overdue
             if item["unit_id"] == unit_id and item["level"] in {"overdue", "severely_overdue"}
         ][:3]
-        when = self.now - timedelta(hours=2)
+        when = opened + (self.now - opened) / 3
         inspection = self._run(
             RecordFinding(
                 inspection_id=inspection.id,
