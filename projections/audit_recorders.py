@@ -205,11 +205,11 @@ class AuditedRecorder:
             try:
                 raw_id = self._raw_id(originator_id)
             except ValueError as err:
-                return Scan(records, (position, f"its aggregate id {originator_id!r} {err}"))
+                return Scan(records, (position, f"其聚合 id {originator_id!r}{err}"))
             if type(version) is not int or not 0 < version < 1 << 63:
-                return Scan(records, (position, f"its version {version!r} is not a version"))
+                return Scan(records, (position, f"其版本 {version!r} 不是有效版本号"))
             if type(topic) is not str or type(state) is not bytes:
-                return Scan(records, (position, "its topic or state has the wrong type"))
+                return Scan(records, (position, "其类型名或内容的数据类型不对"))
             records.append((position, raw_id, version, topic, state))
         return Scan(records)
 
@@ -230,15 +230,15 @@ class AuditedRecorder:
         raw = self._raw_query(statement, (*(after or ()), limit))
         rows: list[SnapshotRow] = []
         for originator_id, version, topic, state, event_topic in raw:
-            where = f"{originator_id} at version {version}"
+            where = f"{originator_id} 版本 {version}"
             try:
                 raw_id = self._raw_id(originator_id)
             except ValueError as err:
-                return SnapshotScan(rows, None, (where, f"its aggregate id {err}"))
+                return SnapshotScan(rows, None, (where, f"其聚合 id {err}"))
             if type(version) is not int or not 0 < version < 1 << 63:
-                return SnapshotScan(rows, None, (where, "its version is not a version"))
+                return SnapshotScan(rows, None, (where, "其版本不是有效版本号"))
             if type(topic) is not str or type(state) is not bytes:
-                return SnapshotScan(rows, None, (where, "its topic or state has the wrong type"))
+                return SnapshotScan(rows, None, (where, "其类型名或内容的数据类型不对"))
             rows.append((raw_id, version, topic, state, event_topic))
         last = (raw[-1][0], raw[-1][1]) if len(raw) == limit else None
         return SnapshotScan(rows, last)
@@ -367,7 +367,7 @@ class SQLiteAuditedRecorder(AuditedRecorder, SQLiteApplicationRecorder):
     def _raw_id(self, value: Any) -> bytes:
         # Stored as `UUID.hex`: 32 lower-case hex digits, and nothing else reads the same.
         if type(value) is not str or len(value) != 32 or value != value.lower():
-            raise ValueError("is not 32 lower-case hex digits")
+            raise ValueError("不是 32 位小写十六进制数字")
         return bytes.fromhex(value)
 
 
@@ -427,7 +427,7 @@ class PostgresAuditedRecorder(AuditedRecorder, PostgresApplicationRecorder):
 
     def _raw_id(self, value: Any) -> bytes:
         if type(value) is not UUID:
-            raise ValueError("is not a UUID")
+            raise ValueError("不是 UUID")
         return value.bytes
 
 

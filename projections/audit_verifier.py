@@ -156,9 +156,7 @@ class LogChecker:
                         return finding
                 if scan.malformed is not None:
                     position, reason = scan.malformed
-                    return Finding(
-                        position, f"the event row at log position {position} was altered: {reason}"
-                    )
+                    return Finding(position, f"日志位置 {position} 的事件行被改动：{reason}")
                 if not scan.records:
                     return None
 
@@ -261,25 +259,24 @@ class LogChecker:
                 if stored is None and not self._has_leaf_beyond(index):
                     return Finding(
                         row,
-                        f"the event row at log position {row} has no leaf in the audit tree: "
-                        "it was inserted behind the application's back",
+                        f"日志位置 {row} 的事件行在审计树中没有叶子：它是绕过应用插入的",
                     )
                 return Finding(
                     row,
-                    f"the audit leaf {index} (log position {row}) is missing from the stored tree",
+                    f"审计树中缺少第 {index} 号叶子（日志位置 {row}）",
                 )
             _, position, stored_hash = stored
             if row < position:
                 return Finding(
                     row,
-                    f"the event row at log position {row} is not in the audit tree (leaf "
-                    f"{index} belongs to log position {position}): the row was inserted",
+                    f"日志位置 {row} 的事件行不在审计树中（第 {index} 号叶子属于日志位置 "
+                    f"{position}）：该行是插入的",
                 )
             if row > position:
                 return Finding(
                     position,
-                    f"the event at log position {position} (leaf {index}) is missing from the "
-                    "event store: the row was deleted or moved",
+                    f"事件库中缺少日志位置 {position} 的事件（第 {index} 号叶子）："
+                    "该行被删除或移动",
                 )
             topic_bytes = topics.get(topic)
             if topic_bytes is None:
@@ -294,9 +291,8 @@ class LogChecker:
                 unbound = not binding.is_bound(raw_id, version, topic, state)
                 return Finding(
                     row,
-                    f"the event row at log position {row} does not match its audit leaf "
-                    f"{index}: the row (or the stored leaf) was altered"
-                    + ("; its state is not sealed for its place either" if unbound else ""),
+                    f"日志位置 {row} 的事件行与其第 {index} 号审计叶子不符："
+                    "该行（或所存叶子）被改动" + ("；其内容也未按所在位置封签" if unbound else ""),
                 )
             if not binding.is_bound_topic(raw_id, version, topic_bytes, state):
                 return self._unbound(row, raw_id, version)
@@ -325,25 +321,23 @@ class LogChecker:
         start, end = idx << level, ((idx + 1) << level) - 1
         return Finding(
             row,
-            f"the stored tree node at level {level}, index {idx} (leaves {start}-{end}, up to "
-            f"log position {row}) is missing or was altered",
+            f"审计树第 {level} 层第 {idx} 号节点（叶子 {start}-{end}，至日志位置 {row}）"
+            "缺失或被改动",
         )
 
     @staticmethod
     def _unbound(row: int, raw_id: bytes, version: int) -> Finding:
         return Finding(
             row,
-            f"the event row at log position {row} (aggregate {UUID(bytes=raw_id)}, version "
-            f"{version}) is not sealed for its place: its state was copied or moved from "
-            "another aggregate, version or topic, or altered (and the tree recomputed)",
+            f"日志位置 {row} 的事件行（聚合 {UUID(bytes=raw_id)}，版本 {version}）未按所在位置"
+            "封签：其内容是从别的聚合、版本或类型复制或移来的，或被改动（且审计树被重算）",
         )
 
     @staticmethod
     def _copied_snapshot(row: int, topic: str) -> Finding:
         return Finding(
             row,
-            f"the event row at log position {row} holds a snapshot ({topic}): a snapshot "
-            "row was copied into the event table",
+            f"日志位置 {row} 的事件行存的是快照（{topic}）：有快照行被复制进事件表",
         )
 
     def _is_snapshot_topic(self, topic: str) -> bool:
@@ -359,28 +353,25 @@ class LogChecker:
             scan = self.recorder.scan_snapshots(self.snapshot_table, after, SNAPSHOT_BATCH)
             for raw_id, version, topic, state, event_topic in scan.rows:
                 self.snapshots_checked += 1
-                where = f"the snapshot of aggregate {UUID(bytes=raw_id)} at version {version}"
+                where = f"聚合 {UUID(bytes=raw_id)} 版本 {version} 的快照"
                 if not self.binding.is_bound(raw_id, version, topic, state):
                     return Finding(
                         None,
-                        f"{where} is not sealed for its place: it was copied or moved from "
-                        "another aggregate, version or topic, or altered",
+                        f"{where}未按所在位置封签：它是从别的聚合、版本或类型复制或移来的，或被改动",
                     )
                 if not self._is_snapshot_topic(topic):
                     return Finding(
                         None,
-                        f"{where} holds no snapshot but {topic}: an event row was copied into "
-                        "the snapshot table",
+                        f"{where}存的不是快照而是 {topic}：有事件行被复制进快照表",
                     )
                 if event_topic is None:
                     return Finding(
                         None,
-                        f"{where} summarises an event that is not in the log: events of the "
-                        "aggregate were removed",
+                        f"{where}所概括的事件不在日志中：该聚合的事件被删除",
                     )
             if scan.malformed is not None:
                 place, reason = scan.malformed
-                return Finding(None, f"the snapshot row of aggregate {place} was altered: {reason}")
+                return Finding(None, f"聚合 {place} 的快照行被改动：{reason}")
             if scan.after is None:
                 return None
             after = scan.after
@@ -425,26 +416,25 @@ class LogChecker:
             head = self.heads[self.next_head]
             self.next_head += 1
             self.heads_checked += 1
-            where = f"log position {position}" if position is not None else "the empty log"
+            where = f"日志位置 {position}" if position is not None else "空日志"
             if head.key_id != self.key_id:
                 return Finding(
                     position,
-                    f"the signed head of tree size {head.tree_size} names key {head.key_id}, "
-                    f"not this instance's key {self.key_id}",
+                    f"树大小 {head.tree_size} 的签名树头写明的密钥是 {head.key_id}，"
+                    f"不是本实例的密钥 {self.key_id}",
                 )
             try:
                 self.public_key.verify(head.signature, head.message())
             except InvalidSignature:
                 return Finding(
                     position,
-                    f"the signed head of tree size {head.tree_size} (up to {where}) has an "
-                    "invalid signature: the stored head was altered",
+                    f"树大小 {head.tree_size} 的签名树头（至{where}）签名无效：所存树头被改动",
                 )
             if head.root_hash != tree.root():
                 return Finding(
                     position,
-                    f"the signed head of tree size {head.tree_size} does not match the log: an "
-                    f"event at or before {where} was altered and the tree recomputed",
+                    f"树大小 {head.tree_size} 的签名树头与日志不符：{where}或之前的某条事件"
+                    "被改动且审计树被重算",
                 )
         return None
 
@@ -465,23 +455,20 @@ class LogChecker:
         if extra is not None:
             return Finding(
                 extra["position"],
-                f"the event at log position {extra['position']} (leaf {extra['leaf_index']}) "
-                "is missing from the "
-                "event store: the row was deleted",
+                f"事件库中缺少日志位置 {extra['position']} 的事件（第 {extra['leaf_index']} "
+                "号叶子）：该行被删除",
             )
         if self.next_head < len(self.heads):
             head = self.heads[self.next_head]
             return Finding(
                 None,
-                f"a signed head covers {head.tree_size} events but the log holds {size}: "
-                "events were removed after the last one",
+                f"有签名树头覆盖 {head.tree_size} 条事件，而日志只有 {size} 条："
+                "最后一条之后的事件被删除",
             )
         frontier = b"".join(self.tree.frontier())
         if state is None or state["tree_size"] != size or bytes(state["frontier"]) != frontier:
-            return Finding(None, "the stored audit_state (tree size and frontier) was altered")
+            return Finding(None, "所存的 audit_state（树大小与边界）被改动")
         expected = sum(size >> level for level in range(1, size.bit_length()))
         if node_count != expected:
-            return Finding(
-                None, f"the stored tree has {node_count} inner nodes where {expected} belong"
-            )
+            return Finding(None, f"审计树存有 {node_count} 个内部节点，应为 {expected} 个")
         return None

@@ -43,22 +43,20 @@ def verify(batch_size: int, workers: int) -> None:
     with opened() as services:
         trail = services.audit
         try:
-            with tqdm(
-                total=trail.tree_size(), unit=" events", unit_scale=True, file=sys.stderr
-            ) as bar:
+            with tqdm(total=trail.tree_size(), unit=" 条", unit_scale=True, file=sys.stderr) as bar:
                 report = trail.verify(progress=bar.update, batch_size=batch_size, workers=workers)
         except AuditKeyError as err:
             raise click.ClickException(str(err)) from None
     click.echo(
-        f"Checked {report.events:,} events and {report.heads} signed heads in "
-        f"{report.seconds:.2f} s ({report.rate:,.0f} events/s)."
+        f"已核验 {report.events:,} 条事件、{report.heads} 个签名树头，用时 "
+        f"{report.seconds:.2f} 秒（每秒 {report.rate:,.0f} 条）。"
     )
     finding = report.finding
     if finding is not None:
-        where = f" at log position {finding.position}" if finding.position is not None else ""
-        click.echo(f"FAILED{where}: {finding.message}", err=True)
+        where = f"（日志位置 {finding.position}）" if finding.position is not None else ""
+        click.echo(f"核验未通过{where}：{finding.message}", err=True)
         sys.exit(1)
-    click.echo("OK: every event matches its leaf, the tree and every signed head.")
+    click.echo("核验通过：每条事件都与其审计叶子、审计树和每个签名树头相符。")
 
 
 @click.group()

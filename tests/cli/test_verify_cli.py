@@ -54,9 +54,9 @@ def test_verify_passes_an_untouched_log_and_prints_the_rate(
 
     assert result.exit_code == 0, result.output
     assert re.search(
-        r"Checked \d+ events and \d+ signed heads in [\d.]+ s \([\d,]+ events/s\)", result.stdout
+        r"已核验 \d+ 条事件、\d+ 个签名树头，用时 [\d.]+ 秒（每秒 [\d,]+ 条）", result.stdout
     )
-    assert result.stdout.strip().endswith("every signed head.")
+    assert result.stdout.strip().endswith("每个签名树头相符。")
 
 
 def test_verify_fails_and_names_the_position_of_a_changed_byte(
@@ -70,7 +70,7 @@ def test_verify_fails_and_names_the_position_of_a_changed_byte(
     result = xinfang(env, "verify", "--batch-size", "5")
 
     assert result.exit_code == 1
-    assert f"FAILED at log position {position}:" in result.stderr
+    assert f"核验未通过（日志位置 {position}）：" in result.stderr
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
@@ -85,8 +85,8 @@ def test_verify_names_the_same_position_whatever_the_number_of_workers(
     result = xinfang(env, "verify", "--workers", workers)
 
     assert result.exit_code == 1
-    assert re.search(r"Checked \d+ events and \d+ signed heads in", result.stdout)
-    assert f"FAILED at log position {position}:" in result.stderr
+    assert re.search(r"已核验 \d+ 条事件、\d+ 个签名树头", result.stdout)
+    assert f"核验未通过（日志位置 {position}）：" in result.stderr
 
 
 def test_verify_refuses_zero_workers(env: dict[str, str]) -> None:
@@ -113,8 +113,8 @@ def test_verify_fails_on_a_forged_row_appended_at_the_end(
     result = xinfang(env, "verify")
 
     assert result.exit_code == 1
-    assert f"FAILED at log position {db.positions()[-1]}:" in result.stderr
-    assert "inserted" in result.stderr
+    assert f"核验未通过（日志位置 {db.positions()[-1]}）：" in result.stderr
+    assert "插入" in result.stderr
 
 
 def test_public_key_prints_the_pem_that_verifies_heads(
@@ -155,7 +155,7 @@ def test_export_writes_a_bundle_that_verifies_offline(
     result = xinfang(env, "audit", "export", ref, "--out", str(out))
 
     assert result.exit_code == 0, result.output
-    assert verify_bundle.verify(out.read_bytes()).startswith("OK: 2 events")
+    assert verify_bundle.verify(out.read_bytes()).startswith("核验通过")
     bundle = json.loads(out.read_bytes())
     assert bundle["history"]["case_id"] == case_id
     assert bundle["exported_by"]["name"] == "system"
@@ -212,7 +212,7 @@ def test_export_names_the_console_account_that_ran_it(
     bundle = json.loads(out.read_bytes())
     assert bundle["operator"] == account
     assert bundle["exported_by"]["id"] == str(auditor.id)
-    assert verify_bundle.verify(out.read_bytes()).startswith("OK")
+    assert verify_bundle.verify(out.read_bytes()).startswith("核验通过")
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     services.catch_up()
     entries = services.access.query(case_id=UUID(case_id))
@@ -257,9 +257,9 @@ def test_verify_fails_on_a_ciphertext_copied_to_another_case_even_with_the_tree_
     result = xinfang(env, "verify")
 
     assert result.exit_code == 1
-    assert f"FAILED at log position {target}:" in result.stderr
-    assert f"aggregate {case_id}, version 1" in result.stderr
-    assert "not sealed for its place" in result.stderr
+    assert f"核验未通过（日志位置 {target}）：" in result.stderr
+    assert f"聚合 {case_id}，版本 1" in result.stderr
+    assert "未按所在位置封签" in result.stderr
 
 
 def test_verify_fails_on_a_snapshot_copied_from_another_case(
@@ -279,8 +279,8 @@ def test_verify_fails_on_a_snapshot_copied_from_another_case(
     result = xinfang(env, "verify")
 
     assert result.exit_code == 1
-    assert f"FAILED: the snapshot of aggregate {case_id} at version 1" in result.stderr
-    assert "not sealed for its place" in result.stderr
+    assert f"核验未通过：聚合 {case_id} 版本 1 的快照" in result.stderr
+    assert "未按所在位置封签" in result.stderr
     refused = xinfang(env, "history", case_id)
     assert refused.exit_code == 1
     assert f"记录 {case_id} 第 1 版" in refused.output

@@ -48,7 +48,7 @@ def reseal(raw: bytes, change: Any) -> bytes:
 def test_an_exported_bundle_verifies_offline(bundle: bytes) -> None:
     summary = verify_bundle.verify(bundle)
 
-    assert summary.startswith("OK: 3 events of case XF-")
+    assert summary.startswith("核验通过：事项 XF-")
 
 
 def test_the_bundle_carries_the_history_leaves_proofs_head_and_key(
@@ -85,7 +85,7 @@ def test_a_masked_export_withholds_identity_and_still_verifies(
 
     petitioner = json.loads(raw)["history"]["events"][0]["data"]["petitioners"][0]
     assert petitioner["id_number"] != "110101199001011234"
-    assert verify_bundle.verify(raw).startswith("OK")
+    assert verify_bundle.verify(raw).startswith("核验通过")
 
 
 @pytest.mark.parametrize("step", [1, 53, 211])
@@ -101,7 +101,7 @@ def test_changing_any_byte_of_the_bundle_makes_it_fail(bundle: bytes, step: int)
 def test_a_reformatted_bundle_fails(bundle: bytes) -> None:
     pretty = json.dumps(json.loads(bundle), indent=2, ensure_ascii=False).encode()
 
-    with pytest.raises(BundleError, match="canonical"):
+    with pytest.raises(BundleError, match="规范格式"):
         verify_bundle.verify(pretty)
 
 
@@ -120,7 +120,7 @@ def test_a_reformatted_bundle_fails(bundle: bytes) -> None:
 def test_a_field_changed_and_re_encoded_canonically_fails_the_signature(
     bundle: bytes, change: Any
 ) -> None:
-    with pytest.raises(BundleError, match="signature"):
+    with pytest.raises(BundleError, match="签名无效"):
         verify_bundle.verify(reseal(bundle, change))
 
 
@@ -129,8 +129,8 @@ def test_a_bundle_signed_with_another_key_fails_against_the_pinned_key(
 ) -> None:
     pinned = services.audit.public_key.public_bytes_raw()
 
-    assert verify_bundle.verify(bundle, pinned).startswith("OK")
-    with pytest.raises(BundleError, match="pinned"):
+    assert verify_bundle.verify(bundle, pinned).startswith("核验通过")
+    with pytest.raises(BundleError, match="指定的公钥"):
         verify_bundle.verify(bundle, b"\x00" * 32)
 
 
@@ -157,8 +157,9 @@ def test_the_script_runs_alone_with_only_the_standard_library_and_cryptography(
 
     passed, pinned, failed = run(good), run(good, "--public-key", key), run(bad)
     assert passed.returncode == 0, passed.stdout + passed.stderr
-    assert passed.stdout.startswith("OK: 3 events")
+    assert passed.stdout.startswith("核验通过：事项 XF-")
+    assert "的 3 条事件都在" in passed.stdout
     assert pinned.returncode == 0
     assert "taken from the bundle" not in pinned.stdout
     assert failed.returncode == 1
-    assert failed.stdout.startswith("FAILED:")
+    assert failed.stdout.startswith("核验未通过：")

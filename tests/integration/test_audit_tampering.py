@@ -186,7 +186,7 @@ def test_one_changed_byte_of_a_stored_event_state_is_found(log: Log, at: int) ->
     state = bytes(log.db.event(position)[3])
     log.db.run(("UPDATE {events} SET state = ? WHERE {pos} = ?", (flip(state, at), position)))
 
-    assert_fails_at(log, position, "does not match its audit leaf")
+    assert_fails_at(log, position, "号审计叶子不符")
 
 
 def test_a_changed_topic_is_found(log: Log) -> None:
@@ -194,7 +194,7 @@ def test_a_changed_topic_is_found(log: Log) -> None:
     topic = log.db.event(position)[2]
     log.db.run(("UPDATE {events} SET topic = ? WHERE {pos} = ?", (topic + "x", position)))
 
-    assert_fails_at(log, position, "does not match")
+    assert_fails_at(log, position, "不符")
 
 
 def test_a_changed_version_is_found(log: Log) -> None:
@@ -206,7 +206,7 @@ def test_a_changed_version_is_found(log: Log) -> None:
         )
     )
 
-    assert_fails_at(log, position, "does not match")
+    assert_fails_at(log, position, "不符")
 
 
 def test_a_changed_aggregate_id_is_found(log: Log) -> None:
@@ -218,7 +218,7 @@ def test_a_changed_aggregate_id_is_found(log: Log) -> None:
         )
     )
 
-    assert_fails_at(log, position, "does not match")
+    assert_fails_at(log, position, "不符")
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
@@ -229,21 +229,21 @@ def test_an_aggregate_id_respelled_in_upper_case_is_found(log: Log) -> None:
         ("UPDATE {events} SET originator_id = upper(originator_id) WHERE {pos} = ?", (position,))
     )
 
-    assert_fails_at(log, position, "aggregate id")
+    assert_fails_at(log, position, "聚合 id")
 
 
 def test_a_state_replaced_by_null_is_found(log: Log) -> None:
     position = log.positions[12]
     log.db.run(("UPDATE {events} SET state = NULL WHERE {pos} = ?", (position,)))
 
-    assert_fails_at(log, position, "wrong type")
+    assert_fails_at(log, position, "数据类型不对")
 
 
 def test_deleting_the_last_event_is_found(log: Log) -> None:
     last = log.positions[-1]
     log.db.run(("DELETE FROM {events} WHERE {pos} = ?", (last,)))
 
-    assert_fails_at(log, last, "missing", "deleted")
+    assert_fails_at(log, last, "缺少", "删除")
 
 
 def test_deleting_the_last_event_stays_found_after_the_next_save_reuses_its_position(
@@ -260,14 +260,14 @@ def test_deleting_an_event_in_the_middle_is_found(log: Log) -> None:
     middle = log.positions[len(log.positions) // 2]
     log.db.run(("DELETE FROM {events} WHERE {pos} = ?", (middle,)))
 
-    assert_fails_at(log, middle, "missing")
+    assert_fails_at(log, middle, "缺少")
 
 
 def test_deleting_the_first_event_is_found(log: Log) -> None:
     first = log.positions[0]
     log.db.run(("DELETE FROM {events} WHERE {pos} = ?", (first,)))
 
-    assert_fails_at(log, first, "missing")
+    assert_fails_at(log, first, "缺少")
 
 
 def test_a_forged_event_inserted_at_the_end_is_found(log: Log) -> None:
@@ -283,7 +283,7 @@ def test_a_forged_event_inserted_at_the_end_is_found(log: Log) -> None:
     position = log.db.positions()[-1]
 
     assert position > log.positions[-1]
-    assert_fails_at(log, position, "no leaf", "inserted")
+    assert_fails_at(log, position, "没有叶子", "插入")
 
 
 def test_a_forged_event_stays_found_after_later_legitimate_saves(log: Log, county: County) -> None:
@@ -299,7 +299,7 @@ def test_a_forged_event_stays_found_after_later_legitimate_saves(log: Log, count
     Desk(log.services.app, county).register()
 
     assert log.db.positions()[-1] > forged
-    assert_fails_at(log, forged, "inserted")
+    assert_fails_at(log, forged, "插入")
 
 
 def test_two_swapped_rows_are_found(log: Log) -> None:
@@ -310,7 +310,7 @@ def test_two_swapped_rows_are_found(log: Log) -> None:
         ("UPDATE {events} SET {pos} = ? WHERE {pos} = ?", (b, -1)),
     )
 
-    assert_fails_at(log, a, "does not match")
+    assert_fails_at(log, a, "不符")
 
 
 def test_swapping_the_contents_of_two_rows_is_found(log: Log) -> None:
@@ -321,34 +321,34 @@ def test_swapping_the_contents_of_two_rows_is_found(log: Log) -> None:
         ("UPDATE {events} SET topic = ?, state = ? WHERE {pos} = ?", (row_a[2], row_a[3], b)),
     )
 
-    assert_fails_at(log, a, "does not match")
+    assert_fails_at(log, a, "不符")
 
 
 # -- the stored tree -------------------------------------------------------------------------------
 def test_an_edited_tree_node_is_found(log: Log) -> None:
     log.db.run(("UPDATE {p}audit_nodes SET hash = ? WHERE level = 2 AND idx = 3", (b"\x00" * 32,)))
 
-    assert_fails_at(log, log.leaf_position(15), "level 2, index 3", "leaves 12-15")
+    assert_fails_at(log, log.leaf_position(15), "第 2 层第 3 号节点", "叶子 12-15")
 
 
 def test_a_deleted_tree_node_is_found(log: Log) -> None:
     log.db.run(("DELETE FROM {p}audit_nodes WHERE level = 1 AND idx = 20", ()))
 
-    assert_fails_at(log, log.leaf_position(41), "level 1, index 20")
+    assert_fails_at(log, log.leaf_position(41), "第 1 层第 20 号节点")
 
 
 def test_an_edited_leaf_hash_is_found(log: Log) -> None:
     position = log.leaf_position(33)
     log.db.run(("UPDATE {p}audit_leaves SET leaf_hash = ? WHERE leaf_index = 33", (b"\x11" * 32,)))
 
-    assert_fails_at(log, position, "leaf 33")
+    assert_fails_at(log, position, "第 33 号审计叶子")
 
 
 def test_a_deleted_leaf_is_found(log: Log) -> None:
     position = log.leaf_position(60)
     log.db.run(("DELETE FROM {p}audit_leaves WHERE leaf_index = 60", ()))
 
-    assert_fails_at(log, position, "leaf 60", "missing from the stored tree")
+    assert_fails_at(log, position, "审计树中缺少第 60 号叶子")
 
 
 def test_an_edited_tree_state_is_found(log: Log) -> None:
@@ -364,7 +364,7 @@ def test_a_rewritten_event_with_a_recomputed_tree_is_found_at_its_own_position(l
     log.db.run(("UPDATE {events} SET state = ? WHERE {pos} = ?", (flip(state, 5), position)))
     log.db.rewrite_tree()
 
-    assert_fails_at(log, position, "not sealed for its place")
+    assert_fails_at(log, position, "未按所在位置封签")
 
 
 def test_a_reordered_log_with_a_recomputed_tree_is_caught_by_the_signed_head(log: Log) -> None:
@@ -380,14 +380,14 @@ def test_a_reordered_log_with_a_recomputed_tree_is_caught_by_the_signed_head(log
     heads = log.services.audit.heads()
     first_covering = min(h.tree_size for h in heads if h.tree_size > 25)
 
-    assert_fails_at(log, log.leaf_position(first_covering - 1), "signed head", "recomputed")
+    assert_fails_at(log, log.leaf_position(first_covering - 1), "签名树头", "重算")
 
 
 def test_a_truncated_log_with_a_recomputed_tree_is_caught_by_the_signed_head(log: Log) -> None:
     log.db.run(("DELETE FROM {events} WHERE {pos} = ?", (log.positions[-1],)))
     log.db.rewrite_tree()
 
-    assert_fails_at(log, None, f"covers {len(log.positions)} events", "removed")
+    assert_fails_at(log, None, f"覆盖 {len(log.positions)} 条事件", "删除")
 
 
 # -- signed heads ----------------------------------------------------------------------------------
@@ -403,7 +403,7 @@ def test_a_tampered_head_is_found(log: Log, column: str) -> None:
         )
     )
 
-    assert_fails_at(log, log.leaf_position(size - 1), f"tree size {size}", "invalid signature")
+    assert_fails_at(log, log.leaf_position(size - 1), f"树大小 {size}", "签名无效")
 
 
 def test_a_backdated_head_is_found(log: Log) -> None:
@@ -415,7 +415,7 @@ def test_a_backdated_head_is_found(log: Log) -> None:
         )
     )
 
-    assert_fails_at(log, log.leaf_position(size - 1), "invalid signature")
+    assert_fails_at(log, log.leaf_position(size - 1), "签名无效")
 
 
 # -- on worker processes ---------------------------------------------------------------------------
@@ -461,7 +461,7 @@ def test_a_tampering_in_a_later_chunk_is_found_by_the_workers(log: Log) -> None:
 
     assert report.finding is not None
     assert report.finding.position == log.leaf_position(41)
-    assert "level 1, index 20" in report.finding.message
+    assert "第 1 层第 20 号节点" in report.finding.message
     assert outcome(report) == outcome(log.services.audit.verify(workers=1))
 
 
@@ -472,7 +472,7 @@ def test_a_node_above_the_chunks_is_checked_by_the_parent(log: Log) -> None:
 
     assert report.finding is not None
     assert report.finding.position == log.leaf_position(31)
-    assert "level 4, index 1" in report.finding.message
+    assert "第 4 层第 1 号节点" in report.finding.message
 
 
 def test_a_head_inside_a_chunk_is_checked_at_its_own_size(log: Log) -> None:
@@ -486,7 +486,7 @@ def test_a_head_inside_a_chunk_is_checked_at_its_own_size(log: Log) -> None:
 
     assert report.finding is not None
     assert report.finding.position == log.leaf_position(size - 1)
-    assert f"tree size {size}" in report.finding.message
+    assert f"树大小 {size} 的签名树头" in report.finding.message
     assert outcome(report) == outcome(log.services.audit.verify(workers=1))
 
 

@@ -179,7 +179,7 @@ def test_a_ciphertext_copied_to_another_row_is_refused_and_reported(
         cases.db.rewrite_tree()  # as a thorough forger would: the tree alone no longer tells
 
     assert_refused(cases, cases.moved, 3)
-    assert_reported(cases, target, str(target), "not sealed for its place")
+    assert_reported(cases, target, str(target), "未按所在位置封签")
     for case_id in (cases.other, cases.accusation, cases.plain):
         cases.read(case_id)  # the rest of the instance still reads
 
@@ -191,7 +191,7 @@ def test_a_record_moved_to_another_topic_is_refused_and_reported(cases: Cases) -
     cases.db.rewrite_tree()
 
     assert_refused(cases, cases.moved, 3)
-    assert_reported(cases, target, "not sealed for its place")
+    assert_reported(cases, target, "未按所在位置封签")
 
 
 def test_a_snapshot_row_copied_into_the_event_table_is_reported(cases: Cases) -> None:
@@ -202,7 +202,7 @@ def test_a_snapshot_row_copied_into_the_event_table_is_reported(cases: Cases) ->
     )
     cases.db.rewrite_tree()
 
-    assert_reported(cases, target, "holds a snapshot", topic)
+    assert_reported(cases, target, "存的是快照", topic)
 
 
 # -- snapshot rows --------------------------------------------------------------------------------
@@ -223,8 +223,8 @@ def test_a_snapshot_copied_from_another_case_is_refused_and_reported(cases: Case
     assert_reported(
         cases,
         None,
-        f"the snapshot of aggregate {cases.accusation} at version {version}",
-        "not sealed for its place",
+        f"聚合 {cases.accusation} 版本 {version} 的快照",
+        "未按所在位置封签",
     )
     cases.read(cases.plain)
 
@@ -238,7 +238,7 @@ def test_a_snapshot_moved_to_another_version_is_refused_and_reported(cases: Case
     )
 
     assert_refused(cases, cases.plain, 2)
-    assert_reported(cases, None, f"aggregate {cases.plain} at version 2", "not sealed")
+    assert_reported(cases, None, f"聚合 {cases.plain} 版本 2", "未按所在位置封签")
 
 
 def test_an_event_row_copied_into_the_snapshot_table_is_reported(cases: Cases) -> None:
@@ -251,7 +251,7 @@ def test_an_event_row_copied_into_the_snapshot_table_is_reported(cases: Cases) -
         )
     )
 
-    assert_reported(cases, None, f"aggregate {cases.moved} at version 3", "holds no snapshot")
+    assert_reported(cases, None, f"聚合 {cases.moved} 版本 3", "存的不是快照")
 
 
 def test_a_snapshot_of_events_removed_after_the_last_head_is_reported(cases: Cases) -> None:
@@ -263,6 +263,4 @@ def test_a_snapshot_of_events_removed_after_the_last_head_is_reported(cases: Cas
     cases.db.run(("DELETE FROM {events} WHERE {pos} = ?", (last,)))
     cases.db.rewrite_tree()
 
-    assert_reported(
-        cases, None, f"aggregate {cases.plain} at version 4", "not in the log", "removed"
-    )
+    assert_reported(cases, None, f"聚合 {cases.plain} 版本 4", "不在日志中", "删除")
