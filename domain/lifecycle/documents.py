@@ -11,7 +11,7 @@ from domain.documents import (
 from domain.errors import ConflictError, RuleViolationError
 from domain.labels import label
 from domain.lifecycle.core import CaseCore, CaseEvent, Phase, local_date
-from domain.values import DocumentKind, Rule, Stamp, Status
+from domain.values import ClockEnd, DocumentKind, Rule, Stamp, Status
 
 K = DocumentKind
 
@@ -40,6 +40,13 @@ def basis_of(case: CaseCore, kind: DocumentKind) -> str:
         return f"{handling[-1].started_on}:{handling[-1].extended_days}" if handling else ""
     if kind is K.TRANSFER_SLIP:
         return f"{case.unit_id.hex if case.unit_id else ''}:{case.mode}"
+    if kind is K.ACCEPTANCE_NOTICE:
+        # Each unit that accepts the case gives its own notice: a unit's acceptance ends when
+        # the case is sent on from it (its handling clock ends as transferred).
+        sent_on = sum(
+            1 for d in clocks if d.rule is Rule.HANDLE_60 and d.end is ClockEnd.TRANSFERRED
+        )
+        return f"transferred:{sent_on}" if sent_on else ""
     return ""
 
 
@@ -101,8 +108,10 @@ class Documents(Phase):
             return f"案件已并案（{status}），文书由并入的案件出具"
         clocks = (*self.past_deadlines, *self.deadlines.values())
         handled = [d for d in clocks if d.rule is Rule.HANDLE_60]
+        # Accepted by the unit that holds it now: not only by one it was sent on from.
+        accepted = bool(handled) and handled[-1].end is not ClockEnd.TRANSFERRED
         allowed = {
-            K.ACCEPTANCE_NOTICE: (bool(handled), "受理告知书须在案件受理后出具"),
+            K.ACCEPTANCE_NOTICE: (accepted, "受理告知书须在案件受理后出具"),
             K.NOT_ACCEPTED_NOTICE: (
                 self.status is Status.NOT_ACCEPTED,
                 "不予受理告知书须在作出不予受理决定后出具",

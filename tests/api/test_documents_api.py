@@ -108,6 +108,38 @@ def test_numbers_run_per_kind_and_year(client: FlaskClient, county: County) -> N
     assert "重印沿用原文号" in assert_error(twice, 409)["message"]
 
 
+def test_the_unit_a_case_is_reassigned_to_gives_its_own_acceptance_notice(
+    client: FlaskClient, county: County
+) -> None:
+    require_poppler()
+    office = Office(client, county)
+    case_id = office.drive("in_progress")["id"]
+    ok(office.send("head", case_id, "documents", {"kind": "acceptance_notice"}))
+    first = listed(client, county, case_id, "head")["acceptance_notice"]["number"]
+    reassign = {"unit_id": str(county.units["labour"]), "reason": "劳动保障事项由人社局办理"}
+    ok(office.send("dispatcher", case_id, "reassign", reassign))
+    # Sent on, the labour bureau has not accepted: no notice says it has.
+    refused = assert_error(pdf(client, county, case_id, "acceptance_notice", "clerk"), 409)
+    assert refused["message"].startswith("受理告知书须在案件受理后出具")
+    handler = {"handler_id": str(county.actors["labour_handler"].id)}
+    ok(office.send("labour_head", case_id, "accept", handler))
+    assert listed(client, county, case_id, "labour_head")["acceptance_notice"]["number"] is None
+    text = looked_at(pdf(client, county, case_id, "acceptance_notice", "labour_head"))
+    second = NUMBER.search(text)
+    assert second is not None, text
+    assert second.group(0) != first
+    assert "县人社局已于" in text
+    assert "吴经办" in text
+    assert "县住建局" not in text
+    assert "钱办事" not in text
+    numbers = [
+        e["data"]["number"]
+        for e in office.history(case_id)
+        if e["type"] == "DocumentIssued" and e["data"]["kind"] == "acceptance_notice"
+    ]
+    assert numbers == [first, second.group(0)]
+
+
 def test_the_wrong_state_is_409_and_records_nothing(client: FlaskClient, county: County) -> None:
     office = Office(client, county)
     case = office.drive("forwarded")

@@ -20,6 +20,7 @@ from tests.unit.builders import (
     DISPATCHER,
     HEAD,
     LABOUR,
+    LABOUR_HEAD,
     LINEAGE,
     SUPERVISOR,
     story_in,
@@ -148,3 +149,34 @@ def test_a_case_sent_on_to_another_unit_gets_a_new_transfer_slip() -> None:
     slip = case.document(K.TRANSFER_SLIP)
     assert slip is not None
     assert slip.number.endswith("〕2号")
+
+
+def test_a_case_accepted_again_by_the_unit_it_was_sent_on_to_gets_that_units_notice() -> None:
+    story = story_in(S.IN_PROGRESS)
+    case = story.case
+    case.issue_document(story.stamp(HEAD), kind=K.ACCEPTANCE_NOTICE, prefix="某信", serial=1)
+    first = case.document(K.ACCEPTANCE_NOTICE)
+    assert first is not None
+    case.reassign(
+        story.stamp(DISPATCHER, "劳动保障事项"), unit_id=LABOUR, unit_lineage=LINEAGE[LABOUR]
+    )
+    # Sent on, not yet accepted by the labour bureau: no notice says it accepted the case.
+    assert case.document(K.ACCEPTANCE_NOTICE) is None
+    assert K.ACCEPTANCE_NOTICE not in case.documents_allowed()
+    with pytest.raises(DocumentStateError, match="受理告知书须在案件受理后出具"):
+        case.issue_document(story.stamp(HEAD), kind=K.ACCEPTANCE_NOTICE, prefix="某信", serial=2)
+    case.accept(story.stamp(LABOUR_HEAD))
+    assert case.document(K.ACCEPTANCE_NOTICE) is None
+    case.issue_document(story.stamp(LABOUR_HEAD), kind=K.ACCEPTANCE_NOTICE, prefix="某信", serial=2)
+    second = case.document(K.ACCEPTANCE_NOTICE)
+    assert second is not None
+    assert (second.number, second.issued_by) == ("某信受告〔2025〕2号", LABOUR_HEAD.name)
+    assert [d.number for d in case.issued_documents if d.kind is K.ACCEPTANCE_NOTICE] == [
+        first.number,
+        second.number,
+    ]
+    # Its reprint keeps the labour bureau's number, and it is given once.
+    with pytest.raises(ConflictError, match="某信受告〔2025〕2号"):
+        case.issue_document(
+            story.stamp(LABOUR_HEAD), kind=K.ACCEPTANCE_NOTICE, prefix="某信", serial=3
+        )
