@@ -60,7 +60,7 @@ FULL = Sizes(
     seconds=10,
     warmup=1.5,
     history_requests=200,
-    ledger_requests=40,
+    ledger_requests=200,
     verify_runs=3,
     profile_requests=100,
 )
