@@ -97,6 +97,14 @@ class Task(Record):
             if self.completed:
                 task.status = TaskStatus.REPORTED
 
+    class ReportReturned(RecordEvent):
+        """The completion report was returned (退回), with the reason: the task is open again."""
+
+        def change(self, record: Any) -> None:
+            """Back to open: the returned report stays among the reports."""
+            task: Task = record
+            task.status = TaskStatus.OPEN
+
     class Closed(RecordEvent):
         """The task was closed (销号) with its evidence."""
 
@@ -171,6 +179,17 @@ class Task(Record):
         self._record(
             self.Reported, stamp, text=needed_text("text", text, "报告内容"), completed=completed
         )
+
+    def return_report(self, stamp: Stamp) -> None:
+        """Return (退回) the report of the task done, which the stamp's reason says is not."""
+        if self.status is TaskStatus.CLOSED:
+            raise conflict("该任务已销号，不能退回")
+        if self.status is not TaskStatus.REPORTED:
+            raise conflict("该任务尚未报结，没有可退回的报告")
+        last = self.reports[-1].occurred_at
+        if stamp.occurred_at < last:
+            raise RuleViolationError("occurred_at", before("occurred_at", "最近一次报告的时间"))
+        self._record(self.ReportReturned, stamp)
 
     def close(self, stamp: Stamp, *, evidence: str) -> None:
         """Close (销号) a task reported done, with the evidence that it was."""

@@ -32,6 +32,7 @@ from domain.commands.registers import (
     RecordDecision,
     RecordFinding,
     ReportTask,
+    ReturnTaskReport,
 )
 from domain.directory import UNIT_ROLES, RequestRecord, User
 from domain.errors import (
@@ -300,6 +301,11 @@ class WorkRegisters:
     def _report(self, command: ReportTask, ctx: Context) -> list[Aggregate]:
         task, stamp = self._task_command(command, ctx)
         task.report(stamp, **command.arguments())
+        return [task]
+
+    def _return_report(self, command: ReturnTaskReport, ctx: Context) -> list[Aggregate]:
+        task, stamp = self._task_command(command, ctx)
+        task.return_report(stamp)
         return [task]
 
     def _close(self, command: CloseTask, ctx: Context) -> list[Aggregate]:

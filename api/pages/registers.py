@@ -41,6 +41,7 @@ from domain.commands.registers import (
     RecordDecision,
     RecordFinding,
     ReportTask,
+    ReturnTaskReport,
 )
 from domain.commands.risks import RISK_COMMANDS, RegisterRisk
 from domain.errors import DomainError, NotFoundError, RuleViolationError
@@ -439,7 +440,7 @@ def meeting_minutes(meeting_id: UUID) -> BaseResponse:
     return meetings_api.minutes_page(meeting_id)
 
 
-TASK_FORMS = ((ReportTask, "report"), (CloseTask, "close"))
+TASK_FORMS = ((ReportTask, "report"), (ReturnTaskReport, "return"), (CloseTask, "close"))
 
 
 def task_page(task_id: UUID, failed: forms.Form | None = None, status: int = 200) -> Any:

@@ -127,6 +127,22 @@ class ReportTask(
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReturnTaskReport(
+    RecordCommand,
+    path="return",
+    verb="return_report",
+    record="task",
+    summary="Return a task's completion report (退回): the task is open again",
+    may=Permission(anyone_of=STEERING),
+    needs_reason=True,
+):
+    """Return (退回) a report of a task done (报结) that does not show it done, saying why: the
+    task is open again with its due date unchanged, for its unit to finish and report again."""
+
+    task_id: UUID = arg("the task", in_path=True)
+
+
+@dataclass(frozen=True, kw_only=True)
 class CloseTask(
     RecordCommand,
     path="close",
@@ -241,7 +257,7 @@ class RecordAccountability(
 
 
 MEETING_COMMANDS = (ConveneMeeting, RecordDecision)
-TASK_COMMANDS = (ReportTask, CloseTask)
+TASK_COMMANDS = (ReportTask, ReturnTaskReport, CloseTask)
 INSPECTION_COMMANDS = (OpenInspection, RecordFinding, IssueFollowUp, MarkInspectionTypical)
 ACCOUNTABILITY_COMMANDS = (RecordAccountability,)
 REGISTER_COMMANDS: tuple[type[RecordCommand], ...] = (

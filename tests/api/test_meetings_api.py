@@ -158,6 +158,57 @@ def test_a_decision_puts_a_task_in_the_handlers_queue_and_it_returns_until_close
     assert tasks(office, "supervisor", status="closed")[0]["level"] == "closed_late"
 
 
+def test_a_report_of_a_task_done_is_returned_with_its_reason_and_the_task_stays_late(
+    client: FlaskClient, county: County
+) -> None:
+    office = Office(client, county)
+    meeting = convene(office, held_on=days_ago(10))
+    made = decide(office, meeting.get_json()["id"], decision(county, due_date=days_ago(2)))
+    task_id = made.get_json()["decisions"][0]["task_id"]
+    not_reported = task_command(office, "supervisor", task_id, "return", {"reason": "未完成"})
+    assert "尚未报结" in assert_error(not_reported, 409)["message"]
+    done = {"text": "工资已全部结清", "completed": True}
+    assert ok(task_command(office, "handler", task_id, "report", done))["status"] == "reported"
+    trail_of = f"{API}/tasks/{task_id}/history"
+    before = ok(client.get(trail_of, headers=office.headers("auditor")))["events"]
+    # 退回 needs a reason, by the meeting's office only; a refusal records nothing.
+    assert (
+        "reason"
+        in assert_error(task_command(office, "supervisor", task_id, "return", {}), 422)["errors"]
+    )
+    blank = task_command(office, "supervisor", task_id, "return", {"reason": "  "})
+    assert "reason" in assert_error(blank, 422)["errors"]
+    reason = {"reason": "未附工资发放签收表"}
+    assert_error(task_command(office, "handler", task_id, "return", reason), 403)
+    assert ok(client.get(trail_of, headers=office.headers("auditor")))["events"] == before
+    returned = ok(task_command(office, "dispatcher", task_id, "return", reason))
+    assert returned["status"] == "open"
+    assert returned["level"] == "overdue"  # returned past its due date, it is overdue again
+    assert [r["completed"] for r in returned["reports"]] == [True]
+    assert_error(task_command(office, "supervisor", task_id, "return", reason), 409)
+    close = {"evidence": "工资发放表"}
+    assert (
+        "报结"
+        in assert_error(task_command(office, "supervisor", task_id, "close", close), 409)["message"]
+    )
+    assert [t["id"] for t in tasks(office, "supervisor", overdue="true")] == [task_id]
+    trail = ok(client.get(f"{API}/tasks/{task_id}/history", headers=office.headers("auditor")))
+    last = trail["events"][-1]
+    assert (last["type_label"], last["reason"]) == ("退回报结", "未附工资发放签收表")
+    assert (last["actor"]["name"], last["actor"]["role"]) == ("王分办", "dispatcher")
+    # Reported done again and closed: late, as it was due before.
+    again = {"text": "已补交签收表", "completed": True}
+    ok(task_command(office, "handler", task_id, "report", again))
+    closed = ok(task_command(office, "supervisor", task_id, "close", close))
+    assert (closed["status"], closed["level"]) == ("closed", "closed_late")
+    assert [
+        e["type_label"]
+        for e in ok(
+            client.get(f"{API}/tasks/{task_id}/history", headers=office.headers("auditor"))
+        )["events"]
+    ] == ["交办任务", "任务报告", "退回报结", "任务报告", "任务销号"]
+
+
 def test_a_task_not_yet_due_returns_open_and_the_agenda_draws_key_cases_and_overdue(
     client: FlaskClient, county: County
 ) -> None:

@@ -28,6 +28,7 @@ from domain.commands.registers import (
     RecordDecision,
     RecordFinding,
     ReportTask,
+    ReturnTaskReport,
 )
 from domain.directory import UNIT_ROLES
 from domain.inspections import ACCOUNTABILITY_RECORD_READERS, INSPECTION_READERS
@@ -74,6 +75,7 @@ COMMANDS: dict[str, type[RecordCommand]] = {
     "POST /meetings": ConveneMeeting,
     "POST /meetings/{id}/decisions": RecordDecision,
     "POST /tasks/{id}/report": ReportTask,
+    "POST /tasks/{id}/return": ReturnTaskReport,
     "POST /tasks/{id}/close": CloseTask,
     "POST /inspections": OpenInspection,
     "POST /inspections/{id}/findings": RecordFinding,
@@ -204,6 +206,7 @@ class Records:
             "POST /meetings": self.meeting_body,
             "POST /meetings/{id}/decisions": self.decision,
             "POST /tasks/{id}/report": lambda: {"text": "进展"},
+            "POST /tasks/{id}/return": lambda: {"reason": "报告缺少签收材料"},
             "POST /tasks/{id}/close": lambda: {"evidence": "签收单"},
             "POST /inspections": lambda: self.inspection("township"),
             "POST /inspections/{id}/findings": lambda: {"text": "任务超期"},

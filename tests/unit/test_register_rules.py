@@ -1,6 +1,7 @@
 """The rules of meetings, tasks and inspections, through the aggregates: for every sequence of
-reports and closings, a task is closed only once reported done and with evidence, never changes
-after, and is late exactly when closed (or still open) after its due date."""
+reports, returns (退回) and closings, a task is closed only once reported done and with evidence,
+a return reopens only a task reported done, nothing changes after the closing, and a task is late
+exactly when closed (or still open) after its due date."""
 
 from __future__ import annotations
 
@@ -59,6 +60,7 @@ STEPS = st.lists(
     st.one_of(
         st.tuples(st.just("report"), st.booleans(), st.integers(0, 40)),
         st.tuples(st.just("close"), st.sampled_from(["", "  ", "签收单"]), st.integers(0, 40)),
+        st.tuples(st.just("return"), st.none(), st.integers(0, 40)),
     ),
     max_size=8,
 )
@@ -76,15 +78,23 @@ def test_a_task_is_closed_only_when_reported_done_with_evidence_and_never_change
         try:
             if kind == "report":
                 task.report(stamp(HANDLER, day), text="进展", completed=bool(value))
+            elif kind == "return":
+                task.return_report(stamp(OFFICE, day))
             else:
                 task.close(stamp(OFFICE, day), evidence=str(value))
         except (ConflictError, RuleViolationError):
             assert (task.status, task.version, len(task.reports)) == before
             if kind == "close":
                 assert before[0] is not TaskStatus.REPORTED or not str(value).strip()
+            elif kind == "return":
+                assert before[0] is not TaskStatus.REPORTED
             else:
                 assert before[0] is TaskStatus.CLOSED
             continue
+        if kind == "return":
+            # Reopened, the returned report kept among the reports; never after the closing.
+            assert before[0] is TaskStatus.REPORTED
+            assert (task.status, len(task.reports)) == (TaskStatus.OPEN, before[2])
         if kind == "close":
             assert before[0] is TaskStatus.REPORTED
             assert task.evidence == "签收单"

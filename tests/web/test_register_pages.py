@@ -335,8 +335,24 @@ def test_a_decision_recorded_on_the_meeting_page_goes_into_the_handlers_queue(
     shown = handler.get(task_url).text
     assert "报告任务进展" in shown
     assert "任务销号" not in shown
+    assert "退回报结" not in shown
     reported = post_form(
         handler, task_url, f"{task_url}/actions/report", {"text": "已结清", "completed": "true"}
+    )
+    assert reported.status_code == 302
+    # Reported done: the meeting's office may return it (with a reason) or close it.
+    assert "退回报结" in supervisor.get(task_url).text
+    assert "退回报结" not in handler.get(task_url).text
+    no_reason = post_form(supervisor, task_url, f"{task_url}/actions/return", {"reason": ""})
+    assert no_reason.status_code == 422
+    returned = post_form(
+        supervisor, task_url, f"{task_url}/actions/return", {"reason": "未附签收表"}
+    )
+    assert returned.status_code == 302
+    assert "未附签收表" in supervisor.get(task_url).text
+    assert "我的任务（1）" in handler.get("/").text
+    reported = post_form(
+        handler, task_url, f"{task_url}/actions/report", {"text": "已补签收表", "completed": "true"}
     )
     assert reported.status_code == 302
     no_evidence = post_form(supervisor, task_url, f"{task_url}/actions/close", {"evidence": ""})
