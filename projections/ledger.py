@@ -126,7 +126,7 @@ class Ledger:
             where.add(ready if query.ready_to_close else f"NOT ({ready})", *params)
         sqlite = self.store.dialect == "sqlite" and self.store.stored
         text = query.q.lower() if query.q else None
-        walked = Where([*where.clauses], [*where.params])
+        walked = where.copy()
         if text:
             walked.add(*contains(self.store.dialect, "searchable", text))
         # Two ways to the matches: `walk` tests the case rows (each text read) in an index, `led`
@@ -137,7 +137,7 @@ class Ledger:
         # (ledger_grams). The past (`as_of`) keeps no bigrams: it reads every text.
         gram = self._rarest_gram(text) if text and self.store.stored else None
         if text and gram is not None:
-            by_gram = Where([*where.clauses], [*where.params])
+            by_gram = where.copy()
             by_gram.add("g.gram = ?", gram)
             if len(text) > 2:  # a query of two characters is its own bigram: nothing to test
                 by_gram.add(*contains(self.store.dialect, "searchable", text))

@@ -45,6 +45,10 @@ class Where:
     clauses: list[str] = field(default_factory=list)
     params: list[Any] = field(default_factory=list)
 
+    def copy(self) -> Where:
+        """A clause of its own with the same conditions, to add others to."""
+        return Where([*self.clauses], [*self.params])
+
     def add(self, clause: str, *params: Any) -> None:
         """AND one more condition."""
         self.clauses.append(clause)
