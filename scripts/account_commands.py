@@ -15,26 +15,36 @@ from domain.labels import label
 from domain.office import MAX_TOKEN_DAYS
 from domain.values import Role
 from scripts.cli import echo_table, local_time, opened, unit_names
+from scripts.console_zh import Group
 
 TOKEN_STATES = {"active": "有效", "expired": "已过期", "revoked": "已吊销"}
 """A token's state (`Token.state`) as the listing shows it."""
 
 ROLE_CHOICE = click.Choice([role.value for role in Role])
-REASON = click.option("--reason", required=True, help="Why (recorded with the change).")
-OPTIONAL_REASON = click.option("--reason", help="Why (recorded with the change).")
+REASON = click.option(
+    "--reason", required=True, metavar="理由", help="变更的理由（随变更一并记录）。"
+)
+OPTIONAL_REASON = click.option("--reason", metavar="理由", help="变更的理由（随变更一并记录）。")
+USER = click.argument("user_id", metavar="用户ID", type=click.UUID)
 
 
-@click.group()
+@click.group(cls=Group)
 def users() -> None:
-    """Users, their roles and tokens."""
+    """用户及其角色和令牌。"""
 
 
 @users.command("add")
-@click.argument("name")
-@click.option("--role", required=True, type=ROLE_CHOICE, help="What the user does in the office.")
-@click.option("--unit", "unit_id", type=click.UUID, help="The user's unit (unit_head, handler).")
+@click.argument("name", metavar="姓名")
+@click.option("--role", required=True, type=ROLE_CHOICE, help="用户在信访局中的角色。")
+@click.option(
+    "--unit",
+    "unit_id",
+    metavar="单位ID",
+    type=click.UUID,
+    help="用户所在单位（unit_head、handler 须指定）。",
+)
 def add(name: str, role: str, unit_id: UUID | None) -> None:
-    """Add a user; prints their token (shown only this once) as the last line."""
+    """添加用户，最后一行打印其令牌（只显示这一次）。"""
     with opened() as services:
         user, token = services.app.add_user(
             SYSTEM_ACTOR, name=name, role=Role(role), unit_id=unit_id
@@ -47,7 +57,7 @@ def add(name: str, role: str, unit_id: UUID | None) -> None:
 
 @users.command("list")
 def list_users() -> None:
-    """List the users, disabled ones marked."""
+    """列出全部用户，并标明已停用的。"""
     with opened() as services:
         app = services.app
         names = unit_names(app)
@@ -65,32 +75,34 @@ def list_users() -> None:
 
 
 @users.command("disable")
-@click.argument("user_id", metavar="USER", type=click.UUID)
+@USER
 @REASON
 def disable(user_id: UUID, reason: str) -> None:
-    """Stop USER (an id) from signing in, with every token, from their next request."""
+    """停用该用户：从其下一次请求起，任何令牌都不能再登录。"""
     with opened() as services:
         user = services.app.disable_user(SYSTEM_ACTOR, user_id, reason=reason)
         click.echo(f"已停用 {user.name}（id {user.id}）：其任何令牌都不能再登录。")
 
 
 @users.command("enable")
-@click.argument("user_id", metavar="USER", type=click.UUID)
+@USER
 @REASON
 def enable(user_id: UUID, reason: str) -> None:
-    """Let a disabled USER sign in again with their unexpired, unrevoked tokens."""
+    """重新启用已停用的用户：其未过期、未吊销的令牌可以再次登录。"""
     with opened() as services:
         user = services.app.enable_user(SYSTEM_ACTOR, user_id, reason=reason)
         click.echo(f"已启用 {user.name}（id {user.id}）。")
 
 
 @users.command("role")
-@click.argument("user_id", metavar="USER", type=click.UUID)
-@click.option("--role", required=True, type=ROLE_CHOICE, help="The new role.")
-@click.option("--unit", "unit_id", type=click.UUID, help="The new unit (none if left out).")
+@USER
+@click.option("--role", required=True, type=ROLE_CHOICE, help="新角色。")
+@click.option(
+    "--unit", "unit_id", metavar="单位ID", type=click.UUID, help="新单位（不指定则不属任何单位）。"
+)
 @REASON
 def role(user_id: UUID, role: str, unit_id: UUID | None, reason: str) -> None:
-    """Give USER another role and unit, from their next request."""
+    """改变用户的角色和单位，从其下一次请求起生效。"""
     with opened() as services:
         app = services.app
         user = app.change_role(
@@ -101,15 +113,16 @@ def role(user_id: UUID, role: str, unit_id: UUID | None, reason: str) -> None:
 
 
 @users.command("token")
-@click.argument("user_id", metavar="USER", type=click.UUID)
+@USER
 @click.option(
     "--days",
     type=click.IntRange(1, MAX_TOKEN_DAYS),
-    help="Days until it expires (default: XINFANG_TOKEN_DAYS, 90 unless set).",
+    metavar="天数",
+    help="几天后过期（默认取 XINFANG_TOKEN_DAYS，未设置则为 90）。",
 )
 @OPTIONAL_REASON
 def token(user_id: UUID, days: int | None, reason: str | None) -> None:
-    """Issue USER a further token; prints it (shown only this once) as the last line."""
+    """为用户再签发一个令牌，最后一行打印该令牌（只显示这一次）。"""
     with opened() as services:
         issued = services.app.issue_token(
             SYSTEM_ACTOR, user_id, expires_in_days=days, reason=reason
@@ -122,9 +135,9 @@ def token(user_id: UUID, days: int | None, reason: str | None) -> None:
 
 
 @users.command("tokens")
-@click.argument("user_id", metavar="USER", type=click.UUID)
+@USER
 def tokens(user_id: UUID) -> None:
-    """List USER's tokens (never the tokens themselves): id, state, issued, expires, revoked."""
+    """列出用户的令牌：id、状态、签发、到期和吊销时间（不显示令牌本身）。"""
     with opened() as services:
         app = services.app
         now = app.clock()
@@ -143,11 +156,11 @@ def tokens(user_id: UUID) -> None:
 
 
 @users.command("revoke")
-@click.argument("user_id", metavar="USER", type=click.UUID)
-@click.argument("token_id", metavar="TOKEN", type=click.UUID)
+@USER
+@click.argument("token_id", metavar="令牌ID", type=click.UUID)
 @OPTIONAL_REASON
 def revoke(user_id: UUID, token_id: UUID, reason: str | None) -> None:
-    """Revoke USER's token TOKEN (an id from `xinfang users tokens`), from the next request."""
+    """吊销用户的一个令牌（令牌ID 见 `xinfang users tokens`），从下一次请求起生效。"""
     with opened() as services:
         changed = services.app.revoke_token(SYSTEM_ACTOR, user_id, token_id, reason=reason)
         click.echo(f"已吊销令牌 {token_id}。" if changed else f"令牌 {token_id} 此前已吊销。")

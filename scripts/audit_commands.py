@@ -16,29 +16,31 @@ from projections import disclosure
 from projections.audit_keys import AuditKeyError, key_id_of, load_signing_key, public_key_pem
 from projections.settings import AUDIT_KEY_FILE
 from scripts.cli import cannot_write, find_case, opened, settings_from_environ
+from scripts.console_zh import Command, Group
 
 
-@click.command()
+@click.command(cls=Command)
 @click.option(
     "--batch-size",
     default=20_000,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Events read per query.",
+    metavar="条数",
+    help="每次查询读取的事件条数。",
 )
 @click.option(
     "--workers",
     default=os.cpu_count() or 1,
-    show_default="one per core",
+    show_default="每个 CPU 核一个",
     type=click.IntRange(min=1),
-    help="Processes checking a large log (1: all in this one).",
+    metavar="进程数",
+    help="核验大日志的进程数（1：全部在本进程中核验）。",
 )
 def verify(batch_size: int, workers: int) -> None:
-    """Check every event against the audit tree and every signed head.
+    """用审计树和每个签名树头核验每一条事件。
 
-    Exits 1 and names the first bad log position if an event row was altered, removed,
-    inserted or reordered, or if the stored tree or a signed head was tampered with.
-    The same finding whatever the number of workers.
+    若有事件行被改动、删除、插入或调换顺序，或存储的审计树、某个签名树头被篡改，
+    则以退出码 1 结束，并指出第一个出错的日志位置。无论用几个进程，结论都相同。
     """
     with opened() as services:
         trail = services.audit
@@ -59,18 +61,18 @@ def verify(batch_size: int, workers: int) -> None:
     click.echo("核验通过：每条事件都与其审计叶子、审计树和每个签名树头相符。")
 
 
-@click.group()
+@click.group(cls=Group)
 def audit() -> None:
-    """The tamper-evident audit trail: signing key, offline case bundles."""
+    """防篡改的审计记录：签名密钥、可离线核验的事项审计包。"""
 
 
 @audit.command("public-key")
 def public_key() -> None:
-    """Print the public key that verifies signed tree heads and bundles (PEM), and its key id.
+    """打印用于核验签名树头和审计包的公钥（PEM）及其密钥 id。
 
-    The PEM goes to standard output (redirect it into a file for the auditors); the key id,
-    which every signed head and bundle names as `key_id`, goes to standard error: auditors
-    compare it with the id they were given when the key was published.
+    PEM 写到标准输出（可重定向到文件，交给审计人员）；密钥 id 写到标准错误，
+    每个签名树头和审计包都以 `key_id` 注明它：审计人员把它与公布密钥时
+    得到的 id 相比对。
     """
     settings = settings_from_environ()
     try:
@@ -82,25 +84,27 @@ def public_key() -> None:
 
 
 @audit.command("export")
-@click.argument("case")
+@click.argument("case", metavar="事项")
 @click.option(
     "--out",
     required=True,
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Where to write the bundle (JSON).",
+    metavar="文件",
+    help="审计包（JSON）写到哪里。",
 )
 @click.option(
     "--as-user",
     "user_id",
+    metavar="用户ID",
     type=click.UUID,
-    help="Export the case as this user sees it; default: identity masked, as the system.",
+    help="按该用户所见导出事项；默认按系统所见导出，身份信息遮蔽。",
 )
 def export(case: str, out: Path, user_id: UUID | None) -> None:
-    """Write CASE's history, leaves, inclusion proofs and a signed head to one JSON bundle.
+    """把事项的历史、审计叶子、包含证明和一个签名树头写入一个 JSON 审计包。
 
-    CASE is an id or a number like XF-2026-000012. `scripts/verify_bundle.py` checks the
-    bundle offline. Once the file is written, the export is recorded in the access log with
-    the console account that ran it (also named in the bundle as `operator`).
+    事项为 id 或形如 XF-2026-000012 的编号。`scripts/verify_bundle.py` 可离线核验
+    审计包。文件写出后，这次导出连同执行它的控制台账号记入访问日志（审计包中
+    也以 `operator` 注明该账号）。
     """
     account = console_account()
     with opened() as services:

@@ -32,8 +32,11 @@ from domain.labels import label
 from domain.values import Role, Status
 from projections.bootstrap import Services, bootstrap
 from projections.settings import InstanceError, Settings, create_instance
+from scripts import console_zh
 from scripts import demo as generator
 from scripts.demo.work_registers import populate_registers
+
+console_zh.install()
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -147,7 +150,7 @@ LAZY_COMMANDS: dict[str, str] = {
 """Commands kept in modules of their own (read models, audit); imported only when used."""
 
 
-class LazyGroup(click.Group):
+class LazyGroup(console_zh.Group):
     """The `xinfang` group: its own commands plus LAZY_COMMANDS, loaded on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -172,10 +175,10 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """xinfang 信访事项 case tracker.
+    """xinfang 信访事项办理跟踪系统。
 
-    The instance lives in $XINFANG_HOME (default ./var); PERSISTENCE_MODULE=eventsourcing.postgres
-    with POSTGRES_* variables keeps the events in PostgreSQL instead of SQLite.
+    实例在 $XINFANG_HOME（默认为 ./var）。事件默认存于 SQLite；设置
+    PERSISTENCE_MODULE=eventsourcing.postgres 并配以 POSTGRES_* 变量，则改存 PostgreSQL。
     """
 
 
@@ -183,13 +186,13 @@ def main() -> None:
 @click.option(
     "--revoke-earlier",
     is_flag=True,
-    help="Revoke the administrator's earlier tokens (e.g. one was lost or leaked).",
+    help="吊销管理员此前的令牌（如有令牌遗失或泄露）。",
 )
 def init(revoke_earlier: bool) -> None:
-    """Create the instance (idempotent) and print an administrator token as the last line.
+    """创建实例（已有则不重建），最后一行打印管理员令牌。
 
-    On an existing instance it issues the administrator a further token and says how many
-    earlier ones still sign in; --revoke-earlier revokes those.
+    实例已存在时，再为管理员签发一个令牌，并说明此前还有几个令牌可以登录；
+    加 --revoke-earlier 则吊销此前的令牌。
     """
     settings = settings_from_environ()
     try:
@@ -233,15 +236,15 @@ def init(revoke_earlier: bool) -> None:
 
 @main.group()
 def units() -> None:
-    """Responsible units (县直部门, 乡镇/街道, 村/社区)."""
+    """责任单位（县直部门、乡镇/街道、村/社区）。"""
 
 
 @units.command("add")
-@click.argument("name")
-@click.option("--kind", help="What sort of unit, e.g. 县直部门, 乡镇, 村（社区）.")
-@click.option("--parent", "parent_id", type=click.UUID, help="Id of the unit above this one.")
+@click.argument("name", metavar="名称")
+@click.option("--kind", metavar="类别", help="单位类别，如县直部门、乡镇、村（社区）。")
+@click.option("--parent", "parent_id", metavar="单位ID", type=click.UUID, help="上级单位的 id。")
 def units_add(name: str, kind: str | None, parent_id: UUID | None) -> None:
-    """Add a unit; prints its id as the last line."""
+    """添加单位，最后一行打印其 id。"""
     with opened() as services:
         unit = services.app.add_unit(SYSTEM_ACTOR, name=name, kind=kind, parent_id=parent_id)
         click.echo(f"已添加单位 {unit.name}，其 id：")
@@ -250,7 +253,7 @@ def units_add(name: str, kind: str | None, parent_id: UUID | None) -> None:
 
 @units.command("list")
 def units_list() -> None:
-    """List the units."""
+    """列出全部单位。"""
     with opened() as services:
         found: list[Unit] = services.app.units()
         names = {unit.id: unit.name for unit in found}
@@ -261,12 +264,33 @@ def units_list() -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1))
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1))
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="地址", help="监听的地址。")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    metavar="端口",
+    help="监听的端口。",
+)
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(min=1),
+    metavar="进程数",
+    help="gunicorn 工作进程的个数。",
+)
+@click.option(
+    "--threads",
+    default=4,
+    show_default=True,
+    type=click.IntRange(min=1),
+    metavar="线程数",
+    help="每个工作进程的线程数。",
+)
 def serve(host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the HTTP API with gunicorn (gthread workers)."""
+    """用 gunicorn（gthread 工作进程）提供 HTTP 接口。"""
     settings = settings_from_environ()
     try:
         settings.event_store_env()
@@ -342,14 +366,23 @@ def close_worker_services(server: object, worker: Any) -> None:
 
 
 @main.command()
-@click.option("--cases", "count", default=300, show_default=True, type=click.IntRange(min=1))
-@click.option("--seed", default=2026, show_default=True, help="Same seed, same county.")
+@click.option(
+    "--cases",
+    "count",
+    default=300,
+    show_default=True,
+    type=click.IntRange(min=1),
+    metavar="件数",
+    help="生成多少件信访事项。",
+)
+@click.option(
+    "--seed", default=2026, show_default=True, metavar="种子", help="种子相同，生成的县也相同。"
+)
 def demo(count: int, seed: int) -> None:
-    """Fill the instance with a synthetic county and cases in every status.
+    """用虚构的县和处于各种状态的信访事项填充实例。
 
-    Runs once: if the instance already has cases it adds nothing and prints fresh tokens for the
-    demo's people. The last lines are tokens to sign in as a clerk, a dispatcher, a unit head, a
-    supervisor and an auditor.
+    只填充一次：实例中已有事项时不再添加，只为演示人员换发新令牌。最后几行是
+    登记员、分办员、单位负责人、督查员和问责审查员的登录令牌。
     """
     with opened() as services:
         app = services.app

@@ -13,11 +13,15 @@ import click
 from domain.documents import CONFIG_KEYS
 from projections.settings import CIPHER_KEY_FILE, InstanceError, Settings, no_instance
 from scripts.cli import echo_table, settings_from_environ
+from scripts.console_zh import Group
+
+VALUE = "文字"
+"""The placeholder of the value in `xinfang config set`'s usage line and its refusal."""
 
 
-@click.group()
+@click.group(cls=Group)
 def config() -> None:
-    """The issuing office: county, office name, 文号 prefix, seal placeholder."""
+    """发文机关：县名、机关名称、文号前缀、印章占位文字。"""
 
 
 def _instance_settings() -> Settings:
@@ -29,7 +33,7 @@ def _instance_settings() -> Settings:
 
 @config.command("show")
 def config_show() -> None:
-    """Print every setting with its value and what it is for."""
+    """打印每个设置项及其值和含义。"""
     settings = _instance_settings()
     try:
         profile = settings.office_profile().as_mapping()
@@ -40,12 +44,12 @@ def config_show() -> None:
 
 @config.command("set")
 @click.argument("key", type=click.Choice(sorted(CONFIG_KEYS)))
-@click.argument("value")
+@click.argument("value", metavar=VALUE)
 def config_set(key: str, value: str) -> None:
-    """Set one setting (e.g. `xinfang config set number_prefix X信`)."""
+    """设置一项（如 `xinfang config set number_prefix X信`）。"""
     text = value.strip()
     if not text or len(text) > 100:
-        raise click.BadParameter("须为 1 至 100 个字符", param_hint="VALUE")
+        raise click.BadParameter("须为 1 至 100 个字符", param_hint=f"'{VALUE}'")
     settings = _instance_settings()
     try:
         profile = settings.office_profile()

@@ -8,16 +8,17 @@ import click
 
 from domain.directory import SYSTEM_ACTOR
 from scripts.cli import opened
+from scripts.console_zh import Group
 
 
-@click.group()
+@click.group(cls=Group)
 def deadlines() -> None:
-    """Deadlines computed on the official holiday calendar."""
+    """按国家法定节假日安排计算的期限。"""
 
 
 @deadlines.command("refresh")
 def refresh() -> None:
-    """Record a correction for each provisional deadline whose date the calendar now changes."""
+    """节假日安排更新后，为日期因此改变的每个暂定期限记录一次更正。"""
     calendar = version("chinesecalendar")
     with opened() as services:
         corrected = services.app.refresh_deadlines(

@@ -30,6 +30,7 @@ from projections.settings import (
     no_instance,
 )
 from scripts.cli import settings_from_environ
+from scripts.console_zh import Command
 
 MANIFEST = "manifest.json"
 DATABASES = ("views.db", "xinfang.db")
@@ -90,19 +91,19 @@ def _key_names(settings: Settings, *, signing_key: bool) -> list[str]:
     return names
 
 
-@click.command()
-@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--without-keys", is_flag=True, help="Leave the keys out (keep them elsewhere).")
+@click.command(cls=Command)
+@click.argument("path", metavar="目录", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--without-keys", is_flag=True, help="不复制密钥（密钥另行保管）。")
 @click.option(
     "--with-signing-key",
     is_flag=True,
-    help="Copy the audit signing key too (default: left out; keep it in the key escrow).",
+    help="连审计签名密钥一并复制（默认不复制：它应交密钥托管保存）。",
 )
 def backup(path: Path, without_keys: bool, with_signing_key: bool) -> None:
-    """Write a consistent copy of the instance into the new folder PATH.
+    """把实例的一致副本写入新目录。
 
-    The cipher key is copied unless --without-keys; the audit signing key only with
-    --with-signing-key.
+    除非加 --without-keys，否则复制加密密钥；审计签名密钥只在加 --with-signing-key
+    时复制。
     """
     if without_keys and with_signing_key:
         raise click.ClickException("--without-keys 与 --with-signing-key 互相矛盾，不能同时使用")
@@ -148,14 +149,16 @@ def backup(path: Path, without_keys: bool, with_signing_key: bool) -> None:
     click.echo(str(path))
 
 
-@click.command()
-@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--force", is_flag=True, help="Replace an instance that already has data.")
+@click.command(cls=Command)
+@click.argument(
+    "path", metavar="目录", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option("--force", is_flag=True, help="覆盖已有数据的实例。")
 def restore(path: Path, force: bool) -> None:
-    """Restore the backup in PATH into the instance named by the environment.
+    """把目录中的备份恢复到环境变量所指的实例。
 
-    The audit signing key must be in the backup (--with-signing-key) or already in place
-    (copied from the key escrow into XINFANG_HOME/keys/).
+    审计签名密钥须在备份中（备份时加了 --with-signing-key），或已就位（已从密钥托管处
+    复制到 XINFANG_HOME/keys/）。
     """
     settings = settings_from_environ()
     manifest = json.loads((path / MANIFEST).read_text())

@@ -20,15 +20,18 @@ from projections.checkpoints import Checkpoints
 from projections.parallel import rebuild_in_parallel
 from projections.replay import make_checkpoints
 from scripts.cli import echo_table, find_case, local_time, opened, unit_names
+from scripts.console_zh import Command
 
 logger = logging.getLogger(__name__)
 
 
-@click.command()
-@click.option("--follow", is_flag=True, help="Keep running and apply new events as they arrive.")
-@click.option("--interval", default=0.5, show_default=True, help="Seconds between polls.")
+@click.command(cls=Command)
+@click.option("--follow", is_flag=True, help="持续运行，新事件一到即应用。")
+@click.option(
+    "--interval", default=0.5, show_default=True, metavar="秒数", help="两次查询日志的间隔秒数。"
+)
 def project(follow: bool, interval: float) -> None:
-    """Bring every read model up to date with the log (a separate worker with --follow)."""
+    """让每个读模型跟上日志（加 --follow 则作为单独的常驻进程运行）。"""
     with opened() as services:
         runner = services.runner
         applied = runner.catch_up()
@@ -75,18 +78,19 @@ def follow_checkpoints(services: Services, tried: int) -> int:
     return boundary
 
 
-@click.command()
+@click.command(cls=Command)
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
     default=lambda: os.cpu_count() or 1,
-    show_default="number of cores",
-    help="Processes that rebuild the ledger side by side (SQLite; PostgreSQL uses one).",
+    show_default="CPU 核数",
+    metavar="进程数",
+    help="并行重建台账的进程数（SQLite；PostgreSQL 只用一个）。",
 )
 def rebuild(workers: int) -> None:
-    """Drop every read model and apply the whole log again; prints events/s.
+    """清空全部读模型，重新应用整个日志，并打印每秒处理的事件数。
 
-    The checkpoints of the `as_of` views are deleted first (a view's shape may have changed).
+    先删除 `as_of` 视图的检查点（视图的结构可能已经改变）。
     """
     with opened() as services:
         removed = Checkpoints.of(services.settings).remove()
@@ -110,15 +114,14 @@ def rebuild(workers: int) -> None:
         )
 
 
-@click.command()
-@click.option("--list", "listing", is_flag=True, help="Only list them (position, size, state).")
-@click.option("--delete", is_flag=True, help="Delete them all (always safe: derived data).")
+@click.command(cls=Command)
+@click.option("--list", "listing", is_flag=True, help="只列出检查点（位置、大小、状态）。")
+@click.option("--delete", is_flag=True, help="删除全部检查点（总是安全的：它们是派生数据）。")
 def checkpoints(listing: bool, delete: bool) -> None:
-    """Make or refresh the checkpoints of the `as_of` views up to the head of the log.
+    """生成或更新 `as_of` 视图的检查点，直到日志头。
 
-    One every XINFANG_CHECKPOINT_EVERY log positions (docs/read-side.md); those of an older
-    shape of the views are deleted. An `as_of` replay starts from the newest one at or before
-    its moment and applies only the rest of the log.
+    每 XINFANG_CHECKPOINT_EVERY 个日志位置一个（见 docs/read-side.md）；旧视图结构的
+    检查点会被删除。`as_of` 重放从该时刻或之前最新的检查点开始，只应用其后的日志。
     """
     if listing and delete:
         raise click.UsageError("--list 与 --delete 不能同时使用")
@@ -157,10 +160,10 @@ def checkpoints(listing: bool, delete: bool) -> None:
         )
 
 
-@click.command()
-@click.argument("case")
+@click.command(cls=Command)
+@click.argument("case", metavar="事项")
 def history(case: str) -> None:
-    """Print the audit trail of CASE (an id or a number like XF-2026-000012), identity masked."""
+    """打印事项（id 或形如 XF-2026-000012 的编号）的办理记录，身份信息遮蔽。"""
     with opened() as services:
         app = services.app
         found = find_case(app, case)

@@ -8,6 +8,8 @@ access log with the console account that ran it, once the file is written.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +25,15 @@ from projections.risk_register import RiskQuery
 from projections.workbooks import campaign_workbook, risk_workbook
 from scripts.audit_commands import console_account
 from scripts.cli import cannot_write, echo_table, opened
+from scripts.console_zh import Group
 
 LEVELS = click.Choice([level.value for level in RiskLevel])
 STATUSES = click.Choice([status.value for status in RiskStatus])
+
+
+def choices(codes: Iterable[Enum]) -> str:
+    """The codes an option takes, each with its Chinese name: "open（化解中）、..."."""
+    return "、".join(f"{code.value}（{label(code)}）" for code in codes)
 
 
 def _query(status: str | None, level: str | None, incomplete: bool | None) -> RiskQuery:
@@ -38,24 +46,30 @@ def _query(status: str | None, level: str | None, incomplete: bool | None) -> Ri
 
 def filters(command: Any) -> Any:
     """The register's filters as options."""
-    command = click.option("--status", type=STATUSES, help="open, resolved or converted.")(command)
-    command = click.option("--level", type=LEVELS, help="ordinary, serious or grave.")(command)
+    command = click.option(
+        "--status",
+        type=STATUSES,
+        help=f"只列该状态的风险：{choices(RiskStatus)}。",
+    )(command)
+    command = click.option(
+        "--level", type=LEVELS, help=f"只列该等级的风险：{choices(RiskLevel)}。"
+    )(command)
     return click.option(
         "--incomplete/--complete",
         default=None,
-        help="Only risks lacking (or not lacking) a 包案领导, 责任单位 or 具体负责人.",
+        help="只列缺（或不缺）包案领导、责任单位或具体负责人的风险。",
     )(command)
 
 
-@click.group()
+@click.group(cls=Group)
 def risks() -> None:
-    """The risk register (隐患排查台账): list it, export it as .xlsx."""
+    """矛盾风险台账（隐患排查台账）：列出，或导出为 .xlsx。"""
 
 
 @risks.command("list")
 @filters
 def list_risks(status: str | None, level: str | None, incomplete: bool | None) -> None:
-    """Print the register (people involved masked)."""
+    """打印台账（涉及人员信息遮蔽）。"""
     with opened() as services:
         found = services.risks.console(_query(status, level, incomplete))
         account = console_account()
@@ -95,10 +109,10 @@ def list_risks(status: str | None, level: str | None, incomplete: bool | None) -
 
 
 @risks.command("export")
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("out", metavar="文件", type=click.Path(dir_okay=False, path_type=Path))
 @filters
 def export_risks(out: Path, status: str | None, level: str | None, incomplete: bool | None) -> None:
-    """Write the register to OUT (.xlsx, people involved masked); the export is logged."""
+    """把台账写入文件（.xlsx，涉及人员信息遮蔽）；导出记入访问日志。"""
     with opened() as services:
         found = services.risks.console(_query(status, level, incomplete))
         names = Names(services.app)
@@ -118,9 +132,9 @@ def export_risks(out: Path, status: str | None, level: str | None, incomplete: b
         click.echo(f"已将 {len(items)} 条风险写入 {out}")
 
 
-@click.group()
+@click.group(cls=Group)
 def campaigns() -> None:
-    """Campaigns (百日攻坚, 积案化解): list them, export their reports as .xlsx."""
+    """专项治理（百日攻坚、积案化解）：列出，或把其报表导出为 .xlsx。"""
 
 
 def _reports(services: Any) -> list[dict[str, Any]]:
@@ -134,7 +148,7 @@ def _reports(services: Any) -> list[dict[str, Any]]:
 
 @campaigns.command("list")
 def list_campaigns() -> None:
-    """Print every campaign with its progress."""
+    """打印每项专项治理及其进度。"""
     with opened() as services:
         reports = _reports(services)
         echo_table(
@@ -156,9 +170,9 @@ def list_campaigns() -> None:
 
 
 @campaigns.command("export")
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("out", metavar="文件", type=click.Path(dir_okay=False, path_type=Path))
 def export_campaigns(out: Path) -> None:
-    """Write every campaign's report to OUT (.xlsx: the campaigns, their units)."""
+    """把每项专项治理的报表写入文件（.xlsx：各项专项治理及其各单位）。"""
     with opened() as services:
         reports = _reports(services)
         try:

@@ -20,6 +20,8 @@ from projections.bootstrap import Services
 from projections.inspection_register import InspectionQuery, InspectionRegister
 from projections.meeting_register import SYSTEM_VIEWER, MeetingRegister, TaskQuery
 from scripts.cli import echo_table, opened
+from scripts.console_zh import Group
+from scripts.register_commands import choices
 
 
 def _registers(services: Services) -> tuple[MeetingRegister, date]:
@@ -53,19 +55,22 @@ def _out(title: str, headers: Sequence[str], rows: list[Sequence[Any]], xlsx: Pa
 
 
 XLSX = click.option(
-    "--xlsx", type=click.Path(dir_okay=False, path_type=Path), help="Write an .xlsx workbook."
+    "--xlsx",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="文件",
+    help="写成 .xlsx 工作簿。",
 )
 
 
-@click.group()
+@click.group(cls=Group)
 def registers() -> None:
-    """The registers of work: 联席会议, 任务清单, 督查, 问责 (list, or --xlsx to export)."""
+    """工作台账：联席会议、任务清单、督查、问责（列出，或加 --xlsx 导出）。"""
 
 
 @registers.command()
 @XLSX
 def meetings(xlsx: Path | None) -> None:
-    """联席会议台账: every meeting, latest first."""
+    """联席会议台账：每次会议，最近的在前。"""
     with opened() as services:
         register, _ = _registers(services)
         rows: list[Sequence[Any]] = [
@@ -100,10 +105,17 @@ TASK_HEADERS = (
 
 @registers.command()
 @XLSX
-@click.option("--status", type=click.Choice([s.value for s in TaskStatus]), default=None)
-@click.option("--overdue/--not-overdue", default=None, help="Only tasks open past (or not) due.")
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in TaskStatus]),
+    default=None,
+    help=f"只列该状态的任务：{choices(TaskStatus)}。",
+)
+@click.option(
+    "--overdue/--not-overdue", default=None, help="只列已过完成时限仍未办结（或并非如此）的任务。"
+)
 def tasks(xlsx: Path | None, status: str | None, overdue: bool | None) -> None:
-    """任务清单 with its 责任清单: every task, by due date, its state and days over."""
+    """任务清单及责任清单：每项任务，按完成时限排列，含其状态和超期天数。"""
     with opened() as services:
         register, today = _registers(services)
         query = TaskQuery(status=TaskStatus(status) if status else None, overdue=overdue)
@@ -131,7 +143,7 @@ def tasks(xlsx: Path | None, status: str | None, overdue: bool | None) -> None:
 @registers.command()
 @XLSX
 def inspections(xlsx: Path | None) -> None:
-    """督查台账: every inspection, latest month first."""
+    """督查台账：每次督查，最近的月份在前。"""
     with opened() as services:
         register, _ = _registers(services)
         items = InspectionRegister(register).inspections(SYSTEM_VIEWER, InspectionQuery())
@@ -154,7 +166,7 @@ def inspections(xlsx: Path | None) -> None:
 @registers.command()
 @XLSX
 def accountability(xlsx: Path | None) -> None:
-    """问责台账: every accountability record, latest decision first."""
+    """问责台账：每条问责记录，最近的决定在前。"""
     with opened() as services:
         register, _ = _registers(services)
         rows: list[Sequence[Any]] = [

@@ -306,6 +306,6 @@ def test_history_shows_the_operator_what_the_system_may_see_identity_masked(
 def test_help_lists_every_command() -> None:
     result = xinfang({}, "--help")
 
-    listed = {line.split()[0] for line in result.stdout.split("Commands:")[1].strip().splitlines()}
+    listed = {line.split()[0] for line in result.stdout.split("命令:")[1].strip().splitlines()}
     assert {"init", "units", "users", "serve", "demo", "history"} <= listed
     assert {"rebuild", "verify"} <= listed
