@@ -30,7 +30,8 @@ from projections.settings import Settings
 from scripts.bench.common import median, percentile
 
 REPO = Path(__file__).resolve().parents[1]
-VERIFIED = re.compile(r"Checked ([\d,]+) events .* in ([\d.]+) s \(([\d,]+) events/s\)")
+VERIFIED = re.compile(r"已核验 ([\d,]+) 条事件.*用时 ([\d.]+) 秒（每秒 ([\d,]+) 条）")
+"""`xinfang verify`'s summary line: events, seconds, events/s (tests/cli/test_verify_cli.py)."""
 
 
 @dataclass

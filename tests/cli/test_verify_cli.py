@@ -17,6 +17,7 @@ from click.testing import CliRunner, Result
 from projections.bootstrap import Services
 from projections.settings import Settings
 from scripts import verify_bundle
+from scripts.bench.scale import VERIFIED
 from scripts.cli import main
 from tests.conftest import County
 from tests.integration.helpers_read import Desk
@@ -57,6 +58,11 @@ def test_verify_passes_an_untouched_log_and_prints_the_rate(
         r"已核验 \d+ 条事件、\d+ 个签名树头，用时 [\d.]+ 秒（每秒 [\d,]+ 条）", result.stdout
     )
     assert result.stdout.strip().endswith("每个签名树头相符。")
+    # The benchmarks read the rate from the same line.
+    summary = VERIFIED.search(result.stdout)
+    assert summary is not None
+    assert int(summary[1].replace(",", "")) > 0
+    assert float(summary[3].replace(",", "")) > 0
 
 
 def test_verify_fails_and_names_the_position_of_a_changed_byte(
