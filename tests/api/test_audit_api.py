@@ -210,7 +210,7 @@ def test_an_auditor_downloads_a_bundle_that_verifies_offline(
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert "attachment" in response.headers["Content-Disposition"]
-    assert verify_bundle.verify(response.get_data()).startswith("OK")
+    assert verify_bundle.verify(response.get_data()).startswith("核验通过")
 
 
 # -- the access log --------------------------------------------------------------------------------

@@ -112,6 +112,9 @@ def texts_naming_the_petitioner(office: Office, county: County) -> dict[str, Any
     ok(office.send("dispatcher", case_id, "reassign", reassign))
     responsor = {"leader_id": str(county.actors["leader2"].id), "reason": f"{NAME}来电申请"}
     ok(office.send("dispatcher", case_id, "leader", responsor))
+    # Accepted by the labour bureau, whose acceptance notice is then printed.
+    accept = {"handler_id": str(county.actors["labour_handler"].id)}
+    ok(office.send("labour_head", case_id, "accept", accept))
     return {"case": case, "keyed": keyed}
 
 
