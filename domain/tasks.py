@@ -182,26 +182,30 @@ class Task(Record):
 
     def return_report(self, stamp: Stamp) -> None:
         """Return (退回) the report of the task done, which the stamp's reason says is not."""
-        if self.status is TaskStatus.CLOSED:
-            raise conflict("该任务已销号，不能退回")
-        if self.status is not TaskStatus.REPORTED:
-            raise conflict("该任务尚未报结，没有可退回的报告")
-        last = self.reports[-1].occurred_at
-        if stamp.occurred_at < last:
-            raise RuleViolationError("occurred_at", before("occurred_at", "最近一次报告的时间"))
+        self._require_reported(
+            closed="该任务已销号，不能退回", open_="该任务尚未报结，没有可退回的报告"
+        )
+        self._require_after_last_report(stamp)
         self._record(self.ReportReturned, stamp)
 
     def close(self, stamp: Stamp, *, evidence: str) -> None:
         """Close (销号) a task reported done, with the evidence that it was."""
-        if self.status is TaskStatus.CLOSED:
-            raise conflict("该任务已销号")
-        if self.status is not TaskStatus.REPORTED:
-            raise conflict("该任务尚未报结，暂不能销号")
+        self._require_reported(closed="该任务已销号", open_="该任务尚未报结，暂不能销号")
         proof = needed_text("evidence", evidence, "销号依据")
-        last = self.reports[-1].occurred_at
-        if stamp.occurred_at < last:
-            raise RuleViolationError("occurred_at", before("occurred_at", "最近一次报告的时间"))
+        self._require_after_last_report(stamp)
         self._record(self.Closed, stamp, evidence=proof)
+
+    def _require_reported(self, *, closed: str, open_: str) -> None:
+        """Refuse (409) unless the task waits, reported done: `closed` says why once it is
+        closed, `open_` while it is not reported done."""
+        if self.status is TaskStatus.CLOSED:
+            raise conflict(closed)
+        if self.status is not TaskStatus.REPORTED:
+            raise conflict(open_)
+
+    def _require_after_last_report(self, stamp: Stamp) -> None:
+        if stamp.occurred_at < self.reports[-1].occurred_at:
+            raise RuleViolationError("occurred_at", before("occurred_at", "最近一次报告的时间"))
 
     # -- derived ---------------------------------------------------------------------------------
     @property
