@@ -11,19 +11,24 @@ from domain.documents import (
 from domain.errors import ConflictError, RuleViolationError
 from domain.labels import label
 from domain.lifecycle.core import CaseCore, CaseEvent, Phase, local_date
-from domain.values import ClockEnd, DocumentKind, Rule, Stamp, Status
+from domain.values import ClockEnd, Deadline, DocumentKind, Rule, Stamp, Status
 
 K = DocumentKind
+
+
+def clocks_of(case: CaseCore, rule: Rule) -> list[Deadline]:
+    """The case's clocks of `rule`, ended ones first, oldest first (one per handling, review,
+    recheck: a reassignment or a 重新办理 starts a new one)."""
+    return [d for d in (*case.past_deadlines, *case.deadlines.values()) if d.rule is rule]
 
 
 def basis_of(case: CaseCore, kind: DocumentKind) -> str:
     """What the document of `kind` rests on now. A document is issued once per basis: its
     reprints keep its number, while a new act (a second response after 重新办理, a second review
     decision, a further extension, the case sent to another unit) is a new document."""
-    clocks = [*case.past_deadlines, *case.deadlines.values()]
 
     def last(rule: Rule) -> str:
-        found = [d for d in clocks if d.rule is rule]
+        found = clocks_of(case, rule)
         if not found:
             return ""
         clock = found[-1]
@@ -36,16 +41,14 @@ def basis_of(case: CaseCore, kind: DocumentKind) -> str:
     if kind is K.RECHECK_DECISION:
         return last(Rule.RECHECK_DECIDE_30)
     if kind is K.EXTENSION_NOTICE:
-        handling = [d for d in clocks if d.rule is Rule.HANDLE_60 and d.extended_days]
+        handling = [d for d in clocks_of(case, Rule.HANDLE_60) if d.extended_days]
         return f"{handling[-1].started_on}:{handling[-1].extended_days}" if handling else ""
     if kind is K.TRANSFER_SLIP:
         return f"{case.unit_id.hex if case.unit_id else ''}:{case.mode}"
     if kind is K.ACCEPTANCE_NOTICE:
         # Each unit that accepts the case gives its own notice: a unit's acceptance ends when
         # the case is sent on from it (its handling clock ends as transferred).
-        sent_on = sum(
-            1 for d in clocks if d.rule is Rule.HANDLE_60 and d.end is ClockEnd.TRANSFERRED
-        )
+        sent_on = sum(1 for d in clocks_of(case, Rule.HANDLE_60) if d.end is ClockEnd.TRANSFERRED)
         return f"transferred:{sent_on}" if sent_on else ""
     return ""
 
@@ -106,8 +109,7 @@ class Documents(Phase):
         status = label(self.status)
         if self.status is Status.MERGED:
             return f"案件已并案（{status}），文书由并入的案件出具"
-        clocks = (*self.past_deadlines, *self.deadlines.values())
-        handled = [d for d in clocks if d.rule is Rule.HANDLE_60]
+        handled = clocks_of(self, Rule.HANDLE_60)
         # Accepted by the unit that holds it now: not only by one it was sent on from.
         accepted = bool(handled) and handled[-1].end is not ClockEnd.TRANSFERRED
         allowed = {
