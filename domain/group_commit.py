@@ -1,10 +1,13 @@
 """Group commit: saves made at the same moment by concurrent threads share one transaction.
 
 A thread that saves while no group is being written becomes the group's leader: it takes every
-save queued so far, writes all their events with one `put` (one transaction, one commit, one
-fsync on SQLite, one acquisition of the event table's lock on PostgreSQL) and wakes the others.
-Saves queued meanwhile form the next group. Nobody returns before the transaction holding their
-events has committed, so a save is exactly as durable as on its own.
+save queued when it holds the writers' queue, writes all their events with one `put` (one
+transaction, one commit, one fsync on SQLite, one acquisition of the event table's lock on
+PostgreSQL) and wakes the others.
+Saves queued meanwhile form the next group; the leader takes its group only once it holds the
+writers' queue across processes (`exclusive`), so saves queued while another process wrote join
+it. Nobody returns before the transaction holding their events has committed, so a save is
+exactly as durable as on its own.
 
 If the group's transaction fails on a conflict (two saves of one aggregate at one version, two
 cases given one number), nothing of it was written, and each save of the group is written again
@@ -72,12 +75,15 @@ class GroupCommit(Generic[T, R]):
                     self._cond.wait()
                 if ticket.done:
                     break
-                # Nobody is writing: lead the next group (the oldest queued saves).
-                group = self._queue[: self._max_group]
-                del self._queue[: self._max_group]
+                # Nobody is writing: lead the next group.
                 self._writing = True
             try:
+                # The group is taken once the writers' queue is ours: whatever was queued while
+                # another process wrote joins it (one commit instead of one per wait).
                 with self.exclusive():
+                    with self._cond:
+                        group = self._queue[: self._max_group]
+                        del self._queue[: self._max_group]
                     self._write(group)
             finally:
                 with self._cond:

@@ -163,7 +163,7 @@ def setup_county(env: dict[str, str], admin_token: str, port: int) -> County:
         if unit is not None:
             args += ["--unit", county.ids[unit]]
         lines = cli_ok(env, *args).strip().splitlines()
-        found = re.search(r"\(id ([0-9a-f-]{36})\)", lines[-2])
+        found = re.search(r"id ([0-9a-f-]{36})）", lines[-2])
         assert found is not None, lines
         county.ids[key], county.tokens[key] = found[1], lines[-1]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from eventsourcing.persistence import IntegrityError
 
@@ -70,6 +71,45 @@ def test_saves_queued_during_a_write_share_the_next_transaction() -> None:
     assert sorted(store.written[1]) == ["b", "c", "d"]  # one transaction for the three
     assert len(store.written) == 2
     assert answers == {n: f"ok:{n}" for n in "abcd"}
+
+
+def test_saves_queued_while_the_leader_waits_for_another_process_join_its_group() -> None:
+    """The leader takes its group once it holds the writers' queue (another process writing
+    meanwhile): what was queued in the wait is written with it, in one transaction."""
+    store = Store()
+    store.gate.set()
+    group = GroupCommit(store.many, store.one)
+    other_process = threading.Lock()
+    waiting = threading.Event()
+
+    @contextmanager
+    def exclusive() -> Iterator[None]:
+        waiting.set()
+        with other_process:
+            yield
+
+    group.exclusive = exclusive
+    answers: dict[str, object] = {}
+
+    def save(name: str) -> None:
+        answers[name] = group.submit(name)
+
+    other_process.acquire()  # another process is writing
+    threads = [threading.Thread(target=save, args=(n,)) for n in "abc"]
+    threads[0].start()
+    assert waiting.wait(5)
+    for thread in threads[1:]:
+        thread.start()
+    deadline = time.monotonic() + 5
+    while len(group._queue) < 3 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert not store.written  # nothing written while the other process holds the queue
+    other_process.release()
+    for thread in threads:
+        thread.join(5)
+    assert [sorted(w) for w in store.written] == [["a", "b", "c"]]  # one transaction
+    assert answers == {n: f"ok:{n}" for n in "abc"}
+    assert (group.groups, group.items) == (1, 3)
 
 
 def test_a_conflict_in_a_group_fails_only_its_own_save() -> None:
