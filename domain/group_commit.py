@@ -1,13 +1,12 @@
 """Group commit: saves made at the same moment by concurrent threads share one transaction.
 
-A thread that saves while no group is being written becomes the group's leader: it takes every
-save queued when it holds the writers' queue, writes all their events with one `put` (one
+A thread that saves while no group is being written becomes the group's leader. Once it holds
+the writers' queue across processes (`exclusive`), it takes every save queued by then (those
+queued while another process wrote included), writes all their events with one `put` (one
 transaction, one commit, one fsync on SQLite, one acquisition of the event table's lock on
-PostgreSQL) and wakes the others.
-Saves queued meanwhile form the next group; the leader takes its group only once it holds the
-writers' queue across processes (`exclusive`), so saves queued while another process wrote join
-it. Nobody returns before the transaction holding their events has committed, so a save is
-exactly as durable as on its own.
+PostgreSQL) and wakes the others. Saves queued meanwhile form the next group. Nobody returns
+before the transaction holding their events has committed, so a save is exactly as durable as on
+its own.
 
 If the group's transaction fails on a conflict (two saves of one aggregate at one version, two
 cases given one number), nothing of it was written, and each save of the group is written again

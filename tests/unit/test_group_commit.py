@@ -39,6 +39,13 @@ class Store:
         return f"ok:{item}"
 
 
+def until_queued(group: GroupCommit[str, str], count: int) -> None:
+    """Wait (up to 5 s) until `count` saves are queued behind the one being written."""
+    deadline = time.monotonic() + 5
+    while len(group._queue) < count and time.monotonic() < deadline:
+        time.sleep(0.001)
+
+
 def run_while_first_is_written(store: Store, names: list[str]) -> dict[str, object]:
     group = GroupCommit(store.many, store.one)
     answers: dict[str, object] = {}
@@ -55,9 +62,7 @@ def run_while_first_is_written(store: Store, names: list[str]) -> dict[str, obje
     others = [threading.Thread(target=save, args=(n,)) for n in names[1:]]
     for thread in others:
         thread.start()
-    deadline = time.monotonic() + 5
-    while len(group._queue) < len(others) and time.monotonic() < deadline:
-        time.sleep(0.001)
+    until_queued(group, len(others))
     store.gate.set()
     for thread in [first, *others]:
         thread.join(5)
@@ -100,9 +105,7 @@ def test_saves_queued_while_the_leader_waits_for_another_process_join_its_group(
     assert waiting.wait(5)
     for thread in threads[1:]:
         thread.start()
-    deadline = time.monotonic() + 5
-    while len(group._queue) < 3 and time.monotonic() < deadline:
-        time.sleep(0.001)
+    until_queued(group, 3)
     assert not store.written  # nothing written while the other process holds the queue
     other_process.release()
     for thread in threads:
