@@ -20,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -120,12 +120,15 @@ UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 LATENCY = re.compile(r"^\s+(50|99)(?:\.0+)?%\s+([\d.]+)(us|ms|s)\s*$", re.MULTILINE)
 
 
-def run_wrk(port: int, script: str, seconds: float, folder: Path) -> Load:
-    """One wrk run; its requests/s, p50, p99 and non-2xx/3xx answers."""
+def run_wrk(
+    port: int, script: str, seconds: float, folder: Path, options: Sequence[str] = WRK
+) -> Load:
+    """One wrk run (`options`: threads, connections, timeout); its requests/s, p50, p99 and
+    non-2xx/3xx answers."""
     path = folder / "load.lua"
     path.write_text(script)
     done = subprocess.run(
-        ["wrk", *WRK, f"-d{seconds:g}s", "--latency", "-s", str(path), f"http://{HOST}:{port}"],
+        ["wrk", *options, f"-d{seconds:g}s", "--latency", "-s", str(path), f"http://{HOST}:{port}"],
         capture_output=True,
         text=True,
         check=False,

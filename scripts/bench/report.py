@@ -203,6 +203,25 @@ def scale_tables(scale: ScaleFigures) -> list[str]:
                 f"{fmt(median(scale.ledger_p50[label]), 1)} | **{fmt(median(p99), 1)}** "
                 f"({spread(p99, 1)}) |"
             )
+    if scale.served_skipped:
+        out += ["", f"Ledger served: not measured, {scale.served_skipped}."]
+    elif scale.served_p99:
+        served_rounds = len(next(iter(scale.served_p99.values())))
+        out += [
+            "",
+            "The same pages served (`xinfang serve`, gunicorn 2 workers), one request at a time "
+            f"(wrk 1 connection), {fmt(scale.served_seconds)} s per filter per round, "
+            f"{served_rounds} rounds:",
+            "",
+            "| filter | req/s | p50 ms | p99 ms (rounds) |",
+            "|---|---|---|---|",
+        ]
+        for label, p99 in scale.served_p99.items():
+            out.append(
+                f"| {label} | {fmt(median(scale.served_rates[label]))} | "
+                f"{fmt(median(scale.served_p50[label]), 1)} | **{fmt(median(p99), 1)}** "
+                f"({spread(p99, 1)}) |"
+            )
     if scale.as_of:
         out += [
             "",

@@ -4,6 +4,12 @@ Nothing is written to the instance's events: the ledger is read as a supervisor 
 directory through the Flask test client, whose token is put into the application's credential
 cache in this process only (issuing a real token would append events); `GET /ledger` records no
 access. If the views are behind the log the ledger is not measured (catching up would write).
+
+The same pages are then asked of the instance served as `xinfang serve` serves it (gunicorn, 2
+workers, the views caught up by each worker's follower thread off the request path), one request
+at a time (wrk, 1 connection): what a clerk waits for. In the test client the views' catch-up
+after each access record, with SQLite's WAL checkpoint of the views every thousand pages, runs in
+the request itself, which a served request never waits for.
 """
 
 from __future__ import annotations
@@ -12,10 +18,12 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from flask.testing import FlaskClient
 
@@ -28,6 +36,8 @@ from projections.ledger import LedgerQuery
 from projections.replay import ledger_at
 from projections.settings import Settings
 from scripts.bench.common import median, percentile
+from scripts.bench.compare import lua, run_wrk, serve, wrk_available
+from scripts.bench.served import server_env
 
 REPO = Path(__file__).resolve().parents[1]
 VERIFIED = re.compile(r"已核验 ([\d,]+) 条事件.*用时 ([\d.]+) 秒（每秒 ([\d,]+) 条）")
@@ -48,6 +58,14 @@ class ScaleFigures:
     ledger_totals: dict[str, int] = field(default_factory=dict)
     ledger_requests: int = 0
     ledger_skipped: str | None = None
+    served_p50: dict[str, list[float]] = field(default_factory=dict)
+    """The ledger pages served (SERVED_WORKERS workers, one connection): p50 ms per round."""
+    served_p99: dict[str, list[float]] = field(default_factory=dict)
+    served_rates: dict[str, list[float]] = field(default_factory=dict)
+    """Requests answered per second, one at a time."""
+    served_seconds: float = 0.0
+    """How long each filter was asked for in a round."""
+    served_skipped: str | None = None
     verify_seconds: list[float] = field(default_factory=list)
     """Wall time of each `xinfang verify` run (process start to exit)."""
     verify_rates: list[float] = field(default_factory=list)
@@ -99,10 +117,61 @@ def ledger_queries(unit_id: str) -> dict[str, str]:
     }
 
 
+SERVED_WORKERS = 2
+SERVED_SECONDS = 5.0
+ONE_AT_A_TIME = ("-t1", "-c1", "--timeout", "10s")
+"""wrk: one thread, one connection: each request is sent when the last is answered."""
+
+
+def measure_served(
+    home: Path,
+    token: str,
+    queries: dict[str, str],
+    figures: ScaleFigures,
+    *,
+    rounds: int,
+    seconds: float = SERVED_SECONDS,
+) -> None:
+    """The ledger pages of `queries` as `xinfang serve` answers them, one request at a time:
+    a warm-up second per filter, then `rounds` rounds of `seconds` per filter."""
+    if not wrk_available():
+        figures.served_skipped = "wrk (Debian package wrk) or the bench extra is not installed"
+        return
+    figures.served_seconds = seconds
+    env = server_env(Settings(home=home))
+    paths = {
+        label: quote(f"/api/v1/ledger?page_size=50{query}", safe="/?&=")
+        for label, query in queries.items()
+    }
+    with (
+        tempfile.TemporaryDirectory(prefix="xinfang-bench-scale-") as tmp,
+        serve("xinfang-scale", "scripts.cli", env, Path(tmp), SERVED_WORKERS) as server,
+    ):
+        folder = Path(tmp)
+        for warm_up in (True, *([False] * rounds)):
+            for label, path in paths.items():
+                script = lua("GET", [path], None, token)
+                window = 1.0 if warm_up else seconds
+                load = run_wrk(server.port, script, window, folder, ONE_AT_A_TIME)
+                if load.errors:
+                    raise RuntimeError(f"{label}: {load.errors} failed answers; see {server.log}")
+                if not warm_up:
+                    figures.served_p50.setdefault(label, []).append(load.p50_ms)
+                    figures.served_p99.setdefault(label, []).append(load.p99_ms)
+                    figures.served_rates.setdefault(label, []).append(load.rate)
+
+
 def measure_scale(
-    home: Path, *, rounds: int, requests: int, verify_runs: int, as_of: bool = True
+    home: Path,
+    *,
+    rounds: int,
+    requests: int,
+    verify_runs: int,
+    as_of: bool = True,
+    served: bool = True,
 ) -> ScaleFigures:
-    """Sizes first (before anything opens the files), then the ledger, then verify; `as_of`
+    """Sizes first (before anything opens the files), then the ledger (in the test client, then
+    served: `served`), then verify; `as_of`
     off leaves out the replays (at 100,000 cases one from the start takes minutes, and the
     checkpoints of the whole log tens of GB: docs/read-side.md)."""
     figures = ScaleFigures(home=str(home), files=file_sizes(home))
@@ -146,10 +215,16 @@ def measure_scale(
             figures.ledger_requests = requests * rounds
             if as_of:
                 measure_as_of(services, client, headers, figures)
-            app.revoke_token(SYSTEM_ACTOR, supervisors[0].id, issued.token_id, reason="benchmark")
             figures.cases = figures.ledger_totals.get("newest first (no filter)", 0)
-            if services.runner.lag():
-                figures.ledger_skipped = "the log grew while the ledger was measured"
+            try:
+                if services.runner.lag():
+                    figures.ledger_skipped = "the log grew while the ledger was measured"
+                elif served:
+                    measure_served(home, token, queries, figures, rounds=rounds)
+            finally:
+                app.revoke_token(
+                    SYSTEM_ACTOR, supervisors[0].id, issued.token_id, reason="benchmark"
+                )
     finally:
         services.close()
     for _ in range(verify_runs):
