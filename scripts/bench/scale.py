@@ -1,9 +1,9 @@
-"""Scale: an existing large SQLite instance, read only: file sizes, ledger queries, verify time.
+"""Scale: a large SQLite instance: file sizes, the ledger (test client and served), verify.
 
-Nothing is written to the instance's events: the ledger is read as a supervisor of its
-directory through the Flask test client, whose token is put into the application's credential
-cache in this process only (issuing a real token would append events); `GET /ledger` records no
-access. If the views are behind the log the ledger is not measured (catching up would write).
+The ledger is read as a supervisor of its directory through the Flask test client, with a token
+issued for the run and revoked after it (two small events); each page that shows petitioners
+saves its access record, as it does for any reader. If the views are behind the log the ledger
+is not measured.
 
 The same pages are then asked of the instance served as `xinfang serve` serves it (gunicorn, 2
 workers, the views caught up by each worker's follower thread off the request path), one request
@@ -170,10 +170,10 @@ def measure_scale(
     as_of: bool = True,
     served: bool = True,
 ) -> ScaleFigures:
-    """Sizes first (before anything opens the files), then the ledger (in the test client, then
-    served: `served`), then verify; `as_of`
-    off leaves out the replays (at 100,000 cases one from the start takes minutes, and the
-    checkpoints of the whole log tens of GB: docs/read-side.md)."""
+    """Sizes first (before anything opens the files), then the ledger through the test client
+    and, with `served`, served; then verify. `as_of` off leaves out the replays (at 100,000
+    cases one from the start takes minutes, and the checkpoints of the whole log tens of GB:
+    docs/read-side.md)."""
     figures = ScaleFigures(home=str(home), files=file_sizes(home))
     services = bootstrap(Settings(home=home))
     try:
