@@ -11,6 +11,7 @@ from uuid import uuid4
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from domain.cases import LOCAL_TZ
 from tests.conftest import County
 
 API = "/api/v1"
@@ -29,9 +30,20 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def county_today() -> date:
+    """Today in the county (Asia/Shanghai): the day deadlines, months and registers go by (the
+    machine's own date is a day behind from midnight to 08:00 there)."""
+    return datetime.now(LOCAL_TZ).date()
+
+
+def county_day(days: int = 0) -> str:
+    """A county date `days` from today, as `YYYY-MM-DD`."""
+    return (county_today() + timedelta(days=days)).isoformat()
+
+
 def due_in(days: int) -> str:
-    """A date `days` from today, as `YYYY-MM-DD`."""
-    return (date.today() + timedelta(days=days)).isoformat()
+    """A due date `days` from the county's today, as `YYYY-MM-DD`."""
+    return county_day(days)
 
 
 def registration(**overrides: Any) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from uuid import uuid4
 import pytest
 from flask.testing import FlaskClient
 
-from tests.api.helpers import API, Office, assert_error, command_body, now_iso, ok
+from tests.api.helpers import API, Office, assert_error, command_body, county_day, now_iso, ok
 from tests.conftest import County
 
 ACCUSATION = "检举城关镇某干部挪用扶贫资金。"
@@ -153,7 +153,7 @@ def test_a_draft_bulletin_does_not_single_out_an_accusation_to_the_accused_unit(
     accusing_township(office)
     office.register()
     inside = new_user(client, county, "dispatcher", "township")
-    month = now_iso()[:7]
+    month = county_day()[:7]
 
     def draft(headers: dict[str, str]) -> dict[str, Any]:
         answer = client.get(f"{API}/reports/monthly/{month}", headers=headers)

@@ -8,12 +8,12 @@ unit a target concerns never learns of it through a campaign.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
 
-from tests.api.helpers import API, Office, assert_error, ok
+from tests.api.helpers import API, Office, assert_error, county_day, ok
 from tests.api.test_risks_api import Register
 from tests.conftest import County
 
@@ -26,7 +26,7 @@ def ago(days: int) -> str:
 
 
 def day_ago(days: int) -> str:
-    return (date.today() - timedelta(days=days)).isoformat()
+    return county_day(-days)
 
 
 def risk(register: Register, unit: str, handler: str, **entry: Any) -> dict[str, Any]:

@@ -5,7 +5,7 @@ report and evidence and is attributed; the accused-unit and identity rules hold 
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -15,15 +15,10 @@ from flask.testing import FlaskClient
 from domain import labels
 from domain.cases import LOCAL_TZ
 from projections.bootstrap import Services
-from tests.api.helpers import API, PETITIONER, Office, assert_error, ok
+from tests.api.helpers import API, PETITIONER, Office, assert_error, county_today, ok
 from tests.api.test_audit_api import access_log
 from tests.api.test_risks_api import PERSON, Register
 from tests.conftest import County
-
-
-def county_today() -> date:
-    """Today in the county (Asia/Shanghai): the day meetings and tasks are dated by."""
-    return datetime.now(LOCAL_TZ).date()
 
 
 def days_ago(n: int) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from domain.commands.risks import RISK_COMMANDS, RegisterRisk
 from domain.registers import CAMPAIGN_READERS
 from domain.values import Role
 from domain.visibility import SEE_ALL, UNIT_STAFF
-from tests.api.helpers import API, ok
+from tests.api.helpers import API, county_today, ok
 from tests.api.test_permissions_api import ROLES, STRANGER_OF, USER_OF, expected_cell
 from tests.api.test_risks_api import Register, risk_body
 from tests.conftest import County
@@ -131,7 +131,7 @@ class Probe:
             self.campaign_id = launched.get_json()["id"]
 
     def campaign(self) -> dict[str, Any]:
-        today = date.today()
+        today = county_today()
         return {
             "name": "百日攻坚",
             "kind": "hundred_days",

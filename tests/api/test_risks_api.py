@@ -18,7 +18,7 @@ from werkzeug.test import TestResponse
 from projections.bootstrap import Services
 from projections.disclosure import agenda_risks
 from projections.merkle import verify_inclusion
-from tests.api.helpers import API, assert_error, now_iso, ok
+from tests.api.helpers import API, assert_error, county_day, ok
 from tests.api.test_audit_api import access_log
 from tests.conftest import County
 
@@ -283,7 +283,7 @@ def test_the_monthly_report_counts_by_township_and_level_and_the_workbook_is_chi
     register.complete(level="grave")
     register.enter(level="grave")
     ok(register.send("supervisor", first["id"], "resolve", {"evidence": "调解协议"}))
-    month = now_iso()[:7]
+    month = county_day()[:7]
 
     report = ok(
         client.get(

@@ -8,7 +8,6 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from domain.application import Xinfang
-from domain.cases import LOCAL_TZ
 from domain.commands.registers import (
     CloseTask,
     ConveneMeeting,
@@ -36,7 +34,7 @@ from domain.meetings import MEETING_READERS
 from domain.tasks import TASK_OVERSEERS
 from domain.values import Role
 from domain.visibility import OVERSEERS
-from tests.api.helpers import API, Office
+from tests.api.helpers import API, Office, county_day
 from tests.api.test_permissions_api import (
     CELLS,
     DOC,
@@ -117,11 +115,6 @@ def test_the_rows_agree_with_the_code() -> None:
             sets = READS[row.endpoint]
         expected = {r.value: expected_cell(r, *sets) for r in Role}
         assert row.cells == expected, row.endpoint
-
-
-def county_day(days: int = 0) -> str:
-    """A county date `days` from today."""
-    return (datetime.now(LOCAL_TZ).date() + timedelta(days=days)).isoformat()
 
 
 @dataclass

@@ -10,20 +10,14 @@ saved to docs/ui/ at 1366x768.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
-from domain.lifecycle.core import LOCAL_TZ
+from tests.api.helpers import county_day
 from tests.conftest import County
 from tests.web.browser import CHROMIUM, require_browser
 from tests.web.test_browser_walkthrough import Desk, site
 
 __all__ = ["site"]
-
-
-def county_day(days: int = 0) -> str:
-    """A county date `days` from today."""
-    return (datetime.now(LOCAL_TZ).date() + timedelta(days=days)).isoformat()
 
 
 def api_post(desk: Desk, token: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
