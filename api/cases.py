@@ -142,13 +142,15 @@ class CaseHistory(MethodView):
         if unchanged is not None:
             return unchanged
         sees = disclosure.shown(built.app, viewer, case, READ_HISTORY)
-        return rendered.answer(
-            ("history", case.id, case.version, sees),
+        return rendered.history(
+            disclosure.entry_standing(case, sees),
             HISTORY_SCHEMA,
-            lambda: disclosure.history_view(
-                case, built.app.events_until(case.id, case.version), sees=sees
-            ),
-            {"ETag": _etag(case.version)},
+            {"case_id": case.id, "number": case.number},
+            length=case.version,
+            entries_after=lambda kept: disclosure.history_view(
+                case, built.app.events_until(case.id, case.version, after=kept), sees=sees
+            )["events"],
+            headers={"ETag": _etag(case.version)},
         )
 
 

@@ -10,6 +10,11 @@ still saved, committed, before the answer is sent (`projections.disclosure.recor
 visibility check (404 for a case the viewer may not know) runs on every request before the
 table is consulted. A new event gives the case a new version, hence a new key: nothing kept can
 be stale, and the old entries fall out as the table fills.
+
+A history is kept entry by entry instead (`trail`): its entries at one version are the first
+entries of every later version, so when a case moves on only the new events are read from the
+store and rendered, not all thirty again. What an entry's rendering depends on besides the event
+is the viewer's standing (`projections.disclosure.entry_standing`): the trail is kept under it.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from projections.recent import Recent
 
 EXTENSION = "xinfang_rendered"
 CAPACITY = 4_096
-"""Answers kept per process (a 30-event history is about 20 kB: at most about 80 MB)."""
+"""Answers kept per process, and histories (a 30-event history is about 20 kB: at most about
+80 MB)."""
 
 
 class Rendered:
@@ -32,8 +38,11 @@ class Rendered:
 
     def __init__(self, capacity: int = CAPACITY) -> None:
         self._bodies: Recent[Hashable, bytes] = Recent(capacity)
+        self._trails: Recent[Hashable, tuple[bytes, ...]] = Recent(capacity)
         self.hits = 0
         self.misses = 0
+        self.entries_rendered = 0
+        """History entries rendered (each once per standing while it stays in the table)."""
 
     def body(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
         """The body kept under `key`, or `render()`'s, kept from now on."""
@@ -44,6 +53,23 @@ class Rendered:
         self.misses += 1
         made = render()
         self._bodies.put(key, made)
+        return made
+
+    def trail(
+        self, key: Hashable, length: int, render_after: Callable[[int], list[bytes]]
+    ) -> tuple[bytes, ...]:
+        """The first `length` entries of the history kept under `key`: those kept, then
+        `render_after(n)` (the entries after the first n, up to `length`) for the rest."""
+        kept = self._trails.get(key) or ()
+        if len(kept) >= length:
+            self.hits += 1
+            return kept[:length]
+        self.misses += 1
+        fresh = render_after(len(kept))
+        self.entries_rendered += len(fresh)
+        made = kept + tuple(fresh)
+        if len(made) == length:  # one entry per version, as the store keeps them
+            self._trails.put(key, made)
         return made
 
 
@@ -69,3 +95,40 @@ def answer(
         return bytes(response.get_data())  # type: ignore[attr-defined]
 
     return Response(table().body(key, render), mimetype="application/json", headers=headers)
+
+
+def history(
+    key: Hashable,
+    schema: Schema,
+    envelope: dict[str, Any],
+    *,
+    length: int,
+    entries_after: Callable[[int], list[Any]],
+    headers: dict[str, str],
+) -> Response:
+    """A 200 JSON answer: `schema` dumping `envelope` with its `events`, the first `length`
+    entries of the history kept under `key` (`entries_after(n)`: the entry views after the
+    first n, rendered and kept)."""
+    json = current_app.json
+    entry_schema = schema.fields["events"].inner.schema  # type: ignore[attr-defined]
+
+    def render_after(kept: int) -> list[bytes]:
+        return [
+            json.dumps(entry_schema.dump(entry), separators=COMPACT).encode()
+            for entry in entries_after(kept)
+        ]
+
+    entries = table().trail(key, length, render_after)
+    head = json.dumps(schema.dump({**envelope, "events": []}), separators=COMPACT)
+    before, empty, after = head.partition(EMPTY_EVENTS)
+    if not empty:
+        raise RuntimeError(f"the history's envelope has no empty events list: {head[:200]}")
+    body = b"".join(
+        (before.encode(), b'"events":[', b",".join(entries), b"]", after.encode(), b"\n")
+    )
+    return Response(body, mimetype="application/json", headers=headers)
+
+
+COMPACT = (",", ":")
+"""The separators of Flask's JSON answers (its provider's `response` outside debug mode)."""
+EMPTY_EVENTS = '"events":[]'

@@ -206,10 +206,12 @@ class Xinfang(Office):
             case = found
         return case, events
 
-    def events_until(self, case_id: UUID, version: int) -> list[DomainEventProtocol[UUID]]:
+    def events_until(
+        self, case_id: UUID, version: int, *, after: int = 0
+    ) -> list[DomainEventProtocol[UUID]]:
         """The case's events up to `version` (inclusive), in order: its history at that version
-        (the caller has found the case visible)."""
-        return list(self.events.get(case_id, lte=version))
+        (the caller has found the case visible); with `after`, only those after that version."""
+        return list(self.events.get(case_id, gt=after or None, lte=version))
 
     # -- cases: commands -----------------------------------------------------------------
     def execute(self, command: Command, ctx: Context) -> Outcome:

@@ -10,7 +10,7 @@ redacted) and every disclosure of restricted data is saved in the access log (do
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -313,6 +313,17 @@ def event_view(event: Any, sees_identity: bool, case: Case) -> dict[str, Any]:
         "on_behalf_of": event.on_behalf_of,
         "data": plain(data),
     }
+
+
+def entry_standing(case: Case, sees: bool) -> Hashable:
+    """Everything a history entry's rendering (`event_view`) depends on besides the event: the
+    case, whether the viewer sees the identity and, if not, the case's category and everyone
+    who petitions in it now (masked free text is scrubbed of each of their names, a petitioner
+    who joined later included). Entries rendered for one standing can be shown again to
+    anyone of the same standing."""
+    if sees:
+        return (case.id, True)
+    return (case.id, False, case.category, tuple(case.petitioners))
 
 
 def history_view(

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from api import create_app, rendered
 from projections.bootstrap import Services, bootstrap
 from projections.settings import Settings
-from tests.api.helpers import API, Office, command_body, ok, registration, route
+from tests.api.helpers import API, PETITIONER, Office, command_body, ok, registration, route
 from tests.conftest import County, build_county
 
 MODES = ("reader", "follower")
@@ -244,6 +244,49 @@ def test_a_case_view_row_copied_onto_another_case_is_refused_and_the_case_replay
     logged = [r.getMessage() for r in caplog.records]
     assert any("the case view could not be read" in m for m in logged), logged
     assert any("the case is replayed instead" in m for m in logged), logged
+
+
+def test_a_history_renders_only_its_new_entries_and_a_masked_one_anew_when_a_petitioner_joins(
+    app_and_county: tuple[Flask, County], deferred: Services
+) -> None:
+    """A history is kept entry by entry, by the viewer's standing: after one more event only
+    that entry is rendered for a viewer who sees the petitioner, and every answer is the one a
+    fresh process gives. A masked viewer's kept entries are not shown again once someone else
+    petitions in the case: free text naming them is scrubbed in the older entries too."""
+    flask_app, county = app_and_county
+    office = Office(flask_app.test_client(), county)
+    case = office.drive("in_progress")
+    reassign = {**command_body("reassign", county), "unit_id": str(county.units["labour"])}
+    ok(office.send("dispatcher", case["id"], "reassign", reassign))
+    order = {**command_body("supervision-orders", county), "text": "王五反映的情况一并核查"}
+    ok(office.send("supervisor", case["id"], "supervision-orders", order))
+    table = flask_app.extensions[rendered.EXTENSION]
+    url = f"{API}/cases/{case['id']}/history"
+
+    def trail(who: str) -> str:
+        response = office.client.get(url, headers=office.headers(who))
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    assert "王五" in trail("auditor")
+    assert "王五" in trail("handler")  # the former holder: masked, but 王五 petitions in nothing
+
+    link = {**command_body("petitions", county), "petitioners": [PETITIONER, {"name": "王五"}]}
+    linked = ok(office.send("clerk", case["id"], "petitions", link))
+    before = table.entries_rendered
+    seen = trail("auditor")
+    assert table.entries_rendered == before + 1  # the new event only
+    masked = trail("handler")
+    assert table.entries_rendered == before + 1 + linked["version"]  # every entry, afresh
+
+    fresh = Office(create_app(deferred, {"TESTING": True}).test_client(), county)
+    for who, body in (("auditor", seen), ("handler", masked)):
+        again = fresh.client.get(url, headers=fresh.headers(who))
+        assert again.get_data(as_text=True) == body, who
+    assert "王五反映的情况一并核查" in seen
+    assert "王五" not in masked
+    entries = ok(office.client.get(url, headers=office.headers("handler")))["events"]
+    assert [e["version"] for e in entries] == list(range(1, linked["version"] + 1))
 
 
 def test_rendered_answers_are_kept_by_standing_and_every_disclosing_read_is_still_logged(
