@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import importlib
 import itertools
 import re
+import socket
 import sys
 import time
 import unicodedata
@@ -296,6 +298,7 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         settings.event_store_env()
     except InstanceError as err:
         raise click.ClickException(str(err)) from None
+    port = free_port_to_serve(host, port)
     click.echo(
         f"正在服务 {settings.home}（{describe_store(settings)}）：接口 http://{host}:{port}/api/v1"
         f"，文档 http://{host}:{port}/api/docs，页面 http://{host}:{port}/"
@@ -306,6 +309,11 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
             "workers": workers,
             "threads": threads,
             "worker_class": "gthread",
+            # Every worker listens on the port itself, and the kernel spreads the connections
+            # over them: on one shared socket, whichever worker woke first took them, and a
+            # burst of keep-alive connections (a proxy's pool, a load test) could all land on
+            # one worker while the other idled (free_port_to_serve, docs/benchmarks.md).
+            "reuse_port": True,
             "proc_name": "xinfang",
             "accesslog": "-",
             # The path without its query string: search terms may name a petitioner.
@@ -319,6 +327,38 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
         },
         WSGI_APP,
     ).run()
+
+
+BIND_ERRORS = {
+    errno.EADDRINUSE: "该端口已有服务在监听（可能是另一个 xinfang serve）",
+    errno.EACCES: "没有权限使用该端口",
+    errno.EADDRNOTAVAIL: "本机没有这个地址",
+}
+
+
+def free_port_to_serve(host: str, port: int) -> int:
+    """The port to serve on, found free now (port 0: a free one, chosen once for every worker).
+
+    Each worker binds the port itself with SO_REUSEPORT, which would let a second server on the
+    same port silently share its connections with the first: this bind, without that flag,
+    fails while anyone listens there, and the command stops with the reason instead.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror:
+        raise click.ClickException(f"无法解析监听地址 {host}。") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as err:
+            reason = BIND_ERRORS.get(err.errno or 0, f"错误码 {err.errno}")
+            raise click.ClickException(
+                f"无法在 {host}:{port} 上监听：{reason}。"
+                "请先停止占用该端口的服务，或用 --port 另选端口。"
+            ) from None
+        chosen: int = probe.getsockname()[1]
+        return chosen
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]

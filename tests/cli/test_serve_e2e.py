@@ -52,6 +52,9 @@ class Office:
     base: str
     tokens: dict[str, str] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    """The environment the server was started with (its instance)."""
+    port: int = 0
 
     def call(
         self, method: str, path: str, who: str | None, body: Any = None, *, expect: int = 200
@@ -116,7 +119,12 @@ def office(settings: Settings, tmp_path: Path) -> Iterator[Office]:
             start_new_session=True,
         )
     try:
-        office = Office(base=f"http://127.0.0.1:{port}/api/v1", tokens={"admin": admin_token})
+        office = Office(
+            base=f"http://127.0.0.1:{port}/api/v1",
+            tokens={"admin": admin_token},
+            env=env,
+            port=port,
+        )
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             assert server.poll() is None, f"xinfang serve exited:\n{log_path.read_text()}"
@@ -374,3 +382,33 @@ def test_the_served_root_is_the_sign_in_page_and_a_token_signs_in(county: Office
     with browser.open(f"{root}/login", data=form, timeout=20) as response:
         assert response.url == f"{root}/"
         assert "登记员工作台" in response.read().decode()
+
+
+def listening_sockets(port: int) -> int:
+    """How many IPv4 sockets listen on 127.0.0.1:`port` (/proc/net/tcp, state 0A)."""
+    local = f"0100007F:{port:04X}"
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for row in rows if row.split()[1] == local and row.split()[3] == "0A")
+
+
+def test_each_worker_listens_on_the_port_and_a_second_server_there_is_refused(
+    office: Office,
+) -> None:
+    """Each of the two workers listens on the port itself (SO_REUSEPORT: the kernel spreads the
+    connections over them, instead of whichever worker woke first taking a burst of them); a
+    second `xinfang serve` on that port is refused with the reason, instead of silently sharing
+    the first one's connections."""
+    assert listening_sockets(office.port) == 2
+    second = subprocess.run(
+        [sys.executable, "-m", "scripts.cli", "serve", "--port", str(office.port)],
+        env=office.env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert second.returncode == 1
+    assert f"无法在 127.0.0.1:{office.port} 上监听：该端口已有服务在监听" in second.stderr
+    assert listening_sockets(office.port) == 2
+    assert office.call("GET", "/health", None)["status"] == "ok"
