@@ -70,6 +70,14 @@ def has_lone_surrogate(value: Any) -> bool:
     return False
 
 
+def has_body() -> bool:
+    """Whether the request carries a body: a length over 0, or chunks (HTTP/1.1: without
+    either there is none, as on a GET that names its JSON content type all the same)."""
+    if request.content_length is not None:
+        return request.content_length > 0
+    return "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+
+
 def check_json_body() -> None:
     """Refuse JSON bodies the parser would choke on, before anything parses them.
 
@@ -78,7 +86,7 @@ def check_json_body() -> None:
     ("\\ud800": valid JSON, but no text that UTF-8 can store); with an integer too long for
     Python to convert.
     """
-    if not request.is_json or request.content_length == 0:
+    if not request.is_json or not has_body():
         return
     body = request.get_data(cache=True)
     limit = request.max_content_length

@@ -20,6 +20,7 @@ is the viewer's standing (`projections.disclosure.entry_standing`): the trail is
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, current_app
@@ -38,7 +39,7 @@ class Rendered:
 
     def __init__(self, capacity: int = CAPACITY) -> None:
         self._bodies: Recent[Hashable, bytes] = Recent(capacity)
-        self._trails: Recent[Hashable, tuple[bytes, ...]] = Recent(capacity)
+        self._trails: Recent[Hashable, Trail] = Recent(capacity)
         self.hits = 0
         self.misses = 0
         self.entries_rendered = 0
@@ -56,21 +57,37 @@ class Rendered:
         return made
 
     def trail(
-        self, key: Hashable, length: int, render_after: Callable[[int], list[bytes]]
-    ) -> tuple[bytes, ...]:
-        """The first `length` entries of the history kept under `key`: those kept, then
-        `render_after(n)` (the entries after the first n, up to `length`) for the rest."""
-        kept = self._trails.get(key) or ()
-        if len(kept) >= length:
+        self,
+        key: Hashable,
+        length: int,
+        envelope: Callable[[], tuple[bytes, bytes]],
+        render_after: Callable[[int], list[bytes]],
+    ) -> tuple[tuple[bytes, bytes], tuple[bytes, ...]]:
+        """The envelope and the first `length` entries of the history kept under `key`: those
+        kept, then `render_after(n)` (the entries after the first n, up to `length`) for the
+        rest; `envelope()` (the JSON before and after the entries) once per key."""
+        kept = self._trails.get(key)
+        if kept is not None and len(kept.entries) >= length:
             self.hits += 1
-            return kept[:length]
+            return kept.envelope, kept.entries[:length]
         self.misses += 1
-        fresh = render_after(len(kept))
+        if kept is None:
+            kept = Trail(envelope(), ())
+        fresh = render_after(len(kept.entries))
         self.entries_rendered += len(fresh)
-        made = kept + tuple(fresh)
-        if len(made) == length:  # one entry per version, as the store keeps them
+        made = Trail(kept.envelope, (*kept.entries, *fresh))
+        if len(made.entries) == length:  # one entry per version, as the store keeps them
             self._trails.put(key, made)
-        return made
+        return made.envelope, made.entries
+
+
+@dataclass(frozen=True)
+class Trail:
+    """A history kept rendered: the JSON around its entries (its case's id and number, which
+    never change), and its entries in version order."""
+
+    envelope: tuple[bytes, bytes]
+    entries: tuple[bytes, ...]
 
 
 def install(app: Flask) -> None:
@@ -118,14 +135,15 @@ def history(
             for entry in entries_after(kept)
         ]
 
-    entries = table().trail(key, length, render_after)
-    head = json.dumps(schema.dump({**envelope, "events": []}), separators=COMPACT)
-    before, empty, after = head.partition(EMPTY_EVENTS)
-    if not empty:
-        raise RuntimeError(f"the history's envelope has no empty events list: {head[:200]}")
-    body = b"".join(
-        (before.encode(), b'"events":[', b",".join(entries), b"]", after.encode(), b"\n")
-    )
+    def around() -> tuple[bytes, bytes]:
+        head = json.dumps(schema.dump({**envelope, "events": []}), separators=COMPACT)
+        before, empty, after = head.partition(EMPTY_EVENTS)
+        if not empty:
+            raise RuntimeError(f"the history's envelope has no empty events list: {head[:200]}")
+        return f'{before}"events":['.encode(), f"]{after}\n".encode()
+
+    (before, after), entries = table().trail(key, length, around, render_after)
+    body = b"".join((before, b",".join(entries), after))
     return Response(body, mimetype="application/json", headers=headers)
 
 

@@ -77,7 +77,7 @@ def test_an_oversized_body_is_refused_with_413_and_records_nothing(
             client,
             "/cases",
             b"",
-            clerk,
+            {**clerk, "Transfer-Encoding": "chunked"},
             input_stream=io.BytesIO(padded.encode()),
             environ_overrides={"wsgi.input_terminated": True},
         ),
