@@ -127,6 +127,11 @@ def history(
     entries of the history kept under `key` (`entries_after(n)`: the entry views after the
     first n, rendered and kept)."""
     json = current_app.json
+    if current_app.debug or getattr(json, "compact", None) is False:
+        # Indented answers (debug mode): rendered whole, as every other answer then is.
+        whole = json.response(schema.dump({**envelope, "events": entries_after(0)}))
+        body = bytes(whole.get_data())  # type: ignore[attr-defined]
+        return Response(body, mimetype="application/json", headers=headers)
     entry_schema = schema.fields["events"].inner.schema  # type: ignore[attr-defined]
 
     def render_after(kept: int) -> list[bytes]:

@@ -23,7 +23,7 @@ import psycopg
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import PersistenceError
 from gunicorn.app.base import BaseApplication
-from gunicorn.util import import_app
+from gunicorn.util import import_app, is_ipv6
 from psycopg_pool import PoolTimeout
 
 from domain.application import Xinfang
@@ -291,29 +291,38 @@ def units_list() -> None:
     metavar="线程数",
     help="每个工作进程的线程数。",
 )
-def serve(host: str, port: int, workers: int, threads: int) -> None:
+@click.option(
+    "--reuse-port",
+    is_flag=True,
+    help=(
+        "每个工作进程各自监听端口（SO_REUSEPORT），由内核把连接分给各进程；"
+        "代价是某个进程卡住或退出时，分给它的新连接要等待或失败（见 docs/operations.md）。"
+    ),
+)
+def serve(host: str, port: int, workers: int, threads: int, reuse_port: bool) -> None:
     """用 gunicorn（gthread 工作进程）提供 HTTP 接口。"""
     settings = settings_from_environ()
     try:
         settings.event_store_env()
     except InstanceError as err:
         raise click.ClickException(str(err)) from None
+    host = host.removeprefix("[").removesuffix("]")
     port = free_port_to_serve(host, port)
+    bind = f"[{host}]:{port}" if is_ipv6(host) else f"{host}:{port}"
     click.echo(
-        f"正在服务 {settings.home}（{describe_store(settings)}）：接口 http://{host}:{port}/api/v1"
-        f"，文档 http://{host}:{port}/api/docs，页面 http://{host}:{port}/"
+        f"正在服务 {settings.home}（{describe_store(settings)}）：接口 http://{bind}/api/v1"
+        f"，文档 http://{bind}/api/docs，页面 http://{bind}/"
     )
     GunicornServer(
         {
-            "bind": f"{host}:{port}",
+            "bind": bind,
             "workers": workers,
             "threads": threads,
             "worker_class": "gthread",
-            # Every worker listens on the port itself, and the kernel spreads the connections
-            # over them: on one shared socket, whichever worker woke first took them, and a
-            # burst of keep-alive connections (a proxy's pool, a load test) could all land on
-            # one worker while the other idled (free_port_to_serve, docs/benchmarks.md).
-            "reuse_port": True,
+            # Off: one socket shared by the workers, so a stuck or dying worker leaves new
+            # connections to the others; a burst of keep-alive connections may then all go to
+            # whichever worker woke first. On: the kernel spreads them (docs/operations.md).
+            "reuse_port": reuse_port,
             "proc_name": "xinfang",
             "accesslog": "-",
             # The path without its query string: search terms may name a petitioner.
@@ -333,32 +342,33 @@ BIND_ERRORS = {
     errno.EADDRINUSE: "该端口已有服务在监听（可能是另一个 xinfang serve）",
     errno.EACCES: "没有权限使用该端口",
     errno.EADDRNOTAVAIL: "本机没有这个地址",
+    errno.EAFNOSUPPORT: "本机不支持这类地址（如未启用 IPv6）",
 }
 
 
 def free_port_to_serve(host: str, port: int) -> int:
     """The port to serve on, found free now (port 0: a free one, chosen once for every worker).
 
-    Each worker binds the port itself with SO_REUSEPORT, which would let a second server on the
-    same port silently share its connections with the first: this bind, without that flag,
-    fails while anyone listens there, and the command stops with the reason instead.
+    The address is bound as gunicorn will bind it (an IPv6 literal as IPv6, anything else,
+    a host name included, as IPv4) but without SO_REUSEPORT, so it fails while anyone listens
+    there: with `--reuse-port` a second server would otherwise silently share the first one's
+    connections, and without it gunicorn would retry in English before it gives up.
     """
+    family = socket.AF_INET6 if is_ipv6(host) else socket.AF_INET
     try:
-        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+            chosen: int = probe.getsockname()[1]
+            return chosen
     except socket.gaierror:
         raise click.ClickException(f"无法解析监听地址 {host}。") from None
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as err:
-            reason = BIND_ERRORS.get(err.errno or 0, f"错误码 {err.errno}")
-            raise click.ClickException(
-                f"无法在 {host}:{port} 上监听：{reason}。"
-                "请先停止占用该端口的服务，或用 --port 另选端口。"
-            ) from None
-        chosen: int = probe.getsockname()[1]
-        return chosen
+    except OSError as err:
+        reason = BIND_ERRORS.get(err.errno or 0, f"错误码 {err.errno}")
+        raise click.ClickException(
+            f"无法在 {host}:{port} 上监听：{reason}。"
+            "请先停止占用该端口的服务，或用 --port 另选端口。"
+        ) from None
 
 
 class GunicornServer(BaseApplication):  # type: ignore[misc]

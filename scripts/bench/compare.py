@@ -1,7 +1,10 @@
 """Side by side with the CRUD peer (issue 11): xinfang, the conventional stack and the bare floor,
-served the same way (gunicorn gthread, 2 workers) and loaded by `wrk` (2 threads × 16
-connections), in one run, on SQLite and PostgreSQL; plus commands/s at 1, 2 and 4 workers on
-PostgreSQL.
+served the same way (gunicorn gthread, 2 workers, `serve --reuse-port`) and loaded by `wrk` (2
+threads × 16 connections), in one run, on SQLite and PostgreSQL; plus commands/s at 1, 2 and 4
+workers on PostgreSQL. With the workers on one shared socket, wrk's 16 connections, opened at
+once and kept for the window, could all go to whichever worker accepted first: the figures then
+measured that lottery (half the throughput in about half the windows); `--reuse-port` has the
+kernel spread them over the workers, on all three servers alike.
 
 Both sides hold the same data: CASES cases, each with VISITS visits (xinfang: a case in
 progress, 5 events to get there, then the visits: 30 events), registered with the same body.
@@ -159,7 +162,7 @@ def serve(
     with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", module, "serve", "--host", HOST, "--port", str(port),
-             "--workers", str(workers)],
+             "--workers", str(workers), "--reuse-port"],
             env=env,
             cwd=REPO,
             stdout=out,

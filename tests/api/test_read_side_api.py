@@ -289,6 +289,25 @@ def test_a_history_renders_only_its_new_entries_and_a_masked_one_anew_when_a_pet
     assert [e["version"] for e in entries] == list(range(1, linked["version"] + 1))
 
 
+def test_in_debug_mode_a_history_is_indented_like_every_other_answer(
+    app_and_county: tuple[Flask, County], deferred: Services
+) -> None:
+    """Flask indents its JSON in debug mode; the history, kept entry by entry otherwise, is then
+    rendered whole like the rest, with the same content."""
+    flask_app, county = app_and_county
+    office = Office(flask_app.test_client(), county)
+    case = office.drive("in_progress")
+    debug = create_app(deferred, {"TESTING": True, "DEBUG": True})
+    assert debug.debug
+    path = f"{API}/cases/{case['id']}/history"
+    indented = debug.test_client().get(path, headers=office.headers("auditor"))
+    compact = office.client.get(path, headers=office.headers("auditor"))
+    assert indented.status_code == compact.status_code == 200
+    assert indented.get_data(as_text=True).startswith('{\n  "case_id"')
+    assert b"\n" not in compact.get_data().rstrip(b"\n")
+    assert indented.get_json() == compact.get_json()
+
+
 def test_rendered_answers_are_kept_by_standing_and_every_disclosing_read_is_still_logged(
     app_and_county: tuple[Flask, County],
 ) -> None:

@@ -13,6 +13,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,35 +97,33 @@ def run_cli(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-@pytest.fixture
-def office(settings: Settings, tmp_path: Path) -> Iterator[Office]:
-    """`xinfang init`, then `xinfang serve` on a free port until the test ends."""
-    env = {
+def instance_env(settings: Settings) -> dict[str, str]:
+    """The environment of `xinfang` commands on the test's instance."""
+    return {
         **os.environ,
         "XINFANG_HOME": str(settings.home),
         "PERSISTENCE_MODULE": settings.persistence_module,
         **settings.extra_env,
         "PYTHONPATH": str(REPO),
     }
-    admin_token = run_cli(env, "init").strip().splitlines()[-1]
+
+
+@contextmanager
+def serving(env: dict[str, str], log_path: Path, *options: str) -> Iterator[Office]:
+    """`xinfang serve OPTIONS` (2 workers) on a free port, up and healthy, until the block ends."""
     port = free_port()
-    log_path = tmp_path / "serve.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "scripts.cli", "serve", "--port", str(port), "--workers", "2"],
+            [sys.executable, "-m", "scripts.cli", "serve", "--port", str(port), "--workers", "2",
+             *options],
             env=env,
             cwd=REPO,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-        )
+        )  # fmt: skip
     try:
-        office = Office(
-            base=f"http://127.0.0.1:{port}/api/v1",
-            tokens={"admin": admin_token},
-            env=env,
-            port=port,
-        )
+        office = Office(base=f"http://127.0.0.1:{port}/api/v1", env=env, port=port)
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             assert server.poll() is None, f"xinfang serve exited:\n{log_path.read_text()}"
@@ -135,8 +134,7 @@ def office(settings: Settings, tmp_path: Path) -> Iterator[Office]:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.2)
-        backend = "postgres" if settings.is_postgres else "sqlite"
-        assert health == {"status": "ok", "backend": backend}
+        assert health["status"] == "ok"
         yield office
     finally:
         server.terminate()
@@ -145,6 +143,18 @@ def office(settings: Settings, tmp_path: Path) -> Iterator[Office]:
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+
+
+@pytest.fixture
+def office(settings: Settings, tmp_path: Path) -> Iterator[Office]:
+    """`xinfang init`, then `xinfang serve` on a free port until the test ends."""
+    env = instance_env(settings)
+    admin_token = run_cli(env, "init").strip().splitlines()[-1]
+    with serving(env, tmp_path / "serve.log") as office:
+        office.tokens["admin"] = admin_token
+        backend = "postgres" if settings.is_postgres else "sqlite"
+        assert office.call("GET", "/health", None) == {"status": "ok", "backend": backend}
+        yield office
 
 
 @pytest.fixture
@@ -391,16 +401,10 @@ def listening_sockets(port: int) -> int:
     return sum(1 for row in rows if row.split()[1] == local and row.split()[3] == "0A")
 
 
-def test_each_worker_listens_on_the_port_and_a_second_server_there_is_refused(
-    office: Office,
-) -> None:
-    """Each of the two workers listens on the port itself (SO_REUSEPORT: the kernel spreads the
-    connections over them, instead of whichever worker woke first taking a burst of them); a
-    second `xinfang serve` on that port is refused with the reason, instead of silently sharing
-    the first one's connections."""
-    assert listening_sockets(office.port) == 2
-    second = subprocess.run(
-        [sys.executable, "-m", "scripts.cli", "serve", "--port", str(office.port)],
+def serve_again(office: Office, *options: str) -> subprocess.CompletedProcess[str]:
+    """A second `xinfang serve` on the port `office` is served on."""
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.cli", "serve", "--port", str(office.port), *options],
         env=office.env,
         cwd=REPO,
         capture_output=True,
@@ -408,7 +412,76 @@ def test_each_worker_listens_on_the_port_and_a_second_server_there_is_refused(
         timeout=60,
         check=False,
     )
-    assert second.returncode == 1
-    assert f"无法在 127.0.0.1:{office.port} 上监听：该端口已有服务在监听" in second.stderr
-    assert listening_sockets(office.port) == 2
+
+
+REFUSED = "上监听：该端口已有服务在监听"
+
+
+def test_the_workers_share_one_socket_and_a_second_server_on_the_port_is_refused(
+    office: Office,
+) -> None:
+    """By default the workers share the one socket the master listens on (a stuck or dying
+    worker leaves new connections to the others); a second `serve` on that port, with or
+    without `--reuse-port`, stops at once with the reason (in Chinese, not gunicorn's retries)."""
+    assert listening_sockets(office.port) == 1
+    for options in ((), ("--reuse-port",)):
+        second = serve_again(office, *options)
+        assert second.returncode == 1
+        assert f"无法在 127.0.0.1:{office.port} {REFUSED}" in second.stderr
     assert office.call("GET", "/health", None)["status"] == "ok"
+
+
+def test_with_reuse_port_each_worker_listens_on_the_port_and_a_second_server_is_refused(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """With `--reuse-port` each of the two workers listens on the port itself (the kernel
+    spreads the connections over them, instead of whichever worker woke first taking a burst
+    of them); a second `serve --reuse-port` there is refused, instead of silently sharing the
+    first one's connections."""
+    env = instance_env(settings)
+    run_cli(env, "init")
+    with serving(env, tmp_path / "serve.log", "--reuse-port") as office:
+        assert listening_sockets(office.port) == 2
+        second = serve_again(office, "--reuse-port")
+        assert second.returncode == 1
+        assert f"无法在 127.0.0.1:{office.port} {REFUSED}" in second.stderr
+        assert listening_sockets(office.port) == 2
+        assert office.call("GET", "/health", None)["status"] == "ok"
+
+
+def test_an_ipv6_address_is_served_in_brackets(settings: Settings, tmp_path: Path) -> None:
+    """`--host ::1` (or `[::1]`) is bound as IPv6 and printed as a URL with brackets."""
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        pytest.skip("this machine has no IPv6 loopback address (::1)")
+    env = instance_env(settings)
+    run_cli(env, "init")
+    port = free_port()
+    log_path = tmp_path / "serve6.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "scripts.cli", "serve", "--host", "::1", "--port", str(port)],
+            env=env,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            assert server.poll() is None, f"xinfang serve exited:\n{log_path.read_text()}"
+            try:
+                with urllib.request.urlopen(f"http://[::1]:{port}/api/v1/health", timeout=5) as r:
+                    assert json.loads(r.read())["status"] == "ok"
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        assert f"接口 http://[::1]:{port}/api/v1" in log_path.read_text()
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
