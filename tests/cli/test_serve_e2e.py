@@ -109,13 +109,17 @@ def instance_env(settings: Settings) -> dict[str, str]:
 
 
 @contextmanager
-def serving(env: dict[str, str], log_path: Path, *options: str) -> Iterator[Office]:
-    """`xinfang serve OPTIONS` (2 workers) on a free port, up and healthy, until the block ends."""
+def serving(
+    env: dict[str, str], log_path: Path, *options: str, host: str = "127.0.0.1"
+) -> Iterator[Office]:
+    """`xinfang serve OPTIONS` (2 workers) on `host` and a free port, up and healthy, until the
+    block ends."""
     port = free_port()
+    address = f"[{host}]" if ":" in host else host
     with log_path.open("w") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "scripts.cli", "serve", "--port", str(port), "--workers", "2",
-             *options],
+            [sys.executable, "-m", "scripts.cli", "serve", "--host", host, "--port", str(port),
+             "--workers", "2", *options],
             env=env,
             cwd=REPO,
             stdout=log,
@@ -123,7 +127,7 @@ def serving(env: dict[str, str], log_path: Path, *options: str) -> Iterator[Offi
             start_new_session=True,
         )  # fmt: skip
     try:
-        office = Office(base=f"http://127.0.0.1:{port}/api/v1", env=env, port=port)
+        office = Office(base=f"http://{address}:{port}/api/v1", env=env, port=port)
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             assert server.poll() is None, f"xinfang serve exited:\n{log_path.read_text()}"
@@ -458,30 +462,7 @@ def test_an_ipv6_address_is_served_in_brackets(settings: Settings, tmp_path: Pat
         pytest.skip("this machine has no IPv6 loopback address (::1)")
     env = instance_env(settings)
     run_cli(env, "init")
-    port = free_port()
     log_path = tmp_path / "serve6.log"
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "scripts.cli", "serve", "--host", "::1", "--port", str(port)],
-            env=env,
-            cwd=REPO,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            assert server.poll() is None, f"xinfang serve exited:\n{log_path.read_text()}"
-            try:
-                with urllib.request.urlopen(f"http://[::1]:{port}/api/v1/health", timeout=5) as r:
-                    assert json.loads(r.read())["status"] == "ok"
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        assert f"接口 http://[::1]:{port}/api/v1" in log_path.read_text()
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
+    with serving(env, log_path, host="::1") as office:
+        assert office.base == f"http://[::1]:{office.port}/api/v1"
+        assert f"接口 {office.base}" in log_path.read_text()

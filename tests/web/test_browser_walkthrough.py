@@ -22,6 +22,7 @@ from domain.deadlines import add_calendar_days
 from domain.lifecycle.core import LOCAL_TZ
 from projections.bootstrap import bootstrap
 from projections.settings import throwaway_instance
+from tests.api.helpers import county_today
 from tests.conftest import PG_ENV, County, build_county
 from tests.web.browser import A11Y_SCRIPT, CHROMIUM, SCREEN, SHOTS, require_browser, served
 
@@ -196,7 +197,7 @@ def walk(browser: Any, base: str, county: County, requests: list[str]) -> None:
     # The clock starts on the day of the visit (three hours ago); a rest day's end rolls forward.
     visited = datetime.fromisoformat(local_now(REGISTERED_AGO)).date()
     due, _ = add_calendar_days(visited, 15)
-    assert f"剩余 {(due - datetime.now(LOCAL_TZ).date()).days} 天" in queue
+    assert f"剩余 {(due - county_today()).days} 天" in queue
     dispatcher.checked()
     dispatcher.shot("dispatcher")
     dispatcher.open(case_path)
