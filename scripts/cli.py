@@ -36,6 +36,7 @@ from projections.bootstrap import Services, bootstrap
 from projections.settings import InstanceError, Settings, create_instance
 from scripts import console_zh
 from scripts import demo as generator
+from scripts.access_log import ACCESS_LOG_FORMAT, AccessLogger
 from scripts.demo.work_registers import populate_registers
 
 console_zh.install()
@@ -285,7 +286,9 @@ def units_list() -> None:
 )
 @click.option(
     "--threads",
-    default=4,
+    # A request spends most of its time waiting for the commit it shares with the worker's
+    # other requests: more threads, more requests in each commit (docs/benchmarks.md).
+    default=8,
     show_default=True,
     type=click.IntRange(min=1),
     metavar="线程数",
@@ -325,8 +328,8 @@ def serve(host: str, port: int, workers: int, threads: int, reuse_port: bool) ->
             "reuse_port": reuse_port,
             "proc_name": "xinfang",
             "accesslog": "-",
-            # The path without its query string: search terms may name a petitioner.
-            "access_log_format": '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss',
+            "access_log_format": ACCESS_LOG_FORMAT,
+            "logger_class": AccessLogger,
             "errorlog": "-",
             "timeout": 60,
             "graceful_timeout": 10,
