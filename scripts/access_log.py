@@ -17,7 +17,7 @@ from gunicorn.glogging import Logger
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
 """Client, time, method, path without its query string (search terms may name a petitioner),
 status, bytes sent, seconds taken."""
-_NAMED = re.compile(r"%\((\w+)\)")
+_NAMED = re.compile(r"%\(([^)]*)\)")
 _GATHERED = frozenset("htmUsbL")
 
 

@@ -70,3 +70,24 @@ def test_a_format_naming_other_fields_gets_gunicorns_full_set() -> None:
     assert line(logger, parts) == '127.0.0.1 "GET /api/v1/cases?q=张三 HTTP/1.1" x 200'
     logger.cfg.set("access_log_format", ACCESS_LOG_FORMAT)  # a reload: the cheap set again
     assert set(logger.atoms(*parts)) == set("htmUsbL")
+
+
+@pytest.mark.parametrize(
+    ("access_format", "expected"),
+    [
+        ('%(h)s %({x-forwarded-for}i)s "%(U)s"', '127.0.0.1 10.0.0.9 "/api/v1/cases"'),
+        ("%(h)s %({remote_port}e)s", "127.0.0.1 5555"),
+        ("%(h)s %({content-type}o)s", "127.0.0.1 application/json"),
+    ],
+)
+def test_a_header_or_environ_field_alone_gets_gunicorns_full_set(
+    access_format: str, expected: str
+) -> None:
+    response, request, environ, took = request_parts("/api/v1/cases")
+    request.headers.append(("X-FORWARDED-FOR", "10.0.0.9"))
+    environ["REMOTE_PORT"] = "5555"
+    parts = (response, request, environ, took)
+    assert line(AccessLogger(config(access_format)), parts) == expected
+    assert line(AccessLogger(config(access_format)), parts) == line(
+        Logger(config(access_format)), parts
+    )
