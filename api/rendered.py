@@ -106,12 +106,14 @@ def answer(
     key: Hashable, schema: Schema, view: Callable[[], Any], headers: dict[str, str]
 ) -> Response:
     """A 200 JSON answer: `schema` dumping `view()`, rendered once per `key`."""
+    body = table().body(key, lambda: whole(schema, view()))
+    return Response(body, mimetype="application/json", headers=headers)
 
-    def render() -> bytes:
-        response = current_app.json.response(schema.dump(view()))
-        return bytes(response.get_data())  # type: ignore[attr-defined]
 
-    return Response(table().body(key, render), mimetype="application/json", headers=headers)
+def whole(schema: Schema, value: Any) -> bytes:
+    """The body of `schema` dumping `value`, as Flask's JSON provider answers it."""
+    response = current_app.json.response(schema.dump(value))
+    return bytes(response.get_data())  # type: ignore[attr-defined]
 
 
 def history(
@@ -129,8 +131,7 @@ def history(
     json = current_app.json
     if current_app.debug or getattr(json, "compact", None) is False:
         # Indented answers (debug mode): rendered whole, as every other answer then is.
-        whole = json.response(schema.dump({**envelope, "events": entries_after(0)}))
-        body = bytes(whole.get_data())  # type: ignore[attr-defined]
+        body = whole(schema, {**envelope, "events": entries_after(0)})
         return Response(body, mimetype="application/json", headers=headers)
     entry_schema = schema.fields["events"].inner.schema  # type: ignore[attr-defined]
 
