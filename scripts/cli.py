@@ -311,7 +311,7 @@ def serve(host: str, port: int, workers: int, threads: int, reuse_port: bool) ->
         raise click.ClickException(str(err)) from None
     host = host.removeprefix("[").removesuffix("]")
     port = free_port_to_serve(host, port)
-    bind = f"[{host}]:{port}" if is_ipv6(host) else f"{host}:{port}"
+    bind = host_port(host, port)
     click.echo(
         f"正在服务 {settings.home}（{describe_store(settings)}）：接口 http://{bind}/api/v1"
         f"，文档 http://{bind}/api/docs，页面 http://{bind}/"
@@ -349,6 +349,11 @@ BIND_ERRORS = {
 }
 
 
+def host_port(host: str, port: int) -> str:
+    """`host:port` as gunicorn binds it and a URL names it: an IPv6 literal in brackets."""
+    return f"[{host}]:{port}" if is_ipv6(host) else f"{host}:{port}"
+
+
 def free_port_to_serve(host: str, port: int) -> int:
     """The port to serve on, found free now (port 0: a free one, chosen once for every worker).
 
@@ -369,7 +374,7 @@ def free_port_to_serve(host: str, port: int) -> int:
     except OSError as err:
         reason = BIND_ERRORS.get(err.errno or 0, f"错误码 {err.errno}")
         raise click.ClickException(
-            f"无法在 {host}:{port} 上监听：{reason}。"
+            f"无法在 {host_port(host, port)} 上监听：{reason}。"
             "请先停止占用该端口的服务，或用 --port 另选端口。"
         ) from None
 

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from projections.settings import Settings
+from scripts.cli import host_port
 
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 30
@@ -115,7 +116,6 @@ def serving(
     """`xinfang serve OPTIONS` (2 workers) on `host` and a free port, up and healthy, until the
     block ends."""
     port = free_port()
-    address = f"[{host}]" if ":" in host else host
     with log_path.open("w") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "scripts.cli", "serve", "--host", host, "--port", str(port),
@@ -127,7 +127,7 @@ def serving(
             start_new_session=True,
         )  # fmt: skip
     try:
-        office = Office(base=f"http://{address}:{port}/api/v1", env=env, port=port)
+        office = Office(base=f"http://{host_port(host, port)}/api/v1", env=env, port=port)
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             assert server.poll() is None, f"xinfang serve exited:\n{log_path.read_text()}"
@@ -466,3 +466,7 @@ def test_an_ipv6_address_is_served_in_brackets(settings: Settings, tmp_path: Pat
     with serving(env, log_path, host="::1") as office:
         assert office.base == f"http://[::1]:{office.port}/api/v1"
         assert f"接口 {office.base}" in log_path.read_text()
+        # A second server there is refused, the address named as a URL names it.
+        second = serve_again(office, "--host", "::1")
+        assert second.returncode == 1
+        assert f"无法在 [::1]:{office.port} {REFUSED}" in second.stderr
