@@ -38,8 +38,9 @@ run: $(STAMP)
 	echo; \
 	exec $(BIN)/xinfang serve --host $(HOST) --port $(PORT)
 
+# One test process per core (pytest-xdist); `$(BIN)/pytest` alone runs them in one.
 test: $(STAMP) system-packages
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 # Debian packages the tests need: poppler-utils and LibreOffice (the document tests render PDFs
 # and print the ledger), Chromium and CJK fonts (the web pages' browser tests). Installed here
