@@ -29,6 +29,9 @@ from marshmallow import Schema
 from projections.recent import Recent
 
 EXTENSION = "xinfang_rendered"
+COMPACT = (",", ":")
+"""The separators of Flask's JSON answers (its provider's `response` outside debug mode)."""
+EMPTY_EVENTS = '"events":[]'
 CAPACITY = 4_096
 """Answers kept per process, and histories (a 30-event history is about 20 kB: at most about
 80 MB)."""
@@ -151,8 +154,3 @@ def history(
     (before, after), entries = table().trail(key, length, around, render_after)
     body = b"".join((before, b",".join(entries), after))
     return Response(body, mimetype="application/json", headers=headers)
-
-
-COMPACT = (",", ":")
-"""The separators of Flask's JSON answers (its provider's `response` outside debug mode)."""
-EMPTY_EVENTS = '"events":[]'

@@ -22,18 +22,11 @@ from typing import Any
 import pytest
 
 from projections.settings import Settings
+from scripts.bench.served import free_port
 from scripts.cli import host_port
 
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 30
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def now() -> str:
