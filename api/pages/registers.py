@@ -45,7 +45,7 @@ from domain.commands.registers import (
 )
 from domain.commands.risks import RISK_COMMANDS, RegisterRisk
 from domain.errors import DomainError, NotFoundError, RuleViolationError
-from domain.inspections import AccountabilityRecord, Inspection
+from domain.inspections import AccountabilityRecord
 from domain.labels import (
     CAMPAIGN_EVENT,
     FIELD,
@@ -215,6 +215,30 @@ def submit(
     return True, answer
 
 
+def command_on(
+    record: str,
+    declaration: type[Command] | None,
+    *,
+    verb: str,
+    see: Callable[[], object],
+    execute: Execute,
+    rerender: Render,
+    **path: Any,
+) -> Any:
+    """Run one command from a record's form (a risk, a task, an inspection) with `submit`:
+    404 for a verb the record has no form for, or for a record the user may not see (`see`
+    raises it); the record's page again with the errors on a refusal; else back to its page
+    (the endpoints `pages.<record>` and `pages.<record>_command`)."""
+    if declaration is None:
+        raise NotFoundError(NO_SUCH_COMMAND)
+    see()
+    action = url_for(f"pages.{record}_command", verb=verb, **path)
+    done, answer = submit(declaration, action, execute, rerender, **path)
+    if not done:
+        return answer
+    return redirect(url_for(f"pages.{record}", **path))
+
+
 def _query(schema: Any) -> dict[str, Any]:
     """The page's filters loaded by the API's query schema (a Chinese refusal if malformed)."""
     raw = {k: v for k, v in request.args.items() if v != "" and k in schema().fields}
@@ -355,22 +379,16 @@ def risk(risk_id: UUID) -> Any:
 @blp.route("/risks/<uuid:risk_id>/actions/<verb>", methods=["POST"])
 def risk_command(risk_id: UUID, verb: str) -> Any:
     """Run one command on a risk from its form."""
-    declaration = next((d for d in RISK_COMMANDS if d.path == verb), None)
-    if declaration is None:
-        raise NotFoundError(NO_SUCH_COMMAND)
-    built = services()
-    built.registers.get_risk(actor(), risk_id)  # 404 for a risk the user may not see
-    action = url_for("pages.risk_command", risk_id=risk_id, verb=verb)
-    done, answer = submit(
-        declaration,
-        action,
-        built.registers.execute,
-        lambda form, status: risk_page(risk_id, form, status),
+    registers = services().registers
+    return command_on(
+        "risk",
+        next((d for d in RISK_COMMANDS if d.path == verb), None),
+        verb=verb,
+        see=lambda: registers.get_risk(actor(), risk_id),
+        execute=registers.execute,
+        rerender=lambda form, status: risk_page(risk_id, form, status),
         risk_id=risk_id,
     )
-    if not done:
-        return answer
-    return redirect(url_for("pages.risk", risk_id=risk_id))
 
 
 # -- 联席会议, 三清单 and tasks -------------------------------------------------------------------
@@ -484,21 +502,15 @@ def task(task_id: UUID) -> Any:
 @blp.route("/tasks/<uuid:task_id>/actions/<verb>", methods=["POST"])
 def task_command(task_id: UUID, verb: str) -> Any:
     """Report on a task or close it from its form."""
-    declaration = {v: d for d, v in TASK_FORMS}.get(verb)
-    if declaration is None:
-        raise NotFoundError(NO_SUCH_COMMAND)
-    desk().task(actor(), task_id)
-    action = url_for("pages.task_command", task_id=task_id, verb=verb)
-    done, _ = submit(
-        declaration,
-        action,
-        desk().execute,
-        lambda form, status: task_page(task_id, form, status),
+    return command_on(
+        "task",
+        {v: d for d, v in TASK_FORMS}.get(verb),
+        verb=verb,
+        see=lambda: desk().task(actor(), task_id),
+        execute=desk().execute,
+        rerender=lambda form, status: task_page(task_id, form, status),
         task_id=task_id,
     )
-    if not done:
-        return _
-    return redirect(url_for("pages.task", task_id=task_id))
 
 
 @blp.route("/tasks")
@@ -584,22 +596,15 @@ def inspection(inspection_id: UUID) -> Any:
 @blp.route("/inspections/<uuid:inspection_id>/actions/<verb>", methods=["POST"])
 def inspection_command(inspection_id: UUID, verb: str) -> Any:
     """Record a finding, an order or the 典型案例 mark from its form."""
-    declaration = {v: d for d, v in INSPECTION_FORMS}.get(verb)
-    if declaration is None:
-        raise NotFoundError(NO_SUCH_COMMAND)
-    desk().inspection(actor(), inspection_id)
-    action = url_for("pages.inspection_command", inspection_id=inspection_id, verb=verb)
-    done, answer = submit(
-        declaration,
-        action,
-        desk().execute,
-        lambda form, status: inspection_page(inspection_id, form, status),
+    return command_on(
+        "inspection",
+        {v: d for d, v in INSPECTION_FORMS}.get(verb),
+        verb=verb,
+        see=lambda: desk().inspection(actor(), inspection_id),
+        execute=desk().execute,
+        rerender=lambda form, status: inspection_page(inspection_id, form, status),
         inspection_id=inspection_id,
     )
-    if not done:
-        return answer
-    assert isinstance(answer, Inspection)
-    return redirect(url_for("pages.inspection", inspection_id=inspection_id))
 
 
 @blp.route("/accountability", methods=["GET", "POST"])

@@ -27,7 +27,7 @@ from tests.api.helpers import API, Office, ok
 from tests.api.test_audit_api import access_log
 from tests.api.test_campaigns_api import launch
 from tests.api.test_inspections_api import held_late_case, inspect, overdue_of
-from tests.api.test_meetings_api import convene, county_today, days_ago, decision
+from tests.api.test_meetings_api import convene, county_today, days_ago, decide, decision
 from tests.api.test_risks_api import PERSON, Register
 from tests.conftest import County
 from tests.web.pagehelpers import csrf_of, post_form, sign_in
@@ -503,3 +503,41 @@ def test_register_pages_show_no_stack_trace_for_an_unknown_record(
     token = csrf_of(browser.get("/risks/new").text)
     response = browser.post(f"/risks/{zero}/actions/nonsense", data={"csrf_token": token})
     assert response.status_code == 404
+
+
+def test_a_records_forms_refuse_an_unknown_command_and_a_user_who_may_not_see_the_record(
+    flask_app: Flask, client: FlaskClient, county: County, office: Office
+) -> None:
+    """A risk's, a task's and an inspection's forms: an unknown command is 404; a real one
+    sent by a user who may not see the record is refused as its page is (404 for the accused
+    unit and another unit's handler, 403 for a role that reads no inspections), and records
+    nothing."""
+    risk = Register(client, county).enter(accused_unit_ids=[str(county.units["labour"])])
+    meeting = convene(office).get_json()
+    assert decide(office, meeting["id"], decision(county)).status_code == 201
+    (task,) = ok(client.get(f"{API}/tasks", headers=county.headers("handler")))["items"]
+    inspection = inspect(office).get_json()
+    forms = {
+        ("risks", risk["id"]): ("steps", {"text": "入户调解"}, "labour_head", 404),
+        ("tasks", task["id"]): (
+            "report",
+            {"text": "已结清", "completed": "true"},
+            "labour_handler",
+            404,
+        ),
+        ("inspections", inspection["id"]): ("typical", {"text": "超期未办"}, "labour_head", 403),
+    }
+    supervisor = desk(flask_app, county, "supervisor")
+    for (kind, record_id), (verb, data, outsider, status) in forms.items():
+        url = f"/{kind}/{record_id}"
+        api = f"{API}/{kind}/{record_id}"
+        before = ok(client.get(api, headers=county.headers("supervisor")))
+        unknown = post_form(supervisor, url, f"{url}/actions/no_such", data)
+        assert unknown.status_code == 404, url
+        assert "没有此事项" in unknown.text  # the pages' one 404 (it tells nobody what exists)
+        hidden = desk(flask_app, county, outsider)
+        assert hidden.get(url).status_code == status, (url, outsider)
+        token = csrf_of(hidden.get("/").text)
+        refused = hidden.post(f"{url}/actions/{verb}", data={**data, "csrf_token": token})
+        assert refused.status_code == status, (url, outsider)
+        assert ok(client.get(api, headers=county.headers("supervisor"))) == before, url
