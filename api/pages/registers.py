@@ -226,9 +226,10 @@ def command_on(
     **path: Any,
 ) -> Any:
     """Run one command from a record's form (a risk, a task, an inspection) with `submit`:
-    404 for a verb the record has no form for, or for a record the user may not see (`see`
-    raises it); the record's page again with the errors on a refusal; else back to its page
-    (the endpoints `pages.<record>` and `pages.<record>_command`)."""
+    404 for a verb the record has no form for; `see` refuses a user who may not see the
+    record as its page does (404, or 403 for a role that reads no such records); the record's
+    page again with the errors on a refusal; else back to its page (the endpoints
+    `pages.<record>` and `pages.<record>_command`)."""
     if declaration is None:
         raise NotFoundError(NO_SUCH_COMMAND)
     see()
