@@ -567,8 +567,10 @@ REGISTER_COMMAND: Mapping[str, str] = {
     "CloseTask": "任务销号",
     "RecordFinding": "记录督查发现",
     "IssueFollowUp": "下达整改要求",
-    "MarkTypical": "列为典型案例",
+    "MarkInspectionTypical": "列为典型案例",
     "RecordAccountability": "记录问责",
+    "LaunchCampaign": "启动专项行动",
+    "OpenInspection": "记录月度督查",
 }
 """The title of each register command's form, by its declaration (verbs repeat across records)."""
 
@@ -599,5 +601,18 @@ REGISTER_FIELD: Mapping[str, str] = {
     "person_id": "被问责人",
     "inspection_id": "所依据的督查",
     "events": "所依据的办理记录",
+    "name": "专项行动名称",
+    "starts_on": "开始日期",
+    "ends_on": "结束日期",
+    "case_ids": "目标信访事项（编号，可填多个）",
+    "risk_ids": "目标隐患",
+    "case_flags": "另按标记选定未办结的信访事项",
+    "risk_levels": "另按风险等级选定未化解的隐患",
+    "month": "督查月份（年-月）",
+    "checklist": "督查清单",
+    "passed": "落实情况",
 }
 """Field names of the registers' forms where they differ from a case command's (FIELD)."""
+
+INSPECTION_FIELD: Mapping[str, str] = {"unit_id": "被督查单位", "held_on": "督查日期"}
+"""Field names of the inspection form where they differ from the other registers' forms."""

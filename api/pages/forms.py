@@ -22,7 +22,8 @@ from werkzeug.datastructures import MultiDict
 
 from api.schemas import command_schema
 from domain.commands import CaseCommand, Command, Ref
-from domain.labels import COMMAND, FIELD, REGISTER_TABLES, TABLES
+from domain.labels import CHECK_ITEM, COMMAND, FIELD, REGISTER_FIELD, REGISTER_TABLES, TABLES
+from domain.register_values import CheckItem, CheckResult
 from domain.values import Petitioner
 
 LOCAL_OFFSET = "+08:00"
@@ -31,6 +32,8 @@ PETITIONER_PARTS = ("name", "id_number", "phone", "address")
 PETITIONER_ROWS = 2
 """Blank petitioner rows an intake form starts with (a button adds more)."""
 LONG_TEXT = frozenset({"content", "text", "notes", "note", "reason"})
+CHECK_RESULTS = [("true", "已落实"), ("false", "未落实")]
+"""The result of a checklist item as the form offers it (an item left unchosen is not listed)."""
 
 
 @dataclass
@@ -45,7 +48,8 @@ class Input:
     value: Any = None
     errors: list[str] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)
-    """Petitioner rows (widget `petitioners`): each part's value and errors."""
+    """Petitioner rows (widget `petitioners`): each part's value and errors; checklist rows
+    (widget `checklist`): each item, its result and note, and their errors."""
 
 
 @dataclass
@@ -66,7 +70,12 @@ class Form:
         return (
             bool(self.errors)
             or any(i.errors for i in self.inputs)
-            or any(part["errors"] for i in self.inputs for row in i.rows for part in row["parts"])
+            or any(
+                part["errors"]
+                for i in self.inputs
+                for row in i.rows
+                for part in row.get("parts", [row])
+            )
         )
 
 
@@ -132,7 +141,14 @@ def build(
             errors=_messages(errors.get(spec.name)),
         )
         refers: Ref | None = spec.metadata.get("refers")
-        if kind is Petitioner:
+        if kind is CheckResult:
+            entry.widget = "checklist"
+            entry.choices = CHECK_RESULTS
+            entry.rows = _checklist_rows(sent.get(spec.name) or [], errors.get(spec.name))
+            entry.errors = _messages(
+                errors.get(spec.name) if not isinstance(errors.get(spec.name), dict) else None
+            )
+        elif kind is Petitioner:
             entry.widget = "petitioners"
             entry.rows = _petitioner_rows(
                 sent.get(spec.name) or [], errors.get(spec.name), petitioner_rows
@@ -148,6 +164,8 @@ def build(
             entry.choices = choices(refers, spec.name)
         elif refers is Ref.CASE:
             entry.widget = "text"
+            if many and isinstance(entry.value, list):
+                entry.value = " ".join(entry.value)
         elif kind is bool:
             entry.widget = "select"
             entry.choices = [("true", "是"), ("false", "否")]
@@ -208,8 +226,36 @@ def _petitioner_rows(
     return rows
 
 
+def _checklist_rows(sent: Sequence[Mapping[str, Any]], nested: Any) -> list[dict[str, Any]]:
+    """One row per checklist item, in the checklist's order, with what was sent for it and the
+    errors the schema gave its entry (the sent entries are indexed in the same order)."""
+    nested = nested if isinstance(nested, dict) else {}
+    index = {entry.get("item"): i for i, entry in enumerate(sent)}
+    rows = []
+    for item in CheckItem:
+        i = index.get(item.value)
+        values = sent[i] if i is not None else {}
+        row_errors = (nested.get(i) or {}) if i is not None else {}
+        rows.append(
+            {
+                "item": item.value,
+                "label": CHECK_ITEM[item],
+                "passed": values.get("passed") or "",
+                "note": values.get("note") or "",
+                "errors": [
+                    f"{REGISTER_FIELD.get(part, FIELD.get(part, part))}：{message}"
+                    for part, messages in row_errors.items()
+                    for message in _messages(messages)
+                ],
+            }
+        )
+    return rows
+
+
 # -- what a browser sent -----------------------------------------------------------------------
 PETITIONER_INPUT = re.compile(r"petitioners-([0-9]{1,3})-(name|id_number|phone|address)")
+SEPARATORS = re.compile(r"[\s,，、;；]+")
+"""What may stand between case numbers typed into one field."""
 
 
 def received(declaration: type[Command], form: MultiDict[str, str]) -> dict[str, Any]:
@@ -222,6 +268,16 @@ def received(declaration: type[Command], form: MultiDict[str, str]) -> dict[str,
             people = _petitioners(form)
             if people:
                 body[spec.name] = people
+            continue
+        if kind is CheckResult:
+            checked = _checklist(form, spec.name)
+            if checked:
+                body[spec.name] = checked
+            continue
+        if many and spec.metadata.get("refers") is Ref.CASE:
+            typed = [v for v in SEPARATORS.split(form.get(spec.name, "")) if v]
+            if typed or spec.name in form:
+                body[spec.name] = typed
             continue
         if many:
             values = [v for v in form.getlist(spec.name) if v]
@@ -248,6 +304,22 @@ def _petitioners(form: MultiDict[str, str]) -> list[dict[str, str]]:
         if match and value.strip():
             rows.setdefault(int(match[1]), {})[match[2]] = value.strip()
     return [rows[i] for i in sorted(rows)]
+
+
+def _checklist(form: MultiDict[str, str], name: str) -> list[dict[str, str]]:
+    """The checklist items given a result or a note, in the checklist's order (an item with a
+    note but no result is sent as it is, and the schema says its result is missing)."""
+    entries = []
+    for item in CheckItem:
+        passed = form.get(f"{name}-{item.value}-passed", "").strip()
+        note = form.get(f"{name}-{item.value}-note", "").strip()
+        if not passed and not note:
+            continue
+        entry = {"item": item.value, "note": note}
+        if passed:
+            entry["passed"] = passed
+        entries.append(entry)
+    return entries
 
 
 def local_moment(value: str) -> str:

@@ -23,7 +23,7 @@ from api.context import actor, services
 from api.errors import STATUS_OF
 from api.inspections import AccountabilityQuerySchema, InspectionQuerySchema
 from api.pages import forms, wording
-from api.pages.views import _case_numbers, blp, directory_choices, page
+from api.pages.views import blp, case_numbers, directory_choices, page
 from api.pages.wording import NO_SUCH_COMMAND
 from api.register_context import desk, register, today
 from api.schemas import is_month
@@ -32,11 +32,13 @@ from domain import permissions
 from domain import tasks as task_rules
 from domain.application import Context
 from domain.commands import Command
+from domain.commands.campaigns import LaunchCampaign
 from domain.commands.registers import (
     CloseTask,
     ConveneMeeting,
     IssueFollowUp,
     MarkInspectionTypical,
+    OpenInspection,
     RecordAccountability,
     RecordDecision,
     RecordFinding,
@@ -49,6 +51,7 @@ from domain.inspections import AccountabilityRecord
 from domain.labels import (
     CAMPAIGN_EVENT,
     FIELD,
+    INSPECTION_FIELD,
     MISSING_DUTY,
     REGISTER_COMMAND,
     REGISTER_EVENT,
@@ -99,6 +102,13 @@ def record_form(
         elif entry.name == "risk_id":
             entry.widget = "select"
             entry.choices = risk_choices()
+        elif entry.name == "risk_ids":
+            entry.widget = "checkboxes"
+            entry.choices = risk_choices()
+        elif entry.name == "month":
+            entry.widget = "month"
+        if declaration is OpenInspection:
+            entry.label = INSPECTION_FIELD.get(entry.name, entry.label)
         elif entry.name == "inspection_id" and declaration is RecordAccountability:
             entry.widget = "select"
             entry.choices = [
@@ -184,7 +194,7 @@ def submit(
             form.errors.append(message)
         return form
 
-    unknown = _case_numbers(declaration, body)  # type: ignore[arg-type]
+    unknown = case_numbers(declaration, body)
     if unknown:
         return False, rerender(failed(unknown), 422)
     try:
@@ -523,13 +533,29 @@ def tasks() -> Any:
 
 
 # -- campaigns ----------------------------------------------------------------------------------
-@blp.route("/campaigns")
+@blp.route("/campaigns", methods=["GET", "POST"])
 def campaigns() -> Any:
-    """Every campaign, with the targets the user may see."""
+    """Every campaign, with the targets the user may see; the form launching one (steering
+    roles): targets by case number and among the open risks, and by rule."""
+    viewer = actor()
     built = services()
     built.catch_up()
-    items = [campaigns_api.shown_campaign(c) for c in built.campaigns.all(actor())]
-    return page("pages/campaigns.html", items=items)
+    action = url_for("pages.campaigns")
+    may_launch = viewer.role in LaunchCampaign.permission.anyone_of
+
+    def again(form: forms.Form | None, status: int) -> Any:
+        if form is None and may_launch:
+            form = record_form(LaunchCampaign, action)
+        items = [campaigns_api.shown_campaign(c) for c in built.campaigns.all(viewer)]
+        return page("pages/campaigns.html", status, items=items, form=form)
+
+    if request.method == "GET":
+        return again(None, 200)
+    permissions.require_role(viewer, LaunchCampaign.permission.anyone_of, "启动专项行动")
+    done, answer = submit(LaunchCampaign, action, built.campaigns.launch, again)
+    if not done:
+        return answer
+    return redirect(url_for("pages.campaign", campaign_id=answer.id))
 
 
 @blp.route("/campaigns/<uuid:campaign_id>")
@@ -554,12 +580,27 @@ def _inspections() -> InspectionRegister:
     return InspectionRegister(register())
 
 
-@blp.route("/inspections")
+@blp.route("/inspections", methods=["GET", "POST"])
 def inspections() -> Any:
-    """Inspections (overseers: every unit's; a unit head: their unit's)."""
-    query = _query(InspectionQuerySchema)
-    items = _inspections().inspections(actor(), InspectionQuery(**query))
-    return page("pages/inspections.html", items=items, args=request.args)
+    """Inspections (overseers: every unit's; a unit head: their unit's); the form recording
+    the month's inspection of a unit with its checklist (supervisor)."""
+    viewer = actor()
+    action = url_for("pages.inspections")
+
+    def again(form: forms.Form | None, status: int) -> Any:
+        if form is None and viewer.role in OpenInspection.permission.anyone_of:
+            form = record_form(OpenInspection, action)
+        query = _query(InspectionQuerySchema)
+        items = _inspections().inspections(viewer, InspectionQuery(**query))
+        return page("pages/inspections.html", status, items=items, args=request.args, form=form)
+
+    if request.method == "GET":
+        return again(None, 200)
+    permissions.require_role(viewer, OpenInspection.permission.anyone_of, "记录月度督查")
+    done, answer = submit(OpenInspection, action, desk().execute, again)
+    if not done:
+        return answer
+    return redirect(url_for("pages.inspection", inspection_id=answer.id))
 
 
 INSPECTION_FORMS = (

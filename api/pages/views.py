@@ -44,6 +44,7 @@ from domain.commands import (
     BY_VERB,
     CASE_COMMANDS,
     CaseCommand,
+    Command,
     IssueDocument,
     Ref,
     RegisterCase,
@@ -609,7 +610,7 @@ def command(case_id: UUID, verb: str) -> Any:
             form.errors.append(message)
         return form
 
-    unknown = _case_numbers(declaration, body)
+    unknown = case_numbers(declaration, body)
     if unknown:
         return case_page(case_id, failed=failed(unknown), answer_n=n, status=422)
     try:
@@ -641,25 +642,35 @@ def command(case_id: UUID, verb: str) -> Any:
     return redirect(url_for("pages.case", case_id=case_id))
 
 
-def _case_numbers(declaration: type[CaseCommand], body: dict[str, Any]) -> dict[str, list[str]]:
+def case_numbers(declaration: type[Command], body: dict[str, Any]) -> dict[str, list[str]]:
     """Put the case id in place of a case number typed into a field naming another case
-    (XF-2026-000012), looked up among the cases the user may see only: any other number is
-    answered as no such case. Returns the field errors of numbers not found."""
+    (XF-2026-000012), or of each number in a field naming several, looked up among the cases
+    the user may see only: any other number is answered as no such case. Returns the field
+    errors naming the numbers not found."""
     built = services()
     errors: dict[str, list[str]] = {}
-    for spec in dataclasses.fields(declaration):
-        if spec.metadata.get("refers") is not Ref.CASE or spec.name not in body:
-            continue
-        typed = str(body[spec.name]).strip()
+
+    def case_id(typed: str) -> str | None:
         if forms.as_uuid(typed) is not None:
-            continue
+            return typed
         items, _ = built.ledger.search(
             actor(), LedgerQuery(number=typed.upper(), page_size=1), today_in_county(built.app)
         )
-        if items:
-            body[spec.name] = str(items[0]["case_id"])
+        return str(items[0]["case_id"]) if items else None
+
+    for spec in dataclasses.fields(declaration):
+        if spec.metadata.get("refers") is not Ref.CASE or spec.name not in body:
+            continue
+        value = body[spec.name]
+        typed = [str(v).strip() for v in value] if isinstance(value, list) else [str(value).strip()]
+        found = [case_id(t) for t in typed]
+        missing = [t for t, f in zip(typed, found, strict=True) if f is None]
+        if missing:
+            errors[spec.name] = [f"没有此编号的事项，或您无权查看：{'、'.join(missing)}"]
+        elif isinstance(value, list):
+            body[spec.name] = found
         else:
-            errors[spec.name] = ["没有此编号的事项，或您无权查看"]
+            body[spec.name] = found[0]
     return errors
 
 

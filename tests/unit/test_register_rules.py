@@ -14,6 +14,10 @@ from hypothesis import strategies as st
 
 from domain import labels
 from domain.cases import LOCAL_TZ, make_stamp
+from domain.commands import Command
+from domain.commands import campaigns as campaign_commands
+from domain.commands import registers as register_commands
+from domain.commands import risks as risk_commands
 from domain.errors import ConflictError, RuleViolationError
 from domain.inspections import Inspection, inspection_id
 from domain.meetings import Meeting
@@ -187,3 +191,19 @@ def test_every_code_of_the_registers_has_a_chinese_label() -> None:
         for member in enum:
             assert labels.label(member)
             assert labels.label_of(enum, member.value) == labels.label(member)
+
+
+def test_every_register_command_has_a_chinese_form_title() -> None:
+    """The registers' forms are titled, and their success notes worded, by the declaration's
+    name in REGISTER_COMMAND: a declaration missing from it would show its English name."""
+    declared = {
+        cls.__name__
+        for module in (register_commands, risk_commands, campaign_commands)
+        for cls in vars(module).values()
+        if isinstance(cls, type)
+        and issubclass(cls, Command)
+        and cls.__module__ == module.__name__
+        and getattr(cls, "path", "")
+    }
+    assert {"OpenInspection", "LaunchCampaign", "MarkInspectionTypical"} <= declared
+    assert declared == set(labels.REGISTER_COMMAND)

@@ -2,8 +2,10 @@
 
 A clerk enters a risk from the entry form (listed 不完整), a dispatcher names its three duties,
 records the weekly meeting and a decision on the meeting page; the task appears in the handler's
-queue at `/`, and the handler reports on it from the task page. The supervisor's campaign,
-inspection and 问责 pages open; the accused unit's head gets 404 on the risk. Every page visited
+queue at `/`, and the handler reports on it from the task page. The supervisor launches a
+campaign on the risk and, by rule, the open 积案 from its form, records the month's inspection of a
+unit from its checklist form, a finding and a 问责 record; the accused unit's head gets 404 on the
+risk. Every page visited
 passes the basic accessibility checks and loads nothing from another host; the register pages are
 saved to docs/ui/ at 1366x768.
 """
@@ -159,38 +161,39 @@ def walk(browser: Any, base: str, county: County, requests: list[str]) -> None:
 
     # The supervisor's campaign, inspection and 问责 pages.
     supervisor = Desk(browser, base, tokens["supervisor"], requests)
-    risk_id = risk_path.rsplit("/", 1)[-1]
-    campaign = api_post(
-        supervisor,
-        tokens["supervisor"],
-        "/campaigns",
-        {
-            "name": "积案化解百日攻坚",
-            "kind": "hundred_days",
-            "starts_on": county_day(-10),
-            "ends_on": county_day(89),
-            "risk_ids": [risk_id],
-        },
+    supervisor.open("/campaigns")
+    launch = supervisor.page.locator("#form-LaunchCampaign")
+    launch.get_by_label(f"{number} 承包地边界纠纷", exact=False).check()  # the risk as a target
+    launch.get_by_label("积案", exact=True).check()  # and, by rule, every open 积案
+    supervisor.act(
+        "LaunchCampaign",
+        {"name": "积案化解百日攻坚", "starts_on": county_day(-10), "ends_on": county_day(89)},
+        kind="百日攻坚",
     )
-    supervisor.open(f"/campaigns/{campaign['id']}?week=2")
+    assert "/campaigns/" in supervisor.page.url
+    campaign_path = supervisor.page.url.removeprefix(base)
+    assert number in supervisor.page.locator("main").inner_text()
+    supervisor.open(f"{campaign_path}?week=2")
     assert "第 2 周调度" in supervisor.page.locator("main").inner_text()
     supervisor.checked()
     supervisor.shot("campaign")
-    inspection = api_post(
-        supervisor,
-        tokens["supervisor"],
-        "/inspections",
-        {
-            "month": county_day()[:7],
-            "unit_id": str(county.units["housing"]),
-            "held_on": county_day(),
-            "checklist": [
-                {"item": "tasks_on_time", "passed": False, "note": "1项任务超期未销号"},
-                {"item": "meeting_held", "passed": True},
-            ],
-        },
-    )
-    supervisor.open(f"/inspections/{inspection['id']}")
+    supervisor.open("/campaigns")
+    supervisor.checked()
+    supervisor.shot("campaigns", at="#form-LaunchCampaign")
+
+    supervisor.open("/inspections")
+    page = supervisor.page
+    page.fill("#OpenInspection-month", county_day()[:7])
+    page.select_option("#checklist-tasks_on_time-passed", label="未落实")
+    page.fill("#checklist-tasks_on_time-note", "1项任务超期未销号")
+    page.select_option("#checklist-meeting_held-passed", label="已落实")
+    supervisor.checked()
+    supervisor.shot("inspection-form", at="#form-OpenInspection")
+    supervisor.act("OpenInspection", {"held_on": county_day()}, unit_id="县住建局")
+    assert "/inspections/" in page.url
+    shown = page.locator("main").inner_text()
+    assert "1项任务超期未销号" in shown
+    assert "县住建局" in shown
     finding = supervisor.page.locator("#form-RecordFinding")
     finding.get_by_label("任务 组织双方现场勘界并调解", exact=False).check()
     supervisor.act("RecordFinding", {"text": "联席会议交办任务超期未销号"})

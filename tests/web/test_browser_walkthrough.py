@@ -10,6 +10,7 @@ host; each role's main page is saved to docs/ui/ at 1366x768.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -92,6 +93,8 @@ class Desk:
         self.page.wait_for_load_state()
         flash = self.page.locator(".flash")
         assert flash.count() == 1, self.page.locator("main").inner_text()[:1500]
+        said = flash.inner_text()
+        assert not re.search(r"[A-Za-z]{3,}", said), f"the note after {verb} is not Chinese: {said}"
 
     def status(self) -> str:
         """The status shown in the case page's heading."""

@@ -409,6 +409,142 @@ def test_the_campaign_page_shows_a_weekly_snapshot_and_the_final_report(
     assert risk["number"] not in hidden.text
 
 
+def test_a_campaign_is_launched_from_its_form_on_cases_typed_by_number_risks_and_a_rule(
+    flask_app: Flask, client: FlaskClient, county: County, office: Office
+) -> None:
+    first, second, flagged = (office.register() for _ in range(3))
+    accusing = office.register(accused_unit_ids=[str(county.units["bureau"])])  # hidden from them
+    ok(office.send("dispatcher", flagged["id"], "flags", {"flag": "backlog", "on": True}))
+    risk = Register(client, county).complete()
+    dispatcher = desk(flask_app, county, "dispatcher")
+    listed = dispatcher.get("/campaigns")
+    assert 'id="form-LaunchCampaign"' in listed.text
+    assert risk["number"] in listed.text  # an open risk offered as a target
+    for who in ("handler", "labour_head"):
+        assert 'id="form-LaunchCampaign"' not in desk(flask_app, county, who).get("/campaigns").text
+
+    def campaigns() -> list[dict[str, object]]:
+        items: list[dict[str, object]] = ok(
+            client.get(f"{API}/campaigns", headers=county.headers("supervisor"))
+        )["items"]
+        return items
+
+    body = {
+        "name": "积案化解百日攻坚",
+        "kind": "hundred_days",
+        "starts_on": county_today().isoformat(),
+        "ends_on": days_ago(-99),
+        "case_ids": f"{first['number']}、{second['number'].lower()}",
+        "risk_ids": risk["id"],
+        "case_flags": "backlog",
+    }
+    refusals = {
+        "name": ({**body, "name": ""}, "此项必填"),
+        "ends_on": ({**body, "ends_on": days_ago(1)}, "结束日期不能早于开始日期"),
+        "case_ids": (
+            {**body, "case_ids": f"{first['number']} XF-2000-999999，{accusing['number']}"},
+            f"没有此编号的事项，或您无权查看：XF-2000-999999、{accusing['number']}",
+        ),
+    }
+    for field, (sent, message) in refusals.items():
+        refused = post_form(dispatcher, "/campaigns", "/campaigns", sent)
+        assert refused.status_code == 422, field
+        form = refused.text[refused.text.index('id="form-LaunchCampaign"') :]
+        beside = form[form.index(f'id="LaunchCampaign-{field}"') :][:600]
+        assert message in beside, (field, beside)
+        assert "积案化解百日攻坚" in form or field == "name"  # what was typed is kept
+    assert campaigns() == []
+
+    handler = desk(flask_app, county, "handler")
+    token = csrf_of(handler.get("/").text)
+    assert handler.post("/campaigns", data={**body, "csrf_token": token}).status_code == 403
+    no_csrf = dispatcher.post("/campaigns", data=body)
+    assert no_csrf.status_code in {400, 403}
+    assert campaigns() == []
+
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', listed.text)
+    assert key is not None
+    sent = {**body, "idempotency_key": key[1], "csrf_token": csrf_of(listed.text)}
+    launched = dispatcher.post("/campaigns", data=sent)
+    assert launched.status_code == 302, launched.text
+    again = dispatcher.post("/campaigns", data=sent)  # a double click launches once
+    assert again.status_code == 302
+    assert again.headers["Location"] == launched.headers["Location"]
+    (campaign,) = campaigns()
+    assert launched.headers["Location"].endswith(f"/campaigns/{campaign['id']}")
+    targets = {(t["kind"], t["id"]) for t in campaign["targets"]}  # type: ignore[attr-defined]
+    assert targets == {
+        ("case", first["id"]),
+        ("case", second["id"]),
+        ("case", flagged["id"]),
+        ("risk", risk["id"]),
+    }
+    assert campaign["launched_by"]["role"] == "dispatcher"  # type: ignore[index]
+    page = dispatcher.get(launched.headers["Location"]).text
+    assert "积案化解百日攻坚" in page
+    assert first["number"] in page
+
+
+def test_an_inspection_is_recorded_from_its_checklist_form(
+    flask_app: Flask, client: FlaskClient, county: County
+) -> None:
+    supervisor = desk(flask_app, county, "supervisor")
+    listed = supervisor.get("/inspections").text
+    assert 'id="form-OpenInspection"' in listed
+    assert "台账及时更新" in listed  # every item of the checklist is a row
+    for who in ("head", "auditor", "dispatcher"):
+        shown = desk(flask_app, county, who).get("/inspections")
+        assert 'id="form-OpenInspection"' not in shown.text, who
+
+    def inspections() -> list[dict[str, object]]:
+        items: list[dict[str, object]] = ok(
+            client.get(f"{API}/inspections", headers=county.headers("supervisor"))
+        )["items"]
+        return items
+
+    body = {
+        "month": f"{county_today():%Y-%m}",
+        "unit_id": str(county.units["housing"]),
+        "held_on": county_today().isoformat(),
+        "checklist-tasks_on_time-passed": "false",
+        "checklist-tasks_on_time-note": "1项任务超期未销号",
+        "checklist-meeting_held-passed": "true",
+    }
+    nothing = {k: v for k, v in body.items() if not k.startswith("checklist")}
+    empty = post_form(supervisor, "/inspections", "/inspections", nothing)
+    assert empty.status_code == 422
+    form = empty.text[empty.text.index('id="form-OpenInspection"') :]
+    assert "此项必填" in form[form.index("督查清单") :][:800]
+    note_only = {**nothing, "checklist-ledger_current-note": "台账未更新"}
+    unanswered = post_form(supervisor, "/inspections", "/inspections", note_only)
+    assert unanswered.status_code == 422
+    row = unanswered.text[unanswered.text.index('id="checklist-ledger_current-label"') :][:900]
+    assert "落实情况：此项必填" in row
+    assert 'value="台账未更新"' in row  # what was typed is kept
+    assert inspections() == []
+    head = desk(flask_app, county, "head")
+    token = csrf_of(head.get("/").text)
+    assert head.post("/inspections", data={**body, "csrf_token": token}).status_code == 403
+    assert inspections() == []
+
+    recorded = post_form(supervisor, "/inspections", "/inspections", body)
+    assert recorded.status_code == 302, recorded.text
+    (inspection,) = inspections()
+    assert recorded.headers["Location"].endswith(f"/inspections/{inspection['id']}")
+    view = ok(
+        client.get(f"{API}/inspections/{inspection['id']}", headers=county.headers("supervisor"))
+    )
+    assert [(c["item"], c["passed"], c["note"]) for c in view["checklist"]] == [
+        ("meeting_held", True, ""),
+        ("tasks_on_time", False, "1项任务超期未销号"),
+    ]
+    assert view["recorded_by"]["role"] == "supervisor"
+    twice = post_form(supervisor, "/inspections", "/inspections", body)
+    assert twice.status_code == 409  # a unit is inspected once a month
+    assert 'role="alert"' in twice.text
+    assert len(inspections()) == 1
+
+
 def test_inspection_and_accountability_pages_link_the_overdue_records(
     flask_app: Flask, client: FlaskClient, county: County, office: Office
 ) -> None:
