@@ -12,10 +12,11 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.context import actor, idempotency_key, services
+from api.register_context import RECORD_HEADERS, record_context
 from api.schemas import IDEMPOTENCY_KEY_HEADER, ActorSchema, choice, command_schema
 from domain.application import Context
 from domain.campaigns import Campaign
-from domain.commands.campaigns import LaunchCampaign
+from domain.commands.campaigns import AddCampaignTargets, LaunchCampaign
 from domain.values import CampaignKind, Flag, RiskLevel
 from projections.campaign_report import campaign_view, report_view, week_view
 from projections.names import Names
@@ -31,6 +32,10 @@ class CampaignTargetSchema(Schema):
     kind = fields.String(metadata={"enum": ["case", "risk"]})
     id = fields.UUID()
     number = fields.String()
+    added_on = fields.Date(
+        allow_none=True, metadata={"description": "the day it was added (null: at the launch)"}
+    )
+    added_by = fields.Nested(ActorSchema, allow_none=True)
 
 
 class CampaignSchema(Schema):
@@ -115,10 +120,18 @@ class CampaignReportSchema(CampaignFiguresSchema):
 def shown_campaign(campaign: Campaign) -> dict[str, Any]:
     """The campaign with the targets the caller may see."""
     view = campaign_view(campaign)
-    view["targets"] = [
-        {"kind": t.kind, "id": t.id, "number": t.number}
-        for t in services().campaigns.targets(actor(), campaign)
-    ]
+    view["targets"] = []
+    for target in services().campaigns.targets(actor(), campaign):
+        addition = campaign.addition_of(target.id)
+        view["targets"].append(
+            {
+                "kind": target.kind,
+                "id": target.id,
+                "number": target.number,
+                "added_on": addition.on if addition else None,
+                "added_by": addition.actor if addition else None,
+            }
+        )
     return view
 
 
@@ -158,6 +171,23 @@ class CampaignResource(MethodView):
     def get(self, campaign_id: UUID) -> dict[str, Any]:
         """The campaign and the targets the viewer may see."""
         return shown_campaign(services().campaigns.get(actor(), campaign_id))
+
+
+@blp.route("/campaigns/<uuid:campaign_id>/targets", methods=["POST"])
+@blp.doc(
+    summary=AddCampaignTargets.summary,
+    description=AddCampaignTargets.__doc__,
+    parameters=RECORD_HEADERS,
+)
+@blp.arguments(command_schema(AddCampaignTargets))
+@blp.response(200, CampaignSchema)
+def add_campaign_targets(body: dict[str, Any], campaign_id: UUID) -> Any:
+    """Add open cases and risks to a running campaign (dispatcher, supervisor)."""
+    built = services()
+    built.catch_up()
+    ctx = record_context(body)
+    campaign = built.campaigns.add_targets(AddCampaignTargets(campaign_id=campaign_id, **body), ctx)
+    return shown_campaign(campaign), {"ETag": f'"{campaign.version}"'}
 
 
 @blp.route("/campaigns/<uuid:campaign_id>/weeks/<int:n>")

@@ -23,6 +23,18 @@ from domain.values import Actor, CampaignKind, Flag, RiskLevel, Stamp
 
 MAX_DAYS = 366
 """No campaign runs longer than a year."""
+NO_TARGET = "专项行动至少须有一件目标信访事项或隐患"
+
+
+@dataclass(frozen=True)
+class Addition:
+    """Targets added after a campaign's launch: the day (business time), when it was recorded,
+    who added them, and their ids."""
+
+    on: date
+    recorded_at: datetime
+    actor: Actor
+    ids: tuple[UUID, ...]
 
 
 class Campaign(Aggregate):
@@ -60,6 +72,32 @@ class Campaign(Aggregate):
             campaign.risk_levels = list(self.risk_levels)
             campaign.launched_by = self.actor
             campaign.launched_at = self.occurred_at
+            campaign.additions = []
+
+    class TargetsAdded(Aggregate.Event):
+        """Targets were added to the running campaign (追加目标): open cases and risks only."""
+
+        actor: Actor
+        occurred_at: datetime
+        reason: str | None
+        on_behalf_of: UUID | None
+        case_ids: list[UUID]
+        risk_ids: list[UUID]
+
+        def apply(self, aggregate: Any) -> None:
+            """Add the targets, noting the day they joined and when that was recorded."""
+            campaign: Campaign = aggregate
+            campaign.case_ids = [*campaign.case_ids, *self.case_ids]
+            campaign.risk_ids = [*campaign.risk_ids, *self.risk_ids]
+            campaign.additions = [
+                *campaign.additions,
+                Addition(
+                    on=local_date(self.occurred_at),
+                    recorded_at=self.timestamp,
+                    actor=self.actor,
+                    ids=(*self.case_ids, *self.risk_ids),
+                ),
+            ]
 
     name: str
     kind: CampaignKind
@@ -73,6 +111,8 @@ class Campaign(Aggregate):
     """The rule the risks were chosen by (open risks at these levels), if any."""
     launched_by: Actor
     launched_at: datetime
+    additions: list[Addition]
+    """The targets added after the launch, in order."""
 
     @classmethod
     def launch(
@@ -96,7 +136,7 @@ class Campaign(Aggregate):
         if (ends_on - starts_on).days >= MAX_DAYS:
             raise RuleViolationError("ends_on", f"专项行动最长 {MAX_DAYS} 天")
         if not case_ids and not risk_ids:
-            raise RuleViolationError("case_ids", "专项行动至少须有一件目标信访事项或隐患")
+            raise RuleViolationError("case_ids", NO_TARGET)
         return cls._create(
             cls.Launched,
             actor=stamp.actor,
@@ -112,6 +152,43 @@ class Campaign(Aggregate):
             case_flags=list(dict.fromkeys(case_flags)),
             risk_levels=list(dict.fromkeys(risk_levels)),
         )
+
+    def add_targets(
+        self, stamp: Stamp, *, case_ids: Sequence[UUID], risk_ids: Sequence[UUID]
+    ) -> None:
+        """Add targets while the campaign runs (not after its last day, not before its launch);
+        those already among its targets are left out, and at least one must be new."""
+        if stamp.occurred_at < self.launched_at:
+            raise RuleViolationError("occurred_at", "追加目标的时间不能早于专项行动启动时间")
+        if local_date(stamp.occurred_at) > self.ends_on:
+            raise RuleViolationError("case_ids", "专项行动已结束，不能再追加目标")
+        cases = [c for c in dict.fromkeys(case_ids) if c not in self.case_ids]
+        risks = [r for r in dict.fromkeys(risk_ids) if r not in self.risk_ids]
+        if not cases and not risks:
+            message = "所选目标均已在本专项行动中" if case_ids or risk_ids else NO_TARGET
+            raise RuleViolationError("case_ids", message)
+        self.trigger_event(
+            self.TargetsAdded,
+            actor=stamp.actor,
+            occurred_at=stamp.occurred_at,
+            reason=stamp.reason,
+            on_behalf_of=stamp.on_behalf_of,
+            case_ids=cases,
+            risk_ids=risks,
+        )
+
+    def addition_of(self, target_id: UUID) -> Addition | None:
+        """How a target added after the launch joined (None: a target from the launch)."""
+        return next((a for a in self.additions if target_id in a.ids), None)
+
+    def joined_on(self, target_id: UUID) -> date | None:
+        """The day a target added after the launch joined (None: a target from the launch)."""
+        addition = self.addition_of(target_id)
+        return addition.on if addition is not None else None
+
+    def recorded_by(self, target_id: UUID, moment: datetime) -> bool:
+        """Whether the target was a target in the log as it stood at `moment` (recorded time)."""
+        return all(a.recorded_at <= moment for a in self.additions if target_id in a.ids)
 
     @property
     def weeks(self) -> int:
@@ -154,6 +231,8 @@ class Target:
     unit_id: UUID | None
     leader_id: UUID | None
     marks: Sequence[Mark]
+    since: date | None = None
+    """The day it was added, if after the launch: no span ending before it counts it."""
 
     def standing_on(self, day: date) -> str:
         """How the target stood at the end of `day` (by the last event up to that day)."""
@@ -213,13 +292,15 @@ class Figures:
 
 def figures(targets: Sequence[Target], first: date, last: date) -> Figures:
     """What was resolved between `first` and `last` (inclusive), what remains at the end, and
-    the same per unit and per 包案领导 (as they stand now), with who did not report."""
+    the same per unit and per 包案领导 (as they stand now), with who did not report; a target
+    added after `last` is not yet counted."""
     before = first - timedelta(days=1)
     resolved: list[str] = []
     remaining: list[str] = []
     resolved_before = ended = 0
     by_unit: dict[UUID | None, Tally] = {}
     by_leader: dict[UUID | None, Tally] = {}
+    targets = [t for t in targets if t.since is None or t.since <= last]
     for target in targets:
         was, now = target.standing_on(before), target.standing_on(last)
         unit = by_unit.setdefault(target.unit_id, Tally())

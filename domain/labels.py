@@ -232,6 +232,7 @@ RISK_EVENT: Mapping[str, str] = {
 """The events of a risk, by class name."""
 CAMPAIGN_EVENT: Mapping[str, str] = {
     "Launched": "启动专项行动",
+    "TargetsAdded": "追加目标",
 }
 """The events of a campaign, by class name."""
 INCOMPLETE = "责任未落实"
@@ -570,6 +571,7 @@ REGISTER_COMMAND: Mapping[str, str] = {
     "MarkInspectionTypical": "列为典型案例",
     "RecordAccountability": "记录问责",
     "LaunchCampaign": "启动专项行动",
+    "AddCampaignTargets": "追加目标",
     "OpenInspection": "记录月度督查",
 }
 """The title of each register command's form, by its declaration (verbs repeat across records)."""

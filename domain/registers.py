@@ -24,7 +24,7 @@ from domain import permissions, visibility
 from domain.application import Context, Xinfang, case_number
 from domain.campaigns import ENDED, OPEN, RESOLVED, Campaign, Figures, Target, figures, marks_of
 from domain.cases import Case, local_date
-from domain.commands.campaigns import LaunchCampaign
+from domain.commands.campaigns import AddCampaignTargets, LaunchCampaign
 from domain.commands.risks import ConvertRisk, RegisterRisk, RiskCommand
 from domain.directory import UNIT_ROLES, Logged, RequestRecord, User, log_id
 from domain.errors import (
@@ -38,6 +38,7 @@ from domain.errors import (
     no_such,
     wrong_role,
 )
+from domain.labels import REGISTER_COMMAND
 from domain.office import project_aggregate
 from domain.risks import Risk, risk_number
 from domain.values import (
@@ -161,7 +162,7 @@ class Registers:
         return self._replay(command, ctx)
 
     def _register(self, command: RegisterRisk, ctx: Context) -> RiskOutcome:
-        permissions.authorize_register(command, ctx.actor, None, "enter risks")
+        permissions.authorize_register(command, ctx.actor, None, "录入隐患")
         arguments = command.arguments()
         self.app.get_unit(command.township_id, field="township_id")
         for unit_id in command.accused_unit_ids:
@@ -187,7 +188,7 @@ class Registers:
         risk = self.get_risk(ctx.actor, command.risk_id)
         if ctx.expected_version is not None and risk.version != ctx.expected_version:
             raise StaleVersionError(ctx.expected_version, risk.version)
-        what = f"'{command.verb}' on this risk"
+        what = f"对此隐患办理“{REGISTER_COMMAND[type(command).__name__]}”"
         permissions.authorize_register(command, ctx.actor, risk.standing(), what)
         stamp = self.app._stamp(ctx)
         if isinstance(command, ConvertRisk):
@@ -290,7 +291,8 @@ CAMPAIGN_READERS = frozenset(Role) - {Role.ADMIN}
 """Roles that may read a campaign (its targets and figures limited to those they may see)."""
 CAMPAIGN_LOG = "campaigns"
 LAUNCH = "campaign:launch"
-"""How a launch is named in idempotency records."""
+ADD_TARGETS = "campaign:targets"
+"""How a launch and an addition of targets are named in idempotency records."""
 
 
 def case_standing(case: Case) -> str:
@@ -322,22 +324,13 @@ class Campaigns:
         A keyed request (`Idempotency-Key`) launches at most one campaign: a retry answers with
         the campaign the first one launched.
         """
-        permissions.authorize_register(command, ctx.actor, None, "launch campaigns")
-        replayed = self._replay(command, ctx)
+        permissions.authorize_register(command, ctx.actor, None, "启动专项行动")
+        replayed = self._replay(command, ctx, LAUNCH)
         if replayed is not None:
             return replayed
         case_ids = list(command.case_ids)
         risk_ids = list(command.risk_ids)
-        for case_id in case_ids:
-            try:
-                self.app.get_case(ctx.actor, case_id)
-            except NotFoundError:
-                raise RuleViolationError("case_ids", f"{NO_SUCH_CASE}（{case_id}）") from None
-        for risk_id in risk_ids:
-            try:
-                self.registers.get_risk(ctx.actor, risk_id)
-            except NotFoundError:
-                raise RuleViolationError("risk_ids", f"{no_such('隐患')}（{risk_id}）") from None
+        self._chosen(ctx.actor, case_ids, risk_ids)
         if (command.case_flags or command.risk_levels) and self.find is not None:
             cases, risks = self.find(ctx.actor, command.case_flags, command.risk_levels)
             case_ids += cases
@@ -370,10 +363,68 @@ class Campaigns:
             self.app.save(*items)
             return campaign
 
-        return self.app._retrying(attempt, on_conflict=lambda: self._replay(command, ctx))
+        return self.app._retrying(attempt, on_conflict=lambda: self._replay(command, ctx, LAUNCH))
 
-    def _replay(self, command: LaunchCampaign, ctx: Context) -> Campaign | None:
-        """The campaign a keyed launch made before, if any (None without a key)."""
+    def add_targets(self, command: AddCampaignTargets, ctx: Context) -> Campaign:
+        """Add open cases and risks the caller may see to a running campaign.
+
+        The campaign's version may be named (If-Match); a keyed request adds at most once, a
+        retry answered with the campaign as it stands.
+        """
+        permissions.authorize_register(command, ctx.actor, None, "为专项行动追加目标")
+        self._chosen(ctx.actor, command.case_ids, command.risk_ids, open_only=True)
+
+        def attempt() -> Campaign:
+            replayed = self._replay(command, ctx, ADD_TARGETS)
+            if replayed is not None:
+                return replayed
+            campaign = self.get(ctx.actor, command.campaign_id)
+            if ctx.expected_version is not None and campaign.version != ctx.expected_version:
+                raise StaleVersionError(ctx.expected_version, campaign.version)
+            campaign.add_targets(
+                self.app._stamp(ctx), case_ids=command.case_ids, risk_ids=command.risk_ids
+            )
+            asked = ctx.fingerprint(command)
+            kept = RequestRecord.kept(
+                ctx.actor.id, ctx.idempotency_key, ADD_TARGETS, campaign, asked
+            )
+            self.app.save(campaign, *kept)
+            return campaign
+
+        return self.app._retrying(attempt)
+
+    def _chosen(
+        self,
+        actor: Actor,
+        case_ids: Sequence[UUID],
+        risk_ids: Sequence[UUID],
+        *,
+        open_only: bool = False,
+    ) -> None:
+        """Refuse (naming the field) a chosen case or risk the actor may not see, as an unknown
+        one; with `open_only`, also one that is no longer open."""
+        for case_id in case_ids:
+            try:
+                case = self.app.get_case(actor, case_id)
+            except NotFoundError:
+                raise RuleViolationError("case_ids", f"{NO_SUCH_CASE}（{case_id}）") from None
+            if open_only and case_standing(case) != OPEN:
+                raise RuleViolationError("case_ids", f"该信访事项已办结或终止（{case.number}）")
+        for risk_id in risk_ids:
+            try:
+                risk = self.registers.get_risk(actor, risk_id)
+            except NotFoundError:
+                raise RuleViolationError("risk_ids", f"{no_such('隐患')}（{risk_id}）") from None
+            if open_only and risk_standing(risk) != OPEN:
+                raise RuleViolationError(
+                    "risk_ids", f"该隐患已化解销号或已转为信访事项（{risk.number}）"
+                )
+
+    def _replay(
+        self, command: LaunchCampaign | AddCampaignTargets, ctx: Context, name: str
+    ) -> Campaign | None:
+        """The campaign a keyed launch (or addition) left, if it was applied (None without a
+        key)."""
         if not ctx.idempotency_key:
             return None
         try:
@@ -382,7 +433,7 @@ class Campaigns:
             )
         except AggregateNotFoundError:
             return None
-        if record.command != LAUNCH:
+        if record.command != name:
             raise IdempotencyKeyReusedError(KEY_REUSED_FOR_OTHER_REQUEST)
         if record.fingerprint != ctx.fingerprint(command):
             raise IdempotencyKeyReusedError(KEY_REUSED_WITH_OTHER_BODY)
@@ -425,7 +476,11 @@ class Campaigns:
             return [e for e in events if e.timestamp <= recorded_by]
 
         found = []
-        for case_id in campaign.case_ids:
+
+        def counted(target_id: UUID) -> bool:
+            return recorded_by is None or campaign.recorded_by(target_id, recorded_by)
+
+        for case_id in filter(counted, campaign.case_ids):
             case = self.app._load_case(case_id)
             if actor is None or visibility.can_see(actor, case, lineage):
                 events = recorded(case_id)
@@ -437,9 +492,10 @@ class Campaigns:
                         unit_id=case.unit_id or case.intake_unit_id,
                         leader_id=case.leader_id,
                         marks=marks_of(events, case_standing),
+                        since=campaign.joined_on(case_id),
                     )
                 )
-        for risk_id in campaign.risk_ids:
+        for risk_id in filter(counted, campaign.risk_ids):
             risk = self.registers._load(risk_id)
             if actor is None or self.registers.can_see(actor, risk):
                 events = recorded(risk_id)
@@ -451,6 +507,7 @@ class Campaigns:
                         unit_id=risk.responsible_unit_id,
                         leader_id=risk.leader_id,
                         marks=marks_of(events, risk_standing),
+                        since=campaign.joined_on(risk_id),
                     )
                 )
         return found

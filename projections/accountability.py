@@ -181,7 +181,7 @@ class Accountability:
         self, viewer: Actor, today: date, page: int, page_size: int
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of `ready_to_close` (in its order) and how many in all."""
-        permissions.require_role(viewer, READY_TO_CLOSE_READERS, "read the cases ready to close")
+        permissions.require_role(viewer, READY_TO_CLOSE_READERS, "查看期满待办结的事项")
         where = self.ledger.visible_to(viewer)
         ready, params = ready_to_close_sql(today)
         where.add(ready, *params)

@@ -32,7 +32,7 @@ from domain import permissions
 from domain import tasks as task_rules
 from domain.application import Context
 from domain.commands import Command
-from domain.commands.campaigns import LaunchCampaign
+from domain.commands.campaigns import AddCampaignTargets, LaunchCampaign
 from domain.commands.registers import (
     CloseTask,
     ConveneMeeting,
@@ -558,21 +558,60 @@ def campaigns() -> Any:
     return redirect(url_for("pages.campaign", campaign_id=answer.id))
 
 
-@blp.route("/campaigns/<uuid:campaign_id>")
-def campaign(campaign_id: UUID) -> Any:
-    """A campaign: its targets, a weekly 调度 snapshot (`?week=`) and the final report."""
+def campaign_page(
+    campaign_id: UUID, failed: forms.Form | None = None, status: int = 200
+) -> tuple[str, int]:
+    """A campaign as GET /api/v1/campaigns/{id} shows it, a weekly snapshot (`?week=`), the
+    final report, and the form adding targets (steering roles, while it runs)."""
+    viewer = actor()
     built = services()
     built.catch_up()
-    found = built.campaigns.get(actor(), campaign_id)
+    found = built.campaigns.get(viewer, campaign_id)
     view = campaigns_api.shown_campaign(found)
     week = request.args.get("week", type=int) or 1
     if not 1 <= week <= max(1, view["weeks"]):
         raise RuleViolationError("week", f"周次应在 1 至 {view['weeks']} 之间")
-    _, figures = built.campaigns.week(actor(), campaign_id, week)
+    _, figures = built.campaigns.week(viewer, campaign_id, week)
     snapshot = week_view(found, week, figures, Names(built.app))
-    _, total, weekly = built.campaigns.report(actor(), campaign_id)
+    _, total, weekly = built.campaigns.report(viewer, campaign_id)
     final = report_view(found, total, weekly, Names(built.app))
-    return page("pages/campaign.html", c=view, week=snapshot, report=final)
+    form = None
+    if viewer.role in AddCampaignTargets.permission.anyone_of and today() <= found.ends_on:
+        action = url_for("pages.campaign_command", campaign_id=campaign_id, verb="targets")
+        form = failed or record_form(AddCampaignTargets, action)
+        for entry in form.inputs:
+            if entry.name == "risk_ids":
+                targeted = {str(r) for r in found.risk_ids}
+                entry.choices = [c for c in entry.choices if c[0] not in targeted]
+    refused = failed if failed is not None and failed is not form else None
+    return page(
+        "pages/campaign.html", status, c=view, week=snapshot, report=final, form=form,
+        refused=refused,
+    )  # fmt: skip
+
+
+@blp.route("/campaigns/<uuid:campaign_id>")
+def campaign(campaign_id: UUID) -> Any:
+    """A campaign: its targets, a weekly 调度 snapshot (`?week=`), the final report and the
+    form adding targets."""
+    return campaign_page(campaign_id)
+
+
+@blp.route("/campaigns/<uuid:campaign_id>/actions/<verb>", methods=["POST"])
+def campaign_command(campaign_id: UUID, verb: str) -> Any:
+    """Add targets to a campaign from its form (steering roles; 403 before anything is read
+    for anyone else)."""
+    permissions.require_role(actor(), AddCampaignTargets.permission.anyone_of, "为专项行动追加目标")
+    built = services()
+    return command_on(
+        "campaign",
+        AddCampaignTargets if verb == "targets" else None,
+        verb=verb,
+        see=lambda: built.campaigns.get(actor(), campaign_id),
+        execute=built.campaigns.add_targets,
+        rerender=lambda form, status: campaign_page(campaign_id, form, status),
+        campaign_id=campaign_id,
+    )
 
 
 # -- 督查 and 问责 ---------------------------------------------------------------------------

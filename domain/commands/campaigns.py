@@ -39,3 +39,20 @@ class LaunchCampaign(
     risk_levels: list[RiskLevel] = arg(
         "rule: also every open risk at one of these levels", default=[], max_items=3
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddCampaignTargets(
+    Command,
+    path="targets",
+    summary="Add targets to a running campaign (追加目标)",
+    may=Permission(anyone_of=STEERING),
+):
+    """Add cases and risks to a campaign while it runs (up to its last day): each must be one
+    the caller may see and still open (a case not ended, a risk neither resolved nor
+    converted); those already among its targets are left out, and at least one must be new.
+    Each counts from the day it joined: no weekly snapshot ending before that day counts it."""
+
+    campaign_id: UUID = arg("the campaign", in_path=True)
+    case_ids: list[UUID] = arg("cases to add", default=[], max_items=5_000, refers=Ref.CASE)
+    risk_ids: list[UUID] = arg("risks to add", default=[], max_items=5_000)

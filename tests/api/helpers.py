@@ -156,6 +156,13 @@ def assert_error(response: TestResponse, code: int) -> dict[str, Any]:
     return body
 
 
+def assert_refused(response: TestResponse, code: int) -> None:
+    """A refusal (403, 404) in the error shape, worded in Chinese with no English word in it
+    (a refusal names the action or the record in Chinese, never by its code)."""
+    message = assert_error(response, code)["message"]
+    assert not re.search(r"[A-Za-z]{3,}", message), message
+
+
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH_SENTENCE = re.compile(r"[A-Za-z]+(?: +[A-Za-z]+){2,}")
 """Three Latin words in a row: an untranslated sentence (identifiers such as If-Match or

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
 from tests.api.helpers import API, Office, assert_error, county_day, ok
@@ -18,6 +19,12 @@ from tests.api.test_risks_api import Register
 from tests.conftest import County
 
 TODAY = datetime.now(UTC)
+
+
+@pytest.fixture
+def office(client: FlaskClient, county: County) -> Office:
+    """The API as the county uses it (cases registered quickly)."""
+    return Office(client, county)
 
 
 def ago(days: int) -> str:
@@ -216,3 +223,101 @@ def test_a_keyed_launch_launches_one_campaign(client: FlaskClient, county: Count
     assert_error(other, 422)
     listed = ok(client.get(f"{API}/campaigns", headers=county.headers("supervisor")))["items"]
     assert len(listed) == 1
+
+
+def add_targets(
+    client: FlaskClient,
+    county: County,
+    campaign: dict[str, Any],
+    who: str = "supervisor",
+    **body: Any,
+) -> Any:
+    return client.post(
+        f"{API}/campaigns/{campaign['id']}/targets", json=body, headers=county.headers(who)
+    )
+
+
+def test_targets_added_while_it_runs_count_from_the_day_they_joined(
+    client: FlaskClient, county: County, office: Office
+) -> None:
+    register = Register(client, county)
+    a = risk(register, "housing", "handler")
+    f = risk(register, "housing", "handler")
+    campaign = launch(client, county, risk_ids=[a["id"]], occurred_at=ago(20))
+    case = office.register()
+
+    added = add_targets(
+        client, county, campaign, risk_ids=[f["id"]], case_ids=[case["id"]], occurred_at=ago(9)
+    )
+    assert added.status_code == 200, added.get_json()
+    assert added.headers["ETag"] == '"2"'
+    shown = {t["id"]: t for t in added.get_json()["targets"]}
+    assert shown[a["id"]]["added_on"] is None
+    assert shown[f["id"]]["added_on"] == day_ago(9)
+    assert shown[case["id"]]["added_on"] == day_ago(9)
+    assert shown[f["id"]]["added_by"]["name"] == "卫督查"
+    ok(register.send("leader", f["id"], "resolve", {"evidence": "调解协议", "occurred_at": ago(5)}))
+
+    first, second, third = (week(client, county, campaign, n) for n in (1, 2, 3))
+    assert first["targets"] == 1  # nothing added yet in week 1
+    assert first["remaining_numbers"] == [a["number"]]
+    assert second["targets"] == 3
+    assert set(second["remaining_numbers"]) == {a["number"], f["number"], case["number"]}
+    assert third["resolved_numbers"] == [f["number"]]
+    report = ok(
+        client.get(f"{API}/campaigns/{campaign['id']}/report", headers=county.headers("supervisor"))
+    )
+    assert report["targets"] == 3
+    assert [w["resolved"] for w in report["weekly_resolved"][:3]] == [0, 0, 1]
+
+
+def test_bad_additions_get_field_errors_and_add_nothing(
+    client: FlaskClient, county: County, office: Office
+) -> None:
+    register = Register(client, county)
+    a = risk(register, "housing", "handler")
+    resolved = risk(register, "housing", "handler")
+    ok(register.send("leader", resolved["id"], "resolve", {"evidence": "调解协议"}))
+    hidden = office.register(accused_unit_ids=[str(county.units["bureau"])])
+    campaign = launch(client, county, risk_ids=[a["id"]])
+
+    def versions() -> int:
+        found = client.get(f"{API}/campaigns/{campaign['id']}", headers=county.headers("auditor"))
+        version: int = ok(found)["version"]
+        return version
+
+    refusals = {
+        "nothing": ({}, "case_ids", "至少须有一件"),
+        "already": ({"risk_ids": [a["id"]]}, "case_ids", "均已在本专项行动中"),
+        "resolved": ({"risk_ids": [resolved["id"]]}, "risk_ids", resolved["number"]),
+        "hidden": ({"case_ids": [hidden["id"]]}, "case_ids", "没有此"),
+        "unknown": ({"risk_ids": [str(county.units["housing"])]}, "risk_ids", "没有此"),
+        "before launch": ({"risk_ids": [a["id"]], "occurred_at": ago(30)}, "occurred_at", "启动"),
+        "malformed": ({"case_ids": ["XF-1"]}, "case_ids", ""),
+    }
+    for label, (body, field, words) in refusals.items():
+        refused = assert_error(add_targets(client, county, campaign, who="dispatcher", **body), 422)
+        assert field in refused["errors"], (label, refused)
+        assert words in str(refused["errors"][field]), (label, refused)
+    assert_error(add_targets(client, county, campaign, who="handler", risk_ids=[a["id"]]), 403)
+    case = office.register()
+    stale = client.post(
+        f"{API}/campaigns/{campaign['id']}/targets",
+        json={"case_ids": [case["id"]]},
+        headers={**county.headers("supervisor"), "If-Match": '"7"'},
+    )
+    assert_error(stale, 409)
+    assert versions() == 1
+
+    ended = launch(client, county, risk_ids=[a["id"]], starts_on=day_ago(40), ends_on=day_ago(2))
+    late = assert_error(add_targets(client, county, ended, case_ids=[case["id"]]), 422)
+    assert "已结束" in late["errors"]["case_ids"][0]
+
+    keyed = {**county.headers("supervisor"), "Idempotency-Key": "add-once"}
+    path = f"{API}/campaigns/{campaign['id']}/targets"
+    first = client.post(path, json={"case_ids": [case["id"]]}, headers=keyed)
+    again = client.post(path, json={"case_ids": [case["id"]]}, headers=keyed)
+    assert ok(first)["version"] == ok(again)["version"] == 2
+    assert versions() == 2
+    other = client.post(path, json={"risk_ids": [a["id"]]}, headers=keyed)
+    assert_error(other, 422)

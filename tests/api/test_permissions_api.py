@@ -18,7 +18,7 @@ from domain.permissions import AUDIT_ROLES, DIRECTORY_READERS
 from domain.values import Role
 from domain.visibility import SEE_ALL, UNIT_STAFF
 from projections.accountability import READY_TO_CLOSE_READERS
-from tests.api.helpers import API, Office, command_body, registration
+from tests.api.helpers import API, Office, assert_refused, command_body, registration
 from tests.conftest import County
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "permissions.md"
@@ -328,6 +328,7 @@ def test_every_row_of_the_matrix_holds_over_http(
             for who, status in refused:
                 response = probe.send(who)
                 assert response.status_code == status, (who, response.get_json())
+                assert_refused(response, status)
             assert probe.trail() == before, "a refused request recorded something"
 
             for n, who in enumerate(allowed):

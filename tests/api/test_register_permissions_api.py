@@ -21,12 +21,12 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from api.risks import RISK_READERS
-from domain.commands.campaigns import LaunchCampaign
+from domain.commands.campaigns import AddCampaignTargets, LaunchCampaign
 from domain.commands.risks import RISK_COMMANDS, RegisterRisk
 from domain.registers import CAMPAIGN_READERS
 from domain.values import Role
 from domain.visibility import SEE_ALL, UNIT_STAFF
-from tests.api.helpers import API, county_today, ok
+from tests.api.helpers import API, assert_refused, county_today, ok
 from tests.api.test_permissions_api import ROLES, STRANGER_OF, USER_OF, expected_cell
 from tests.api.test_risks_api import Register, risk_body
 from tests.conftest import County
@@ -88,9 +88,12 @@ def test_the_table_has_a_row_per_endpoint_and_agrees_with_the_declarations() -> 
     assert len(endpoints) == len(set(endpoints))
     assert {row.command for row in ROWS if row.command} == set(commands)
     assert {"POST /risks", "GET /risks", "GET /risks/{id}"} <= set(endpoints)
-    assert {"POST /campaigns", "GET /campaigns/{id}", "GET /campaigns/{id}/weeks/{n}"} <= set(
-        endpoints
-    )
+    assert {
+        "POST /campaigns",
+        "POST /campaigns/{id}/targets",
+        "GET /campaigns/{id}",
+        "GET /campaigns/{id}/weeks/{n}",
+    } <= set(endpoints)
     for row in ROWS:
         if row.command is not None:
             rule = commands[row.command].permission
@@ -101,6 +104,8 @@ def test_the_table_has_a_row_per_endpoint_and_agrees_with_the_declarations() -> 
             sets = (SEE_ALL, UNIT_STAFF, True)
         elif row.path == "/campaigns" and row.method == "POST":
             sets = (LaunchCampaign.permission.anyone_of, frozenset(), False)
+        elif row.path == "/campaigns/{id}/targets":
+            sets = (AddCampaignTargets.permission.anyone_of, frozenset(), False)
         elif row.path.startswith("/campaigns"):
             sets = (CAMPAIGN_READERS, frozenset(), False)
         else:
@@ -147,6 +152,8 @@ class Probe:
             return dict(BODIES[self.row.command])
         if self.row.path == "/campaigns":
             return self.campaign()
+        if self.row.path == "/campaigns/{id}/targets":
+            return {"risk_ids": [self.register.enter()["id"]]}  # a new open risk each time
         if self.row.method == "POST":
             return risk_body(self.county)
         return None
@@ -192,6 +199,7 @@ def test_every_row_holds_over_http(
             for who, status in refused:
                 response = probe.send(who)
                 assert response.status_code == status, (who, response.get_json())
+                assert_refused(response, status)
             assert probe.trail() == before, "a refused request recorded something"
 
             for n, who in enumerate(allowed):

@@ -34,7 +34,7 @@ from domain.meetings import MEETING_READERS
 from domain.tasks import TASK_OVERSEERS
 from domain.values import Role
 from domain.visibility import OVERSEERS
-from tests.api.helpers import API, Office, county_day
+from tests.api.helpers import API, Office, assert_refused, county_day
 from tests.api.test_permissions_api import (
     CELLS,
     DOC,
@@ -272,6 +272,7 @@ def test_every_register_row_holds_over_http(
                     hidden = on_a_task(row) and role not in SEES_THE_TASK
                     response = records.send(who, row)
                     assert response.status_code == (404 if hidden else 403), (who, row.endpoint)
+                    assert_refused(response, response.status_code)
                     continue
                 if cell in {"own unit", "sponsored"}:
                     stranger = STRANGER_OF[role]

@@ -214,6 +214,85 @@ def test_every_resolution_is_counted_in_exactly_one_week_and_the_rest_remain(
         campaign.week(campaign.weeks + 1)
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.integers(0, 99)),  # the day it joined (None: at the launch)
+            st.one_of(st.none(), st.integers(0, 99)),  # the days after joining it was resolved
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_a_target_added_later_counts_from_the_week_it_joined_and_never_before(
+    drawn: list[tuple[int | None, int | None]],
+) -> None:
+    launched = stamp_on(SUPERVISOR, START)
+    campaign = Campaign.launch(
+        launched,
+        name="百日攻坚",
+        kind=CampaignKind.HUNDRED_DAYS,
+        starts_on=START,
+        ends_on=START + timedelta(days=99),
+        case_ids=[],
+        risk_ids=[uuid4()],
+    )
+    targets = []
+    for n, (joined, after) in enumerate(drawn):
+        risk_id = uuid4()
+        if joined is not None:
+            campaign.add_targets(
+                stamp_on(SUPERVISOR, START + timedelta(days=joined)),
+                case_ids=[],
+                risk_ids=[risk_id],
+            )
+        marks = [Mark(START - timedelta(days=30), CLERK, OPEN)]
+        if after is not None:
+            resolved_on = START + timedelta(days=(joined or 0) + after)
+            marks.append(Mark(resolved_on, SUPERVISOR, RESOLVED))
+        since = campaign.joined_on(risk_id)
+        assert since == (None if joined is None else START + timedelta(days=joined))
+        targets.append(Target("risk", risk_id, f"YH-{n}", HOUSING, LEADER.id, marks, since))
+
+    weeks = [figures(targets, *campaign.week(n)) for n in range(1, campaign.weeks + 1)]
+    whole = figures(targets, campaign.starts_on, campaign.ends_on)
+    for n, w in enumerate(weeks, start=1):
+        _, last = campaign.week(n)
+        joined_by = [t for t in targets if t.since is None or t.since <= last]
+        assert w.targets == len(joined_by)
+        assert set(w.resolved) <= {t.number for t in joined_by}
+    assert sum(len(w.resolved) for w in weeks) == len(whole.resolved)
+    assert len(whole.resolved) + whole.resolved_before + len(whole.remaining) == len(targets)
+    assert campaign.additions == sorted(campaign.additions, key=lambda a: a.recorded_at)
+    for addition in campaign.additions:
+        (added,) = addition.ids
+        assert campaign.recorded_by(added, addition.recorded_at)
+        assert not campaign.recorded_by(added, addition.recorded_at - timedelta(microseconds=1))
+
+
+def test_adding_targets_refuses_what_is_already_there_and_a_campaign_that_ended() -> None:
+    first = uuid4()
+    campaign = Campaign.launch(
+        stamp_on(SUPERVISOR, START),
+        name="积案化解",
+        kind=CampaignKind.BACKLOG,
+        starts_on=START,
+        ends_on=START + timedelta(days=9),
+        case_ids=[first],
+        risk_ids=[],
+    )
+    with pytest.raises(RuleViolationError, match="均已在本专项行动中"):
+        campaign.add_targets(stamp_on(SUPERVISOR, START), case_ids=[first], risk_ids=[])
+    late = stamp_on(SUPERVISOR, START + timedelta(days=10))
+    with pytest.raises(RuleViolationError, match="已结束"):
+        campaign.add_targets(late, case_ids=[uuid4()], risk_ids=[])
+    second = uuid4()
+    campaign.add_targets(stamp_on(SUPERVISOR, START), case_ids=[first, second], risk_ids=[])
+    assert campaign.case_ids == [first, second]
+    assert campaign.version == 2
+
+
 def test_a_target_ended_otherwise_neither_counts_as_resolved_nor_remains() -> None:
     ended = Target(
         "risk",

@@ -407,6 +407,9 @@ def test_the_campaign_page_shows_a_weekly_snapshot_and_the_final_report(
     assert browser.get(f"/campaigns/{campaign['id']}?week=99").status_code == 422
     hidden = desk(flask_app, county, "labour_handler").get(f"/campaigns/{campaign['id']}")
     assert risk["number"] not in hidden.text
+    Register(client, county).send("leader", risk["id"], "resolve", {"evidence": "调解协议"})
+    report = browser.get(f"/campaigns/{campaign['id']}").text
+    assert "累计化解 1 件，化解率 100.0%" in report  # the rate as the API gives it (a percentage)
 
 
 def test_a_campaign_is_launched_from_its_form_on_cases_typed_by_number_risks_and_a_rule(
@@ -483,6 +486,35 @@ def test_a_campaign_is_launched_from_its_form_on_cases_typed_by_number_risks_and
     page = dispatcher.get(launched.headers["Location"]).text
     assert "积案化解百日攻坚" in page
     assert first["number"] in page
+
+    # While it runs, more open cases are added from the campaign's page.
+    url = launched.headers["Location"].removeprefix("http://localhost")
+    later = office.register()
+    assert 'id="form-AddCampaignTargets"' in page
+    for who in ("handler", "labour_head"):
+        other = desk(flask_app, county, who)
+        assert 'id="form-AddCampaignTargets"' not in other.get(url).text
+    outsider = desk(flask_app, county, "handler")
+    token = csrf_of(outsider.get(url).text)
+    refused = outsider.post(
+        f"{url}/actions/targets", data={"case_ids": later["number"], "csrf_token": token}
+    )
+    assert refused.status_code == 403
+    assert "无权为专项行动追加目标" in refused.text
+    assert post_form(dispatcher, url, f"{url}/actions/nonsense", {}).status_code == 404
+    already = post_form(dispatcher, url, f"{url}/actions/targets", {"case_ids": first["number"]})
+    assert already.status_code == 422
+    assert "均已在本专项行动中" in already.text
+    (unchanged,) = campaigns()
+    assert unchanged["version"] == 1
+    added = post_form(dispatcher, url, f"{url}/actions/targets", {"case_ids": later["number"]})
+    assert added.status_code == 302, added.text
+    (grown,) = campaigns()
+    assert ("case", later["id"]) in {(t["kind"], t["id"]) for t in grown["targets"]}  # type: ignore[attr-defined]
+    shown = dispatcher.get(url).text
+    assert f"{county_today().isoformat()} 王分办追加" in shown
+    stale = post_form(dispatcher, url, f"{url}/actions/targets", {"case_ids": "", "version": "1"})
+    assert stale.status_code == 409  # the page's version is behind: nothing added
 
 
 def test_an_inspection_is_recorded_from_its_checklist_form(
