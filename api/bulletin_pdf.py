@@ -42,7 +42,9 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
 
 
-def _table(sheet: Sheet, table: Table) -> None:
+def draw_table(sheet: Sheet, table: Table) -> None:
+    """A bordered table: its header repeated on every page it runs over, no row split,
+    never fewer than three rows on either side of a page break."""
     sheet.set_font(SERIF, size=9)
     sheet.set_fill_color(255, 255, 255)
     colour = (176, 0, 0) if table.css == "red" else BLACK
@@ -230,7 +232,7 @@ def _draw(sheet: Sheet, document: BulletinDocument) -> None:
         elif isinstance(section.chart, Stacked):
             _stacked(sheet, section.chart)
         for table in section.tables:
-            _table(sheet, table)
+            draw_table(sheet, table)
         if not section.tables and section.empty:
             sheet.text_line(section.empty, size=10.5, height=6)
     sheet.ln(4)

@@ -3,16 +3,22 @@ read it, record its decisions (each puts a task in a queue), and print its minut
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from flask import Response, render_template
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from fpdf.enums import Align
 from marshmallow import Schema, fields
 from openpyxl import Workbook
 
+from api.bulletin_document import Table
+from api.bulletin_pdf import draw_table
 from api.context import actor
+from api.paper import PDF, SANS, Sheet, pdf_response, render, text_of
 from api.register_context import (
     RECORD_HEADERS,
     PersonRefSchema,
@@ -177,10 +183,31 @@ def _minutes(meeting_id: UUID) -> dict[str, Any]:
     return register().minutes(actor(), meeting, today())
 
 
-def minutes_page(meeting_id: UUID) -> Response:
-    """The printable 会议纪要 as the caller is shown it (the API's page and the web's)."""
-    page = render_template("minutes.html", m=_minutes(meeting_id), labels=labels)
+def minutes_page(meeting_id: UUID, downloads: dict[str, str] | None = None) -> Response:
+    """The printable 会议纪要 as the caller is shown it (the API's page and the web's), with
+    links to `downloads` (format → address: the web desk's PDF and workbook)."""
+    minutes = _minutes(meeting_id)
+    page = render_template(
+        "minutes.html",
+        m=minutes,
+        head=minutes_head(minutes),
+        parts=minutes_lists(minutes),
+        numerals=NUMERALS,
+        downloads=downloads or {},
+    )
     return Response(page, mimetype="text/html")
+
+
+def minutes_document(meeting_id: UUID) -> Response:
+    """The 会议纪要 as PDF, as the caller is shown it."""
+    minutes = _minutes(meeting_id)
+    return pdf_response(minutes_pdf(minutes), f"会议纪要-{minutes['held_on']}.pdf")
+
+
+def minutes_spreadsheet(meeting_id: UUID) -> Response:
+    """The 会议纪要 as a workbook, as the caller is shown it."""
+    minutes = _minutes(meeting_id)
+    return workbook_response(minutes_workbook(minutes), f"minutes-{minutes['held_on']}.xlsx")
 
 
 @blp.route("/meetings/<uuid:meeting_id>/minutes.html")
@@ -193,6 +220,16 @@ class MinutesPage(MethodView):
         return minutes_page(meeting_id)
 
 
+@blp.route("/meetings/<uuid:meeting_id>/minutes.pdf")
+class MinutesDocument(MethodView):
+    """The minutes as PDF."""
+
+    @blp.response(200, BINARY, content_type=PDF, description="会议纪要.pdf")
+    def get(self, meeting_id: UUID) -> Response:
+        """The 会议纪要 on A4 with its agenda and three lists, the fonts embedded."""
+        return minutes_document(meeting_id)
+
+
 @blp.route("/meetings/<uuid:meeting_id>/minutes.xlsx")
 class MinutesWorkbook(MethodView):
     """The minutes as a workbook."""
@@ -200,45 +237,126 @@ class MinutesWorkbook(MethodView):
     @blp.response(200, BINARY, content_type=XLSX, description="会议纪要.xlsx")
     def get(self, meeting_id: UUID) -> Response:
         """The three lists, one sheet each, and the agenda."""
-        minutes = _minutes(meeting_id)
-        return workbook_response(minutes_workbook(minutes), f"minutes-{minutes['held_on']}.xlsx")
+        return minutes_spreadsheet(meeting_id)
+
+
+@dataclass(frozen=True)
+class MinutesList:
+    """One part of the 会议纪要 as every format prints it: its title, its columns (with their
+    width in a workbook, in characters) and its rows (texts)."""
+
+    title: str
+    columns: Sequence[tuple[str, int]]
+    rows: list[tuple[Any, ...]]
+
+    @property
+    def table(self) -> Table:
+        """The part as a table of the printed documents (api/bulletin_pdf.py draws it)."""
+        return Table(headers=[name for name, _ in self.columns], rows=self.rows)
+
+
+AGENDA = "会议议题"
+
+
+def _agenda_text(a: dict[str, Any]) -> str:
+    task = a["task"]
+    if task:
+        return f"{task['task']}（{task['unit_name'] or ''}，{task['level_label']}）"
+    return str(a["subject"] or "")
+
+
+def minutes_lists(m: dict[str, Any]) -> list[MinutesList]:
+    """The agenda and the three lists of the 会议纪要, in the order the minutes print them:
+    one definition for the printable page, the PDF and the workbook."""
+    return [
+        MinutesList(
+            AGENDA,
+            [("来源", 20), ("信访事项/隐患", 20), ("事由", 40), ("期限", 14)],
+            [
+                (
+                    a["source_label"],
+                    a["case_number"] or a["risk_number"] or "",
+                    _agenda_text(a),
+                    a["due_date"].isoformat() if a["due_date"] else "",
+                )
+                for a in m["agenda"]
+            ],
+        ),
+        MinutesList(
+            labels.PROBLEM_LIST,
+            [("序号", 6), ("问题", 60), ("关联信访事项/隐患", 20)],
+            [
+                (p["n"], p["problem"], p["case_number"] or p["risk_number"] or "")
+                for p in m["problems"]
+            ],
+        ),
+        MinutesList(
+            labels.TASK_LIST,
+            [("序号", 6), ("任务", 60), ("完成时限", 14), ("状态", 14)],
+            [(t["n"], t["task"], t["due_date"].isoformat(), t["status"]) for t in m["tasks"]],
+        ),
+        MinutesList(
+            labels.RESPONSIBILITY_LIST,
+            [("序号", 6), ("包案领导", 14), ("责任单位", 24), ("具体负责人", 14)],
+            [
+                (r["n"], r["leader_name"] or "", r["unit_name"] or "", r["handler_name"] or "")
+                for r in m["responsibilities"]
+            ],
+        ),
+    ]
+
+
+def minutes_head(m: dict[str, Any]) -> list[str]:
+    """The lines under the minutes' title: when and where, who chaired, attended, recorded."""
+    place = f"　地点：{m['place']}" if m["place"] else ""
+    attendees = "、".join(a["name"] or "" for a in m["attendees"])
+    return [
+        f"会议时间：{m['held_on'].isoformat()}{place}",
+        f"主持：{m['chair_name'] or ''}",
+        f"参会：{attendees}",
+        f"记录：{m['recorded_by'].name}（{m['recorded_at'].date().isoformat()}）",
+    ]
+
+
+NUMERALS = "一二三四五六七八九十"
 
 
 def minutes_workbook(m: dict[str, Any]) -> Workbook:
-    """The 会议纪要's lists, one sheet each, in Chinese."""
+    """The 会议纪要's lists, one sheet each (the three lists first, then the agenda)."""
+    agenda, *lists = minutes_lists(m)
     book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = labels.PROBLEM_LIST
-    write_sheet(
-        sheet,
-        [("序号", 6), ("问题", 60), ("关联信访事项/隐患", 20)],
-        [(p["n"], p["problem"], p["case_number"] or p["risk_number"] or "") for p in m["problems"]],
-    )
-    write_sheet(
-        book.create_sheet(labels.TASK_LIST),
-        [("序号", 6), ("任务", 60), ("完成时限", 14), ("状态", 14)],
-        [(t["n"], t["task"], t["due_date"].isoformat(), t["status"]) for t in m["tasks"]],
-    )
-    write_sheet(
-        book.create_sheet(labels.RESPONSIBILITY_LIST),
-        [("序号", 6), ("包案领导", 14), ("责任单位", 24), ("具体负责人", 14)],
-        [
-            (r["n"], r["leader_name"] or "", r["unit_name"] or "", r["handler_name"] or "")
-            for r in m["responsibilities"]
-        ],
-    )
-    write_sheet(
-        book.create_sheet("会议议题"),
-        [("来源", 20), ("信访事项/隐患", 20), ("事由", 40), ("期限", 14)],
-        [
-            (
-                a["source_label"],
-                a["case_number"] or a["risk_number"] or "",
-                (a["task"] or {}).get("task") or a["subject"] or "",
-                a["due_date"].isoformat() if a["due_date"] else "",
-            )
-            for a in m["agenda"]
-        ],
-    )
+    for index, part in enumerate([*lists, agenda]):
+        sheet = book.active if index == 0 else book.create_sheet()
+        assert sheet is not None
+        sheet.title = part.title
+        write_sheet(sheet, part.columns, part.rows)
     return book
+
+
+def minutes_pdf(m: dict[str, Any]) -> bytes:
+    """The 会议纪要 on A4: its title, its head lines, the agenda and the three lists (a table's
+    header repeated on every page it runs over, an empty list printed as 无)."""
+    parts = minutes_lists(m)
+    title = f"{m['title']}会议纪要"
+
+    def draw(sheet: Sheet) -> None:
+        sheet.add_page()
+        sheet.text_line(m["title"], size=18, align=Align.C, height=10)
+        sheet.text_line(labels.MINUTES_TITLE, size=18, align=Align.C, height=10)
+        sheet.ln(2)
+        sheet.rule()
+        sheet.ln(3)
+        for line in minutes_head(m):
+            sheet.text_line(line, size=11, height=6.5)
+        for n, part in enumerate(parts):
+            if sheet.will_page_break(30):
+                sheet.add_page()
+            sheet.ln(3)
+            sheet.text_line(f"{NUMERALS[n]}、{part.title}", size=13, font=SANS, height=8)
+            if part.rows:
+                draw_table(sheet, part.table)
+            else:
+                sheet.text_line("无。", size=10.5, height=6)
+
+    words = text_of([title, minutes_head(m), [(p.title, p.table) for p in parts]])
+    return render(draw, text=words + NUMERALS + "无。", footer=title)

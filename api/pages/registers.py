@@ -465,8 +465,24 @@ def meeting_decide(meeting_id: UUID) -> Any:
 
 @blp.route("/meetings/<uuid:meeting_id>/minutes.html")
 def meeting_minutes(meeting_id: UUID) -> BaseResponse:
-    """The printable 会议纪要, the same page as the API's."""
-    return meetings_api.minutes_page(meeting_id)
+    """The printable 会议纪要, the same page as the API's, with its PDF and workbook."""
+    downloads = {
+        "PDF": url_for("pages.meeting_minutes_pdf", meeting_id=meeting_id),
+        "Excel": url_for("pages.meeting_minutes_xlsx", meeting_id=meeting_id),
+    }
+    return meetings_api.minutes_page(meeting_id, downloads)
+
+
+@blp.route("/meetings/<uuid:meeting_id>/minutes.pdf")
+def meeting_minutes_pdf(meeting_id: UUID) -> BaseResponse:
+    """The 会议纪要 as PDF (the API's)."""
+    return meetings_api.minutes_document(meeting_id)
+
+
+@blp.route("/meetings/<uuid:meeting_id>/minutes.xlsx")
+def meeting_minutes_xlsx(meeting_id: UUID) -> BaseResponse:
+    """The 会议纪要 as a workbook (the API's)."""
+    return meetings_api.minutes_spreadsheet(meeting_id)
 
 
 TASK_FORMS = ((ReportTask, "report"), (ReturnTaskReport, "return"), (CloseTask, "close"))

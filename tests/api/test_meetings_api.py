@@ -19,6 +19,7 @@ from tests.api.helpers import API, PETITIONER, Office, assert_error, county_toda
 from tests.api.test_audit_api import access_log
 from tests.api.test_risks_api import PERSON, Register
 from tests.conftest import County
+from tests.render import pdf_fonts, pdf_text, require_poppler, save_png
 
 
 def days_ago(n: int) -> str:
@@ -376,6 +377,46 @@ def test_the_minutes_print_the_three_lists(client: FlaskClient, county: County) 
     assert book.sheetnames[:3] == ["问题清单", "任务清单", "责任清单"]
     assert book["责任清单"]["B2"].value == "陈县长"
     assert book["问题清单"]["B2"].value == "某小区逾期交房"
+
+
+def test_the_minutes_as_pdf_carry_the_same_lists_with_the_fonts_embedded(
+    client: FlaskClient, county: County
+) -> None:
+    require_poppler()
+    office = Office(client, county)
+    accusing = office.register(accused_unit_ids=[str(county.units["bureau"])])
+    meeting_id = convene(office).get_json()["id"]
+    decide(office, meeting_id, decision(county, problem="某小区逾期交房", task="制定交房方案"))
+    decide(office, meeting_id, decision(county, problem="欠薪", case_id=accusing["id"]))
+
+    answer = client.get(
+        f"{API}/meetings/{meeting_id}/minutes.pdf", headers=office.headers("auditor")
+    )
+    assert answer.status_code == 200
+    assert answer.mimetype == "application/pdf"
+    assert "inline" in answer.headers["Content-Disposition"]
+    text = pdf_text(answer.data)
+    flat = "".join(text.split())
+    for words in ("会议纪要", "一、会议议题", "二、问题清单", "三、任务清单", "四、责任清单"):
+        assert words in flat, words
+    for words in ("某小区逾期交房", "制定交房方案", "陈县长", "县住建局", accusing["number"]):
+        assert words in flat, words
+    assert "第1页共1页" in flat
+    fonts = pdf_fonts(answer.data)
+    assert fonts
+    assert all(f["emb"] == "yes" and f["sub"] == "yes" for f in fonts), fonts
+    save_png(answer.data, "minutes")
+
+    bureau = client.get(
+        f"{API}/meetings/{meeting_id}/minutes.pdf", headers=office.headers("dispatcher")
+    )
+    assert bureau.status_code == 200
+    assert accusing["number"] not in "".join(pdf_text(bureau.data).split())
+    assert "某小区逾期交房" in "".join(pdf_text(bureau.data).split())
+    assert_error(
+        client.get(f"{API}/meetings/{meeting_id}/minutes.pdf", headers=office.headers("handler")),
+        403,
+    )
 
 
 def test_task_completion_on_time_by_unit(client: FlaskClient, county: County) -> None:

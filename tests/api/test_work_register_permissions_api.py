@@ -88,6 +88,7 @@ READS: dict[str, tuple[frozenset[Role], frozenset[Role], bool]] = {
     "GET /meetings/{id}": (MEETING_READERS, frozenset(), False),
     "GET /meetings/{id}/minutes.html": (MEETING_READERS, frozenset(), False),
     "GET /meetings/{id}/minutes.xlsx": (MEETING_READERS, frozenset(), False),
+    "GET /meetings/{id}/minutes.pdf": (MEETING_READERS, frozenset(), False),
     "GET /tasks": (TASK_OVERSEERS, UNIT_ROLES, True),
     "GET /tasks/{id}": (TASK_OVERSEERS, UNIT_ROLES, True),
     "GET /tasks/{id}/history": (TASK_OVERSEERS, UNIT_ROLES, True),

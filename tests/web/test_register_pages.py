@@ -367,7 +367,14 @@ def test_a_decision_recorded_on_the_meeting_page_goes_into_the_handlers_queue(
     minutes = supervisor.get(f"{url}/minutes.html")
     assert minutes.status_code == 200
     assert "任务清单" in minutes.text
-    assert desk(flask_app, county, "handler").get(url).status_code == 403
+    for link, kind in ((f"{url}/minutes.pdf", "application/pdf"), (f"{url}/minutes.xlsx", "")):
+        assert f'href="{link}"' in minutes.text
+        download = supervisor.get(link)
+        assert download.status_code == 200, link
+        assert download.mimetype == kind or link.endswith(".xlsx")
+    handler_desk = desk(flask_app, county, "handler")
+    assert handler_desk.get(url).status_code == 403
+    assert handler_desk.get(f"{url}/minutes.pdf").status_code == 403
 
 
 def test_a_decision_names_its_case_by_number_among_the_cases_the_user_may_see(
