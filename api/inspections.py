@@ -11,7 +11,14 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.context import actor
-from api.register_context import RECORD_HEADERS, desk, record_context, register, today
+from api.register_context import (
+    RECORD_HEADERS,
+    RecordEventSchema,
+    desk,
+    record_context,
+    register,
+    today,
+)
 from api.schemas import IDEMPOTENCY_KEY_HEADER, ActorSchema, command_schema, month_field
 from api.tasks import TaskListRowSchema
 from domain.commands.registers import (
@@ -247,6 +254,28 @@ class InspectionResource(MethodView):
     def get(self, inspection_id: UUID) -> Any:
         """The checklist, findings and their links, orders and the 典型案例 mark."""
         return _inspection_answer(desk().inspection(actor(), inspection_id), 200)
+
+
+class InspectionHistorySchema(Schema):
+    """An inspection's trail, as the viewer is shown the inspection."""
+
+    inspection_id = fields.UUID()
+    events = fields.List(fields.Nested(RecordEventSchema))
+
+
+@blp.route("/inspections/<uuid:inspection_id>/history")
+class InspectionHistory(MethodView):
+    """The trail of one inspection."""
+
+    @blp.response(200, InspectionHistorySchema)
+    def get(self, inspection_id: UUID) -> dict[str, Any]:
+        """Every event of the inspection in order (the checklist, each finding, order and the
+        典型案例 mark), each with its actor, both times and reason; a finding's overdue records
+        are those the caller may see."""
+        inspection = desk().inspection(actor(), inspection_id)
+        view = _register().inspection_view(actor(), inspection, today())
+        events = _register().inspection_history(inspection, view)
+        return {"inspection_id": inspection.id, "events": events}
 
 
 def _inspection_command(declaration: type[RecordCommand], status: int) -> Any:

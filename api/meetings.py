@@ -22,6 +22,7 @@ from api.paper import PDF, SANS, Sheet, pdf_response, render, text_of
 from api.register_context import (
     RECORD_HEADERS,
     PersonRefSchema,
+    RecordEventSchema,
     desk,
     record_context,
     register,
@@ -160,6 +161,27 @@ class MeetingResource(MethodView):
         """The meeting, its agenda and decisions (items about a case the caller may not see are
         left out)."""
         return _view(desk().meeting(actor(), meeting_id))
+
+
+class MeetingHistorySchema(Schema):
+    """A meeting's trail, as the viewer is shown the meeting."""
+
+    meeting_id = fields.UUID()
+    events = fields.List(fields.Nested(RecordEventSchema))
+
+
+@blp.route("/meetings/<uuid:meeting_id>/history")
+class MeetingHistory(MethodView):
+    """The trail of one meeting."""
+
+    @blp.response(200, MeetingHistorySchema)
+    def get(self, meeting_id: UUID) -> dict[str, Any]:
+        """Every event of the meeting in order (recorded with its agenda, each decision), each
+        with its actor, both times and reason; a decision about a case or a risk the caller
+        may not see is left out, as the meeting leaves it out."""
+        meeting = desk().meeting(actor(), meeting_id)
+        view = register().meeting_view(actor(), meeting, today())
+        return {"meeting_id": meeting.id, "events": register().meeting_history(meeting, view)}
 
 
 @blp.route("/meetings/<uuid:meeting_id>/decisions")

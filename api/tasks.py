@@ -11,7 +11,14 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from api.context import actor
-from api.register_context import RECORD_HEADERS, desk, record_context, register, today
+from api.register_context import (
+    RECORD_HEADERS,
+    RecordEventSchema,
+    desk,
+    record_context,
+    register,
+    today,
+)
 from api.schemas import ActorSchema, choice, command_schema, month_field
 from domain.commands.registers import TASK_COMMANDS, RecordCommand
 from domain.register_values import TaskStatus
@@ -148,25 +155,11 @@ class TaskResource(MethodView):
         return register().task_view(actor(), task, today()), {"ETag": f'"{task.version}"'}
 
 
-class TaskEventSchema(Schema):
-    """One entry of a task's history."""
-
-    version = fields.Integer()
-    type = fields.String()
-    type_label = fields.String()
-    recorded_at = fields.AwareDateTime()
-    occurred_at = fields.AwareDateTime()
-    actor = fields.Nested(ActorSchema)
-    reason = fields.String(allow_none=True)
-    on_behalf_of = fields.UUID(allow_none=True)
-    data = fields.Dict()
-
-
 class TaskHistorySchema(Schema):
     """A task's complete trail."""
 
     task_id = fields.UUID()
-    events = fields.List(fields.Nested(TaskEventSchema))
+    events = fields.List(fields.Nested(RecordEventSchema))
 
 
 @blp.route("/tasks/<uuid:task_id>/history")

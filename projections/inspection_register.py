@@ -15,7 +15,6 @@ from typing import Any
 from uuid import UUID
 
 from domain import labels
-from domain.cases import Case
 from domain.errors import PermissionDeniedError, role_may_not
 from domain.inspections import (
     INSPECTION_READERS,
@@ -25,7 +24,7 @@ from domain.inspections import (
 from domain.register_values import EventRef, OverdueRef, RecordDecisionKind
 from domain.values import Actor, Petitioner, Role, Rule
 from projections import disclosure
-from projections.meeting_register import SYSTEM_VIEWER, MeetingRegister, task_row
+from projections.meeting_register import SYSTEM_VIEWER, MeetingRegister, record_history, task_row
 from projections.names import Names
 from projections.scorecards import month_bounds
 from projections.sql import Where, uuid_of
@@ -50,11 +49,7 @@ class InspectionRegister:
 
     # -- shared: the links, as the viewer may see them -------------------------------------------
     def _people(self, case_ids: Sequence[UUID]) -> list[Petitioner]:
-        people: list[Petitioner] = []
-        for case_id in dict.fromkeys(case_ids):
-            case: Any = self.app.repository.get(case_id)
-            assert isinstance(case, Case)
-            people += case.petitioners
+        people: list[Petitioner] = self.meetings.people_of(case_ids)
         return people
 
     def _overdue_views(
@@ -157,6 +152,32 @@ class InspectionRegister:
             "recorded_by": inspection.recorded_by,
             "version": inspection.version,
         }
+
+    def inspection_history(
+        self, inspection: Inspection, view: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Every event of the inspection in order, each with what the inspection `view` shown
+        to its reader (`inspection_view`) holds of it: the checklist as recorded, each finding
+        (its overdue records those the reader may see, its text redacted), each order, the
+        典型案例 mark."""
+        findings = {f["n"]: f for f in view["findings"]}
+        orders = {o["n"]: o for o in view["orders"]}
+        opened = ("month", "unit_id", "unit_name", "held_on", "checklist")
+        people = self._people(self._case_ids([r for f in inspection.findings for r in f.overdue]))
+
+        def what(event: Any) -> Mapping[str, Any] | None:
+            if isinstance(event, Inspection.Opened):
+                return {name: view[name] for name in opened}
+            if isinstance(event, Inspection.FindingRecorded):
+                return findings.get(event.finding.n)
+            if isinstance(event, Inspection.FollowUpOrdered):
+                return orders.get(event.order.n)
+            if isinstance(event, Inspection.MarkedTypical):
+                typical: Mapping[str, Any] = view["typical"]
+                return typical
+            return None
+
+        return record_history(self.app, inspection.id, what, people)
 
     def _facts(self, inspection: Inspection, today: date) -> dict[str, Any]:
         """What the registers say of the unit's month, beside the checklist: its tasks falling

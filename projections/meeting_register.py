@@ -273,29 +273,41 @@ class MeetingRegister:
         """Every event of the task, in order: who (as they were), both times, why, and what,
         its texts redacted of the case's petitioners (the caller checked the viewer sees it)."""
         people = task_people(self.app, task)
-        entries = []
-        for event in self.app.events.get(task.id):
-            kind = type(event).__qualname__
-            data = {
+
+        def what(event: Any) -> dict[str, Any]:
+            return {
                 name: disclosure.scrub(getattr(event, name), people)
                 for name in getattr(event, "__dataclass_fields__", {})
                 if name not in disclosure.STAMP_FIELDS
             }
-            reason = getattr(event, "reason", None)
-            entries.append(
-                {
-                    "version": event.originator_version,
-                    "type": kind,
-                    "type_label": labels.REGISTER_EVENT.get(kind, kind),
-                    "recorded_at": getattr(event, "timestamp", None),
-                    "occurred_at": getattr(event, "occurred_at", None),
-                    "actor": getattr(event, "actor", None),
-                    "reason": disclosure.scrub(reason, people),
-                    "on_behalf_of": getattr(event, "on_behalf_of", None),
-                    "data": disclosure.plain(data),
-                }
-            )
-        return entries
+
+        return record_history(self.app, task.id, what, people)
+
+    def meeting_history(self, meeting: Meeting, view: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Every event of the meeting its reader may see, in order, each with what the meeting
+        `view` shown to them holds of it (`meeting_view`: read once, its disclosures logged
+        once): the meeting and its agenda as recorded, each decision (one about a case or a
+        risk the reader may not see is left out, as the view leaves it out)."""
+        decisions = {d["n"]: d for d in view["decisions"]}
+        convened = ("title", "held_on", "place", "chair_id", "chair_name", "attendees", "agenda")
+        seen = [i["case_id"] for i in view["agenda"]] + [d["case_id"] for d in view["decisions"]]
+        people = self.people_of([c for c in seen if c is not None])
+
+        def what(event: Any) -> dict[str, Any] | None:
+            if isinstance(event, Meeting.Convened):
+                return {name: view[name] for name in convened}
+            if isinstance(event, Meeting.DecisionRecorded):
+                return decisions.get(event.decision.n)
+            return None
+
+        return record_history(self.app, meeting.id, what, people)
+
+    def people_of(self, case_ids: Sequence[UUID]) -> list[Any]:
+        """The petitioners of these cases (what texts shown with them are redacted of)."""
+        people: list[Any] = []
+        for case_id in dict.fromkeys(case_ids):
+            people += self.app.repository.get(case_id).petitioners
+        return people
 
     def _case_numbers(self, case_ids: Sequence[UUID | None]) -> dict[UUID | None, str]:
         ids = sorted({c.hex for c in case_ids if c is not None})
@@ -627,3 +639,34 @@ def _people_named(names: Names, leader: UUID, unit: UUID, handler: UUID) -> dict
         "handler_id": handler,
         "handler_name": names.user(handler.hex),
     }
+
+
+def record_history(
+    app: Xinfang,
+    record_id: UUID,
+    what: Callable[[Any], Mapping[str, Any] | None],
+    people: Sequence[Any],
+) -> list[dict[str, Any]]:
+    """The trail of a register record (a task, a meeting, an inspection): each of its events in
+    order with who did it (as they were), both times, why (redacted of `people`) and `what`
+    the event shows this viewer (an event `what` answers None for is left out)."""
+    entries = []
+    for event in app.events.get(record_id):
+        data = what(event)
+        if data is None:
+            continue
+        kind = type(event).__qualname__
+        entries.append(
+            {
+                "version": event.originator_version,
+                "type": kind,
+                "type_label": labels.REGISTER_EVENT.get(kind, kind),
+                "recorded_at": getattr(event, "timestamp", None),
+                "occurred_at": getattr(event, "occurred_at", None),
+                "actor": getattr(event, "actor", None),
+                "reason": disclosure.scrub(getattr(event, "reason", None), people),
+                "on_behalf_of": getattr(event, "on_behalf_of", None),
+                "data": disclosure.plain(dict(data)),
+            }
+        )
+    return entries

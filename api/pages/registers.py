@@ -437,7 +437,10 @@ def meeting_page(
     if viewer.role in RecordDecision.permission.anyone_of:
         action = url_for("pages.meeting_decide", meeting_id=meeting_id)
         form = failed or record_form(RecordDecision, action)
-    return page("pages/meeting.html", status, m=view, form=form)
+    history = register().meeting_history(found, view)
+    return page(
+        "pages/meeting.html", status, m=view, form=form, history=history, event_name=event_name
+    )
 
 
 @blp.route("/meetings/<uuid:meeting_id>")
@@ -681,7 +684,10 @@ def inspection_page(
             continue
         action = url_for("pages.inspection_command", inspection_id=inspection_id, verb=verb)
         drawn.append(record_form(declaration, action))
-    return page("pages/inspection.html", status, i=view, forms=drawn)
+    history = _inspections().inspection_history(found, view)
+    return page(
+        "pages/inspection.html", status, i=view, forms=drawn, history=history, event_name=event_name
+    )
 
 
 @blp.route("/inspections/<uuid:inspection_id>")

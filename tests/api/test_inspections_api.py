@@ -221,7 +221,9 @@ def test_an_inspected_unit_reads_its_inspection_without_what_accuses_it(
     )
     assert "overdue" in assert_error(refused, 422)["errors"]
     links = [overdue_of(office, plain["id"])]
-    assert post(office, "supervisor", path, {"text": text, "overdue": links}).status_code == 201
+    because = f"{PETITIONER['name']}多次来访"
+    body = {"text": text, "overdue": links, "reason": because}
+    assert post(office, "supervisor", path, body).status_code == 201
 
     seen = client.get(f"{API}/inspections/{inspection['id']}", headers=office.headers("head"))
     overseen = client.get(
@@ -237,6 +239,24 @@ def test_an_inspected_unit_reads_its_inspection_without_what_accuses_it(
         f"{API}/inspections/{inspection['id']}", headers=office.headers("labour_head")
     )
     assert_error(other, 403)
+
+    # Its trail: the checklist and the finding as the view shows them, redacted alike.
+    history = f"{API}/inspections/{inspection['id']}/history"
+    for who in ("head", "auditor"):
+        trail = client.get(history, headers=office.headers(who))
+        events = ok(trail)["events"]
+        assert [e["type"] for e in events] == ["Inspection.Opened", "Inspection.FindingRecorded"]
+        assert [e["type_label"] for e in events] == ["督查", "督查发现问题"]
+        assert [c["item"] for c in events[0]["data"]["checklist"]] == [
+            "tasks_on_time",
+            "meeting_held",
+        ]
+        assert [link["case_id"] for link in events[1]["data"]["overdue"]] == [plain["id"]]
+        assert events[1]["reason"]
+        assert events[1]["reason"].endswith("多次来访")
+        assert PETITIONER["name"] not in trail.get_data(as_text=True), who
+        assert accusing["id"] not in trail.get_data(as_text=True)
+    assert_error(client.get(history, headers=office.headers("labour_head")), 403)
     mine = client.get(f"{API}/inspections", headers=office.headers("head"))
     assert [i["id"] for i in ok(mine)["items"]] == [inspection["id"]]
     assert (

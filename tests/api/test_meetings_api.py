@@ -355,6 +355,37 @@ def test_no_reader_of_a_meeting_is_shown_what_is_about_a_case_accusing_their_uni
     bureau_tasks = tasks(office, "dispatcher")
     assert [t["n"] for t in bureau_tasks] == [2]
 
+    # The meeting's trail leaves out the same decision and agenda item.
+    def trail(who: str) -> list[dict[str, Any]]:
+        answer = ok(client.get(f"{API}/meetings/{meeting_id}/history", headers=office.headers(who)))
+        assert answer["meeting_id"] == meeting_id
+        events: list[dict[str, Any]] = answer["events"]
+        return events
+
+    seen, full = trail("dispatcher"), trail("auditor")
+    assert [e["type"] for e in full] == [
+        "Meeting.Convened",
+        "Meeting.DecisionRecorded",
+        "Meeting.DecisionRecorded",
+    ]
+    assert [e["version"] for e in full] == [1, 2, 3]
+    assert [e["data"]["n"] for e in full[1:]] == [1, 2]
+    assert [e["version"] for e in seen] == [1, 3]
+    assert [e["data"]["n"] for e in seen[1:]] == [2]
+    assert accusing["id"] in [a["case_id"] for a in full[0]["data"]["agenda"]]
+    assert accusing["id"] not in [a["case_id"] for a in seen[0]["data"]["agenda"]]
+    assert accusing["number"] not in str(seen)
+    for entry in full:
+        assert entry["actor"]["role"] == "supervisor"
+        assert entry["occurred_at"]
+        assert entry["recorded_at"]
+        assert entry["type_label"] in {"召开联席会议", "会议决定事项"}
+    assert full[0]["data"]["title"] == bureau["title"]
+    assert_error(
+        client.get(f"{API}/meetings/{meeting_id}/history", headers=office.headers("handler")),
+        403,
+    )
+
 
 def test_the_minutes_print_the_three_lists(client: FlaskClient, county: County) -> None:
     office = Office(client, county)

@@ -86,6 +86,7 @@ COMMANDS: dict[str, type[RecordCommand]] = {
 READS: dict[str, tuple[frozenset[Role], frozenset[Role], bool]] = {
     "GET /meetings": (MEETING_READERS, frozenset(), False),
     "GET /meetings/{id}": (MEETING_READERS, frozenset(), False),
+    "GET /meetings/{id}/history": (MEETING_READERS, frozenset(), False),
     "GET /meetings/{id}/minutes.html": (MEETING_READERS, frozenset(), False),
     "GET /meetings/{id}/minutes.xlsx": (MEETING_READERS, frozenset(), False),
     "GET /meetings/{id}/minutes.pdf": (MEETING_READERS, frozenset(), False),
@@ -95,6 +96,7 @@ READS: dict[str, tuple[frozenset[Role], frozenset[Role], bool]] = {
     "GET /tasks/completion": (OVERSEERS, UNIT_ROLES, False),
     "GET /inspections": (INSPECTION_READERS, frozenset({Role.UNIT_HEAD}), False),
     "GET /inspections/{id}": (INSPECTION_READERS, frozenset({Role.UNIT_HEAD}), False),
+    "GET /inspections/{id}/history": (INSPECTION_READERS, frozenset({Role.UNIT_HEAD}), False),
     "GET /accountability-records": (ACCOUNTABILITY_RECORD_READERS, frozenset(), False),
     "GET /accountability-records/{id}": (ACCOUNTABILITY_RECORD_READERS, frozenset(), False),
 }

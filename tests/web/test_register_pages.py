@@ -397,6 +397,21 @@ def test_a_decision_names_its_case_by_number_among_the_cases_the_user_may_see(
     page = supervisor.get(url).text
     assert f"/cases/{case['id']}" in page
 
+    # The meeting's 办理经过: who recorded what and when, without what the reader may not see.
+    accusing = office.register(accused_unit_ids=[str(county.units["bureau"])])
+    assert (
+        decide(office, meeting["id"], decision(county, case_id=accusing["id"])).status_code == 201
+    )
+    trail = text_of(supervisor.get(url).text)
+    trail = trail[trail.index("办理经过") :]
+    assert "召开联席会议" in trail
+    assert "会议决定事项（第 1 项）" in trail
+    assert "会议决定事项（第 2 项）" in trail
+    bureau = text_of(desk(flask_app, county, "dispatcher").get(url).text)
+    bureau = bureau[bureau.index("办理经过") :]
+    assert "会议决定事项（第 1 项）" in bureau
+    assert "第 2 项" not in bureau
+
 
 # -- campaigns, inspections, 问责 -----------------------------------------------------------------
 def test_the_campaign_page_shows_a_weekly_snapshot_and_the_final_report(
