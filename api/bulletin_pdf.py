@@ -42,6 +42,36 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return int(value[0:2], 16), int(value[2:4], 16), int(value[4:6], 16)
 
 
+CELL_CHARACTERS = 300
+"""The most characters a printed cell holds: a longer text goes on in the cells below it (fpdf2
+draws each table row on one page, so a row taller than a page could not be printed at all)."""
+
+
+def pieces(text: str) -> list[str]:
+    """A text cut into pieces of at most CELL_CHARACTERS, each ending at the last sentence or
+    clause mark in its final third when there is one (so a cut falls between phrases)."""
+    found = []
+    while len(text) > CELL_CHARACTERS:
+        window = text[:CELL_CHARACTERS]
+        cut = max(window.rfind(mark) for mark in "。；！？，、\n") + 1
+        if cut < CELL_CHARACTERS * 2 // 3:
+            cut = CELL_CHARACTERS
+        found.append(text[:cut])
+        text = text[cut:]
+    return [*found, text]
+
+
+def fitted(rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    """The rows with every text longer than CELL_CHARACTERS cut into `pieces`, each piece in a
+    row of its own below the first (the row's other cells left empty there)."""
+    out: list[Sequence[Any]] = []
+    for values in rows:
+        pieces_of = [pieces(v) if isinstance(v, str) else [v] for v in values]
+        for line in range(max((len(p) for p in pieces_of), default=1)):
+            out.append([p[line] if line < len(p) else "" for p in pieces_of])
+    return out
+
+
 def draw_table(sheet: Sheet, table: Table) -> None:
     """A bordered table: its header repeated on every page it runs over, no row split,
     never fewer than three rows on either side of a page break."""
@@ -49,7 +79,7 @@ def draw_table(sheet: Sheet, table: Table) -> None:
     sheet.set_fill_color(255, 255, 255)
     colour = (176, 0, 0) if table.css == "red" else BLACK
     sheet.set_text_color(*colour)
-    rows: list[Sequence[Any]] = [*table.rows, *([table.total] if table.total else [])]
+    rows: list[Sequence[Any]] = [*fitted(table.rows), *([table.total] if table.total else [])]
     # Never a row or two alone: a table that breaks leaves at least three rows under its
     # header on each side of the break (the header is repeated on the next page).
     room = (sheet.h - sheet.b_margin - sheet.get_y()) / ROW_HEIGHT - 1

@@ -13,8 +13,8 @@ from marshmallow import Schema, fields
 from api.context import actor
 from api.register_context import (
     RECORD_HEADERS,
-    RecordEventSchema,
     desk,
+    history_schema,
     record_context,
     register,
     today,
@@ -256,11 +256,8 @@ class InspectionResource(MethodView):
         return _inspection_answer(desk().inspection(actor(), inspection_id), 200)
 
 
-class InspectionHistorySchema(Schema):
-    """An inspection's trail, as the viewer is shown the inspection."""
-
-    inspection_id = fields.UUID()
-    events = fields.List(fields.Nested(RecordEventSchema))
+InspectionHistorySchema = history_schema("inspection")
+"""An inspection's trail, as its reader is shown it."""
 
 
 @blp.route("/inspections/<uuid:inspection_id>/history")

@@ -22,8 +22,8 @@ from api.paper import PDF, SANS, Sheet, pdf_response, render, text_of
 from api.register_context import (
     RECORD_HEADERS,
     PersonRefSchema,
-    RecordEventSchema,
     desk,
+    history_schema,
     record_context,
     register,
     today,
@@ -149,7 +149,7 @@ class Meetings(MethodView):
     def get(self) -> dict[str, Any]:
         """Every meeting, latest first."""
         require_meeting_reader(actor())
-        return {"items": register().meetings()}
+        return {"items": register().meetings(actor())}
 
 
 @blp.route("/meetings/<uuid:meeting_id>")
@@ -163,11 +163,8 @@ class MeetingResource(MethodView):
         return _view(desk().meeting(actor(), meeting_id))
 
 
-class MeetingHistorySchema(Schema):
-    """A meeting's trail, as the viewer is shown the meeting."""
-
-    meeting_id = fields.UUID()
-    events = fields.List(fields.Nested(RecordEventSchema))
+MeetingHistorySchema = history_schema("meeting")
+"""A meeting's trail, as its reader is shown it."""
 
 
 @blp.route("/meetings/<uuid:meeting_id>/history")
@@ -229,7 +226,7 @@ def minutes_document(meeting_id: UUID) -> Response:
 def minutes_spreadsheet(meeting_id: UUID) -> Response:
     """The 会议纪要 as a workbook, as the caller is shown it."""
     minutes = _minutes(meeting_id)
-    return workbook_response(minutes_workbook(minutes), f"minutes-{minutes['held_on']}.xlsx")
+    return workbook_response(minutes_workbook(minutes), f"会议纪要-{minutes['held_on']}.xlsx")
 
 
 @blp.route("/meetings/<uuid:meeting_id>/minutes.html")
@@ -289,7 +286,9 @@ def _agenda_text(a: dict[str, Any]) -> str:
 
 def minutes_lists(m: dict[str, Any]) -> list[MinutesList]:
     """The agenda and the three lists of the 会议纪要, in the order the minutes print them:
-    one definition for the printable page, the PDF and the workbook."""
+    one definition for the printable page, the PDF and the workbook. The lists are numbered
+    1, 2, … over the decisions the reader is shown (a document with a gap in its numbers would
+    say that one was left out)."""
     return [
         MinutesList(
             AGENDA,
@@ -308,21 +307,24 @@ def minutes_lists(m: dict[str, Any]) -> list[MinutesList]:
             labels.PROBLEM_LIST,
             [("序号", 6), ("问题", 60), ("关联信访事项/隐患", 20)],
             [
-                (p["n"], p["problem"], p["case_number"] or p["risk_number"] or "")
-                for p in m["problems"]
+                (n, p["problem"], p["case_number"] or p["risk_number"] or "")
+                for n, p in enumerate(m["problems"], 1)
             ],
         ),
         MinutesList(
             labels.TASK_LIST,
             [("序号", 6), ("任务", 60), ("完成时限", 14), ("状态", 14)],
-            [(t["n"], t["task"], t["due_date"].isoformat(), t["status"]) for t in m["tasks"]],
+            [
+                (n, t["task"], t["due_date"].isoformat(), t["status"])
+                for n, t in enumerate(m["tasks"], 1)
+            ],
         ),
         MinutesList(
             labels.RESPONSIBILITY_LIST,
             [("序号", 6), ("包案领导", 14), ("责任单位", 24), ("具体负责人", 14)],
             [
-                (r["n"], r["leader_name"] or "", r["unit_name"] or "", r["handler_name"] or "")
-                for r in m["responsibilities"]
+                (n, r["leader_name"] or "", r["unit_name"] or "", r["handler_name"] or "")
+                for n, r in enumerate(m["responsibilities"], 1)
             ],
         ),
     ]

@@ -66,6 +66,15 @@ class RecordEventSchema(Schema):
     data = fields.Dict(metadata={"description": "what the event shows this viewer"})
 
 
+def history_schema(record: str) -> type[Schema]:
+    """The schema of a register record's trail: `<record>_id` and its events."""
+    fields_of: dict[str, Any] = {
+        f"{record}_id": fields.UUID(),
+        "events": fields.List(fields.Nested(RecordEventSchema)),
+    }
+    return Schema.from_dict(fields_of, name=f"{record.title()}HistorySchema")
+
+
 class PersonRefSchema(Schema):
     """A person named by a record."""
 

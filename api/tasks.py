@@ -13,8 +13,8 @@ from marshmallow import Schema, fields
 from api.context import actor
 from api.register_context import (
     RECORD_HEADERS,
-    RecordEventSchema,
     desk,
+    history_schema,
     record_context,
     register,
     today,
@@ -155,11 +155,8 @@ class TaskResource(MethodView):
         return register().task_view(actor(), task, today()), {"ETag": f'"{task.version}"'}
 
 
-class TaskHistorySchema(Schema):
-    """A task's complete trail."""
-
-    task_id = fields.UUID()
-    events = fields.List(fields.Nested(RecordEventSchema))
+TaskHistorySchema = history_schema("task")
+"""A task's trail, as its reader is shown it."""
 
 
 @blp.route("/tasks/<uuid:task_id>/history")

@@ -156,11 +156,13 @@ class Campaign(Aggregate):
     def add_targets(
         self, stamp: Stamp, *, case_ids: Sequence[UUID], risk_ids: Sequence[UUID]
     ) -> None:
-        """Add targets while the campaign runs (not after its last day, not before its launch);
-        those already among its targets are left out, and at least one must be new."""
+        """Add targets while the campaign runs: not once its last day is over (by the day the
+        addition is recorded, so a backdated business time cannot reopen a finished campaign),
+        not with a business time before its launch; those already among its targets are left
+        out, and at least one must be new."""
         if stamp.occurred_at < self.launched_at:
             raise RuleViolationError("occurred_at", "追加目标的时间不能早于专项行动启动时间")
-        if local_date(stamp.occurred_at) > self.ends_on:
+        if local_date(stamp.latest) > self.ends_on:
             raise RuleViolationError("case_ids", "专项行动已结束，不能再追加目标")
         cases = [c for c in dict.fromkeys(case_ids) if c not in self.case_ids]
         risks = [r for r in dict.fromkeys(risk_ids) if r not in self.risk_ids]
@@ -302,7 +304,10 @@ def figures(targets: Sequence[Target], first: date, last: date) -> Figures:
     by_leader: dict[UUID | None, Tally] = {}
     targets = [t for t in targets if t.since is None or t.since <= last]
     for target in targets:
-        was, now = target.standing_on(before), target.standing_on(last)
+        # A target added later stands, for the campaign, as it stood the day before it joined
+        # (a resolution dated before then is not the campaign's).
+        start = before if target.since is None else max(before, target.since - timedelta(days=1))
+        was, now = target.standing_on(start), target.standing_on(last)
         unit = by_unit.setdefault(target.unit_id, Tally())
         leader = by_leader.setdefault(target.leader_id, Tally())
         if was == RESOLVED:

@@ -372,18 +372,17 @@ class Campaigns:
         retry answered with the campaign as it stands.
         """
         permissions.authorize_register(command, ctx.actor, None, "为专项行动追加目标")
-        self._chosen(ctx.actor, command.case_ids, command.risk_ids, open_only=True)
 
         def attempt() -> Campaign:
             replayed = self._replay(command, ctx, ADD_TARGETS)
             if replayed is not None:
                 return replayed
+            stamp = self.app._stamp(ctx)
+            self._chosen(ctx.actor, command.case_ids, command.risk_ids, joining=stamp)
             campaign = self.get(ctx.actor, command.campaign_id)
             if ctx.expected_version is not None and campaign.version != ctx.expected_version:
                 raise StaleVersionError(ctx.expected_version, campaign.version)
-            campaign.add_targets(
-                self.app._stamp(ctx), case_ids=command.case_ids, risk_ids=command.risk_ids
-            )
+            campaign.add_targets(stamp, case_ids=command.case_ids, risk_ids=command.risk_ids)
             asked = ctx.fingerprint(command)
             kept = RequestRecord.kept(
                 ctx.actor.id, ctx.idempotency_key, ADD_TARGETS, campaign, asked
@@ -399,26 +398,36 @@ class Campaigns:
         case_ids: Sequence[UUID],
         risk_ids: Sequence[UUID],
         *,
-        open_only: bool = False,
+        joining: Stamp | None = None,
     ) -> None:
         """Refuse (naming the field) a chosen case or risk the actor may not see, as an unknown
-        one; with `open_only`, also one that is no longer open."""
+        one; when it is `joining` a running campaign, also one no longer open, or one entered
+        after the addition's business time (it cannot join before it existed)."""
         for case_id in case_ids:
             try:
                 case = self.app.get_case(actor, case_id)
             except NotFoundError:
                 raise RuleViolationError("case_ids", f"{NO_SUCH_CASE}（{case_id}）") from None
-            if open_only and case_standing(case) != OPEN:
+            if joining is None:
+                continue
+            if case_standing(case) != OPEN:
                 raise RuleViolationError("case_ids", f"该信访事项已办结或终止（{case.number}）")
+            if joining.occurred_at < case.registered_at:
+                late = f"追加时间早于该信访事项的登记时间（{case.number}）"
+                raise RuleViolationError("occurred_at", late)
         for risk_id in risk_ids:
             try:
                 risk = self.registers.get_risk(actor, risk_id)
             except NotFoundError:
                 raise RuleViolationError("risk_ids", f"{no_such('隐患')}（{risk_id}）") from None
-            if open_only and risk_standing(risk) != OPEN:
-                raise RuleViolationError(
-                    "risk_ids", f"该隐患已化解销号或已转为信访事项（{risk.number}）"
-                )
+            if joining is None:
+                continue
+            if risk_standing(risk) != OPEN:
+                done = f"该隐患已化解销号或已转为信访事项（{risk.number}）"
+                raise RuleViolationError("risk_ids", done)
+            if joining.occurred_at < risk.found_at:
+                late = f"追加时间早于该隐患的录入时间（{risk.number}）"
+                raise RuleViolationError("occurred_at", late)
 
     def _replay(
         self, command: LaunchCampaign | AddCampaignTargets, ctx: Context, name: str

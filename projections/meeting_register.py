@@ -489,24 +489,48 @@ class MeetingRegister:
             ],
         }
 
-    def meetings(self) -> list[dict[str, Any]]:
-        """Every meeting, latest first (the caller checked the viewer may read meetings)."""
+    def meetings(self, viewer: Actor | None = None) -> list[dict[str, Any]]:
+        """Every meeting, latest first (the caller checked the viewer may read meetings), with
+        the agenda items and decisions the viewer would be shown of each (those about a case
+        or a risk they may not see are not counted, so no count hints at them; no viewer: the
+        console, every one)."""
         rows = self.store.query(
             "SELECT * FROM {p}register_meetings ORDER BY held_on DESC, recorded_at DESC, meeting_id"
         )
         names = Names(self.app)
+        counted = self._shown_counts(viewer, [UUID(r["meeting_id"]) for r in rows])
         return [
             {
                 "id": UUID(r["meeting_id"]),
                 "title": r["title"],
                 "held_on": date.fromisoformat(r["held_on"]),
                 "chair_name": names.user(r["chair_id"]),
-                "agenda_items": r["agenda_items"],
-                "decisions": r["decisions"],
+                "agenda_items": counted.get(UUID(r["meeting_id"]), (r["agenda_items"], 0))[0],
+                "decisions": counted.get(UUID(r["meeting_id"]), (0, r["decisions"]))[1],
                 "version": r["version"],
             }
             for r in rows
         ]
+
+    def _shown_counts(
+        self, viewer: Actor | None, meeting_ids: Sequence[UUID]
+    ) -> dict[UUID, tuple[int, int]]:
+        """Per meeting, how many agenda items and decisions the viewer may be shown (the rule
+        of `meeting_view`); empty without a viewer (every one is counted)."""
+        if viewer is None or not meeting_ids:
+            return {}
+        meetings: list[Meeting] = [self.app.repository.get(m) for m in meeting_ids]
+        items: list[Any] = [i for m in meetings for i in [*m.agenda, *m.decisions]]
+        pairs = [(i.case_id, i.risk_id) for i in items]
+        cases = self.visible_cases(viewer, [c for c, _ in pairs])
+        risks = self.risks.seen(viewer, [r for _, r in pairs])
+
+        def shown(item: Any) -> bool:
+            return (item.case_id is None or item.case_id in cases) and (
+                item.risk_id is None or item.risk_id in risks
+            )
+
+        return {m.id: (sum(map(shown, m.agenda)), sum(map(shown, m.decisions))) for m in meetings}
 
     # -- completion on time by unit ------------------------------------------------------------
     def completion(self, viewer: Actor, month: str, today: date) -> list[dict[str, Any]]:

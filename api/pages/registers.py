@@ -416,7 +416,7 @@ def meetings() -> Any:
     def again(form: forms.Form | None, status: int) -> Any:
         if form is None and viewer.role in STEERING:
             form = record_form(ConveneMeeting, action)
-        return page("pages/meetings.html", status, items=register().meetings(), form=form)
+        return page("pages/meetings.html", status, items=register().meetings(viewer), form=form)
 
     if request.method == "GET":
         return again(None, 200)

@@ -244,7 +244,7 @@ def test_targets_added_while_it_runs_count_from_the_day_they_joined(
     a = risk(register, "housing", "handler")
     f = risk(register, "housing", "handler")
     campaign = launch(client, county, risk_ids=[a["id"]], occurred_at=ago(20))
-    case = office.register()
+    case = office.register(occurred_at=ago(12))
 
     added = add_targets(
         client, county, campaign, risk_ids=[f["id"]], case_ids=[case["id"]], occurred_at=ago(9)
@@ -292,7 +292,7 @@ def test_bad_additions_get_field_errors_and_add_nothing(
         "resolved": ({"risk_ids": [resolved["id"]]}, "risk_ids", resolved["number"]),
         "hidden": ({"case_ids": [hidden["id"]]}, "case_ids", "没有此"),
         "unknown": ({"risk_ids": [str(county.units["housing"])]}, "risk_ids", "没有此"),
-        "before launch": ({"risk_ids": [a["id"]], "occurred_at": ago(30)}, "occurred_at", "启动"),
+        "before launch": ({"risk_ids": [a["id"]], "occurred_at": ago(30)}, "occurred_at", "早于"),
         "malformed": ({"case_ids": ["XF-1"]}, "case_ids", ""),
     }
     for label, (body, field, words) in refusals.items():
@@ -309,9 +309,23 @@ def test_bad_additions_get_field_errors_and_add_nothing(
     assert_error(stale, 409)
     assert versions() == 1
 
-    ended = launch(client, county, risk_ids=[a["id"]], starts_on=day_ago(40), ends_on=day_ago(2))
+    ended = launch(
+        client,
+        county,
+        risk_ids=[a["id"]],
+        starts_on=day_ago(40),
+        ends_on=day_ago(2),
+        occurred_at=ago(40),
+    )
     late = assert_error(add_targets(client, county, ended, case_ids=[case["id"]]), 422)
     assert "已结束" in late["errors"]["case_ids"][0]
+    # A business time inside its period does not reopen a finished campaign.
+    earlier = office.register(occurred_at=ago(10))
+    backdated = add_targets(client, county, ended, case_ids=[earlier["id"]], occurred_at=ago(3))
+    assert "已结束" in assert_error(backdated, 422)["errors"]["case_ids"][0]
+    # Nor may a target join before it existed (the case was registered today).
+    early = add_targets(client, county, campaign, case_ids=[case["id"]], occurred_at=ago(1))
+    assert case["number"] in assert_error(early, 422)["errors"]["occurred_at"][0]
 
     keyed = {**county.headers("supervisor"), "Idempotency-Key": "add-once"}
     path = f"{API}/campaigns/{campaign['id']}/targets"
@@ -321,3 +335,12 @@ def test_bad_additions_get_field_errors_and_add_nothing(
     assert versions() == 2
     other = client.post(path, json={"risk_ids": [a["id"]]}, headers=keyed)
     assert_error(other, 422)
+
+    # A keyed retry is answered as the first request was, even once its target has closed.
+    fresh = risk(register, "housing", "handler")
+    once = {**county.headers("supervisor"), "Idempotency-Key": "add-risk-once"}
+    assert ok(client.post(path, json={"risk_ids": [fresh["id"]]}, headers=once))["version"] == 3
+    ok(register.send("leader", fresh["id"], "resolve", {"evidence": "调解协议"}))
+    retried = client.post(path, json={"risk_ids": [fresh["id"]]}, headers=once)
+    assert ok(retried)["version"] == 3
+    assert versions() == 3

@@ -19,7 +19,7 @@ from tests.api.helpers import API, PETITIONER, Office, assert_error, county_toda
 from tests.api.test_audit_api import access_log
 from tests.api.test_risks_api import PERSON, Register
 from tests.conftest import County
-from tests.render import pdf_fonts, pdf_text, require_poppler, save_png
+from tests.render import pdf_fonts, pdf_pages, pdf_text, require_poppler, save_png
 
 
 def days_ago(n: int) -> str:
@@ -354,6 +354,18 @@ def test_no_reader_of_a_meeting_is_shown_what_is_about_a_case_accusing_their_uni
     assert accusing["number"] not in minutes.get_data(as_text=True)
     bureau_tasks = tasks(office, "dispatcher")
     assert [t["n"] for t in bureau_tasks] == [2]
+    # Neither the list's counts nor the minutes' numbers hint at what was left out.
+    (listed,) = ok(client.get(f"{API}/meetings", headers=office.headers("dispatcher")))["items"]
+    (full_row,) = ok(client.get(f"{API}/meetings", headers=office.headers("auditor")))["items"]
+    assert (listed["agenda_items"], listed["decisions"]) == (len(bureau["agenda"]), 1)
+    assert (full_row["agenda_items"], full_row["decisions"]) == (len(oversight["agenda"]), 2)
+    sheet = client.get(
+        f"{API}/meetings/{meeting_id}/minutes.xlsx", headers=office.headers("dispatcher")
+    )
+    problems = openpyxl.load_workbook(io.BytesIO(sheet.get_data()))["问题清单"]
+    assert [(r[0].value, r[1].value) for r in problems.iter_rows(min_row=2)] == [
+        (1, "全县信访积案化解进度滞后")
+    ]
 
     # The meeting's trail leaves out the same decision and agenda item.
     def trail(who: str) -> list[dict[str, Any]]:
@@ -448,6 +460,22 @@ def test_the_minutes_as_pdf_carry_the_same_lists_with_the_fonts_embedded(
         client.get(f"{API}/meetings/{meeting_id}/minutes.pdf", headers=office.headers("handler")),
         403,
     )
+
+    # A problem longer than a page is printed whole, over the pages it needs.
+    long = "".join(
+        f"第{n}项：某小区业主反映逾期交房、产权办证、物业收费等问题。" for n in range(120)
+    )
+    decide(office, meeting_id, decision(county, problem=long))
+    printed = client.get(
+        f"{API}/meetings/{meeting_id}/minutes.pdf", headers=office.headers("auditor")
+    )
+    assert printed.status_code == 200
+    whole = "".join(pdf_text(printed.data).split())
+    # Every part of it is there, in order (page footers and repeated headers in between).
+    places = [whole.find(f"第{n}项：某小区业主反映逾期交房") for n in range(120)]
+    assert all(at >= 0 for at in places)
+    assert places == sorted(places)
+    assert pdf_pages(printed.data) >= 2
 
 
 def test_task_completion_on_time_by_unit(client: FlaskClient, county: County) -> None:

@@ -219,7 +219,7 @@ def test_every_resolution_is_counted_in_exactly_one_week_and_the_rest_remain(
     st.lists(
         st.tuples(
             st.one_of(st.none(), st.integers(0, 99)),  # the day it joined (None: at the launch)
-            st.one_of(st.none(), st.integers(0, 99)),  # the days after joining it was resolved
+            st.one_of(st.none(), st.integers(-30, 99)),  # when it was resolved, from joining
         ),
         min_size=1,
         max_size=12,
@@ -264,6 +264,10 @@ def test_a_target_added_later_counts_from_the_week_it_joined_and_never_before(
         assert set(w.resolved) <= {t.number for t in joined_by}
     assert sum(len(w.resolved) for w in weeks) == len(whole.resolved)
     assert len(whole.resolved) + whole.resolved_before + len(whole.remaining) == len(targets)
+    # A resolution dated before the target joined is never the campaign's.
+    for target, (joined, after) in zip(targets, drawn, strict=True):
+        if joined is not None and after is not None and after < 0:
+            assert all(target.number not in w.resolved for w in weeks)
     assert campaign.additions == sorted(campaign.additions, key=lambda a: a.recorded_at)
     for addition in campaign.additions:
         (added,) = addition.ids

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from io import BytesIO
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -44,6 +45,14 @@ def desk(flask_app: Flask, county: County, who: str) -> FlaskClient:
     browser = flask_app.test_client()
     assert sign_in(browser, county.tokens[who]).status_code == 302
     return browser
+
+
+def api_items(client: FlaskClient, county: County, path: str) -> list[dict[str, Any]]:
+    """The items of an API list as the supervisor reads it (what the pages recorded)."""
+    items: list[dict[str, Any]] = ok(
+        client.get(f"{API}{path}", headers=county.headers("supervisor"))
+    )["items"]
+    return items
 
 
 def text_of(html: str) -> str:
@@ -372,6 +381,10 @@ def test_a_decision_recorded_on_the_meeting_page_goes_into_the_handlers_queue(
         download = supervisor.get(link)
         assert download.status_code == 200, link
         assert download.mimetype == kind or link.endswith(".xlsx")
+        assert (
+            "filename*=UTF-8''%E4%BC%9A%E8%AE%AE%E7%BA%AA%E8%A6%81-"
+            in (download.headers["Content-Disposition"])
+        )  # 会议纪要-<date>
     handler_desk = desk(flask_app, county, "handler")
     assert handler_desk.get(url).status_code == 403
     assert handler_desk.get(f"{url}/minutes.pdf").status_code == 403
@@ -448,11 +461,8 @@ def test_a_campaign_is_launched_from_its_form_on_cases_typed_by_number_risks_and
     for who in ("handler", "labour_head"):
         assert 'id="form-LaunchCampaign"' not in desk(flask_app, county, who).get("/campaigns").text
 
-    def campaigns() -> list[dict[str, object]]:
-        items: list[dict[str, object]] = ok(
-            client.get(f"{API}/campaigns", headers=county.headers("supervisor"))
-        )["items"]
-        return items
+    def campaigns() -> list[dict[str, Any]]:
+        return api_items(client, county, "/campaigns")
 
     body = {
         "name": "积案化解百日攻坚",
@@ -497,14 +507,14 @@ def test_a_campaign_is_launched_from_its_form_on_cases_typed_by_number_risks_and
     assert again.headers["Location"] == launched.headers["Location"]
     (campaign,) = campaigns()
     assert launched.headers["Location"].endswith(f"/campaigns/{campaign['id']}")
-    targets = {(t["kind"], t["id"]) for t in campaign["targets"]}  # type: ignore[attr-defined]
+    targets = {(t["kind"], t["id"]) for t in campaign["targets"]}
     assert targets == {
         ("case", first["id"]),
         ("case", second["id"]),
         ("case", flagged["id"]),
         ("risk", risk["id"]),
     }
-    assert campaign["launched_by"]["role"] == "dispatcher"  # type: ignore[index]
+    assert campaign["launched_by"]["role"] == "dispatcher"
     page = dispatcher.get(launched.headers["Location"]).text
     assert "积案化解百日攻坚" in page
     assert first["number"] in page
@@ -532,11 +542,25 @@ def test_a_campaign_is_launched_from_its_form_on_cases_typed_by_number_risks_and
     added = post_form(dispatcher, url, f"{url}/actions/targets", {"case_ids": later["number"]})
     assert added.status_code == 302, added.text
     (grown,) = campaigns()
-    assert ("case", later["id"]) in {(t["kind"], t["id"]) for t in grown["targets"]}  # type: ignore[attr-defined]
+    assert ("case", later["id"]) in {(t["kind"], t["id"]) for t in grown["targets"]}
     shown = dispatcher.get(url).text
     assert f"{county_today().isoformat()} 王分办追加" in shown
     stale = post_form(dispatcher, url, f"{url}/actions/targets", {"case_ids": "", "version": "1"})
     assert stale.status_code == 409  # the page's version is behind: nothing added
+
+    # A campaign that has ended offers no form; a form sent anyway is refused in words.
+    ended = launch(
+        client, county, case_ids=[first["id"]], starts_on=days_ago(30), ends_on=days_ago(1)
+    )
+    ended_url = f"/campaigns/{ended['id']}"
+    assert 'id="form-AddCampaignTargets"' not in dispatcher.get(ended_url).text
+    token = csrf_of(dispatcher.get("/campaigns").text)
+    late = dispatcher.post(
+        f"{ended_url}/actions/targets", data={"case_ids": later["number"], "csrf_token": token}
+    )
+    assert late.status_code == 422
+    assert 'role="alert"' in late.text
+    assert "专项行动已结束" in late.text
 
 
 def test_an_inspection_is_recorded_from_its_checklist_form(
@@ -550,11 +574,8 @@ def test_an_inspection_is_recorded_from_its_checklist_form(
         shown = desk(flask_app, county, who).get("/inspections")
         assert 'id="form-OpenInspection"' not in shown.text, who
 
-    def inspections() -> list[dict[str, object]]:
-        items: list[dict[str, object]] = ok(
-            client.get(f"{API}/inspections", headers=county.headers("supervisor"))
-        )["items"]
-        return items
+    def inspections() -> list[dict[str, Any]]:
+        return api_items(client, county, "/inspections")
 
     body = {
         "month": f"{county_today():%Y-%m}",
