@@ -8,6 +8,7 @@ loaded by the API's schema and run by the same use case. docs/web.md, "Registers
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -23,7 +24,7 @@ from api.context import actor, services
 from api.errors import STATUS_OF
 from api.inspections import AccountabilityQuerySchema, InspectionQuerySchema
 from api.pages import forms, wording
-from api.pages.views import blp, case_numbers, directory_choices, page
+from api.pages.views import blp, case_id_of, case_numbers, directory_choices, page
 from api.pages.wording import NO_SUCH_COMMAND
 from api.register_context import desk, register, today
 from api.schemas import is_month
@@ -71,8 +72,10 @@ from projections.names import Names
 
 Execute = Callable[[Any, Context], Any]
 Render = Callable[[forms.Form, int], Any]
-DROPPED = frozenset({"events"})
-"""Arguments a register form does not draw (the API takes them): a 问责 record's case events."""
+EVENT_LINE = re.compile(r"\s*(\S+?)\s*(?:#|第)\s*([0-9]{1,6})\s*[条步项]?\s*")
+"""One event of a case typed into a form: its case number and its number in the case's
+办理经过 (the # column), as `XF-2026-000012#5` or `XF-2026-000012 第5条`."""
+EVENTS_HINT = "（每行一条：事项编号#序号，序号见事项页办理经过的 # 列）"
 EVENT_NAMES = {**RISK_EVENT, **REGISTER_EVENT, **CAMPAIGN_EVENT}
 
 
@@ -92,13 +95,17 @@ def record_form(
     )
     form.verb = declaration.__name__
     form.title = REGISTER_COMMAND.get(declaration.__name__, form.title)
-    form.inputs = [i for i in form.inputs if i.name not in DROPPED]
     for entry in form.inputs:
         if entry.name in REGISTER_FIELD:
             entry.label = REGISTER_FIELD[entry.name]
         if entry.name == "overdue":
             entry.widget = "checkboxes"
             entry.choices = overdue_choices()
+        elif entry.name == "events":
+            entry.widget = "textarea"
+            entry.label += EVENTS_HINT
+            if isinstance(entry.value, list):
+                entry.value = "\n".join(entry.value)
         elif entry.name == "risk_id":
             entry.widget = "select"
             entry.choices = risk_choices()
@@ -170,6 +177,26 @@ def _overdue_refs(values: list[str]) -> list[dict[str, str]]:
     return refs
 
 
+def _event_refs(typed: list[str]) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
+    """The events of cases typed one a line (`XF-2026-000012#5`), as the API's refs, and the
+    field errors of the lines that name no event (a case the user may not see is no case)."""
+    refs: list[dict[str, Any]] = []
+    wrong: list[str] = []
+    for line in (line for text in typed for line in text.splitlines() if line.strip()):
+        match = EVENT_LINE.fullmatch(line)
+        case_id = case_id_of(match[1]) if match else None
+        if match is None or case_id is None:
+            wrong.append(line.strip())
+            continue
+        refs.append({"case_id": case_id, "version": int(match[2])})
+    if wrong:
+        message = (
+            f"无法识别或无权查看的办理记录：{'、'.join(wrong)}（每行一条，如 XF-2026-000012#5）"
+        )
+        return refs, {"events": [message]}
+    return refs, {}
+
+
 def submit(
     declaration: type[Command],
     action: str,
@@ -184,9 +211,12 @@ def submit(
     body = forms.received(declaration, request.form)
     if "overdue" in body:
         body["overdue"] = _overdue_refs(body["overdue"])
+    typed_events = body.pop("events", None)
     shown = forms.for_form(body)
     if "overdue" in body:
         shown["overdue"] = request.form.getlist("overdue")
+    if typed_events is not None:
+        shown["events"] = typed_events
 
     def failed(errors: dict[str, Any], message: str | None = None) -> forms.Form:
         form = record_form(declaration, action, sent=shown, errors=errors)
@@ -195,6 +225,9 @@ def submit(
         return form
 
     unknown = case_numbers(declaration, body)
+    if typed_events is not None:
+        body["events"], wrong = _event_refs(typed_events)
+        unknown.update(wrong)
     if unknown:
         return False, rerender(failed(unknown), 422)
     try:

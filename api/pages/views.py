@@ -642,28 +642,30 @@ def command(case_id: UUID, verb: str) -> Any:
     return redirect(url_for("pages.case", case_id=case_id))
 
 
+def case_id_of(typed: str) -> str | None:
+    """The id of the case a user typed (its id, or its number XF-2026-000012), among the cases
+    they may see only; None for any other."""
+    if forms.as_uuid(typed) is not None:
+        return typed
+    built = services()
+    items, _ = built.ledger.search(
+        actor(), LedgerQuery(number=typed.upper(), page_size=1), today_in_county(built.app)
+    )
+    return str(items[0]["case_id"]) if items else None
+
+
 def case_numbers(declaration: type[Command], body: dict[str, Any]) -> dict[str, list[str]]:
     """Put the case id in place of a case number typed into a field naming another case
     (XF-2026-000012), or of each number in a field naming several, looked up among the cases
     the user may see only: any other number is answered as no such case. Returns the field
     errors naming the numbers not found."""
-    built = services()
     errors: dict[str, list[str]] = {}
-
-    def case_id(typed: str) -> str | None:
-        if forms.as_uuid(typed) is not None:
-            return typed
-        items, _ = built.ledger.search(
-            actor(), LedgerQuery(number=typed.upper(), page_size=1), today_in_county(built.app)
-        )
-        return str(items[0]["case_id"]) if items else None
-
     for spec in dataclasses.fields(declaration):
         if spec.metadata.get("refers") is not Ref.CASE or spec.name not in body:
             continue
         value = body[spec.name]
         typed = [str(v).strip() for v in value] if isinstance(value, list) else [str(value).strip()]
-        found = [case_id(t) for t in typed]
+        found = [case_id_of(t) for t in typed]
         missing = [t for t, f in zip(typed, found, strict=True) if f is None]
         if missing:
             errors[spec.name] = [f"没有此编号的事项，或您无权查看：{'、'.join(missing)}"]

@@ -671,21 +671,46 @@ def test_inspection_and_accountability_pages_link_the_overdue_records(
         },
     )
     assert no_reason.status_code == 422
+    basis = {
+        "unit_id": str(county.units["housing"]),
+        "overdue": value,
+        "inspection_id": inspection["id"],
+        "decision": "criticism",
+        "decided_by": "县纪委监委",
+        "decided_on": county_today().isoformat(),
+        "reason": "督办件超期未办",
+    }
+    # Events of cases are typed one a line, as the case page numbers them (#).
+    for typed, words in (
+        (f"{case['number']}#1\n{case['number']} 第 99 条", "没有第 99 条办理记录"),
+        (f"{case['number']}#1\n乱写一行", "无法识别或无权查看的办理记录：乱写一行"),
+        ("XF-2000-999999#1", "无法识别或无权查看的办理记录：XF-2000-999999#1"),
+    ):
+        refused = post_form(
+            supervisor, "/accountability", "/accountability", {**basis, "events": typed}
+        )
+        assert refused.status_code == 422, typed
+        field = refused.text[refused.text.index('id="RecordAccountability-events"') :][:900]
+        assert words in field, (typed, field)
+        assert typed.split("\n")[0] in field  # what was typed is kept
+    assert api_items(client, county, "/accountability-records") == []
     recorded = post_form(
         supervisor,
         "/accountability",
         "/accountability",
-        {
-            "unit_id": str(county.units["housing"]),
-            "overdue": value,
-            "inspection_id": inspection["id"],
-            "decision": "criticism",
-            "decided_by": "县纪委监委",
-            "decided_on": county_today().isoformat(),
-            "reason": "督办件超期未办",
-        },
+        {**basis, "events": f"{case['number']}#1\n{case['number'].lower()} 第2条"},
     )
     assert recorded.status_code == 302, recorded.text
+    (made,) = api_items(client, county, "/accountability-records")
+    shown_record = ok(
+        client.get(
+            f"{API}/accountability-records/{made['id']}", headers=county.headers("supervisor")
+        )
+    )
+    assert [(e["case_id"], e["version"]) for e in shown_record["events"]] == [
+        (case["id"], 1),
+        (case["id"], 2),
+    ]
     record = supervisor.get(recorded.headers["Location"]).text
     assert f"/cases/{case['id']}" in record
     assert url in record
