@@ -13,6 +13,7 @@ from uuid import UUID
 from marshmallow import Schema, ValidationError, fields, post_load, validate
 
 from api.validation_messages import item_count
+from domain import labels
 from domain.commands import TEXT_LENGTH, CaseCommand, Command, RegisterCase
 from domain.errors import MONTH_FORMAT
 from domain.office import MAX_TOKEN_DAYS
@@ -71,8 +72,14 @@ def month_field(**kwargs: Any) -> fields.String:
 
 
 def choice(enum: Any, **kwargs: Any) -> fields.Enum[Any]:
-    """An enum field by value, so the OpenAPI document lists the domain's own codes."""
-    return fields.Enum(enum, by_value=True, **kwargs)
+    """An enum field by value, so the OpenAPI document lists the domain's own codes; a value
+    outside them is refused with each code and its Chinese name (key_case（重点）、…)."""
+    field = fields.Enum(enum, by_value=True, **kwargs)
+    table = labels.TABLES.get(enum) or labels.REGISTER_TABLES.get(enum) or {}
+    field.choices_text = "、".join(
+        f"{m.value}（{table[m]}）" if m in table else str(m.value) for m in enum
+    )
+    return field
 
 
 # -- directory -------------------------------------------------------------------------------

@@ -9,13 +9,15 @@ from uuid import uuid4
 import pytest
 from flask.testing import FlaskClient
 
+from domain import labels
 from domain.labels import ROLE
+from domain.values import Role
 from tests.api.helpers import API, assert_error
 from tests.conftest import County
 
 NON_ADMINS = ("clerk", "dispatcher", "head", "handler", "leader", "supervisor", "auditor")
 COUNTY_UNITS = ["县信访局", "县住建局", "县人社局", "城关镇", "城关镇幸福村"]
-ROLES = "admin, clerk, dispatcher, unit_head, handler, leader, supervisor, auditor"
+ROLES = "、".join(f"{r.value}（{labels.label(r)}）" for r in Role)
 MISSING = uuid4()
 
 INVALID_UNITS: list[tuple[dict[str, Any], dict[str, list[str]]]] = [

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 import pytest
 from flask.testing import FlaskClient
 
+from domain import labels
 from domain.application import Xinfang
 from domain.cases import LOCAL_TZ
 from domain.directory import log_id
@@ -28,7 +29,7 @@ from tests.api.helpers import (
 from tests.conftest import County
 from tests.integration.test_audit_tampering import Tamperer
 
-FLAGS = ", ".join(f.value for f in Flag)
+FLAGS = "、".join(f"{f.value}（{labels.label(f)}）" for f in Flag)
 MISSING = uuid4()
 NAIVE = "请填写带时区的时间（如 2026-11-20T09:30:00+08:00）"
 UNKNOWN = "不接受此项（未知字段）"
@@ -210,7 +211,7 @@ def test_malformed_input_is_refused_per_field_and_records_nothing(
     assert office.history(case["id"]) == before
 
 
-CHANNELS = ", ".join(c.value for c in Channel)
+CHANNELS = "、".join(f"{c.value}（{labels.label(c)}）" for c in Channel)
 
 MALFORMED_REGISTRATIONS: list[tuple[dict[str, Any], dict[str, Any]]] = [
     ({"channel": "pigeon"}, {"channel": [f"应为以下之一：{CHANNELS}"]}),
