@@ -286,9 +286,8 @@ def _agenda_text(a: dict[str, Any]) -> str:
 
 def minutes_lists(m: dict[str, Any]) -> list[MinutesList]:
     """The agenda and the three lists of the 会议纪要, in the order the minutes print them:
-    one definition for the printable page, the PDF and the workbook. The lists are numbered
-    1, 2, … over the decisions the reader is shown (a document with a gap in its numbers would
-    say that one was left out)."""
+    one definition for the printable page, the PDF and the workbook. Each decision keeps its
+    number in the meeting, as the meeting page, its history and the tasks call it."""
     return [
         MinutesList(
             AGENDA,
@@ -307,24 +306,21 @@ def minutes_lists(m: dict[str, Any]) -> list[MinutesList]:
             labels.PROBLEM_LIST,
             [("序号", 6), ("问题", 60), ("关联信访事项/隐患", 20)],
             [
-                (n, p["problem"], p["case_number"] or p["risk_number"] or "")
-                for n, p in enumerate(m["problems"], 1)
+                (p["n"], p["problem"], p["case_number"] or p["risk_number"] or "")
+                for p in m["problems"]
             ],
         ),
         MinutesList(
             labels.TASK_LIST,
             [("序号", 6), ("任务", 60), ("完成时限", 14), ("状态", 14)],
-            [
-                (n, t["task"], t["due_date"].isoformat(), t["status"])
-                for n, t in enumerate(m["tasks"], 1)
-            ],
+            [(t["n"], t["task"], t["due_date"].isoformat(), t["status"]) for t in m["tasks"]],
         ),
         MinutesList(
             labels.RESPONSIBILITY_LIST,
             [("序号", 6), ("包案领导", 14), ("责任单位", 24), ("具体负责人", 14)],
             [
-                (n, r["leader_name"] or "", r["unit_name"] or "", r["handler_name"] or "")
-                for n, r in enumerate(m["responsibilities"], 1)
+                (r["n"], r["leader_name"] or "", r["unit_name"] or "", r["handler_name"] or "")
+                for r in m["responsibilities"]
             ],
         ),
     ]

@@ -290,8 +290,7 @@ class MeetingRegister:
         risk the reader may not see is left out, as the view leaves it out)."""
         decisions = {d["n"]: d for d in view["decisions"]}
         convened = ("title", "held_on", "place", "chair_id", "chair_name", "attendees", "agenda")
-        seen = [i["case_id"] for i in view["agenda"]] + [d["case_id"] for d in view["decisions"]]
-        people = self.people_of([c for c in seen if c is not None])
+        people = self.meeting_people(meeting)
 
         def what(event: Any) -> dict[str, Any] | None:
             if isinstance(event, Meeting.Convened):
@@ -302,12 +301,29 @@ class MeetingRegister:
 
         return record_history(self.app, meeting.id, what, people)
 
-    def people_of(self, case_ids: Sequence[UUID]) -> list[Any]:
-        """The petitioners of these cases (what texts shown with them are redacted of)."""
+    def people_of(self, case_ids: Sequence[UUID], risk_ids: Sequence[UUID] = ()) -> list[Any]:
+        """The petitioners of these cases and the people of these risks (what texts shown with
+        them are redacted of)."""
         people: list[Any] = []
         for case_id in dict.fromkeys(case_ids):
             people += self.app.repository.get(case_id).petitioners
+        for risk_id in dict.fromkeys(risk_ids):
+            people += self.app.repository.get(risk_id).people
         return people
+
+    def meeting_people(self, meeting: Meeting) -> list[Any]:
+        """Everyone any text of the meeting may name: the petitioners of every case and the
+        people of every risk on its agenda, in its decisions or behind their tasks, whoever
+        reads it (a reason typed at the meeting is redacted of all of them for every reader)."""
+        items: list[Any] = [*meeting.agenda, *meeting.decisions]
+        tasks = self.task_rows([i.task_id for i in items if i.task_id is not None])
+        cases = [i.case_id for i in items if i.case_id is not None]
+        cases += [uuid_of(t["case_id"]) for t in tasks.values() if t["case_id"]]
+        risks = [i.risk_id for i in items if i.risk_id is not None]
+        risks += [uuid_of(t["risk_id"]) for t in tasks.values() if t["risk_id"]]
+        return self.people_of(
+            [c for c in cases if c is not None], [r for r in risks if r is not None]
+        )
 
     def _case_numbers(self, case_ids: Sequence[UUID | None]) -> dict[UUID | None, str]:
         ids = sorted({c.hex for c in case_ids if c is not None})

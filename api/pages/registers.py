@@ -8,7 +8,9 @@ loaded by the API's schema and run by the same use case. docs/web.md, "Registers
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -72,9 +74,13 @@ from projections.names import Names
 
 Execute = Callable[[Any, Context], Any]
 Render = Callable[[forms.Form, int], Any]
-EVENT_LINE = re.compile(r"\s*(\S+?)\s*(?:#|第)\s*([0-9]{1,6})\s*[条步项]?\s*")
+EVENT_LINE = re.compile(r"\s*(\S+?)\s*(?:#|第)\s*([0-9]{1,18})\s*[条步项]?\s*")
 """One event of a case typed into a form: its case number and its number in the case's
 办理经过 (the # column), as `XF-2026-000012#5` or `XF-2026-000012 第5条`."""
+MAX_EVENT_LINES: int = next(
+    f.metadata["max_items"] for f in dataclasses.fields(RecordAccountability) if f.name == "events"
+)
+"""As many events as a 问责 record may rest on (the declaration's `max_items`)."""
 EVENTS_HINT = "（每行一条：事项编号#序号，序号见事项页办理经过的 # 列）"
 EVENT_NAMES = {**RISK_EVENT, **REGISTER_EVENT, **CAMPAIGN_EVENT}
 
@@ -178,21 +184,30 @@ def _overdue_refs(values: list[str]) -> list[dict[str, str]]:
 
 
 def _event_refs(typed: list[str]) -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
-    """The events of cases typed one a line (`XF-2026-000012#5`), as the API's refs, and the
-    field errors of the lines that name no event (a case the user may not see is no case)."""
+    """The events of cases typed one a line (`XF-2026-000012#5`; full-width marks and digits as
+    an IME types them are read as ASCII), as the API's refs, and the field errors: more lines
+    than the command takes (before any is looked up), or the lines that name no event the user
+    may see (a case they may not see is no case), the first few quoted."""
+    lines = [
+        unicodedata.normalize("NFKC", line).strip()
+        for text in typed
+        for line in text.splitlines()
+        if line.strip()
+    ]
+    if len(lines) > MAX_EVENT_LINES:
+        return [], {"events": [f"最多 {MAX_EVENT_LINES} 项（收到 {len(lines)} 行）"]}
     refs: list[dict[str, Any]] = []
     wrong: list[str] = []
-    for line in (line for text in typed for line in text.splitlines() if line.strip()):
+    for line in lines:
         match = EVENT_LINE.fullmatch(line)
         case_id = case_id_of(match[1]) if match else None
         if match is None or case_id is None:
-            wrong.append(line.strip())
+            wrong.append(line[:40])
             continue
         refs.append({"case_id": case_id, "version": int(match[2])})
     if wrong:
-        message = (
-            f"无法识别或无权查看的办理记录：{'、'.join(wrong)}（每行一条，如 XF-2026-000012#5）"
-        )
+        quoted = "、".join(wrong[:5]) + (f" 等 {len(wrong)} 行" if len(wrong) > 5 else "")
+        message = f"无法识别或无权查看的办理记录：{quoted}（每行一条，如 XF-2026-000012#5）"
         return refs, {"events": [message]}
     return refs, {}
 

@@ -334,12 +334,14 @@ def test_no_reader_of_a_meeting_is_shown_what_is_about_a_case_accusing_their_uni
     office = Office(client, county)
     accusing = office.register(accused_unit_ids=[str(county.units["bureau"])])
     ok(office.send("supervisor", accusing["id"], "flags", {"flag": "key_case", "on": True}))
-    meeting_id = convene(office).get_json()["id"]
+    named = f"研究{PETITIONER['name']}等重点案件"  # reasons that name the people involved
+    meeting_id = convene(office, reason=named).get_json()["id"]
     risk = Register(client, county).complete()["id"]
     body = decision(county, case_id=accusing["id"], risk_id=risk)
-    made = decide(office, meeting_id, body)
+    made = decide(office, meeting_id, {**body, "reason": f"{PERSON['name']}情绪激动"})
     assert made.get_json()["decisions"][0]["risk_id"] == risk
-    decide(office, meeting_id, decision(county, problem="全县信访积案化解进度滞后"))
+    overall = f"{PETITIONER['name']}案暴露问题，电话{PETITIONER['phone']}"
+    decide(office, meeting_id, decision(county, problem="全县信访积案化解进度滞后", reason=overall))
 
     bureau = ok(client.get(f"{API}/meetings/{meeting_id}", headers=office.headers("dispatcher")))
     oversight = ok(client.get(f"{API}/meetings/{meeting_id}", headers=office.headers("auditor")))
@@ -354,7 +356,7 @@ def test_no_reader_of_a_meeting_is_shown_what_is_about_a_case_accusing_their_uni
     assert accusing["number"] not in minutes.get_data(as_text=True)
     bureau_tasks = tasks(office, "dispatcher")
     assert [t["n"] for t in bureau_tasks] == [2]
-    # Neither the list's counts nor the minutes' numbers hint at what was left out.
+    # The list's counts leave out what the reader may not see.
     (listed,) = ok(client.get(f"{API}/meetings", headers=office.headers("dispatcher")))["items"]
     (full_row,) = ok(client.get(f"{API}/meetings", headers=office.headers("auditor")))["items"]
     assert (listed["agenda_items"], listed["decisions"]) == (len(bureau["agenda"]), 1)
@@ -364,7 +366,7 @@ def test_no_reader_of_a_meeting_is_shown_what_is_about_a_case_accusing_their_uni
     )
     problems = openpyxl.load_workbook(io.BytesIO(sheet.get_data()))["问题清单"]
     assert [(r[0].value, r[1].value) for r in problems.iter_rows(min_row=2)] == [
-        (1, "全县信访积案化解进度滞后")
+        (2, "全县信访积案化解进度滞后")  # its number in the meeting, as the page calls it
     ]
 
     # The meeting's trail leaves out the same decision and agenda item.
@@ -387,6 +389,13 @@ def test_no_reader_of_a_meeting_is_shown_what_is_about_a_case_accusing_their_uni
     assert accusing["id"] in [a["case_id"] for a in full[0]["data"]["agenda"]]
     assert accusing["id"] not in [a["case_id"] for a in seen[0]["data"]["agenda"]]
     assert accusing["number"] not in str(seen)
+    # Every reason is redacted of everyone the meeting names, for every reader (the decisions'
+    # own texts are as the meeting view shows them).
+    for trail_of in (seen, full):
+        reasons = " ".join(str(e["reason"]) for e in trail_of)
+        for identity in (PETITIONER["name"], PETITIONER["phone"], PERSON["name"]):
+            assert identity not in reasons, identity
+    assert seen[0]["reason"].startswith("研究")
     for entry in full:
         assert entry["actor"]["role"] == "supervisor"
         assert entry["occurred_at"]

@@ -685,12 +685,17 @@ def test_inspection_and_accountability_pages_link_the_overdue_records(
         (f"{case['number']}#1\n{case['number']} 第 99 条", "没有第 99 条办理记录"),
         (f"{case['number']}#1\n乱写一行", "无法识别或无权查看的办理记录：乱写一行"),
         ("XF-2000-999999#1", "无法识别或无权查看的办理记录：XF-2000-999999#1"),
+        (f"{case['number']}＃９９", "没有第 99 条办理记录"),  # full-width, as an IME types
+        (f"{case['number']}#99999999999", "没有第 99999999999 条办理记录"),
+        ("\n".join(f"{case['number']}#1" for _ in range(101)), "最多 100 项（收到 101 行）"),
+        ("\n".join(f"乱{n}" for n in range(9)), "乱0、乱1、乱2、乱3、乱4 等 9 行"),
     ):
         refused = post_form(
             supervisor, "/accountability", "/accountability", {**basis, "events": typed}
         )
         assert refused.status_code == 422, typed
-        field = refused.text[refused.text.index('id="RecordAccountability-events"') :][:900]
+        field = refused.text[refused.text.index('id="RecordAccountability-events"') :]
+        field = field[: field.index("</div>")]
         assert words in field, (typed, field)
         assert typed.split("\n")[0] in field  # what was typed is kept
     assert api_items(client, county, "/accountability-records") == []
