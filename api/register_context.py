@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import Schema, fields
 
 from api.context import actor, application, expected_version, idempotency_key, services
-from api.schemas import IDEMPOTENCY_KEY_HEADER, ActorSchema
+from api.schemas import IDEMPOTENCY_KEY_HEADER, HistoryEventSchema
 from domain.application import Context
 from domain.cases import local_date
 from domain.work_registers import WorkRegisters
@@ -52,17 +52,11 @@ def record_context(body: dict[str, Any]) -> Context:
     )
 
 
-class RecordEventSchema(Schema):
-    """One entry of a register record's history (a task's, a meeting's, an inspection's)."""
+class RecordEventSchema(HistoryEventSchema):
+    """One entry of a register record's history (a task's, a meeting's, an inspection's): a
+    case history's entry with the event's Chinese name."""
 
-    version = fields.Integer()
-    type = fields.String()
     type_label = fields.String()
-    recorded_at = fields.AwareDateTime()
-    occurred_at = fields.AwareDateTime()
-    actor = fields.Nested(ActorSchema)
-    reason = fields.String(allow_none=True)
-    on_behalf_of = fields.UUID(allow_none=True)
     data = fields.Dict(metadata={"description": "what the event shows this viewer"})
 
 

@@ -10,7 +10,7 @@ application's one event log, so the audit tree covers it (docs/risks.md).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -302,6 +302,16 @@ def case_standing(case: Case) -> str:
     return ENDED if case.status in TERMINAL_STATUSES else OPEN
 
 
+def target_standing(target: Case | Risk) -> str:
+    """How a campaign's target stands (a case or a risk)."""
+    return case_standing(target) if isinstance(target, Case) else risk_standing(target)
+
+
+def target_started(target: Case | Risk) -> datetime:
+    """When a campaign's target came into being: a case registered, a risk entered."""
+    return target.registered_at if isinstance(target, Case) else target.found_at
+
+
 def risk_standing(risk: Risk) -> str:
     """How a risk stands in a campaign: 化解销号 is resolved, converted into a case ended."""
     if risk.status is RiskStatus.RESOLVED:
@@ -403,31 +413,37 @@ class Campaigns:
         """Refuse (naming the field) a chosen case or risk the actor may not see, as an unknown
         one; when it is `joining` a running campaign, also one no longer open, or one entered
         after the addition's business time (it cannot join before it existed)."""
-        for case_id in case_ids:
-            try:
-                case = self.app.get_case(actor, case_id)
-            except NotFoundError:
-                raise RuleViolationError("case_ids", f"{NO_SUCH_CASE}（{case_id}）") from None
-            if joining is None:
-                continue
-            if case_standing(case) != OPEN:
-                raise RuleViolationError("case_ids", f"该信访事项已办结或终止（{case.number}）")
-            if joining.occurred_at < case.registered_at:
-                late = f"追加时间早于该信访事项的登记时间（{case.number}）"
-                raise RuleViolationError("occurred_at", late)
-        for risk_id in risk_ids:
-            try:
-                risk = self.registers.get_risk(actor, risk_id)
-            except NotFoundError:
-                raise RuleViolationError("risk_ids", f"{no_such('隐患')}（{risk_id}）") from None
-            if joining is None:
-                continue
-            if risk_standing(risk) != OPEN:
-                done = f"该隐患已化解销号或已转为信访事项（{risk.number}）"
-                raise RuleViolationError("risk_ids", done)
-            if joining.occurred_at < risk.found_at:
-                late = f"追加时间早于该隐患的录入时间（{risk.number}）"
-                raise RuleViolationError("occurred_at", late)
+        kinds: list[tuple[str, Sequence[UUID], Callable[[UUID], Any], str, str, str]] = [
+            (
+                "case_ids",
+                case_ids,
+                lambda i: self.app.get_case(actor, i),
+                NO_SUCH_CASE,
+                "该信访事项已办结或终止",
+                "信访事项的登记",
+            ),
+            (
+                "risk_ids",
+                risk_ids,
+                lambda i: self.registers.get_risk(actor, i),
+                no_such("隐患"),
+                "该隐患已化解销号或已转为信访事项",
+                "隐患的录入",
+            ),
+        ]
+        for field, ids, get, unknown, closed, entered in kinds:
+            for target_id in ids:
+                try:
+                    target = get(target_id)
+                except NotFoundError:
+                    raise RuleViolationError(field, f"{unknown}（{target_id}）") from None
+                if joining is None:
+                    continue
+                if target_standing(target) != OPEN:
+                    raise RuleViolationError(field, f"{closed}（{target.number}）")
+                if joining.occurred_at < target_started(target):
+                    late = f"追加时间早于该{entered}时间（{target.number}）"
+                    raise RuleViolationError("occurred_at", late)
 
     def _replay(
         self, command: LaunchCampaign | AddCampaignTargets, ctx: Context, name: str
