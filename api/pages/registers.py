@@ -647,9 +647,9 @@ def campaign_page(
         action = url_for("pages.campaign_command", campaign_id=campaign_id, verb="targets")
         form = failed or record_form(AddCampaignTargets, action)
         for entry in form.inputs:
-            if entry.name == "risk_ids":
-                targeted = {str(r) for r in found.risk_ids}
-                entry.choices = [c for c in entry.choices if c[0] not in targeted]
+            if entry.name == "risk_ids":  # those not yet among its targets
+                targeted = set(found.risk_ids)
+                entry.choices = [c for c in entry.choices if forms.as_uuid(c[0]) not in targeted]
     refused = failed if failed is not None and failed is not form else None
     return page(
         "pages/campaign.html", status, c=view, week=snapshot, report=final, form=form,

@@ -3,7 +3,8 @@
 A clerk enters a risk from the entry form (listed 不完整), a dispatcher names its three duties,
 records the weekly meeting and a decision on the meeting page; the task appears in the handler's
 queue at `/`, and the handler reports on it from the task page. The supervisor launches a
-campaign on the risk and, by rule, the open 积案 from its form, records the month's inspection of a
+campaign on the risk and, by rule, the open 积案 from its form, adds the grievance to it, records
+the month's inspection of a
 unit from its checklist form, a finding and a 问责 record; the accused unit's head gets 404 on the
 risk. Every page visited
 passes the basic accessibility checks and loads nothing from another host; the register pages are
@@ -173,6 +174,17 @@ def walk(browser: Any, base: str, county: County, requests: list[str]) -> None:
     assert "/campaigns/" in supervisor.page.url
     campaign_path = supervisor.page.url.removeprefix(base)
     assert number in supervisor.page.locator("main").inner_text()
+    # While it runs, the grievance entered through the API joins it from the 追加目标 form.
+    adding = supervisor.page.locator("#form-AddCampaignTargets")
+    adding.get_by_label(lacking["number"], exact=False).check()
+    supervisor.act("AddCampaignTargets")
+    targets = supervisor.page.locator("dd", has_text=lacking["number"]).inner_text()
+    assert "卫督查追加" in targets
+    offered = supervisor.page.locator("#form-AddCampaignTargets").inner_text()
+    assert lacking["number"] not in offered  # a target already is not offered again
+    assert number not in offered
+    supervisor.checked()
+    supervisor.shot("campaign-targets", at="#form-AddCampaignTargets")
     supervisor.open(f"{campaign_path}?week=2")
     assert "第 2 周调度" in supervisor.page.locator("main").inner_text()
     supervisor.checked()
