@@ -26,6 +26,7 @@ from domain.values import Actor, Petitioner, Role, Rule
 from projections import disclosure
 from projections.meeting_register import SYSTEM_VIEWER, MeetingRegister, record_history, task_row
 from projections.names import Names
+from projections.register_projection import people_of
 from projections.scorecards import month_bounds
 from projections.sql import Where, uuid_of
 
@@ -49,7 +50,7 @@ class InspectionRegister:
 
     # -- shared: the links, as the viewer may see them -------------------------------------------
     def _people(self, case_ids: Sequence[UUID]) -> list[Petitioner]:
-        people: list[Petitioner] = self.meetings.people_of(case_ids)
+        people: list[Petitioner] = people_of(self.app, case_ids)
         return people
 
     def _overdue_views(

@@ -30,7 +30,7 @@ from domain.visibility import OVERSEERS
 from projections import disclosure
 from projections.accountability import OVERDUE_NOW, Accountability
 from projections.names import Names
-from projections.register_projection import task_people
+from projections.register_projection import people_of, task_people
 from projections.risk_register import RiskRegister
 from projections.scorecards import month_bounds, rate
 from projections.sql import Where, hex_id, member, uuid_of
@@ -301,16 +301,6 @@ class MeetingRegister:
 
         return record_history(self.app, meeting.id, what, people)
 
-    def people_of(self, case_ids: Sequence[UUID], risk_ids: Sequence[UUID] = ()) -> list[Any]:
-        """The petitioners of these cases and the people of these risks (what texts shown with
-        them are redacted of)."""
-        people: list[Any] = []
-        for case_id in dict.fromkeys(case_ids):
-            people += self.app.repository.get(case_id).petitioners
-        for risk_id in dict.fromkeys(risk_ids):
-            people += self.app.repository.get(risk_id).people
-        return people
-
     def meeting_people(self, meeting: Meeting) -> list[Any]:
         """Everyone any text of the meeting may name: the petitioners of every case and the
         people of every risk on its agenda, in its decisions or behind their tasks, whoever
@@ -321,8 +311,8 @@ class MeetingRegister:
         cases += [uuid_of(t["case_id"]) for t in tasks.values() if t["case_id"]]
         risks = [i.risk_id for i in items if i.risk_id is not None]
         risks += [uuid_of(t["risk_id"]) for t in tasks.values() if t["risk_id"]]
-        return self.people_of(
-            [c for c in cases if c is not None], [r for r in risks if r is not None]
+        return people_of(
+            self.app, [c for c in cases if c is not None], [r for r in risks if r is not None]
         )
 
     def _case_numbers(self, case_ids: Sequence[UUID | None]) -> dict[UUID | None, str]:
@@ -367,10 +357,8 @@ class MeetingRegister:
         risks = self.risks.seen(viewer, named)
         links = {rid: found.row["number"] for rid, found in risks.items()}
 
-        def shown(case_id: UUID | None, risk_id: UUID | None) -> bool:
-            return (case_id is None or case_id in cases) and (risk_id is None or risk_id in risks)
-
-        items = [item for item in meeting.agenda if shown(item.case_id, item.risk_id)]
+        shown = _shown_among(cases, risks)
+        items = [item for item in meeting.agenda if shown(item)]
         on_agenda = {
             i.risk_id: risks[i.risk_id]
             for i in items
@@ -383,7 +371,7 @@ class MeetingRegister:
         ]
         decisions = []
         for d in meeting.decisions:
-            if not shown(d.case_id, d.risk_id):
+            if not shown(d):
                 continue
             row = tasks.get(d.task_id)
             decisions.append(
@@ -515,18 +503,21 @@ class MeetingRegister:
         )
         names = Names(self.app)
         counted = self._shown_counts(viewer, [UUID(r["meeting_id"]) for r in rows])
-        return [
-            {
-                "id": UUID(r["meeting_id"]),
-                "title": r["title"],
-                "held_on": date.fromisoformat(r["held_on"]),
-                "chair_name": names.user(r["chair_id"]),
-                "agenda_items": counted.get(UUID(r["meeting_id"]), (r["agenda_items"], 0))[0],
-                "decisions": counted.get(UUID(r["meeting_id"]), (0, r["decisions"]))[1],
-                "version": r["version"],
-            }
-            for r in rows
-        ]
+        found = []
+        for r in rows:
+            shown = counted.get(UUID(r["meeting_id"]), (r["agenda_items"], r["decisions"]))
+            found.append(
+                {
+                    "id": UUID(r["meeting_id"]),
+                    "title": r["title"],
+                    "held_on": date.fromisoformat(r["held_on"]),
+                    "chair_name": names.user(r["chair_id"]),
+                    "agenda_items": shown[0],
+                    "decisions": shown[1],
+                    "version": r["version"],
+                }
+            )
+        return found
 
     def _shown_counts(
         self, viewer: Actor | None, meeting_ids: Sequence[UUID]
@@ -540,12 +531,7 @@ class MeetingRegister:
         pairs = [(i.case_id, i.risk_id) for i in items]
         cases = self.visible_cases(viewer, [c for c, _ in pairs])
         risks = self.risks.seen(viewer, [r for _, r in pairs])
-
-        def shown(item: Any) -> bool:
-            return (item.case_id is None or item.case_id in cases) and (
-                item.risk_id is None or item.risk_id in risks
-            )
-
+        shown = _shown_among(cases, risks)
         return {m.id: (sum(map(shown, m.agenda)), sum(map(shown, m.decisions))) for m in meetings}
 
     # -- completion on time by unit ------------------------------------------------------------
@@ -679,6 +665,18 @@ def _people_named(names: Names, leader: UUID, unit: UUID, handler: UUID) -> dict
         "handler_id": handler,
         "handler_name": names.user(handler.hex),
     }
+
+
+def _shown_among(cases: Collection[UUID], risks: Collection[UUID]) -> Callable[[Any], bool]:
+    """Whether an agenda item or a decision is shown to a reader who may see these cases and
+    risks: unless it is about a case or a risk outside them."""
+
+    def shown(item: Any) -> bool:
+        return (item.case_id is None or item.case_id in cases) and (
+            item.risk_id is None or item.risk_id in risks
+        )
+
+    return shown
 
 
 def record_history(

@@ -218,11 +218,18 @@ def _accountability_row(record: AccountabilityRecord) -> dict[str, Any]:
     }
 
 
+def people_of(app: Xinfang, case_ids: Sequence[UUID], risk_ids: Sequence[UUID] = ()) -> list[Any]:
+    """The petitioners of these cases and the people of these risks (what texts shown with them
+    are redacted of)."""
+    people: list[Any] = []
+    for case_id in dict.fromkeys(case_ids):
+        people += app.repository.get(case_id).petitioners
+    for risk_id in dict.fromkeys(risk_ids):
+        people += app.repository.get(risk_id).people
+    return people
+
+
 def task_people(app: Xinfang, task: Task) -> list[Any]:
     """The people a task's texts are redacted of: its case's petitioners and its risk's people."""
-    people: list[Any] = []
-    if task.case_id is not None:
-        people += app.repository.get(task.case_id).petitioners
-    if task.risk_id is not None:
-        people += app.repository.get(task.risk_id).people
-    return people
+    cases = [task.case_id] if task.case_id is not None else []
+    return people_of(app, cases, [task.risk_id] if task.risk_id is not None else [])
