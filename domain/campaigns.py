@@ -162,7 +162,7 @@ class Campaign(Aggregate):
         out, and at least one must be new."""
         if stamp.occurred_at < self.launched_at:
             raise RuleViolationError("occurred_at", "追加目标的时间不能早于专项行动启动时间")
-        if local_date(stamp.latest) > self.ends_on:
+        if not self.takes_targets_on(local_date(stamp.latest)):
             raise RuleViolationError("case_ids", "专项行动已结束，不能再追加目标")
         cases = [c for c in dict.fromkeys(case_ids) if c not in self.case_ids]
         risks = [r for r in dict.fromkeys(risk_ids) if r not in self.risk_ids]
@@ -178,6 +178,10 @@ class Campaign(Aggregate):
             case_ids=cases,
             risk_ids=risks,
         )
+
+    def takes_targets_on(self, day: date) -> bool:
+        """Whether targets may still be added on `day` (the day of recording): up to its last."""
+        return day <= self.ends_on
 
     def addition_of(self, target_id: UUID) -> Addition | None:
         """How a target added after the launch joined (None: a target from the launch)."""

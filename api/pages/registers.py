@@ -104,6 +104,8 @@ def record_form(
     for entry in form.inputs:
         if entry.name in REGISTER_FIELD:
             entry.label = REGISTER_FIELD[entry.name]
+        if declaration is OpenInspection:
+            entry.label = INSPECTION_FIELD.get(entry.name, entry.label)
         if entry.name == "overdue":
             entry.widget = "checkboxes"
             entry.choices = overdue_choices()
@@ -120,8 +122,6 @@ def record_form(
             entry.choices = risk_choices()
         elif entry.name == "month":
             entry.widget = "month"
-        if declaration is OpenInspection:
-            entry.label = INSPECTION_FIELD.get(entry.name, entry.label)
         elif entry.name == "inspection_id" and declaration is RecordAccountability:
             entry.widget = "select"
             entry.choices = [
@@ -643,7 +643,7 @@ def campaign_page(
     _, total, weekly = built.campaigns.report(viewer, campaign_id)
     final = report_view(found, total, weekly, Names(built.app))
     form = None
-    if viewer.role in AddCampaignTargets.permission.anyone_of and today() <= found.ends_on:
+    if viewer.role in AddCampaignTargets.permission.anyone_of and found.takes_targets_on(today()):
         action = url_for("pages.campaign_command", campaign_id=campaign_id, verb="targets")
         form = failed or record_form(AddCampaignTargets, action)
         for entry in form.inputs:
@@ -652,9 +652,14 @@ def campaign_page(
                 entry.choices = [c for c in entry.choices if forms.as_uuid(c[0]) not in targeted]
     refused = failed if failed is not None and failed is not form else None
     return page(
-        "pages/campaign.html", status, c=view, week=snapshot, report=final, form=form,
+        "pages/campaign.html",
+        status,
+        c=view,
+        week=snapshot,
+        report=final,
+        form=form,
         refused=refused,
-    )  # fmt: skip
+    )
 
 
 @blp.route("/campaigns/<uuid:campaign_id>")
