@@ -33,8 +33,15 @@ OVERDUE_LEVELS = frozenset({Level.OVERDUE, Level.SEVERELY_OVERDUE, Level.MET_LAT
 MONTH = re.compile(r"(19|20)[0-9]{2}-(0[1-9]|1[0-2])")
 
 
+def reads_inspections(actor: Actor) -> bool:
+    """Whether the actor's role reads any inspection (the overseers, a unit head their unit's):
+    the others are refused (403) whatever the inspection, so the answer tells them nothing."""
+    return actor.role in INSPECTION_READERS or actor.role is R.UNIT_HEAD
+
+
 def sees_inspection(actor: Actor, unit_id: UUID) -> bool:
-    """Whether the actor may read an inspection of `unit_id`."""
+    """Whether the actor may read an inspection of `unit_id`: for a reader who may not, it does
+    not exist (404, as for a month with none: the ids follow from unit and month)."""
     return actor.role in INSPECTION_READERS or (
         actor.role is R.UNIT_HEAD and actor.unit_id == unit_id
     )

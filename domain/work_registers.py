@@ -57,6 +57,7 @@ from domain.inspections import (
     OVERDUE_LEVELS,
     AccountabilityRecord,
     Inspection,
+    reads_inspections,
     sees_inspection,
 )
 from domain.labels import REGISTER_COMMAND, label_of
@@ -315,10 +316,13 @@ class WorkRegisters:
 
     # -- 督查 ---------------------------------------------------------------------------------
     def inspection(self, actor: Actor, inspection_id: UUID) -> Inspection:
-        """An inspection the actor may read (overseers; the inspected unit's head): 403 else."""
+        """An inspection the actor may read (overseers; the inspected unit's head): 403 for a
+        role that reads none, 404 for another unit's head (as for an inspection not recorded)."""
+        if not reads_inspections(actor):
+            raise PermissionDeniedError(role_may_not(actor.role.value, "查看督查记录"))
         inspection = self._load(inspection_id, Inspection, "督查记录")
         if not sees_inspection(actor, inspection.unit_id):
-            raise PermissionDeniedError(role_may_not(actor.role.value, "查看此督查记录"))
+            raise NotFoundError(no_such("督查记录"))
         return inspection
 
     def _inspect(self, command: OpenInspection, ctx: Context) -> list[Aggregate]:

@@ -20,9 +20,10 @@ from domain.inspections import (
     INSPECTION_READERS,
     AccountabilityRecord,
     Inspection,
+    reads_inspections,
 )
 from domain.register_values import EventRef, OverdueRef, RecordDecisionKind
-from domain.values import Actor, Petitioner, Role, Rule
+from domain.values import Actor, Petitioner, Rule
 from projections import disclosure
 from projections.meeting_register import SYSTEM_VIEWER, MeetingRegister, record_history, task_row
 from projections.names import Names
@@ -202,9 +203,9 @@ class InspectionRegister:
     def inspections(self, viewer: Actor, query: InspectionQuery) -> list[dict[str, Any]]:
         """The inspections the viewer may read (overseers all, a unit head their unit's)."""
         where = Where()
+        if not reads_inspections(viewer):
+            raise PermissionDeniedError(role_may_not(viewer.role.value, "查看督查记录"))
         if viewer.role not in INSPECTION_READERS:
-            if viewer.role is not Role.UNIT_HEAD:
-                raise PermissionDeniedError(role_may_not(viewer.role.value, "查看督查记录"))
             where.add("unit_id = ?", viewer.unit_id.hex if viewer.unit_id else "-")
         if query.month is not None:
             where.add("month = ?", query.month)

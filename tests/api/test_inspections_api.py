@@ -10,6 +10,7 @@ from uuid import uuid4
 
 from flask.testing import FlaskClient
 
+from domain.inspections import inspection_id
 from projections.bootstrap import Services
 from projections.inspection_register import InspectionRegister, bulletin_typical_inspections
 from projections.meeting_register import MeetingRegister
@@ -238,7 +239,7 @@ def test_an_inspected_unit_reads_its_inspection_without_what_accuses_it(
     other = client.get(
         f"{API}/inspections/{inspection['id']}", headers=office.headers("labour_head")
     )
-    assert_error(other, 403)
+    assert_error(other, 404)
 
     # Its trail: the checklist and the finding as the view shows them, redacted alike.
     history = f"{API}/inspections/{inspection['id']}/history"
@@ -256,13 +257,33 @@ def test_an_inspected_unit_reads_its_inspection_without_what_accuses_it(
         assert events[1]["reason"].endswith("多次来访")
         assert PETITIONER["name"] not in trail.get_data(as_text=True), who
         assert accusing["id"] not in trail.get_data(as_text=True)
-    assert_error(client.get(history, headers=office.headers("labour_head")), 403)
+    assert_error(client.get(history, headers=office.headers("labour_head")), 404)
     mine = client.get(f"{API}/inspections", headers=office.headers("head"))
     assert [i["id"] for i in ok(mine)["items"]] == [inspection["id"]]
     assert (
         ok(client.get(f"{API}/inspections", headers=office.headers("labour_head")))["items"] == []
     )
     assert_error(client.get(f"{API}/inspections", headers=office.headers("handler")), 403)
+
+
+def test_another_units_inspection_answers_as_a_month_without_one(
+    client: FlaskClient, county: County
+) -> None:
+    """Inspection ids follow from unit and month, so another unit's head could probe which
+    units were inspected: an inspection they may not read answers exactly as one never
+    recorded (404), and a role that reads no inspections gets 403 for both."""
+    office = Office(client, county)
+    recorded = inspect(office, unit="housing").get_json()["id"]
+    absent = str(inspection_id(county.units["township"], month()))
+    assert absent != recorded
+    assert ok(client.get(f"{API}/inspections/{recorded}", headers=office.headers("head")))
+    for who, status in (("labour_head", 404), ("clerk", 403), ("handler", 403), ("admin", 403)):
+        answers = []
+        for record_id in (recorded, absent):
+            for path in (f"/inspections/{record_id}", f"/inspections/{record_id}/history"):
+                answer = client.get(f"{API}{path}", headers=office.headers(who))
+                answers.append((answer.status_code, assert_error(answer, status)))
+        assert len({repr(a) for a in answers}) == 1, (who, answers)
 
 
 def test_an_inspection_is_the_supervisors_and_needs_a_sound_checklist(

@@ -751,8 +751,7 @@ def test_a_records_forms_refuse_an_unknown_command_and_a_user_who_may_not_see_th
 ) -> None:
     """A risk's, a task's and an inspection's forms: an unknown command is 404; a real one
     sent by a user who may not see the record is refused as its page is (404 for the accused
-    unit and another unit's handler, 403 for a role that reads no inspections), and records
-    nothing."""
+    unit, another unit's handler and another unit's head), and records nothing."""
     risk = Register(client, county).enter(accused_unit_ids=[str(county.units["labour"])])
     meeting = convene(office).get_json()
     assert decide(office, meeting["id"], decision(county)).status_code == 201
@@ -766,7 +765,7 @@ def test_a_records_forms_refuse_an_unknown_command_and_a_user_who_may_not_see_th
             "labour_handler",
             404,
         ),
-        ("inspections", inspection["id"]): ("typical", {"text": "超期未办"}, "labour_head", 403),
+        ("inspections", inspection["id"]): ("typical", {"text": "超期未办"}, "labour_head", 404),
     }
     supervisor = desk(flask_app, county, "supervisor")
     for (kind, record_id), (verb, data, outsider, status) in forms.items():
