@@ -21,9 +21,8 @@ from eventsourcing.application import (
 )
 from eventsourcing.domain import (
     Aggregate,
-    BaseAggregate,
     CanMutateProtocol,
-    DomainEvent,
+    CollectEventsProtocol,
     DomainEventProtocol,
     MutableOrImmutableAggregate,
 )
@@ -88,12 +87,7 @@ def project_aggregate(
     crash the reconstruction.
     """
     for event in events:
-        kind = type(event)
-        mutable = _MUTABLE.get(kind)
-        if mutable is None:
-            # A runtime Protocol check is slow: once per event class, not once per event.
-            mutable = _MUTABLE[kind] = isinstance(event, CanMutateProtocol)
-        if not mutable:
+        if not conforms(event, CanMutateProtocol):
             return None
         aggregate = event.mutate(aggregate)  # type: ignore[attr-defined]
     return aggregate
@@ -108,27 +102,35 @@ class SignIn:
     credential_id: UUID
 
 
-_MUTABLE: dict[type, bool] = {}
+_CONFORMS: dict[tuple[type, type], bool] = {}
+
+
+def conforms(obj: object, protocol: type) -> bool:
+    """`isinstance(obj, protocol)` for one of the library's runtime Protocols, asked once per
+    class: the check walks the Protocol's attributes, and every object of a domain class has
+    the same ones."""
+    key = (type(obj), protocol)
+    answer = _CONFORMS.get(key)
+    if answer is None:
+        answer = _CONFORMS[key] = isinstance(obj, protocol)
+    return answer
 
 
 class Collected(ProcessingEvent[UUID]):
-    """The library's ProcessingEvent, except that it tells events from aggregates by class.
-
-    The library asks two runtime Protocols of every object saved, each walking the Protocol's
-    attributes; the domain's aggregates and events are the library's classes, so their own
-    class answers. Anything else is left to the library's checks.
-    """
+    """The library's ProcessingEvent, with its two Protocol checks per object saved asked once
+    per class (`conforms`)."""
 
     def collect_events(self, *objs: Any, **kwargs: Any) -> None:
-        """Collect the pending events of each aggregate, and each event given as it is."""
+        """The library's `collect_events`: each event as it is, each aggregate's pending ones."""
         for obj in objs:
-            if isinstance(obj, BaseAggregate):
-                self.events.extend(obj.collect_events())
-                self.aggregates[obj.id] = obj
-            elif isinstance(obj, DomainEvent):
+            if obj is None:
+                continue
+            if conforms(obj, DomainEventProtocol):
                 self.events.append(obj)
             else:
-                super().collect_events(obj)
+                if conforms(obj, CollectEventsProtocol):
+                    self.events.extend(obj.collect_events())
+                self.aggregates[obj.id] = obj
         self.saved_kwargs.update(kwargs)
 
 
